@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The linkq authors
+#
+# One non-recursive GNU Makefile for linkq. `make help` lists the targets.
+#
+# Output goes to build/default, or to build/san-<list> for a sanitizer
+# build (make SANITIZE=address,undefined), so the variants never mix.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+comma := ,
+
+# --- user knobs ----------------------------------------------------------
+
+PKG_CONFIG	?= pkg-config
+CC		?= cc
+CFLAGS		?= -O2 -g
+LDFLAGS		?=
+WERROR		?= -Werror
+SANITIZE	?=
+V		?= 0
+
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+DATADIR		?= $(PREFIX)/share
+MANDIR		?= $(DATADIR)/man
+SYSCONFDIR	?= /etc
+RUNSTATEDIR	?= /run
+LOCALSTATEDIR	?= /var
+SYSTEMDUNITDIR	?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+		    systemd 2>/dev/null || echo $(PREFIX)/lib/systemd/system)
+DESTDIR		?=
+
+# --- dependencies --------------------------------------------------------
+#
+# scripts/deps holds the one table of Debian packages. `make check`,
+# `make demo` and `make bench` install what is missing when run as root
+# (otherwise they print the apt-get line); other goals only check the
+# build dependencies and name the missing packages.
+
+NODEPS_GOALS := clean help lint uninstall
+INSTALL_GOALS := check check-unit check-integration demo bench
+ifneq ($(filter $(INSTALL_GOALS),$(MAKECMDGOALS)),)
+DEPS_STATUS := $(shell scripts/deps --install all >&2; echo $$?)
+else ifeq ($(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS))$(if \
+    $(MAKECMDGOALS),,all),)
+DEPS_STATUS := 0
+else
+DEPS_STATUS := $(shell scripts/deps --check build >&2; echo $$?)
+endif
+ifneq ($(DEPS_STATUS),0)
+$(error missing dependencies (see above))
+endif
+
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
+
+COMMON_PKGS	:= libbsd
+STORE_PKGS	:= sqlite3
+TEST_PKGS	:= cmocka
+
+# --- flags ---------------------------------------------------------------
+
+ifeq ($(SANITIZE),)
+BUILD		:= build/default
+HARDEN_CFLAGS	:= -D_FORTIFY_SOURCE=2
+else
+BUILD		:= build/san-$(subst $(comma),-,$(SANITIZE))
+# _FORTIFY_SOURCE hides calls from the sanitizers' interceptors.
+HARDEN_CFLAGS	:= -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+		    -fno-omit-frame-pointer
+HARDEN_LDFLAGS	:= -fsanitize=$(SANITIZE)
+endif
+
+WARN_CFLAGS	:= -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow \
+		    -Wpointer-arith -Wcast-qual -Wwrite-strings \
+		    -Wstrict-prototypes -Wmissing-prototypes \
+		    -Wmissing-declarations -Wold-style-definition \
+		    -Wsign-compare -Wundef -Wimplicit-fallthrough -Wvla \
+		    -Wdeclaration-after-statement -fno-common $(WERROR)
+
+HARDEN_CFLAGS	+= -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS	+= -pie -Wl,-z,relro,-z,now
+
+PATH_CFLAGS	:= -DLINKQ_CONF='"$(SYSCONFDIR)/linkq/linkq.conf"' \
+		    -DLINKQ_SOCKET='"$(RUNSTATEDIR)/linkq/linkq.sock"' \
+		    -DLINKQ_DB='"$(LOCALSTATEDIR)/lib/linkq/linkq.db"'
+
+# Project flags come after the user's CFLAGS, so a packager's CFLAGS can
+# change optimisation but never drops the warnings.
+ALL_CFLAGS	= -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon $(CFLAGS) \
+		  $(WARN_CFLAGS) $(HARDEN_CFLAGS) $(PATH_CFLAGS) -MMD -MP
+ALL_LDFLAGS	= $(LDFLAGS) $(HARDEN_LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+quiet = @:
+else
+Q := @
+quiet = @printf '  %-7s %s\n'
+endif
+
+# --- sources -------------------------------------------------------------
+
+COMMON_SRCS	:= common/log.c common/status.c common/time.c \
+		   common/vocab.c common/xmalloc.c
+STORE_SRCS	:= daemon/store.c
+SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
+SCHEMA_C	:= $(BUILD)/gen/store-schema.c
+
+COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_C:.c=.o)
+# Everything but the mains, linked into each program and unit test.
+LIB_OBJS	:= $(COMMON_OBJS) $(STORE_OBJS)
+LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS))
+
+$(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
+$(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS))
+
+# Programs. linkqd, linkq and linkq-sim are planned (README, Status);
+# each joins these lists with its first source file.
+SBIN_PROGS	:=
+BIN_PROGS	:=
+MAN1		:=
+MAN5		:=
+MAN8		:=
+
+BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store
+
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%, \
+		    $(sort $(wildcard tests/unit/test-*.c)))
+INTEGRATION_TESTS := $(sort $(wildcard tests/integration/[0-9]*.sh))
+
+# --- rules ---------------------------------------------------------------
+
+.PHONY: all check check-unit check-integration demo install uninstall \
+	clean lint fuzz bench help
+
+all: $(LIB_OBJS) $(addprefix $(BUILD)/,$(SBIN_PROGS) $(BIN_PROGS)) \
+	$(BENCH_PROGS)
+
+$(BUILD)/%.o: %.c
+	$(quiet) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $(CPPFLAGS_PKG) -c -o $@ $<
+
+$(SCHEMA_C): scripts/embed-schema $(SCHEMA_SQL)
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q)scripts/embed-schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(SCHEMA_C:.c=.o): $(SCHEMA_C)
+	$(quiet) CC $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BENCH_PROGS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+$(BUILD)/tests/unit/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(TEST_PKGS) \
+	$(STORE_PKGS))
+$(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) \
+	    $(call pkg_libs,$(TEST_PKGS))
+
+# The test runner prints one line per test and ends with
+# "N passed, N failed"; T=name runs the tests whose name contains it.
+check: $(UNIT_TESTS) $(BENCH_PROGS)
+	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+check-unit: $(UNIT_TESTS)
+	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
+
+check-integration: $(BENCH_PROGS)
+	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
+
+bench: $(BENCH_PROGS)
+	$(Q)BUILD=$(BUILD) bench/run
+
+demo:
+	@echo "make demo: not available yet. It runs linkqd and 'linkq test'" >&2
+	@echo "against linkq-sim, and none of the three programs exists yet:" >&2
+	@echo "  linkq-sim (issue 3), linkqd (issue 4), linkq (issue 5)." >&2
+	@echo "What works today: 'make check' (store and common code)." >&2
+	@exit 1
+
+install: all
+	@if [ -z "$(strip $(SBIN_PROGS)$(BIN_PROGS))" ]; then \
+	    echo "make install: nothing to install yet: linkqd, linkq and" \
+	        "linkq-sim are planned (see README, Status)" >&2; \
+	    exit 1; \
+	fi
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	$(foreach p,$(SBIN_PROGS),install -m 0755 $(BUILD)/$(p) \
+	    $(DESTDIR)$(SBINDIR)/$(p);)
+	$(foreach p,$(BIN_PROGS),install -m 0755 $(BUILD)/$(p) \
+	    $(DESTDIR)$(BINDIR)/$(p);)
+	$(foreach m,$(MAN1),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man1;)
+	$(foreach m,$(MAN5),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man5;)
+	$(foreach m,$(MAN8),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man8;)
+
+uninstall:
+	rm -f $(foreach p,$(SBIN_PROGS),$(DESTDIR)$(SBINDIR)/$(p)) \
+	    $(foreach p,$(BIN_PROGS),$(DESTDIR)$(BINDIR)/$(p)) \
+	    $(foreach m,$(MAN1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))) \
+	    $(foreach m,$(MAN5),$(DESTDIR)$(MANDIR)/man5/$(notdir $(m))) \
+	    $(foreach m,$(MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m)))
+
+# Fuzz harnesses need clang's libFuzzer; each runs with
+# build/fuzz/<name> -max_total_time=60.
+FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_PROGS	:= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon -g -O1 \
+		   -fsanitize=fuzzer,address,undefined
+
+fuzz: $(FUZZ_PROGS)
+
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(STORE_SRCS) $(SCHEMA_C)
+	$(quiet) CLANG $@
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIB_LIBS)
+
+lint:
+	$(Q)tools/checkstyle
+
+clean:
+	rm -rf build
+
+help:
+	@echo "targets:"
+	@echo "  all                build what exists (default)"
+	@echo "  check              unit and integration tests (installs deps as root)"
+	@echo "  check-unit         cmocka unit tests only"
+	@echo "  check-integration  shell tests only (T=name to pick some)"
+	@echo "  demo               the end-to-end demo against linkq-sim (planned)"
+	@echo "  bench              benchmarks, see bench/README.md"
+	@echo "  lint               tools/checkstyle over the tree"
+	@echo "  fuzz               libFuzzer harnesses (clang)"
+	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR"
+	@echo "  clean"
+	@echo "variables: V=1 WERROR= SANITIZE=address,undefined|thread CFLAGS="
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

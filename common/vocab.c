@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The words of linkq's vocabulary (include/linkq.h): probe kinds, event
+ * kinds with their weight in a verdict, event sources and device modes.
+ * schema/0001-init.sql seeds the same names; test-vocab checks both.
+ */
+
+#include <string.h>
+
+#include "compat/compat.h"
+#include "linkq.h"
+
+/* Indexed by enum lq_probe_kind. */
+static const char *const probe_kind_names[] = {
+	[LQ_PROBE_MUX_CONNECT] = "mux-connect",
+	[LQ_PROBE_LOCKDOWN_QUERY] = "lockdown-query",
+	[LQ_PROBE_LOCKDOWN_HANDSHAKE] = "lockdown-handshake",
+	[LQ_PROBE_AFC_ROUNDTRIP] = "afc-roundtrip",
+	[LQ_PROBE_BULK] = "bulk",
+	[LQ_PROBE_USB_CONTROL] = "usb-control",
+};
+
+static const struct lq_event_kind event_kinds[] = {
+	{ "dropout", LQ_EVENT_HARD,
+	    "device vanished from usbmuxd or a connection broke" },
+	{ "stranded", LQ_EVENT_HARD,
+	    "device on the USB bus but dropped by usbmuxd until replugged" },
+	{ "reset", LQ_EVENT_HARD, "the kernel reset the device" },
+	{ "reenumeration", LQ_EVENT_HARD,
+	    "device re-enumerated on the same port (new device number)" },
+	{ "link-error", LQ_EVENT_HARD,
+	    "kernel reported a USB link error (-71, -84, -62, -75)" },
+	{ "urb-error", LQ_EVENT_HARD,
+	    "usbmon saw a transfer fail with a link error status" },
+	{ "corruption", LQ_EVENT_HARD, "data read back differs" },
+	{ "speed-fallback", LQ_EVENT_HARD,
+	    "lower speed than this device negotiated elsewhere" },
+	{ "enumeration-failure", LQ_EVENT_HARD,
+	    "the kernel could not enumerate the device" },
+	{ "emi-reenable", LQ_EVENT_HARD,
+	    "the kernel re-enabled a port disabled by interference" },
+	{ "over-current", LQ_EVENT_HARD, "over-current on the port" },
+	{ "hc-failure", LQ_EVENT_HARD,
+	    "the host controller failed (blames the port, not the cable)" },
+	{ "timeout", LQ_EVENT_SOFT, "an operation missed its deadline" },
+	{ "latency-outlier", LQ_EVENT_SOFT, "a round trip took far too long" },
+	{ "speed-change", LQ_EVENT_INFO, "negotiated speed changed" },
+	{ "mode-change", LQ_EVENT_INFO,
+	    "device changed mode (normal, recovery, DFU)" },
+	{ "pairing", LQ_EVENT_INFO,
+	    "device untrusted, locked or waiting for Trust" },
+	{ "unplug", LQ_EVENT_INFO, "device unplugged by the user" },
+	{ "records-lost", LQ_EVENT_INFO,
+	    "kernel log records were lost before linkqd read them" },
+	{ "interrupted", LQ_EVENT_INFO, "a run was interrupted by shutdown" },
+};
+
+static const char *const event_sources[] = {
+	"usbmuxd", "libusb", "kmsg", "usbmon", "probe", "daemon", "user"
+};
+
+/* Indexed by enum lq_device_mode. */
+static const char *const device_mode_names[] = {
+	[LQ_MODE_NORMAL] = "normal",
+	[LQ_MODE_RECOVERY] = "recovery",
+	[LQ_MODE_DFU] = "dfu",
+	[LQ_MODE_WTF] = "wtf",
+};
+
+/* Return the name of a probe kind, or NULL if kind is not one. */
+const char *
+lq_probe_kind_name(int kind)
+{
+	if (kind < 1 || kind > LQ_PROBE_KIND_MAX)
+		return (NULL);
+	return (probe_kind_names[kind]);
+}
+
+/* Return the probe kind called name, or -1. */
+int
+lq_probe_kind_from_name(const char *name)
+{
+	int	kind;
+
+	for (kind = 1; kind <= LQ_PROBE_KIND_MAX; kind++) {
+		if (strcmp(probe_kind_names[kind], name) == 0)
+			return (kind);
+	}
+	return (-1);
+}
+
+/* Return the table of event kinds and its length in *count. */
+const struct lq_event_kind *
+lq_event_kinds(unsigned int *count)
+{
+	*count = nitems(event_kinds);
+	return (event_kinds);
+}
+
+/* Return the event kind called name, or NULL. */
+const struct lq_event_kind *
+lq_event_kind_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(event_kinds); i++) {
+		if (strcmp(event_kinds[i].name, name) == 0)
+			return (&event_kinds[i]);
+	}
+	return (NULL);
+}
+
+/* Return the stored name of an event class. */
+const char *
+lq_event_class_name(enum lq_event_class class)
+{
+	switch (class) {
+	case LQ_EVENT_HARD:
+		return ("hard");
+	case LQ_EVENT_SOFT:
+		return ("soft");
+	case LQ_EVENT_INFO:
+		return ("info");
+	}
+	return ("unknown");
+}
+
+/* Say whether name is a known event source. */
+int
+lq_event_source_valid(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(event_sources); i++) {
+		if (strcmp(event_sources[i], name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Return the name of a device mode. */
+const char *
+lq_device_mode_name(enum lq_device_mode mode)
+{
+	if ((unsigned int)mode >= nitems(device_mode_names))
+		return ("unknown");
+	return (device_mode_names[mode]);
+}
+
+/* Return the mode called name, or -1. */
+int
+lq_device_mode_from_name(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(device_mode_names); i++) {
+		if (strcmp(device_mode_names[i], name) == 0)
+			return ((int)i);
+	}
+	return (-1);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The vocabulary shared by linkqd, linkq, linkq-sim and the database:
+ * version, default paths, probe kinds, event kinds and device modes
+ * (DESIGN.md, Vocabulary). The names here are the words used on the
+ * command line, in the control API and in the schema.
+ *
+ * Probe kinds are stored by number (probes.kind), event kinds and modes
+ * by name; schema/0001-init.sql seeds the same tables, and a unit test
+ * checks that the two agree. Append, never renumber.
+ */
+
+#ifndef LINKQ_H
+#define LINKQ_H
+
+#ifndef LINKQ_VERSION
+#define LINKQ_VERSION		"0.1.0-dev"
+#endif
+
+#ifndef LINKQ_CONF
+#define LINKQ_CONF		"/etc/linkq/linkq.conf"
+#endif
+#ifndef LINKQ_SOCKET
+#define LINKQ_SOCKET		"/run/linkq/linkq.sock"
+#endif
+#ifndef LINKQ_DB
+#define LINKQ_DB		"/var/lib/linkq/linkq.db"
+#endif
+
+enum lq_probe_kind {
+	LQ_PROBE_MUX_CONNECT = 1,
+	LQ_PROBE_LOCKDOWN_QUERY = 2,
+	LQ_PROBE_LOCKDOWN_HANDSHAKE = 3,
+	LQ_PROBE_AFC_ROUNDTRIP = 4,
+	LQ_PROBE_BULK = 5,
+	LQ_PROBE_USB_CONTROL = 6
+};
+#define LQ_PROBE_KIND_MAX	LQ_PROBE_USB_CONTROL
+
+const char	*lq_probe_kind_name(int);
+int		 lq_probe_kind_from_name(const char *);
+
+/*
+ * How much an event weighs in a verdict: a hard signal fails a run at
+ * once, a soft one feeds the sequential test, info is recorded only.
+ */
+enum lq_event_class {
+	LQ_EVENT_HARD,
+	LQ_EVENT_SOFT,
+	LQ_EVENT_INFO
+};
+
+struct lq_event_kind {
+	const char		*name;
+	enum lq_event_class	 class;
+	const char		*description;
+};
+
+const struct lq_event_kind *lq_event_kinds(unsigned int *);
+const struct lq_event_kind *lq_event_kind_find(const char *);
+const char	*lq_event_class_name(enum lq_event_class);
+
+/* Where an event was observed: usbmuxd, libusb, kmsg, usbmon, probe... */
+int		 lq_event_source_valid(const char *);
+
+enum lq_device_mode {
+	LQ_MODE_NORMAL,
+	LQ_MODE_RECOVERY,
+	LQ_MODE_DFU,
+	LQ_MODE_WTF
+};
+
+const char	*lq_device_mode_name(enum lq_device_mode);
+int		 lq_device_mode_from_name(const char *);
+
+#endif /* LINKQ_H */
