@@ -342,7 +342,7 @@ store_apply(struct store *s, const struct store_migration *m, char **cause)
 	free(sql);
 	if (store_exec(s, "COMMIT") == -1)
 		goto fail;
-	log_info("store: %s: applied migration %s", s->path, m->name);
+	log_debug("store: %s: applied migration %s", s->path, m->name);
 	return (0);
 
 fail:
@@ -363,6 +363,10 @@ store_migrate(struct store *s, int from, char **cause)
 		if (store_apply(s, &store_migrations[i], cause) == -1)
 			return (-1);
 	}
+	/* An upgrade is worth a line in the log; a new file is not. */
+	if (from > 0 && from < store_migration_count)
+		log_info("store: %s: upgraded schema from version %d to %d",
+		    s->path, from, store_migration_count);
 	return (0);
 }
 
