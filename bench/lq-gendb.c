@@ -199,7 +199,8 @@ gen_run(struct store *s, const struct gen_options *o,
 			p.latency_us = 3000 + gen_below(500);
 		}
 		if (bad && gen_below(200) == 0) {
-			p.status = gen_below(2) ? LQ_ETIMEDOUT : LQ_EDISCONNECTED;
+			p.status = gen_below(2) ? LQ_ETIMEDOUT :
+			    LQ_EDISCONNECTED;
 			p.latency_us += 1000000;
 			failures++;
 		}

@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,20 +52,31 @@ setup(void **state)
 	return (0);
 }
 
+/* The directory holds only files (the database and its WAL files). */
 static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		*cmd;
+	struct dirent	*de;
+	DIR		*dir;
+	int		 fd, ret = 0;
 
-	xasprintf(&cmd, "rm -rf '%s'", f->dir);
-	if (strncmp(f->dir, "/tmp/lq-test-store-", 19) == 0 &&
-	    system(cmd) != 0)
+	if ((dir = opendir(f->dir)) == NULL)
 		return (-1);
-	free(cmd);
+	fd = dirfd(dir);
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == -1)
+			ret = -1;
+	}
+	(void)closedir(dir);
+	if (rmdir(f->dir) == -1)
+		ret = -1;
 	free(f->db_path);
 	free(f);
-	return (0);
+	return (ret);
 }
 
 /* Return the integer that a one-row, one-column query yields. */
