@@ -328,8 +328,11 @@ store_apply(struct store *s, const struct store_migration *m, char **cause)
 	/* Another process may have migrated while we waited for the lock. */
 	if (store_query_int(s, "PRAGMA user_version", &current) != SQLITE_OK)
 		goto fail;
-	if (current >= m->version)
-		return (store_exec(s, "COMMIT"));
+	if (current >= m->version) {
+		if (store_exec(s, "COMMIT") == -1)
+			goto fail;
+		return (0);
+	}
 
 	if (sqlite3_exec(s->db, m->sql, NULL, NULL, &errmsg) != SQLITE_OK)
 		goto fail;
