@@ -120,11 +120,19 @@ LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS))
 $(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
 $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS))
 
-# Programs. linkqd, linkq and linkq-sim are planned (README, Status);
-# each joins these lists with its first source file.
+# linkq-sim: every module but the main, which unit tests link too.
+SIM_PKGS	:= openssl libplist-2.0
+SIM_SRCS	:= sim/afc.c sim/conn.c sim/device.c sim/lockdown.c \
+		   sim/mux.c sim/pair.c
+SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
+SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread
+$(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
+
+# Programs. linkqd and linkq are planned (README, Status); each joins
+# these lists with its first source file.
 SBIN_PROGS	:=
-BIN_PROGS	:=
-MAN1		:=
+BIN_PROGS	:= linkq-sim
+MAN1		:= sim/linkq-sim.1
 MAN5		:=
 MAN8		:=
 
@@ -152,6 +160,10 @@ $(SCHEMA_C): scripts/embed-schema $(SCHEMA_SQL)
 	@mkdir -p $(@D)
 	$(Q)scripts/embed-schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
 
+$(BUILD)/linkq-sim: $(BUILD)/sim/linkq-sim.o $(SIM_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SIM_LIBS)
+
 $(SCHEMA_C:.c=.o): $(SCHEMA_C)
 	$(quiet) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -167,15 +179,23 @@ $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) \
 	    $(call pkg_libs,$(TEST_PKGS))
 
+# Unit tests of the simulator's modules (test-sim-*.c) link them too.
+SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))
+$(SIM_UNIT_TESTS): $(SIM_OBJS)
+$(SIM_UNIT_TESTS): private LIB_LIBS += $(call pkg_libs,$(SIM_PKGS)) \
+	-lpthread
+$(SIM_UNIT_TESTS:=.o): CPPFLAGS_PKG = -Isim \
+	$(call pkg_cflags,$(TEST_PKGS) $(SIM_PKGS))
+
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
-check: $(UNIT_TESTS) $(BENCH_PROGS)
+check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 check-unit: $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
 
-check-integration: $(BENCH_PROGS)
+check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
 
 bench: $(BENCH_PROGS)
@@ -183,17 +203,13 @@ bench: $(BENCH_PROGS)
 
 demo:
 	@echo "make demo: not available yet. It runs linkqd and 'linkq test'" >&2
-	@echo "against linkq-sim, and none of the three programs exists yet:" >&2
-	@echo "  linkq-sim (issue 3), linkqd (issue 4), linkq (issue 5)." >&2
-	@echo "What works today: 'make check' (store and common code)." >&2
+	@echo "against linkq-sim; linkq-sim exists (issue 3, in progress)," >&2
+	@echo "linkqd (issue 4) and linkq (issue 5) do not yet." >&2
+	@echo "What works today: 'make check', and linkq-sim with" >&2
+	@echo "libimobiledevice's tools (README, Trying the simulator)." >&2
 	@exit 1
 
 install: all
-	@if [ -z "$(strip $(SBIN_PROGS)$(BIN_PROGS))" ]; then \
-	    echo "make install: nothing to install yet: linkqd, linkq and" \
-	        "linkq-sim are planned (see README, Status)" >&2; \
-	    exit 1; \
-	fi
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
@@ -226,8 +242,14 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(STORE_SRCS) $(SCHEMA_C)
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIB_LIBS)
 
+MAN_PAGES	:= $(MAN1) $(MAN5) $(MAN8)
+
 lint:
 	$(Q)tools/checkstyle
+	$(Q)for m in $(MAN_PAGES); do \
+	    out=$$(groff -mdoc -ww -z $$m 2>&1); \
+	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
+	done
 
 clean:
 	rm -rf build
@@ -240,7 +262,7 @@ help:
 	@echo "  check-integration  shell tests only (T=name to pick some)"
 	@echo "  demo               the end-to-end demo against linkq-sim (planned)"
 	@echo "  bench              benchmarks, see bench/README.md"
-	@echo "  lint               tools/checkstyle over the tree"
+	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
 	@echo "  fuzz               libFuzzer harnesses (clang)"
 	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR"
 	@echo "  clean"

@@ -9,7 +9,6 @@ set -eu
 
 : "${BUILD:=build/default}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/lq-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT
 
 # Say what the test is doing; shows in the log of a failed test.
 trace() {
@@ -26,3 +25,51 @@ fail() {
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
 }
+
+# Poll until the shell condition $1 holds, for at most $2 seconds.
+wait_for() {
+	_deadline=$(($(date +%s) + $2))
+	while ! eval "$1"; do
+		if [ "$(date +%s)" -ge "$_deadline" ]; then
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+SIM_PID=
+# Start linkq-sim on a private socket and state directory, with any
+# extra arguments, wait until it listens, and point libusbmuxd at it.
+start_sim() {
+	: > "$T/sim.out"
+	"$BUILD/linkq-sim" --socket "$T/usbmuxd" --state "$T/sim-state" \
+	    "$@" > "$T/sim.out" 2> "$T/sim.err" &
+	SIM_PID=$!
+	if ! wait_for "grep -q '^USBMUXD_SOCKET_ADDRESS=' '$T/sim.out'" 20
+	then
+		cat "$T/sim.err" >&2
+		fail "linkq-sim did not start"
+	fi
+	USBMUXD_SOCKET_ADDRESS=$(sed -n 's/^USBMUXD_SOCKET_ADDRESS=//p' \
+	    "$T/sim.out")
+	export USBMUXD_SOCKET_ADDRESS
+}
+
+# Stop linkq-sim with SIGTERM and check that it exits cleanly.
+stop_sim() {
+	[ -n "$SIM_PID" ] || return 0
+	kill -TERM "$SIM_PID"
+	_status=0
+	wait "$SIM_PID" || _status=$?
+	SIM_PID=
+	[ "$_status" -eq 0 ] || fail "linkq-sim exited with status $_status"
+}
+
+cleanup() {
+	if [ -n "$SIM_PID" ]; then
+		kill -TERM "$SIM_PID" 2>/dev/null || :
+		wait "$SIM_PID" 2>/dev/null || :
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT

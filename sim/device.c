@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The simulated devices: their identity, keys, filesystem, where they
+ * are plugged, and the connections and service ports they have open.
+ * Everything mutable is guarded by the one simulator lock (sim.h).
+ */
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afc.h"
+#include "log.h"
+#include "sim.h"
+#include "xmalloc.h"
+
+/* What the AFC filesystem reports as its size: a 64 GB phone. */
+#define DEVICE_CAPACITY		(UINT64_C(64) * 1000 * 1000 * 1000)
+#define DEVICE_FIRST_PORT	49152
+
+static pthread_mutex_t		sim_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct sim_devices	devices = TAILQ_HEAD_INITIALIZER(devices);
+static uint32_t			last_mux_id;
+
+/* Take the simulator lock. */
+void
+sim_lock(void)
+{
+	if (pthread_mutex_lock(&sim_mutex) != 0)
+		fatalx("%s: pthread_mutex_lock", __func__);
+}
+
+/* Release the simulator lock. */
+void
+sim_unlock(void)
+{
+	if (pthread_mutex_unlock(&sim_mutex) != 0)
+		fatalx("%s: pthread_mutex_unlock", __func__);
+}
+
+/*
+ * Make a device with its keys (loaded from state_dir when it holds them,
+ * else generated and saved there) and a populated filesystem. The device
+ * starts unplugged. Returns NULL with *cause set on failure.
+ */
+struct sim_device *
+device_create(const char *udid, const char *name, enum sim_trust trust,
+    const char *buid, const char *state_dir, char **cause)
+{
+	struct sim_device	*dev;
+	int			 loaded = 0;
+
+	dev = xcalloc(1, sizeof(*dev));
+	dev->udid = xstrdup(udid);
+	dev->name = xstrdup(name);
+	dev->product_type = xstrdup("iPhone12,1");
+	dev->product_version = xstrdup("17.4");
+	dev->build_version = xstrdup("21E219");
+	dev->hardware_model = xstrdup("N104AP");
+	dev->serial = xstrdup("F2LZK0ABN72J");
+	dev->product_id = 0x12a8;
+	dev->trust = trust;
+	dev->next_port = DEVICE_FIRST_PORT;
+	TAILQ_INIT(&dev->ports);
+	TAILQ_INIT(&dev->conns);
+
+	if (state_dir != NULL) {
+		loaded = pair_load(&dev->pairing, state_dir, udid, cause);
+		if (loaded == -1)
+			goto fail;
+	}
+	if (!loaded) {
+		if (pair_generate(&dev->pairing, udid, buid, cause) == -1)
+			goto fail;
+		if (state_dir != NULL &&
+		    pair_save(&dev->pairing, state_dir, cause) == -1)
+			goto fail;
+	}
+	dev->fs = afc_fs_create(DEVICE_CAPACITY);
+	afc_fs_populate(dev->fs);
+
+	sim_lock();
+	TAILQ_INSERT_TAIL(&devices, dev, entry);
+	sim_unlock();
+	return (dev);
+
+fail:
+	pair_release(&dev->pairing);
+	free(dev->udid);
+	free(dev->name);
+	free(dev->product_type);
+	free(dev->product_version);
+	free(dev->build_version);
+	free(dev->hardware_model);
+	free(dev->serial);
+	free(dev);
+	return (NULL);
+}
+
+/*
+ * Plug a device in: it gets a new usbmuxd DeviceID, as a real device
+ * does each time it enumerates. The caller announces it (Attached).
+ */
+void
+device_plug(struct sim_device *dev, int bus, int devnum, uint64_t speed_bps)
+{
+	sim_lock();
+	dev->plugged = 1;
+	dev->mux_id = ++last_mux_id;
+	dev->bus = bus;
+	dev->devnum = devnum;
+	dev->speed_bps = speed_bps;
+	sim_unlock();
+}
+
+/*
+ * Unplug a device: cut every connection relayed to it and forget its
+ * service ports, as usbmuxd does before it sends Detached (which is the
+ * caller's to send).
+ */
+void
+device_unplug(struct sim_device *dev)
+{
+	struct sim_link_conn	*lc;
+	struct sim_service_port	*sp;
+
+	sim_lock();
+	dev->plugged = 0;
+	TAILQ_FOREACH(lc, &dev->conns, entry)
+		conn_cut(lc->conn);
+	while ((sp = TAILQ_FIRST(&dev->ports)) != NULL) {
+		TAILQ_REMOVE(&dev->ports, sp, entry);
+		free(sp);
+	}
+	sim_unlock();
+}
+
+/* Find a plugged device by usbmuxd DeviceID. Call with the lock held. */
+struct sim_device *
+device_find_mux_id(uint32_t id)
+{
+	struct sim_device	*dev;
+
+	TAILQ_FOREACH(dev, &devices, entry) {
+		if (dev->plugged && dev->mux_id == id)
+			return (dev);
+	}
+	return (NULL);
+}
+
+/* Find a device by UDID, plugged or not. Call with the lock held. */
+struct sim_device *
+device_find_udid(const char *udid)
+{
+	struct sim_device	*dev;
+
+	TAILQ_FOREACH(dev, &devices, entry) {
+		if (strcmp(dev->udid, udid) == 0)
+			return (dev);
+	}
+	return (NULL);
+}
+
+/* Iterate over all devices. Call with the lock held. */
+struct sim_device *
+device_first(void)
+{
+	return (TAILQ_FIRST(&devices));
+}
+
+/* Return the device after dev, or NULL. Call with the lock held. */
+struct sim_device *
+device_next(struct sim_device *dev)
+{
+	return (TAILQ_NEXT(dev, entry));
+}
+
+/* Register a connection relayed to dev, so that unplugging cuts it. */
+void
+device_add_conn(struct sim_device *dev, struct sim_link_conn *lc)
+{
+	sim_lock();
+	TAILQ_INSERT_TAIL(&dev->conns, lc, entry);
+	sim_unlock();
+}
+
+/* Forget a relayed connection that has ended. */
+void
+device_remove_conn(struct sim_device *dev, struct sim_link_conn *lc)
+{
+	sim_lock();
+	TAILQ_REMOVE(&dev->conns, lc, entry);
+	sim_unlock();
+}
+
+/*
+ * Open a service port for StartService; it accepts one Connect. Call
+ * with the lock held. Returns the port.
+ */
+uint16_t
+device_add_service(struct sim_device *dev, enum sim_service_kind kind)
+{
+	struct sim_service_port	*sp;
+
+	sp = xcalloc(1, sizeof(*sp));
+	sp->kind = kind;
+	sp->port = dev->next_port++;
+	if (dev->next_port < DEVICE_FIRST_PORT)
+		dev->next_port = DEVICE_FIRST_PORT;
+	TAILQ_INSERT_TAIL(&dev->ports, sp, entry);
+	return (sp->port);
+}
+
+/*
+ * Consume the service port port: returns 0 and its kind, or -1 if no
+ * service listens there. Call with the lock held.
+ */
+int
+device_take_service(struct sim_device *dev, uint16_t port,
+    enum sim_service_kind *kind)
+{
+	struct sim_service_port	*sp;
+
+	TAILQ_FOREACH(sp, &dev->ports, entry) {
+		if (sp->port == port) {
+			*kind = sp->kind;
+			TAILQ_REMOVE(&dev->ports, sp, entry);
+			free(sp);
+			return (0);
+		}
+	}
+	return (-1);
+}

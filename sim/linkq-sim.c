@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq-sim: a usbmuxd and the iPhones behind it, speaking the real
+ * protocols, so that linkqd and libimobiledevice's own tools run without
+ * a phone. main() parses the command line, makes the devices, binds the
+ * usbmuxd socket, announces it on standard output and accepts clients,
+ * each on a thread of its own (conn.h), until SIGTERM or SIGINT.
+ */
+
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat/compat.h"
+#include "linkq.h"
+#include "log.h"
+#include "sim.h"
+#include "xmalloc.h"
+
+#define SIM_THREAD_STACK	(256 * 1024)
+
+struct sim_options {
+	const char	*socket_path;
+	const char	*state_dir;
+	uint64_t	 seed;
+	int		 verbose;
+};
+
+static __dead void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: linkq-sim [-v] [--seed N] "
+	    "[--socket PATH] [--state DIR]\n");
+	exit(2);
+}
+
+/* A UUID-shaped string from the seeded generator, uppercase. */
+static void
+sim_uuid(char *buf, size_t size)
+{
+	unsigned int	r[4];
+	size_t		i;
+
+	for (i = 0; i < nitems(r); i++)
+		r[i] = (unsigned int)random();
+	(void)snprintf(buf, size, "%08X-%04X-%04X-%04X-%04X%08X", r[0],
+	    r[1] >> 16, r[1] & 0xffff, r[2] >> 16, r[2] & 0xffff, r[3]);
+}
+
+/*
+ * Read the BUID kept in the state directory, or make one (and keep it
+ * there) so that pair records stay valid across restarts.
+ */
+static char *
+sim_buid(const char *state_dir)
+{
+	char	 buf[64], *path;
+	FILE	*fp;
+	size_t	 n;
+
+	sim_uuid(buf, sizeof(buf));
+	if (state_dir == NULL)
+		return (xstrdup(buf));
+	xasprintf(&path, "%s/buid", state_dir);
+	if ((fp = fopen(path, "r")) != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		buf[n] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		(void)fclose(fp);
+		if (strlen(buf) != 36)
+			fatalx("%s: not a BUID; remove it to make a new one",
+			    path);
+	} else if (errno == ENOENT) {
+		if ((fp = fopen(path, "w")) == NULL ||
+		    fprintf(fp, "%s\n", buf) < 0 || fclose(fp) == EOF)
+			fatal("%s", path);
+	} else
+		fatal("%s", path);
+	free(path);
+	return (xstrdup(buf));
+}
+
+/*
+ * Bind the usbmuxd socket. A live socket at the path belongs to someone
+ * else and is left alone; a stale one is replaced.
+ */
+static int
+sim_listen(const char *path)
+{
+	struct sockaddr_un	sun;
+	struct stat		sb;
+	int			fd, probe;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("socket path %s is too long", path);
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode))
+			fatalx("%s exists and is not a socket", path);
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0)
+			fatalx("%s: a usbmuxd already listens there", path);
+		if (probe != -1)
+			(void)close(probe);
+		if (unlink(path) == -1)
+			fatal("unlink %s", path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	/* libusbmuxd connects non-blocking: a full backlog fails at once. */
+	if (listen(fd, SOMAXCONN) == -1)
+		fatal("listen %s", path);
+	return (fd);
+}
+
+/* Thread body: serve one usbmuxd client. */
+static void *
+sim_client_thread(void *arg)
+{
+	int	fd = *(int *)arg;
+
+	free(arg);
+	mux_serve(fd);
+	return (NULL);
+}
+
+/* Start a detached, small-stack thread for a new client. */
+static void
+sim_start_client(int fd)
+{
+	pthread_attr_t	 attr;
+	pthread_t	 tid;
+	int		*arg;
+
+	arg = xmalloc(sizeof(*arg));
+	*arg = fd;
+	if (pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setstacksize(&attr, SIM_THREAD_STACK) != 0 ||
+	    pthread_attr_setdetachstate(&attr,
+	    PTHREAD_CREATE_DETACHED) != 0)
+		fatalx("pthread_attr");
+	if (pthread_create(&tid, &attr, sim_client_thread, arg) != 0) {
+		log_warnx("cannot start a thread for a client; closing it");
+		(void)close(fd);
+		free(arg);
+	}
+	(void)pthread_attr_destroy(&attr);
+}
+
+/* Accept clients until a terminating signal arrives. */
+static void
+sim_loop(int listen_fd, int sig_fd)
+{
+	struct pollfd			pfd[2];
+	struct signalfd_siginfo		si;
+	int				fd;
+
+	pfd[0].fd = listen_fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sig_fd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
+				log_info("signal %u: exiting", si.ssi_signo);
+			return;
+		}
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EINTR && errno != EAGAIN &&
+			    errno != ECONNABORTED)
+				log_warn("accept");
+			continue;
+		}
+		sim_start_client(fd);
+	}
+}
+
+/* The default socket path: private to this user, never usbmuxd's own. */
+static char *
+sim_default_socket(void)
+{
+	const char	*tmp;
+	char		*dir, *path;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	xasprintf(&dir, "%s/linkq-sim-%ld", tmp, (long)getuid());
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	xasprintf(&path, "%s/usbmuxd", dir);
+	free(dir);
+	return (path);
+}
+
+/* Make and plug in the default device: paired, healthy, port 1-1. */
+static void
+sim_default_device(const struct sim_options *o)
+{
+	struct sim_device	*dev;
+	char			 udid[64], *cause, *record;
+	uint32_t		 len;
+
+	(void)snprintf(udid, sizeof(udid), "00008030-%08lX%08lX",
+	    (unsigned long)random() & 0xffffffff,
+	    (unsigned long)random() & 0xffffffff);
+	dev = device_create(udid, "linkq-sim iPhone", SIM_TRUST_PAIRED,
+	    mux_buid(), o->state_dir, &cause);
+	if (dev == NULL)
+		fatalx("device %s: %s", udid, cause);
+	if (pair_record(&dev->pairing, &record, &len) == -1)
+		fatalx("device %s: cannot encode its pair record", udid);
+	(void)mux_record_put(dev->udid, record, len);
+	free(record);
+	device_plug(dev, 1, 2, UINT64_C(480000000));
+	log_info("device %s plugged into port 1-1 through cable sim-good",
+	    dev->udid);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "seed", required_argument, NULL, 'S' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sim_options	 o;
+	struct sigaction	 sa;
+	sigset_t		 mask;
+	const char		*errstr;
+	char			*buid, *socket_path;
+	int			 ch, listen_fd, sig_fd;
+
+	memset(&o, 0, sizeof(o));
+	o.seed = 1;
+	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			o.seed = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
+			    &errstr);
+			if (errstr != NULL) {
+				(void)fprintf(stderr, "linkq-sim: --seed "
+				    "%s: %s\n", optarg, errstr);
+				exit(2);
+			}
+			break;
+		case 's':
+			o.socket_path = optarg;
+			break;
+		case 't':
+			o.state_dir = optarg;
+			break;
+		case 'v':
+			o.verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc) {
+		(void)fprintf(stderr, "linkq-sim: scenario files are not "
+		    "supported yet\n");
+		exit(2);
+	}
+	log_init(LOG_TO_STDERR, o.verbose, "linkq-sim");
+	srandom((unsigned int)o.seed);
+
+	/* Signals: clients' threads never see them; the loop reads them. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+		fatalx("pthread_sigmask");
+	if ((sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+
+	if (o.state_dir != NULL && mkdir(o.state_dir, 0700) == -1 &&
+	    errno != EEXIST)
+		fatal("mkdir %s", o.state_dir);
+	buid = sim_buid(o.state_dir);
+	mux_init(buid);
+	free(buid);
+	sim_default_device(&o);
+
+	socket_path = o.socket_path != NULL ? xstrdup(o.socket_path) :
+	    sim_default_socket();
+	listen_fd = sim_listen(socket_path);
+	(void)printf("USBMUXD_SOCKET_ADDRESS=UNIX:%s\n", socket_path);
+	if (fflush(stdout) == EOF)
+		fatal("stdout");
+
+	sim_loop(listen_fd, sig_fd);
+	(void)close(listen_fd);
+	(void)unlink(socket_path);
+	free(socket_path);
+	return (0);
+}

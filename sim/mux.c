@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The simulated usbmuxd: its client protocol (protocols.md section 1),
+ * the Listen subscribers, the pair records it keeps, and the relay of a
+ * Connect to the device's lockdownd or service port.
+ *
+ * Each client connection runs mux_serve() on its own thread. Requests
+ * are 16-byte little-endian headers followed by an XML plist; replies
+ * echo the request's tag and are XML too, as libusbmuxd parses nothing
+ * else. After a successful Connect the same socket carries the device's
+ * byte stream, which this thread then serves as the device.
+ */
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <plist/plist.h>
+
+#include "afc.h"
+#include "log.h"
+#include "sim.h"
+#include "xmalloc.h"
+
+#define MUX_HEADER_SIZE		16
+#define MUX_VERSION_PLIST	1
+#define MUX_MESSAGE_PLIST	8
+/* usbmuxd closes a client whose message is larger (client.c). */
+#define MUX_MAX_MESSAGE		(64 * 1024)
+
+/* A client that sent Listen. */
+struct mux_listener {
+	int				 fd;
+	unsigned int			 id;
+	char				*prog_name;
+	char				*client_version;
+	uint64_t			 lib_version;
+	TAILQ_ENTRY(mux_listener)	 entry;
+};
+TAILQ_HEAD(mux_listeners, mux_listener);
+
+/* A pair record usbmuxd keeps for a UDID. */
+struct mux_record {
+	char			*udid;
+	char			*data;
+	uint32_t		 len;
+	TAILQ_ENTRY(mux_record)	 entry;
+};
+TAILQ_HEAD(mux_records, mux_record);
+
+/* All guarded by sim_lock(). */
+static struct mux_listeners	listeners = TAILQ_HEAD_INITIALIZER(listeners);
+static struct mux_records	records = TAILQ_HEAD_INITIALIZER(records);
+static unsigned int		last_listener_id;
+static char			*buid;
+
+/* Set the BUID that ReadBUID answers. */
+void
+mux_init(const char *system_buid)
+{
+	buid = xstrdup(system_buid);
+}
+
+/* Return the BUID. */
+const char *
+mux_buid(void)
+{
+	return (buid);
+}
+
+/* Read exactly len bytes from a blocking socket; 0 or -1. */
+static int
+mux_read_full(int fd, void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Send one message: header and XML body in a single sendmsg, so that a
+ * client reading the header with one recv gets all of it. flags may add
+ * MSG_DONTWAIT for notifications sent while holding the lock.
+ */
+static int
+mux_send(int fd, uint32_t tag, plist_t msg, int flags)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov[2];
+	uint32_t	 hdr[4], xml_len = 0;
+	char		*xml = NULL;
+	size_t		 total;
+	ssize_t		 n;
+
+	plist_to_xml(msg, &xml, &xml_len);
+	if (xml == NULL)
+		return (-1);
+	total = MUX_HEADER_SIZE + (size_t)xml_len;
+	hdr[0] = htole32((uint32_t)total);
+	hdr[1] = htole32(MUX_VERSION_PLIST);
+	hdr[2] = htole32(MUX_MESSAGE_PLIST);
+	hdr[3] = htole32(tag);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = xml;
+	iov[1].iov_len = xml_len;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL | flags);
+	while (n == -1 && errno == EINTR);
+	free(xml);
+	return (n == (ssize_t)total ? 0 : -1);
+}
+
+/* Send {MessageType: Result, Number: code}. */
+static int
+mux_send_result(int fd, uint32_t tag, uint64_t code)
+{
+	plist_t	msg;
+	int	ret;
+
+	msg = plist_new_dict();
+	plist_dict_set_item(msg, "MessageType", plist_new_string("Result"));
+	plist_dict_set_item(msg, "Number", plist_new_uint(code));
+	ret = mux_send(fd, tag, msg, 0);
+	plist_free(msg);
+	return (ret);
+}
+
+/* Return the string value of key in dict, or NULL (borrowed). */
+static const char *
+dict_string(plist_t dict, const char *key, char **tofree)
+{
+	plist_t	node;
+
+	*tofree = NULL;
+	node = plist_dict_get_item(dict, key);
+	if (node == NULL || plist_get_node_type(node) != PLIST_STRING)
+		return (NULL);
+	plist_get_string_val(node, tofree);
+	return (*tofree);
+}
+
+/* Get an unsigned integer value of key in dict: 0 or -1 if absent. */
+static int
+dict_uint(plist_t dict, const char *key, uint64_t *value)
+{
+	plist_t	node;
+
+	node = plist_dict_get_item(dict, key);
+	if (node == NULL || plist_get_node_type(node) != PLIST_UINT)
+		return (-1);
+	plist_get_uint_val(node, value);
+	return (0);
+}
+
+/*
+ * Read one request. Returns the plist (a dict with a MessageType), or
+ * NULL on EOF or a malformed message, which ends the connection.
+ */
+static plist_t
+mux_read_request(int fd, uint32_t *tag)
+{
+	uint32_t	 hdr[4], len;
+	char		*body;
+	plist_t		 msg = NULL;
+
+	if (mux_read_full(fd, hdr, sizeof(hdr)) == -1)
+		return (NULL);
+	len = le32toh(hdr[0]);
+	*tag = le32toh(hdr[3]);
+	if (len <= MUX_HEADER_SIZE || len > MUX_MAX_MESSAGE) {
+		log_warnx("mux: fd %d: message length %u out of range", fd,
+		    len);
+		return (NULL);
+	}
+	if (le32toh(hdr[1]) != MUX_VERSION_PLIST ||
+	    le32toh(hdr[2]) != MUX_MESSAGE_PLIST) {
+		log_warnx("mux: fd %d: version %u message %u: only plist "
+		    "messages are supported", fd, le32toh(hdr[1]),
+		    le32toh(hdr[2]));
+		return (NULL);
+	}
+	body = xmalloc(len - MUX_HEADER_SIZE);
+	if (mux_read_full(fd, body, len - MUX_HEADER_SIZE) == 0)
+		plist_from_xml(body, len - MUX_HEADER_SIZE, &msg);
+	free(body);
+	if (msg == NULL || plist_get_node_type(msg) != PLIST_DICT ||
+	    plist_get_node_type(plist_dict_get_item(msg, "MessageType")) !=
+	    PLIST_STRING) {
+		log_warnx("mux: fd %d: not a usbmuxd plist request", fd);
+		plist_free(msg);
+		return (NULL);
+	}
+	return (msg);
+}
+
+/* The Properties of a plugged device, as usbmuxd fills them. */
+static plist_t
+mux_properties(struct sim_device *dev)
+{
+	plist_t	props;
+
+	props = plist_new_dict();
+	plist_dict_set_item(props, "ConnectionSpeed",
+	    plist_new_uint(dev->speed_bps));
+	plist_dict_set_item(props, "ConnectionType", plist_new_string("USB"));
+	plist_dict_set_item(props, "DeviceID", plist_new_uint(dev->mux_id));
+	plist_dict_set_item(props, "LocationID",
+	    plist_new_uint((uint64_t)dev->bus << 16 | (uint64_t)dev->devnum));
+	plist_dict_set_item(props, "ProductID",
+	    plist_new_uint(dev->product_id));
+	plist_dict_set_item(props, "SerialNumber",
+	    plist_new_string(dev->udid));
+	return (props);
+}
+
+/* An Attached message for dev. Call with the lock held. */
+static plist_t
+mux_attached(struct sim_device *dev)
+{
+	plist_t	msg;
+
+	msg = plist_new_dict();
+	plist_dict_set_item(msg, "MessageType", plist_new_string("Attached"));
+	plist_dict_set_item(msg, "DeviceID", plist_new_uint(dev->mux_id));
+	plist_dict_set_item(msg, "Properties", mux_properties(dev));
+	return (msg);
+}
+
+/*
+ * Send msg to every listener; one that cannot take it at once is cut
+ * (its thread then removes it). Call with the lock held.
+ */
+static void
+mux_broadcast(plist_t msg)
+{
+	struct mux_listener	*l;
+
+	TAILQ_FOREACH(l, &listeners, entry) {
+		if (mux_send(l->fd, 0, msg, MSG_DONTWAIT) == -1) {
+			log_warnx("mux: listener %u: cannot notify, "
+			    "dropping it", l->id);
+			(void)shutdown(l->fd, SHUT_RDWR);
+		}
+	}
+}
+
+/* Tell the listeners that dev was attached. */
+void
+mux_notify_attached(struct sim_device *dev)
+{
+	plist_t	msg;
+
+	sim_lock();
+	if (dev->plugged) {
+		msg = mux_attached(dev);
+		mux_broadcast(msg);
+		plist_free(msg);
+	}
+	sim_unlock();
+}
+
+/* Send a Detached or Paired message for a DeviceID to the listeners. */
+static void
+mux_notify_id(const char *type, uint32_t id)
+{
+	plist_t	msg;
+
+	msg = plist_new_dict();
+	plist_dict_set_item(msg, "MessageType", plist_new_string(type));
+	plist_dict_set_item(msg, "DeviceID", plist_new_uint(id));
+	sim_lock();
+	mux_broadcast(msg);
+	sim_unlock();
+	plist_free(msg);
+}
+
+/* Tell the listeners that the device with this DeviceID is gone. */
+void
+mux_notify_detached(uint32_t id)
+{
+	mux_notify_id("Detached", id);
+}
+
+/* Store or replace the pair record of udid. */
+int
+mux_record_put(const char *udid, const char *data, uint32_t len)
+{
+	struct mux_record	*r;
+
+	sim_lock();
+	TAILQ_FOREACH(r, &records, entry) {
+		if (strcmp(r->udid, udid) == 0)
+			break;
+	}
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		r->udid = xstrdup(udid);
+		TAILQ_INSERT_TAIL(&records, r, entry);
+	}
+	free(r->data);
+	r->data = xmalloc(len > 0 ? len : 1);
+	memcpy(r->data, data, len);
+	r->len = len;
+	sim_unlock();
+	return (0);
+}
+
+/* Find the record of udid. Call with the lock held. */
+static struct mux_record *
+mux_record_find(const char *udid)
+{
+	struct mux_record	*r;
+
+	TAILQ_FOREACH(r, &records, entry) {
+		if (strcmp(r->udid, udid) == 0)
+			return (r);
+	}
+	return (NULL);
+}
+
+/* ListDevices: every plugged device, as Attached entries. */
+static int
+mux_list_devices(int fd, uint32_t tag)
+{
+	struct sim_device	*dev;
+	plist_t			 msg, list;
+	int			 ret;
+
+	msg = plist_new_dict();
+	list = plist_new_array();
+	sim_lock();
+	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
+		if (dev->plugged)
+			plist_array_append_item(list, mux_attached(dev));
+	}
+	sim_unlock();
+	plist_dict_set_item(msg, "DeviceList", list);
+	ret = mux_send(fd, tag, msg, 0);
+	plist_free(msg);
+	return (ret);
+}
+
+/*
+ * Listen: answer, announce every plugged device and from then on every
+ * change, until the client goes away. Registering under the lock that
+ * device changes take means no event is missed or sent twice.
+ */
+static void
+mux_listen(int fd, uint32_t tag, plist_t req)
+{
+	struct mux_listener	*l;
+	struct sim_device	*dev;
+	plist_t			 msg;
+	char			*tofree, buf[256];
+
+	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
+		return;
+	l = xcalloc(1, sizeof(*l));
+	l->fd = fd;
+	l->prog_name = xstrdup(dict_string(req, "ProgName", &tofree) != NULL ?
+	    tofree : "");
+	free(tofree);
+	l->client_version = xstrdup(dict_string(req, "ClientVersionString",
+	    &tofree) != NULL ? tofree : "");
+	free(tofree);
+	(void)dict_uint(req, "kLibUSBMuxVersion", &l->lib_version);
+
+	sim_lock();
+	l->id = ++last_listener_id;
+	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
+		if (!dev->plugged)
+			continue;
+		msg = mux_attached(dev);
+		(void)mux_send(fd, 0, msg, MSG_DONTWAIT);
+		plist_free(msg);
+	}
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	sim_unlock();
+
+	/* A listener sends nothing more; wait for it to go away. */
+	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+		continue;
+
+	sim_lock();
+	TAILQ_REMOVE(&listeners, l, entry);
+	sim_unlock();
+	free(l->prog_name);
+	free(l->client_version);
+	free(l);
+}
+
+/* Serve the device's side of a connected stream. */
+static void
+mux_relay(int fd, struct sim_device *dev, uint16_t port,
+    enum sim_service_kind kind)
+{
+	struct sim_conn		conn;
+	struct sim_link_conn	lc;
+
+	memset(&conn, 0, sizeof(conn));
+	conn.fd = fd;
+	conn.dev = dev;
+	lc.conn = &conn;
+	device_add_conn(dev, &lc);
+	if (port == LOCKDOWN_PORT)
+		lockdown_serve(&conn, dev);
+	else if (kind == SIM_SERVICE_AFC)
+		afc_serve(&conn, dev->fs);
+	else
+		log_warnx("mux: device %s: service on port %u is not "
+		    "simulated", dev->udid, port);
+	device_remove_conn(dev, &lc);
+}
+
+/*
+ * Connect: find the device and the port, answer, and become the device's
+ * end of the stream. Returns 1 when the connection was taken over.
+ */
+static int
+mux_connect(int fd, uint32_t tag, plist_t req)
+{
+	struct sim_device	*dev;
+	enum sim_service_kind	 kind = SIM_SERVICE_AFC;
+	uint64_t		 id, raw_port;
+	uint16_t		 port;
+	uint64_t		 result = MUX_RESULT_OK;
+
+	if (dict_uint(req, "DeviceID", &id) == -1 ||
+	    dict_uint(req, "PortNumber", &raw_port) == -1) {
+		(void)mux_send_result(fd, tag, MUX_RESULT_BADCOMMAND);
+		return (0);
+	}
+	/* libusbmuxd sends htons(port) as a plain integer. */
+	port = ntohs((uint16_t)raw_port);
+
+	sim_lock();
+	dev = device_find_mux_id((uint32_t)id);
+	if (dev == NULL)
+		result = MUX_RESULT_BADDEV;
+	else if (port != LOCKDOWN_PORT &&
+	    device_take_service(dev, port, &kind) == -1)
+		result = MUX_RESULT_CONNREFUSED;
+	sim_unlock();
+	if (result != MUX_RESULT_OK) {
+		(void)mux_send_result(fd, tag, result);
+		return (0);
+	}
+	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
+		return (1);
+	mux_relay(fd, dev, port, kind);
+	return (1);
+}
+
+/* ReadPairRecord: the stored record, or ENOENT. */
+static int
+mux_read_pair_record(int fd, uint32_t tag, plist_t req)
+{
+	struct mux_record	*r;
+	const char		*udid;
+	char			*tofree;
+	plist_t			 msg;
+	int			 ret;
+
+	if ((udid = dict_string(req, "PairRecordID", &tofree)) == NULL)
+		return (mux_send_result(fd, tag, EINVAL));
+	msg = NULL;
+	sim_lock();
+	if ((r = mux_record_find(udid)) != NULL) {
+		msg = plist_new_dict();
+		plist_dict_set_item(msg, "PairRecordData",
+		    plist_new_data(r->data, r->len));
+	}
+	sim_unlock();
+	free(tofree);
+	if (msg == NULL)
+		return (mux_send_result(fd, tag, ENOENT));
+	ret = mux_send(fd, tag, msg, 0);
+	plist_free(msg);
+	return (ret);
+}
+
+/* Whether a record id is a UDID usbmuxd accepts ([A-Za-z0-9-]). */
+static int
+mux_udid_valid(const char *udid)
+{
+	if (*udid == '\0')
+		return (0);
+	return (strspn(udid, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-") == strlen(udid));
+}
+
+/* SavePairRecord: store it and, for a plugged device, send Paired. */
+static int
+mux_save_pair_record(int fd, uint32_t tag, plist_t req)
+{
+	const char	*udid;
+	char		*tofree, *data = NULL;
+	uint64_t	 len = 0, id = 0;
+	plist_t		 node;
+	int		 plugged;
+
+	udid = dict_string(req, "PairRecordID", &tofree);
+	node = plist_dict_get_item(req, "PairRecordData");
+	if (udid == NULL || !mux_udid_valid(udid) || node == NULL ||
+	    plist_get_node_type(node) != PLIST_DATA) {
+		free(tofree);
+		return (mux_send_result(fd, tag, EINVAL));
+	}
+	plist_get_data_val(node, &data, &len);
+	(void)mux_record_put(udid, data, (uint32_t)len);
+	free(data);
+	free(tofree);
+	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
+		return (-1);
+	if (dict_uint(req, "DeviceID", &id) == 0 && id > 0) {
+		sim_lock();
+		plugged = device_find_mux_id((uint32_t)id) != NULL;
+		sim_unlock();
+		if (plugged)
+			mux_notify_id("Paired", (uint32_t)id);
+	}
+	return (0);
+}
+
+/* DeletePairRecord: forget it, or ENOENT. */
+static int
+mux_delete_pair_record(int fd, uint32_t tag, plist_t req)
+{
+	struct mux_record	*r;
+	const char		*udid;
+	char			*tofree;
+
+	if ((udid = dict_string(req, "PairRecordID", &tofree)) == NULL)
+		return (mux_send_result(fd, tag, EINVAL));
+	sim_lock();
+	if ((r = mux_record_find(udid)) != NULL) {
+		TAILQ_REMOVE(&records, r, entry);
+		free(r->udid);
+		free(r->data);
+		free(r);
+	}
+	sim_unlock();
+	free(tofree);
+	return (mux_send_result(fd, tag, r != NULL ? MUX_RESULT_OK : ENOENT));
+}
+
+/* ReadBUID. */
+static int
+mux_read_buid(int fd, uint32_t tag)
+{
+	plist_t	msg;
+	int	ret;
+
+	msg = plist_new_dict();
+	plist_dict_set_item(msg, "BUID", plist_new_string(buid));
+	ret = mux_send(fd, tag, msg, 0);
+	plist_free(msg);
+	return (ret);
+}
+
+/* ListListeners: who is subscribed. */
+static int
+mux_list_listeners(int fd, uint32_t tag)
+{
+	struct mux_listener	*l;
+	plist_t			 msg, list, item;
+	char			 id[64];
+	int			 ret;
+
+	list = plist_new_array();
+	sim_lock();
+	TAILQ_FOREACH(l, &listeners, entry) {
+		item = plist_new_dict();
+		plist_dict_set_item(item, "Blacklisted", plist_new_bool(0));
+		plist_dict_set_item(item, "ConnType", plist_new_uint(0));
+		(void)snprintf(id, sizeof(id), "%u-%s", l->id, l->prog_name);
+		plist_dict_set_item(item, "ID String", plist_new_string(id));
+		plist_dict_set_item(item, "ProgName",
+		    plist_new_string(l->prog_name));
+		plist_dict_set_item(item, "kLibUSBMuxVersion",
+		    plist_new_uint(l->lib_version));
+		plist_array_append_item(list, item);
+	}
+	sim_unlock();
+	msg = plist_new_dict();
+	plist_dict_set_item(msg, "ListenerList", list);
+	ret = mux_send(fd, tag, msg, 0);
+	plist_free(msg);
+	return (ret);
+}
+
+/*
+ * Serve one usbmuxd client until it goes away, sends something
+ * malformed, or turns into a Listen or Connect stream. Closes fd.
+ */
+void
+mux_serve(int fd)
+{
+	plist_t		 req;
+	const char	*type;
+	char		*tofree;
+	uint32_t	 tag;
+	int		 ret = 0, done = 0;
+
+	while (!done && ret == 0 && (req = mux_read_request(fd, &tag)) !=
+	    NULL) {
+		type = dict_string(req, "MessageType", &tofree);
+		if (strcmp(type, "ListDevices") == 0)
+			ret = mux_list_devices(fd, tag);
+		else if (strcmp(type, "Listen") == 0) {
+			mux_listen(fd, tag, req);
+			done = 1;
+		} else if (strcmp(type, "Connect") == 0)
+			done = mux_connect(fd, tag, req);
+		else if (strcmp(type, "ReadBUID") == 0)
+			ret = mux_read_buid(fd, tag);
+		else if (strcmp(type, "ReadPairRecord") == 0)
+			ret = mux_read_pair_record(fd, tag, req);
+		else if (strcmp(type, "SavePairRecord") == 0)
+			ret = mux_save_pair_record(fd, tag, req);
+		else if (strcmp(type, "DeletePairRecord") == 0)
+			ret = mux_delete_pair_record(fd, tag, req);
+		else if (strcmp(type, "ListListeners") == 0)
+			ret = mux_list_listeners(fd, tag);
+		else
+			ret = mux_send_result(fd, tag, MUX_RESULT_BADCOMMAND);
+		free(tofree);
+		plist_free(req);
+	}
+	(void)close(fd);
+}

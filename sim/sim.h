@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq-sim's model of the world: simulated devices, where they are
+ * plugged, the pair records its usbmuxd keeps, and the clients listening
+ * for device events. See conn.h for the threading design.
+ *
+ * Locking: one mutex (sim_lock) guards the device list and the fields of
+ * every device marked "locked" below; mux.c keeps its listeners and pair
+ * records under the same lock. Devices are made at start and live until
+ * the program ends, so a connection may keep a pointer to its device
+ * without a reference count. Code holding the lock never blocks on a
+ * socket: notifications are sent with MSG_DONTWAIT.
+ */
+
+#ifndef LQ_SIM_H
+#define LQ_SIM_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "compat/queue.h"
+#include "conn.h"
+#include "pair.h"
+
+struct afc_fs;
+
+/* File layering: device.c knows devices; mux.c (usbmuxd) and lockdown.c
+ * use device.c; linkq-sim.c sets everything up. */
+
+/* usbmuxd's result codes (usbmuxd-proto.h). */
+#define MUX_RESULT_OK		0
+#define MUX_RESULT_BADCOMMAND	1
+#define MUX_RESULT_BADDEV	2
+#define MUX_RESULT_CONNREFUSED	3
+
+#define LOCKDOWN_PORT		62078
+
+/* A connection relayed to a device, so that a dropout can cut it. */
+struct sim_link_conn {
+	struct sim_conn			*conn;
+	TAILQ_ENTRY(sim_link_conn)	 entry;
+};
+TAILQ_HEAD(sim_link_conns, sim_link_conn);
+
+enum sim_service_kind {
+	SIM_SERVICE_AFC,
+	SIM_SERVICE_SYSLOG_RELAY,
+	SIM_SERVICE_DIAGNOSTICS_RELAY
+};
+
+/* A service port handed out by StartService, good for one Connect. */
+struct sim_service_port {
+	uint16_t			 port;
+	enum sim_service_kind		 kind;
+	TAILQ_ENTRY(sim_service_port)	 entry;
+};
+TAILQ_HEAD(sim_service_ports, sim_service_port);
+
+enum sim_trust {
+	SIM_TRUST_PAIRED,	/* trusts the host of its pair record */
+	SIM_TRUST_UNPAIRED,	/* Pair shows the Trust prompt */
+	SIM_TRUST_LOCKED	/* passcode locked: Pair is refused */
+};
+
+struct sim_device {
+	/* Fixed at start. */
+	char			*udid;		/* usbmuxd's SerialNumber */
+	char			*name;		/* DeviceName */
+	char			*product_type;	/* "iPhone12,1" */
+	char			*product_version; /* "17.4" */
+	char			*build_version;
+	char			*hardware_model;
+	char			*serial;	/* Apple's SerialNumber value */
+	uint16_t		 product_id;	/* USB idProduct */
+	struct afc_fs		*fs;		/* own locking */
+
+	/* Locked by sim_lock. */
+	struct sim_pairing	 pairing;
+	enum sim_trust		 trust;
+	int			 trust_prompt;	/* Pair asked, not answered */
+	int			 trust_accepted; /* answered yes */
+	int			 plugged;
+	uint32_t		 mux_id;	/* DeviceID while plugged */
+	int			 bus;
+	int			 devnum;
+	uint64_t		 speed_bps;	/* ConnectionSpeed */
+	uint16_t		 next_port;
+	struct sim_service_ports ports;
+	struct sim_link_conns	 conns;
+
+	TAILQ_ENTRY(sim_device)	 entry;
+};
+TAILQ_HEAD(sim_devices, sim_device);
+
+/* device.c */
+void		 sim_lock(void);
+void		 sim_unlock(void);
+struct sim_device *device_create(const char *, const char *,
+		    enum sim_trust, const char *, const char *, char **);
+void		 device_plug(struct sim_device *, int, int, uint64_t);
+void		 device_unplug(struct sim_device *);
+struct sim_device *device_find_mux_id(uint32_t);
+struct sim_device *device_find_udid(const char *);
+struct sim_device *device_first(void);
+struct sim_device *device_next(struct sim_device *);
+void		 device_add_conn(struct sim_device *, struct sim_link_conn *);
+void		 device_remove_conn(struct sim_device *,
+		    struct sim_link_conn *);
+uint16_t	 device_add_service(struct sim_device *,
+		    enum sim_service_kind);
+int		 device_take_service(struct sim_device *, uint16_t,
+		    enum sim_service_kind *);
+
+/* mux.c */
+void		 mux_init(const char *);
+const char	*mux_buid(void);
+void		 mux_serve(int);
+int		 mux_record_put(const char *, const char *, uint32_t);
+void		 mux_notify_attached(struct sim_device *);
+void		 mux_notify_detached(uint32_t);
+
+/* lockdown.c */
+void		 lockdown_serve(struct sim_conn *, struct sim_device *);
+
+#endif /* LQ_SIM_H */
