@@ -18,11 +18,13 @@
 #define LQ_SIM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "compat/queue.h"
 #include "conn.h"
 #include "pair.h"
+#include "scenario.h"
 
 struct afc_fs;
 
@@ -50,6 +52,8 @@ enum sim_service_kind {
 	SIM_SERVICE_DIAGNOSTICS_RELAY
 };
 
+
+
 /* A service port handed out by StartService, good for one Connect. */
 struct sim_service_port {
 	uint16_t			 port;
@@ -57,12 +61,6 @@ struct sim_service_port {
 	TAILQ_ENTRY(sim_service_port)	 entry;
 };
 TAILQ_HEAD(sim_service_ports, sim_service_port);
-
-enum sim_trust {
-	SIM_TRUST_PAIRED,	/* trusts the host of its pair record */
-	SIM_TRUST_UNPAIRED,	/* Pair shows the Trust prompt */
-	SIM_TRUST_LOCKED	/* passcode locked: Pair is refused */
-};
 
 struct sim_device {
 	/* Fixed at start. */
@@ -89,6 +87,16 @@ struct sim_device {
 	uint16_t		 next_port;
 	struct sim_service_ports ports;
 	struct sim_link_conns	 conns;
+
+	/*
+	 * AppleUSBDeviceMux's counters, as the device's syslog reports
+	 * them: updated without the lock by conn.c and the link model.
+	 */
+	atomic_uint_fast64_t	 mux_reads;
+	atomic_uint_fast64_t	 mux_read_errors;
+	atomic_uint_fast64_t	 mux_writes;
+	atomic_uint_fast64_t	 mux_write_errors;
+	atomic_uint_fast64_t	 mux_duplicates;
 
 	TAILQ_ENTRY(sim_device)	 entry;
 };

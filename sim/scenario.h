@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * Scenario files: the devices, ports and cables of a simulated bench and
+ * a timeline of what happens to them (linkq-sim(1), SCENARIOS).
+ *
+ *	# a bench with one bad cable
+ *	device phone udid=00008030-001A1C3E0A38802E name="Bench iPhone"
+ *	port left path=1-1 label="front-left" hub-depth=0
+ *	cable good label=A-01
+ *	cable bad label=A-02 drop-per-mb=0.002 drop-mode=stranded
+ *	at 0s plug phone left good
+ *	at 30s unplug phone
+ *	at 31s plug phone left bad
+ *	at 90s fault bad corrupt-per-mb=0.01
+ *
+ * One statement per line; '#' starts a comment; words are separated by
+ * blanks; a value with blanks is double-quoted. Names (the second word
+ * of device, port and cable) are what the timeline and the control
+ * socket use. Every error names the file and line.
+ */
+
+#ifndef LQ_SIM_SCENARIO_H
+#define LQ_SIM_SCENARIO_H
+
+#include <stdint.h>
+
+#include "compat/queue.h"
+
+enum fault_drop_mode {
+	FAULT_DROP_STRANDED,	/* gone from usbmuxd until a replug */
+	FAULT_DROP_RESET	/* kernel reset, re-enumerates */
+};
+
+/*
+ * A link fault profile, on a port or on a cable; when a device sits on
+ * port P through cable C the two combine (fault_combine). A field left
+ * unset by the file keeps its zero value, which means "no such fault"
+ * (speed 0: no limit of its own).
+ */
+struct fault {
+	int64_t			latency_us;	/* per round trip */
+	int64_t			jitter_us;	/* uniform 0..jitter added */
+	double			cap_mb_s;	/* 0: no bandwidth cap */
+	int			speed_mbps;	/* 0, 12, 480, 5000, 10000 */
+	double			drop_per_mb;	/* USB errors on bulk pipes */
+	double			drop_per_min;
+	enum fault_drop_mode	drop_mode;
+	int64_t			reset_delay_us;	/* re-enumeration after reset */
+	double			link_error_per_min; /* kernel line, no drop */
+	double			reset_per_min;
+	double			stall_per_min;
+	int64_t			stall_us;	/* length of one stall */
+	double			corrupt_per_mb;	/* bit flips in AFC reads */
+};
+
+enum sim_trust {
+	SIM_TRUST_PAIRED,	/* trusts the host of its pair record */
+	SIM_TRUST_UNPAIRED,	/* Pair shows the Trust prompt */
+	SIM_TRUST_LOCKED	/* passcode locked: Pair is refused */
+};
+
+struct scn_device {
+	char			*name;
+	char			*udid;		/* NULL: derived from seed */
+	char			*device_name;	/* DeviceName; NULL: default */
+	char			*product_type;	/* NULL: "iPhone12,1" */
+	char			*version;	/* NULL: "17.4", must be >= 10 */
+	enum sim_trust		 trust;
+	int			 max_speed_mbps; /* 480 (Lightning) or 5000+ */
+	TAILQ_ENTRY(scn_device)	 entry;
+};
+
+struct scn_port {
+	char			*name;
+	char			*path;		/* "1-4.2": bus 1, ports 4, 2 */
+	char			*label;		/* NULL: none */
+	int			 hub_depth;	/* -1: from the path */
+	struct fault		 fault;
+	TAILQ_ENTRY(scn_port)	 entry;
+};
+
+struct scn_cable {
+	char			*name;
+	char			*label;		/* NULL: the name */
+	struct fault		 fault;
+	TAILQ_ENTRY(scn_cable)	 entry;
+};
+
+enum scn_action {
+	SCN_PLUG,	/* device port cable */
+	SCN_UNPLUG,	/* device */
+	SCN_FAULT,	/* port or cable name, new fault fields */
+	SCN_TRUST	/* device, accept or deny the Trust prompt */
+};
+
+struct scn_event {
+	int64_t			 at_us;		/* from the start */
+	enum scn_action		 action;
+	char			*device;	/* PLUG, UNPLUG, TRUST */
+	char			*port;		/* PLUG */
+	char			*cable;		/* PLUG */
+	char			*target;	/* FAULT: port or cable name */
+	char			*params;	/* FAULT: "key=value ..." */
+	int			 accept;	/* TRUST */
+	int			 line;		/* for messages */
+	TAILQ_ENTRY(scn_event)	 entry;
+};
+
+struct scenario {
+	char				*file;
+	int				 has_seed;
+	uint64_t			 seed;
+	TAILQ_HEAD(, scn_device)	 devices;
+	TAILQ_HEAD(, scn_port)		 ports;
+	TAILQ_HEAD(, scn_cable)		 cables;
+	TAILQ_HEAD(, scn_event)		 events;	/* sorted by at_us */
+};
+
+/*
+ * Parse a scenario file. Returns the scenario, or NULL with *cause set
+ * to "FILE:LINE: what is wrong" (allocated; the caller frees it).
+ */
+struct scenario	*scenario_load(const char *, char **);
+/* Parse scenario text (for tests); name is used in messages. */
+struct scenario	*scenario_parse(const char *, const char *, char **);
+void		 scenario_free(struct scenario *);
+
+/*
+ * Apply "key=value ..." fault parameters to f, as a scenario line or the
+ * control socket gives them. Returns 0, or -1 with *cause allocated.
+ */
+int		 fault_parse(struct fault *, const char *, char **);
+/* The fault seen by a device on port p through cable c. */
+void		 fault_combine(struct fault *, const struct fault *,
+		    const struct fault *);
+/* Describe f as "key=value ..." of its non-zero fields (allocated). */
+char		*fault_format(const struct fault *);
+
+#endif /* LQ_SIM_SCENARIO_H */
