@@ -121,11 +121,12 @@ $(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
 $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS))
 
 # linkq-sim: every module but the main, which unit tests link too.
-SIM_PKGS	:= openssl libplist-2.0
-SIM_SRCS	:= sim/afc.c sim/conn.c sim/device.c sim/lockdown.c \
-		   sim/mux.c sim/pair.c
+SIM_PKGS	:= openssl libplist-2.0 jansson
+SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
+		   sim/control.c sim/device.c sim/kernel.c sim/lockdown.c \
+		   sim/mux.c sim/pair.c sim/scenario.c sim/services.c
 SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
-SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread
+SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
 
 # Programs. linkqd and linkq are planned (README, Status); each joins
@@ -137,6 +138,15 @@ MAN5		:=
 MAN8		:=
 
 BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store
+# Benchmarks of the simulator, on libimobiledevice alone like TEST_TOOLS.
+BENCH_TOOLS	:= $(BUILD)/bench/bench-rtt
+
+# Programs the integration tests run. They use their libraries' public
+# APIs only, never linkq code (compat.h aside: libbsd's strtonum).
+TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
+		   $(COMMON_PKGS)
+TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
+		   $(BUILD)/tests/tools/lq-mux-events
 
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%, \
 		    $(sort $(wildcard tests/unit/test-*.c)))
@@ -183,22 +193,29 @@ $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))
 $(SIM_UNIT_TESTS): $(SIM_OBJS)
 $(SIM_UNIT_TESTS): private LIB_LIBS += $(call pkg_libs,$(SIM_PKGS)) \
-	-lpthread
+	-lpthread -lm
 $(SIM_UNIT_TESTS:=.o): CPPFLAGS_PKG = -Isim \
 	$(call pkg_cflags,$(TEST_PKGS) $(SIM_PKGS))
 
+# Test tools link no $(LIB_OBJS).
+$(BUILD)/tests/tools/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(TOOLS_PKGS))
+$(BENCH_TOOLS:=.o): CPPFLAGS_PKG = $(call pkg_cflags,$(TOOLS_PKGS))
+$(TEST_TOOLS) $(BENCH_TOOLS): %: %.o
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(TOOLS_PKGS))
+
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
-check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim
+check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 check-unit: $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
 
-check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim
+check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
 
-bench: $(BENCH_PROGS)
+bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) bench/run
 
 demo:

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "bench.h"
 #include "conn.h"
 
 /* Read exactly len bytes. */
@@ -25,6 +26,8 @@ conn_read(struct sim_conn *c, void *buf, size_t len)
 	size_t		 done = 0;
 	int		 r;
 
+	if (len == 0)
+		return (0);
 	while (done < len) {
 		if (c->ssl != NULL) {
 			r = SSL_read(c->ssl, p + done, (int)(len - done));
@@ -43,6 +46,9 @@ conn_read(struct sim_conn *c, void *buf, size_t len)
 		done += (size_t)n;
 	}
 	c->bytes_in += len;
+	/* The bytes crossed the link: it may delay them, or drop the device. */
+	if (c->dev != NULL && link_transfer(c->dev, len, 0) == -1)
+		return (-1);
 	return (0);
 }
 
@@ -55,6 +61,8 @@ conn_write(struct sim_conn *c, const void *buf, size_t len)
 	size_t			 done = 0;
 	int			 r;
 
+	if (c->dev != NULL && link_transfer(c->dev, len, 1) == -1)
+		return (-1);
 	while (done < len) {
 		if (c->ssl != NULL) {
 			r = SSL_write(c->ssl, p + done, (int)(len - done));
@@ -87,7 +95,6 @@ conn_cut(struct sim_conn *c)
 void
 conn_corrupt(struct sim_conn *c, void *buf, size_t len)
 {
-	(void)c;
-	(void)buf;
-	(void)len;
+	if (c->dev != NULL)
+		link_corrupt(c->dev, buf, len);
 }

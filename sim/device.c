@@ -7,6 +7,8 @@
  * Everything mutable is guarded by the one simulator lock (sim.h).
  */
 
+#include <sys/socket.h>
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,32 +44,42 @@ sim_unlock(void)
 }
 
 /*
- * Make a device with its keys (loaded from state_dir when it holds them,
- * else generated and saved there) and a populated filesystem. The device
- * starts unplugged. Returns NULL with *cause set on failure.
+ * Make a device as the scenario describes it (udid filled in by the
+ * caller) with its keys, loaded from state_dir when it holds them, else
+ * generated and saved there, and a populated filesystem. index seeds
+ * its random streams. The device starts unplugged. Returns NULL with
+ * *cause set on failure.
  */
 struct sim_device *
-device_create(const char *udid, const char *name, enum sim_trust trust,
-    const char *buid, const char *state_dir, char **cause)
+device_create(const struct scn_device *sd, const char *udid,
+    const char *buid, const char *state_dir, uint64_t index, char **cause)
 {
 	struct sim_device	*dev;
 	int			 loaded = 0;
 
 	dev = xcalloc(1, sizeof(*dev));
+	dev->bench_name = xstrdup(sd->name);
 	dev->udid = xstrdup(udid);
-	dev->name = xstrdup(name);
-	dev->product_type = xstrdup("iPhone12,1");
-	dev->product_version = xstrdup("17.4");
+	dev->name = xstrdup(sd->device_name != NULL ? sd->device_name :
+	    "linkq-sim iPhone");
+	dev->product_type = xstrdup(sd->product_type != NULL ?
+	    sd->product_type : "iPhone12,1");
+	dev->product_version = xstrdup(sd->version != NULL ? sd->version :
+	    "17.4");
 	dev->build_version = xstrdup("21E219");
 	dev->hardware_model = xstrdup("N104AP");
 	dev->serial = xstrdup("F2LZK0ABN72J");
 	dev->product_id = 0x12a8;
-	dev->trust = trust;
+	dev->max_speed_mbps = sd->max_speed_mbps > 0 ? sd->max_speed_mbps :
+	    480;
+	dev->index = index;
+	dev->trust = sd->trust;
 	dev->next_port = DEVICE_FIRST_PORT;
 	TAILQ_INIT(&dev->ports);
 	TAILQ_INIT(&dev->conns);
 
 	if (state_dir != NULL) {
+		dev->state_dir = xstrdup(state_dir);
 		loaded = pair_load(&dev->pairing, state_dir, udid, cause);
 		if (loaded == -1)
 			goto fail;
@@ -89,6 +101,8 @@ device_create(const char *udid, const char *name, enum sim_trust trust,
 
 fail:
 	pair_release(&dev->pairing);
+	free(dev->bench_name);
+	free(dev->state_dir);
 	free(dev->udid);
 	free(dev->name);
 	free(dev->product_type);
@@ -101,25 +115,24 @@ fail:
 }
 
 /*
- * Plug a device in: it gets a new usbmuxd DeviceID, as a real device
- * does each time it enumerates. The caller announces it (Attached).
+ * Make a device visible to usbmuxd: it gets a new DeviceID, as a real
+ * device does each time it enumerates. The caller announces it
+ * (Attached). Call with the lock held.
  */
 void
 device_plug(struct sim_device *dev, int bus, int devnum, uint64_t speed_bps)
 {
-	sim_lock();
 	dev->plugged = 1;
 	dev->mux_id = ++last_mux_id;
 	dev->bus = bus;
 	dev->devnum = devnum;
 	dev->speed_bps = speed_bps;
-	sim_unlock();
 }
 
 /*
- * Unplug a device: cut every connection relayed to it and forget its
- * service ports, as usbmuxd does before it sends Detached (which is the
- * caller's to send).
+ * Take a device out of usbmuxd: cut every connection relayed to it and
+ * forget its service ports, as usbmuxd does before it sends Detached
+ * (which is the caller's to send). Call with the lock held.
  */
 void
 device_unplug(struct sim_device *dev)
@@ -127,15 +140,18 @@ device_unplug(struct sim_device *dev)
 	struct sim_link_conn	*lc;
 	struct sim_service_port	*sp;
 
-	sim_lock();
 	dev->plugged = 0;
+	/*
+	 * shutdown(2), not conn_cut(): conn.c calls into the link model,
+	 * which calls here, and files should not call each other in a
+	 * circle. Blocked reads and writes on the socket return at once.
+	 */
 	TAILQ_FOREACH(lc, &dev->conns, entry)
-		conn_cut(lc->conn);
+		(void)shutdown(lc->conn->fd, SHUT_RDWR);
 	while ((sp = TAILQ_FIRST(&dev->ports)) != NULL) {
 		TAILQ_REMOVE(&dev->ports, sp, entry);
 		free(sp);
 	}
-	sim_unlock();
 }
 
 /* Find a plugged device by usbmuxd DeviceID. Call with the lock held. */

@@ -30,6 +30,11 @@
 #include "compat/compat.h"
 #include "linkq.h"
 #include "log.h"
+#include "bench.h"
+#include "clock.h"
+#include "control.h"
+#include "kernel.h"
+#include "scenario.h"
 #include "sim.h"
 #include "xmalloc.h"
 
@@ -37,7 +42,13 @@
 
 struct sim_options {
 	const char	*socket_path;
+	const char	*control_path;
+	const char	*kmsg_path;
+	const char	*usbmon_path;
 	const char	*state_dir;
+	const char	*send;
+	const char	*scenario;
+	int		 has_seed;
 	uint64_t	 seed;
 	int		 verbose;
 };
@@ -45,8 +56,10 @@ struct sim_options {
 static __dead void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: linkq-sim [-v] [--seed N] "
-	    "[--socket PATH] [--state DIR]\n");
+	(void)fprintf(stderr, "usage: linkq-sim [-v] [--control PATH] "
+	    "[--kmsg PATH] [--seed N] [--socket PATH]\n"
+	    "                 [--state DIR] [--usbmon PATH] [scenario]\n"
+	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
 
@@ -221,51 +234,90 @@ sim_default_socket(void)
 	return (path);
 }
 
-/* Make and plug in the default device: paired, healthy, port 1-1. */
-static void
-sim_default_device(const struct sim_options *o)
+/*
+ * The bench without a scenario file: one paired, healthy device plugged
+ * into port 1-1 through cable sim-good at once.
+ */
+static struct scenario *
+sim_default_scenario(void)
 {
+	struct scenario	*scn;
+	char		*cause;
+
+	scn = scenario_parse("device phone\n"
+	    "port 1-1 path=1-1\n"
+	    "cable sim-good\n"
+	    "at 0s plug phone 1-1 sim-good\n", "(default)", &cause);
+	if (scn == NULL)
+		fatalx("default scenario: %s", cause);
+	return (scn);
+}
+
+/* Build the bench of a scenario and start its timeline. */
+static void
+sim_build(const struct sim_options *o, struct scenario *scn)
+{
+	struct scn_device	*sd;
+	struct scn_port		*sp;
+	struct scn_cable	*sc;
 	struct sim_device	*dev;
-	char			 udid[64], *cause, *record;
+	char			*cause, *record;
 	uint32_t		 len;
 
-	(void)snprintf(udid, sizeof(udid), "00008030-%08lX%08lX",
-	    (unsigned long)random() & 0xffffffff,
-	    (unsigned long)random() & 0xffffffff);
-	dev = device_create(udid, "linkq-sim iPhone", SIM_TRUST_PAIRED,
-	    mux_buid(), o->state_dir, &cause);
-	if (dev == NULL)
-		fatalx("device %s: %s", udid, cause);
-	if (pair_record(&dev->pairing, &record, &len) == -1)
-		fatalx("device %s: cannot encode its pair record", udid);
-	(void)mux_record_put(dev->udid, record, len);
-	free(record);
-	device_plug(dev, 1, 2, UINT64_C(480000000));
-	log_info("device %s plugged into port 1-1 through cable sim-good",
-	    dev->udid);
+	TAILQ_FOREACH(sp, &scn->ports, entry)
+		bench_add_port(sp);
+	TAILQ_FOREACH(sc, &scn->cables, entry)
+		bench_add_cable(sc);
+	TAILQ_FOREACH(sd, &scn->devices, entry) {
+		dev = bench_add_device(sd, mux_buid(), o->state_dir, &cause);
+		if (dev == NULL)
+			fatalx("device %s: %s", sd->name, cause);
+		if (sd->trust == SIM_TRUST_UNPAIRED)
+			continue;
+		/* usbmuxd keeps the record of a host that paired before. */
+		if (pair_record(&dev->pairing, &record, &len) == -1)
+			fatalx("device %s: cannot encode its pair record",
+			    sd->name);
+		(void)mux_record_put(dev->udid, record, len);
+		free(record);
+	}
+	clock_start();
+	bench_schedule(scn);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "kmsg", required_argument, NULL, 'k' },
 		{ "seed", required_argument, NULL, 'S' },
+		{ "send", required_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 't' },
+		{ "usbmon", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sim_options	 o;
+	struct scenario		*scn;
 	struct sigaction	 sa;
+
 	sigset_t		 mask;
 	const char		*errstr;
-	char			*buid, *socket_path;
+	char			*buid, *socket_path, *cause;
 	int			 ch, listen_fd, sig_fd;
 
 	memset(&o, 0, sizeof(o));
 	o.seed = 1;
 	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			o.control_path = optarg;
+			break;
+		case 'k':
+			o.kmsg_path = optarg;
+			break;
 		case 'S':
 			o.seed = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
 			    &errstr);
@@ -274,6 +326,13 @@ main(int argc, char **argv)
 				    "%s: %s\n", optarg, errstr);
 				exit(2);
 			}
+			o.has_seed = 1;
+			break;
+		case 'u':
+			o.usbmon_path = optarg;
+			break;
+		case 'x':
+			o.send = optarg;
 			break;
 		case 's':
 			o.socket_path = optarg;
@@ -288,13 +347,32 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc) {
-		(void)fprintf(stderr, "linkq-sim: scenario files are not "
-		    "supported yet\n");
-		exit(2);
-	}
+	if (argc - optind > 1)
+		usage();
+	if (optind < argc)
+		o.scenario = argv[optind];
 	log_init(LOG_TO_STDERR, o.verbose, "linkq-sim");
+	if (o.send != NULL) {
+		if (o.control_path == NULL) {
+			(void)fprintf(stderr, "linkq-sim: --send needs "
+			    "--control PATH\n");
+			exit(2);
+		}
+		return (control_send(o.control_path, o.send));
+	}
+	if (o.scenario != NULL) {
+		if ((scn = scenario_load(o.scenario, &cause)) == NULL) {
+			(void)fprintf(stderr, "linkq-sim: %s\n", cause);
+			exit(2);
+		}
+	} else
+		scn = sim_default_scenario();
+	if (!o.has_seed && scn->has_seed)
+		o.seed = scn->seed;
 	srandom((unsigned int)o.seed);
+	bench_init(o.seed);
+	if (kernel_open(o.kmsg_path, o.usbmon_path, &cause) == -1)
+		fatalx("%s", cause);
 
 	/* Signals: clients' threads never see them; the loop reads them. */
 	memset(&sa, 0, sizeof(sa));
@@ -315,7 +393,10 @@ main(int argc, char **argv)
 	buid = sim_buid(o.state_dir);
 	mux_init(buid);
 	free(buid);
-	sim_default_device(&o);
+	sim_build(&o, scn);
+	if (o.control_path != NULL &&
+	    control_start(o.control_path, &cause) == -1)
+		fatalx("%s", cause);
 
 	socket_path = o.socket_path != NULL ? xstrdup(o.socket_path) :
 	    sim_default_socket();
@@ -325,8 +406,13 @@ main(int argc, char **argv)
 		fatal("stdout");
 
 	sim_loop(listen_fd, sig_fd);
+	/* The timeline points into the scenario: stop it before freeing. */
+	clock_stop();
+	scenario_free(scn);
 	(void)close(listen_fd);
 	(void)unlink(socket_path);
+	if (o.control_path != NULL)
+		(void)unlink(o.control_path);
 	free(socket_path);
 	return (0);
 }

@@ -343,7 +343,12 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	sim_lock();
 	if (dev->trust == SIM_TRUST_LOCKED)
 		error = "PasswordProtected";
-	else if (dev->trust == SIM_TRUST_UNPAIRED && !dev->trust_accepted) {
+	else if (dev->trust == SIM_TRUST_UNPAIRED && dev->trust_denied) {
+		/* The user said no; the next Pair asks again. */
+		dev->trust_denied = 0;
+		dev->trust_prompt = 0;
+		error = "UserDeniedPairing";
+	} else if (dev->trust == SIM_TRUST_UNPAIRED && !dev->trust_accepted) {
 		dev->trust_prompt = 1;
 		error = "PairingDialogResponsePending";
 	} else if (pair_accept_host(&dev->pairing, record, &cause) == -1)
@@ -351,6 +356,10 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	else {
 		dev->trust = SIM_TRUST_PAIRED;
 		dev->trust_prompt = 0;
+		if (dev->state_dir != NULL &&
+		    pair_save(&dev->pairing, dev->state_dir, &cause) == -1)
+			log_warnx("lockdown: %s: pairing not kept: %s",
+			    dev->udid, cause);
 	}
 	sim_unlock();
 	if (cause != NULL) {

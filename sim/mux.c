@@ -29,6 +29,7 @@
 
 #include "afc.h"
 #include "log.h"
+#include "services.h"
 #include "sim.h"
 #include "xmalloc.h"
 
@@ -430,6 +431,10 @@ mux_relay(int fd, struct sim_device *dev, uint16_t port,
 		lockdown_serve(&conn, dev);
 	else if (kind == SIM_SERVICE_AFC)
 		afc_serve(&conn, dev->fs);
+	else if (kind == SIM_SERVICE_SYSLOG_RELAY)
+		syslog_relay_serve(&conn, dev);
+	else if (kind == SIM_SERVICE_DIAGNOSTICS_RELAY)
+		diagnostics_relay_serve(&conn, dev);
 	else
 		log_warnx("mux: device %s: service on port %u is not "
 		    "simulated", dev->udid, port);

@@ -48,7 +48,7 @@ struct fault {
 	double			drop_per_min;
 	enum fault_drop_mode	drop_mode;
 	int64_t			reset_delay_us;	/* re-enumeration after reset */
-	double			link_error_per_min; /* kernel line, no drop */
+	double			link_error_per_min; /* kmsg line, no drop */
 	double			reset_per_min;
 	double			stall_per_min;
 	int64_t			stall_us;	/* length of one stall */
@@ -66,7 +66,7 @@ struct scn_device {
 	char			*udid;		/* NULL: derived from seed */
 	char			*device_name;	/* DeviceName; NULL: default */
 	char			*product_type;	/* NULL: "iPhone12,1" */
-	char			*version;	/* NULL: "17.4", must be >= 10 */
+	char			*version;	/* NULL: "17.4"; >= 10 */
 	enum sim_trust		 trust;
 	int			 max_speed_mbps; /* 480 (Lightning) or 5000+ */
 	TAILQ_ENTRY(scn_device)	 entry;
@@ -76,7 +76,7 @@ struct scn_port {
 	char			*name;
 	char			*path;		/* "1-4.2": bus 1, ports 4, 2 */
 	char			*label;		/* NULL: none */
-	int			 hub_depth;	/* -1: from the path */
+	int			 hub_depth;	/* dots in the path, or given */
 	struct fault		 fault;
 	TAILQ_ENTRY(scn_port)	 entry;
 };
@@ -123,7 +123,7 @@ struct scenario {
  * to "FILE:LINE: what is wrong" (allocated; the caller frees it).
  */
 struct scenario	*scenario_load(const char *, char **);
-/* Parse scenario text (for tests); name is used in messages. */
+/* Parse scenario text; the name (a file name) is used in messages. */
 struct scenario	*scenario_parse(const char *, const char *, char **);
 void		 scenario_free(struct scenario *);
 

@@ -27,6 +27,8 @@
 #include "scenario.h"
 
 struct afc_fs;
+struct bench_port;
+struct bench_cable;
 
 /* File layering: device.c knows devices; mux.c (usbmuxd) and lockdown.c
  * use device.c; linkq-sim.c sets everything up. */
@@ -74,11 +76,17 @@ struct sim_device {
 	uint16_t		 product_id;	/* USB idProduct */
 	struct afc_fs		*fs;		/* own locking */
 
+	char			*bench_name;	/* in scenarios and control */
+	int			 max_speed_mbps;
+	uint64_t		 index;		/* seeds its random streams */
+
 	/* Locked by sim_lock. */
 	struct sim_pairing	 pairing;
+	char			*state_dir;	/* where pairing is kept */
 	enum sim_trust		 trust;
 	int			 trust_prompt;	/* Pair asked, not answered */
 	int			 trust_accepted; /* answered yes */
+	int			 trust_denied;	/* answered no */
 	int			 plugged;
 	uint32_t		 mux_id;	/* DeviceID while plugged */
 	int			 bus;
@@ -87,6 +95,20 @@ struct sim_device {
 	uint16_t		 next_port;
 	struct sim_service_ports ports;
 	struct sim_link_conns	 conns;
+
+	/* Where it is and how its link behaves (bench.c). Locked. */
+	struct bench_port	*port;		/* NULL: not on any port */
+	struct bench_cable	*cable;
+	int			 stranded;	/* on the bus, not in usbmuxd */
+	uint64_t		 placement;	/* bumped at every change */
+	uint64_t		 timer_gen;	/* bumped to void timers */
+	struct fault		 fault;		/* port and cable combined */
+	uint64_t		 rng_bytes;	/* streams for byte-driven */
+	uint64_t		 rng_time;	/* and time-driven faults */
+	int64_t			 busy_until_us;	/* bandwidth cap */
+	int64_t			 stall_until_us;
+	double			 bytes_to_drop;
+	double			 bytes_to_corrupt;
 
 	/*
 	 * AppleUSBDeviceMux's counters, as the device's syslog reports
@@ -105,8 +127,8 @@ TAILQ_HEAD(sim_devices, sim_device);
 /* device.c */
 void		 sim_lock(void);
 void		 sim_unlock(void);
-struct sim_device *device_create(const char *, const char *,
-		    enum sim_trust, const char *, const char *, char **);
+struct sim_device *device_create(const struct scn_device *, const char *,
+		    const char *, const char *, uint64_t, char **);
 void		 device_plug(struct sim_device *, int, int, uint64_t);
 void		 device_unplug(struct sim_device *);
 struct sim_device *device_find_mux_id(uint32_t);

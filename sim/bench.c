@@ -1,0 +1,807 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The simulated bench and its link model (contract in bench.h).
+ *
+ * DESIGN
+ * A device on port P through cable C sees the fault profiles of both
+ * combined (fault_combine). Byte-driven faults (a drop or a flipped bit
+ * every so many megabytes on average) are drawn as exponential distances
+ * in bytes from the device's byte stream; time-driven ones (per minute)
+ * as exponential delays from its time stream, scheduled on the clock
+ * thread with the device's timer generation, so that a timer armed
+ * before a change of plug or fault finds itself stale and does nothing.
+ *
+ * What a USB error does follows the real usbmuxd 1.1.1 (protocols.md
+ * section 7): every connection to the device is cut and it is Detached.
+ * Stranded, it stays on the bus but out of usbmuxd until unplugged or
+ * reset; reset, the kernel resets it and after a delay it enumerates
+ * again with a new device number and a new DeviceID.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+#include "clock.h"
+#include "compat/compat.h"
+#include "kernel.h"
+#include "log.h"
+#include "lq-time.h"
+#include "sim.h"
+#include "xmalloc.h"
+
+#define BENCH_RESET_DELAY_US	(1500 * LQ_USEC_PER_MSEC)
+#define BENCH_EVENTS_MAX	100000
+#define BENCH_MAX_BUS		128
+
+enum bench_timer {
+	TIMER_DROP,
+	TIMER_LINK_ERROR,
+	TIMER_RESET,
+	TIMER_STALL,
+	TIMER_COUNT
+};
+
+struct bench_event {
+	char				*text;
+	TAILQ_ENTRY(bench_event)	 entry;
+};
+
+/* All guarded by sim_lock(). */
+static TAILQ_HEAD(, bench_port)		ports = TAILQ_HEAD_INITIALIZER(ports);
+static TAILQ_HEAD(, bench_cable)	cables =
+    TAILQ_HEAD_INITIALIZER(cables);
+static TAILQ_HEAD(, bench_event)	events =
+    TAILQ_HEAD_INITIALIZER(events);
+static unsigned int			nevents;
+static uint64_t				bench_seed;
+static int				last_devnum[BENCH_MAX_BUS];
+static lq_mono_t			bench_start;
+
+static void	bench_arm(struct sim_device *);
+static void	bench_arm_one(struct sim_device *, enum bench_timer);
+static void	bench_reenumerate_cb(void *, uint64_t);
+
+/* splitmix64: spreads a seed over all bits. */
+static uint64_t
+rng_mix(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return (x ^ (x >> 31));
+}
+
+/* xorshift64*: the next number of a stream. */
+static uint64_t
+rng_next(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return (*s * UINT64_C(2685821657736338717));
+}
+
+/* A uniform number in (0, 1). */
+static double
+rng_unit(uint64_t *s)
+{
+	return (((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0);
+}
+
+/* An exponentially distributed number with the given mean. */
+static double
+rng_exp(uint64_t *s, double mean)
+{
+	return (-mean * log(rng_unit(s)));
+}
+
+/* Append a line to the event log. Call with the lock held. */
+static void printflike(1, 2)
+bench_event(const char *fmt, ...)
+{
+	struct bench_event	*e;
+	va_list			 ap;
+
+	if (nevents >= BENCH_EVENTS_MAX)
+		return;
+	e = xcalloc(1, sizeof(*e));
+	va_start(ap, fmt);
+	(void)xvasprintf(&e->text, fmt, ap);
+	va_end(ap);
+	TAILQ_INSERT_TAIL(&events, e, entry);
+	nevents++;
+	log_info("event: %s", e->text);
+}
+
+/* Call fn for every event line. */
+void
+bench_events(void (*fn)(void *, const char *), void *arg)
+{
+	struct bench_event	*e;
+
+	sim_lock();
+	TAILQ_FOREACH(e, &events, entry)
+		fn(arg, e->text);
+	sim_unlock();
+}
+
+/* Set the seed; remember when the bench started. */
+void
+bench_init(uint64_t seed)
+{
+	bench_seed = seed;
+	bench_start = lq_mono_now();
+}
+
+/* Add a port from its scenario description. */
+void
+bench_add_port(const struct scn_port *sp)
+{
+	struct bench_port	*p;
+
+	p = xcalloc(1, sizeof(*p));
+	p->name = xstrdup(sp->name);
+	p->path = xstrdup(sp->path);
+	p->label = sp->label != NULL ? xstrdup(sp->label) : NULL;
+	p->bus = (int)strtol(sp->path, NULL, 10);
+	if (p->bus < 1 || p->bus >= BENCH_MAX_BUS)
+		fatalx("port %s: bad bus in path %s", sp->name, sp->path);
+	p->hub_depth = sp->hub_depth;
+	p->fault = sp->fault;
+	sim_lock();
+	TAILQ_INSERT_TAIL(&ports, p, entry);
+	sim_unlock();
+}
+
+/* Add a cable from its scenario description. */
+void
+bench_add_cable(const struct scn_cable *sc)
+{
+	struct bench_cable	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->name = xstrdup(sc->name);
+	c->label = xstrdup(sc->label != NULL ? sc->label : sc->name);
+	c->fault = sc->fault;
+	sim_lock();
+	TAILQ_INSERT_TAIL(&cables, c, entry);
+	sim_unlock();
+}
+
+/* Make a device, with a UDID from the seed unless the scenario has one. */
+struct sim_device *
+bench_add_device(const struct scn_device *sd, const char *buid,
+    const char *state_dir, char **cause)
+{
+	static uint64_t		 index;
+	struct sim_device	*dev;
+	char			 udid[64];
+	uint64_t		 x;
+
+	index++;
+	if (sd->udid != NULL)
+		(void)strlcpy(udid, sd->udid, sizeof(udid));
+	else {
+		x = rng_mix(bench_seed ^ rng_mix(index));
+		(void)snprintf(udid, sizeof(udid), "00008030-%016llX",
+		    (unsigned long long)x);
+	}
+	dev = device_create(sd, udid, buid, state_dir, index, cause);
+	if (dev == NULL)
+		return (NULL);
+	sim_lock();
+	dev->rng_bytes = rng_mix(bench_seed ^ rng_mix(2 * index)) | 1;
+	dev->rng_time = rng_mix(bench_seed ^ rng_mix(2 * index + 1)) | 1;
+	sim_unlock();
+	return (dev);
+}
+
+/* Find a device by its bench name. */
+struct sim_device *
+bench_find_device(const char *name)
+{
+	struct sim_device	*dev;
+
+	sim_lock();
+	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
+		if (strcmp(dev->bench_name, name) == 0)
+			break;
+	}
+	sim_unlock();
+	return (dev);
+}
+
+/* Find a port by name. Call with the lock held. */
+static struct bench_port *
+bench_port_find(const char *name)
+{
+	struct bench_port	*p;
+
+	TAILQ_FOREACH(p, &ports, entry) {
+		if (strcmp(p->name, name) == 0)
+			return (p);
+	}
+	return (NULL);
+}
+
+/* Find a cable by name. Call with the lock held. */
+static struct bench_cable *
+bench_cable_find(const char *name)
+{
+	struct bench_cable	*c;
+
+	TAILQ_FOREACH(c, &cables, entry) {
+		if (strcmp(c->name, name) == 0)
+			return (c);
+	}
+	return (NULL);
+}
+
+/* The kernel's name of the hub port a device path hangs off. */
+static void
+bench_port_device(const char *path, char *buf, size_t size)
+{
+	const char	*dot, *dash;
+
+	if ((dot = strrchr(path, '.')) != NULL)
+		(void)snprintf(buf, size, "%.*s-port%s", (int)(dot - path),
+		    path, dot + 1);
+	else if ((dash = strchr(path, '-')) != NULL)
+		(void)snprintf(buf, size, "usb%.*s-port%s", (int)(dash - path),
+		    path, dash + 1);
+	else
+		(void)snprintf(buf, size, "%s", path);
+}
+
+/* The character device of a USB device, as kmsg's DEVICE= names it. */
+static void
+bench_devt(struct sim_device *dev, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "c189:%d", (dev->bus - 1) * 128 +
+	    dev->devnum - 1);
+}
+
+/* The speed words of "new ... USB device number". */
+static const char *
+bench_speed_words(int mbps)
+{
+	switch (mbps) {
+	case 12:
+		return ("full-speed");
+	case 5000:
+		return ("SuperSpeed");
+	case 10000:
+		return ("SuperSpeed Plus Gen 2x1");
+	default:
+		return ("high-speed");
+	}
+}
+
+/*
+ * Recombine the link's faults and draw the byte distances to the next
+ * drop and the next flipped bit. Call with the lock held.
+ */
+static void
+bench_relink(struct sim_device *dev)
+{
+	struct fault	*f = &dev->fault;
+
+	fault_combine(f, &dev->port->fault, &dev->cable->fault);
+	dev->bytes_to_drop = f->drop_per_mb > 0 ?
+	    rng_exp(&dev->rng_bytes, 1e6 / f->drop_per_mb) : 0;
+	dev->bytes_to_corrupt = f->corrupt_per_mb > 0 ?
+	    rng_exp(&dev->rng_bytes, 1e6 / f->corrupt_per_mb) : 0;
+	dev->timer_gen++;
+}
+
+/*
+ * Enumerate the device on its port: a new device number, the kernel's
+ * lines, and a new usbmuxd DeviceID. Call with the lock held.
+ */
+static void
+bench_enumerate(struct sim_device *dev)
+{
+	struct bench_port	*p = dev->port;
+	char			 devt[32], serial[64];
+	int			 speed, devnum;
+	size_t			 i, j;
+
+	speed = dev->max_speed_mbps;
+	if (dev->fault.speed_mbps > 0 && dev->fault.speed_mbps < speed)
+		speed = dev->fault.speed_mbps;
+	devnum = last_devnum[p->bus] >= 127 ? 2 : last_devnum[p->bus] + 1;
+	if (devnum < 2)
+		devnum = 2;	/* 1 is the root hub */
+	last_devnum[p->bus] = devnum;
+
+	/* Before the device node exists the kernel names it by path. */
+	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
+	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
+	    p->path, bench_speed_words(speed), devnum);
+	device_plug(dev, p->bus, devnum, (uint64_t)speed * 1000000);
+	bench_devt(dev, devt, sizeof(devt));
+	for (i = j = 0; dev->udid[i] != '\0' && j + 1 < sizeof(serial); i++)
+		if (dev->udid[i] != '-')
+			serial[j++] = dev->udid[i];
+	serial[j] = '\0';
+	kmsg(6, devt, "usb %s: New USB device found, idVendor=05ac, "
+	    "idProduct=%04x, bcdDevice=14.01", p->path, dev->product_id);
+	kmsg(6, devt, "usb %s: New USB device strings: Mfr=1, Product=2, "
+	    "SerialNumber=3", p->path);
+	kmsg(6, devt, "usb %s: Product: iPhone", p->path);
+	kmsg(6, devt, "usb %s: Manufacturer: Apple Inc.", p->path);
+	kmsg(6, devt, "usb %s: SerialNumber: %s", p->path, serial);
+}
+
+/* Plug a device into a port through a cable. */
+int
+bench_plug(struct sim_device *dev, const char *port, const char *cable,
+    char **cause)
+{
+	struct bench_port	*p;
+	struct bench_cable	*c;
+
+	*cause = NULL;
+	sim_lock();
+	p = bench_port_find(port);
+	c = bench_cable_find(cable);
+	if (dev->port != NULL)
+		xasprintf(cause, "device %s is already plugged into port %s",
+		    dev->bench_name, dev->port->name);
+	else if (p == NULL)
+		xasprintf(cause, "no port called %s", port);
+	else if (c == NULL)
+		xasprintf(cause, "no cable called %s", cable);
+	else if (p->device != NULL)
+		xasprintf(cause, "port %s is taken by device %s", port,
+		    p->device->bench_name);
+	else if (c->device != NULL)
+		xasprintf(cause, "cable %s is in use by device %s", cable,
+		    c->device->bench_name);
+	else {
+		dev->port = p;
+		dev->cable = c;
+		p->device = dev;
+		c->device = dev;
+		dev->stranded = 0;
+		dev->placement++;
+		bench_relink(dev);
+		bench_enumerate(dev);
+		bench_event("plug %s %s %s speed=%llu", dev->bench_name,
+		    p->name, c->name,
+		    (unsigned long long)(dev->speed_bps / 1000000));
+		bench_arm(dev);
+	}
+	sim_unlock();
+	if (*cause != NULL)
+		return (-1);
+	mux_notify_attached(dev);
+	return (0);
+}
+
+/*
+ * Take the device out of usbmuxd (cut its connections). Returns the
+ * DeviceID to announce as Detached, or 0. Call with the lock held.
+ */
+static uint32_t
+bench_detach(struct sim_device *dev)
+{
+	uint32_t	id;
+
+	if (!dev->plugged)
+		return (0);
+	id = dev->mux_id;
+	device_unplug(dev);
+	return (id);
+}
+
+/* Unplug a device, as a user pulling the cable. */
+int
+bench_unplug(struct sim_device *dev, char **cause)
+{
+	char		devt[32];
+	uint32_t	id = 0;
+
+	*cause = NULL;
+	sim_lock();
+	if (dev->port == NULL)
+		xasprintf(cause, "device %s is not plugged in",
+		    dev->bench_name);
+	else {
+		bench_devt(dev, devt, sizeof(devt));
+		kmsg(6, devt, "usb %s: USB disconnect, device number %d",
+		    dev->port->path, dev->devnum);
+		id = bench_detach(dev);
+		dev->port->device = NULL;
+		dev->cable->device = NULL;
+		dev->port = NULL;
+		dev->cable = NULL;
+		dev->stranded = 0;
+		dev->placement++;
+		dev->timer_gen++;
+		bench_event("unplug %s", dev->bench_name);
+	}
+	sim_unlock();
+	if (*cause != NULL)
+		return (-1);
+	if (id != 0)
+		mux_notify_detached(id);
+	return (0);
+}
+
+/*
+ * A USB error on a bulk pipe: usbmuxd drops the device. Stranded, it
+ * stays so until unplugged; reset, it comes back after a delay.
+ */
+int
+bench_drop(struct sim_device *dev, enum fault_drop_mode mode, char **cause)
+{
+	char		devt[32];
+	uint32_t	id = 0;
+	int64_t		delay;
+
+	*cause = NULL;
+	sim_lock();
+	if (dev->port == NULL || (!dev->plugged && mode ==
+	    FAULT_DROP_STRANDED))
+		xasprintf(cause, "device %s is not attached",
+		    dev->bench_name);
+	else {
+		usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+		atomic_fetch_add(&dev->mux_read_errors, 1);
+		id = bench_detach(dev);
+		dev->placement++;
+		dev->timer_gen++;
+		if (mode == FAULT_DROP_STRANDED) {
+			dev->stranded = 1;
+			bench_event("drop %s stranded", dev->bench_name);
+		} else {
+			dev->stranded = 0;
+			bench_devt(dev, devt, sizeof(devt));
+			kmsg(6, devt, "usb %s: reset %s USB device number %d "
+			    "using xhci_hcd", dev->port->path,
+			    bench_speed_words((int)(dev->speed_bps /
+			    1000000)), dev->devnum);
+			bench_event("drop %s reset", dev->bench_name);
+			delay = dev->fault.reset_delay_us > 0 ?
+			    dev->fault.reset_delay_us : BENCH_RESET_DELAY_US;
+			clock_at(lq_mono_add(lq_mono_now(), delay),
+			    bench_reenumerate_cb, dev, dev->placement);
+		}
+	}
+	sim_unlock();
+	if (*cause != NULL)
+		return (-1);
+	if (id != 0)
+		mux_notify_detached(id);
+	return (0);
+}
+
+/* After a reset: the device enumerates again, if still on its port. */
+static void
+bench_reenumerate_cb(void *arg, uint64_t placement)
+{
+	struct sim_device	*dev = arg;
+	char			 devt[32];
+
+	sim_lock();
+	if (dev->placement != placement || dev->port == NULL) {
+		sim_unlock();
+		return;
+	}
+	bench_devt(dev, devt, sizeof(devt));
+	kmsg(6, devt, "usb %s: USB disconnect, device number %d",
+	    dev->port->path, dev->devnum);
+	dev->placement++;
+	bench_relink(dev);
+	bench_enumerate(dev);
+	bench_event("reenumerate %s", dev->bench_name);
+	bench_arm(dev);
+	sim_unlock();
+	mux_notify_attached(dev);
+}
+
+/*
+ * A link-error episode that does not drop the device: the hub port
+ * is disabled by interference and re-enabled, and usbmon sees -71.
+ */
+int
+bench_link_error(struct sim_device *dev, char **cause)
+{
+	char	port_dev[64];
+
+	*cause = NULL;
+	sim_lock();
+	if (dev->port == NULL || !dev->plugged)
+		xasprintf(cause, "device %s is not attached",
+		    dev->bench_name);
+	else {
+		bench_port_device(dev->port->path, port_dev,
+		    sizeof(port_dev));
+		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
+		    "re-enabling...", port_dev);
+		usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+		atomic_fetch_add(&dev->mux_read_errors, 1);
+		bench_event("link-error %s", dev->bench_name);
+	}
+	sim_unlock();
+	return (*cause != NULL ? -1 : 0);
+}
+
+/* A time-driven fault falls due. */
+static void
+bench_timer_cb(void *arg, uint64_t cookie)
+{
+	struct sim_device	*dev = arg;
+	enum bench_timer	 kind;
+	enum fault_drop_mode	 mode;
+	char			*cause = NULL;
+	int			 rearm = 0;
+
+	kind = (enum bench_timer)(cookie % TIMER_COUNT);
+	sim_lock();
+	if (cookie / TIMER_COUNT != dev->timer_gen || !dev->plugged) {
+		sim_unlock();
+		return;
+	}
+	mode = dev->fault.drop_mode;
+	if (kind == TIMER_STALL) {
+		dev->stall_until_us = lq_mono_now().us +
+		    dev->fault.stall_us;
+		bench_event("stall %s %lldms", dev->bench_name,
+		    (long long)(dev->fault.stall_us / 1000));
+		rearm = 1;
+	}
+	sim_unlock();
+	switch (kind) {
+	case TIMER_DROP:
+		(void)bench_drop(dev, mode, &cause);
+		break;
+	case TIMER_RESET:
+		(void)bench_drop(dev, FAULT_DROP_RESET, &cause);
+		break;
+	case TIMER_LINK_ERROR:
+		(void)bench_link_error(dev, &cause);
+		rearm = 1;
+		break;
+	default:
+		break;
+	}
+	free(cause);
+	if (!rearm)
+		return;
+	sim_lock();
+	if (cookie / TIMER_COUNT == dev->timer_gen)
+		bench_arm_one(dev, kind);
+	sim_unlock();
+}
+
+/* Arm one time-driven fault if its rate is set. Lock held. */
+static void
+bench_arm_one(struct sim_device *dev, enum bench_timer kind)
+{
+	double	rate = 0;
+
+	switch (kind) {
+	case TIMER_DROP:
+		rate = dev->fault.drop_per_min;
+		break;
+	case TIMER_LINK_ERROR:
+		rate = dev->fault.link_error_per_min;
+		break;
+	case TIMER_RESET:
+		rate = dev->fault.reset_per_min;
+		break;
+	case TIMER_STALL:
+		rate = dev->fault.stall_us > 0 ? dev->fault.stall_per_min : 0;
+		break;
+	default:
+		break;
+	}
+	if (rate <= 0)
+		return;
+	clock_at(lq_mono_add(lq_mono_now(), (int64_t)rng_exp(&dev->rng_time,
+	    60e6 / rate)), bench_timer_cb, dev,
+	    dev->timer_gen * TIMER_COUNT + kind);
+}
+
+/* Arm every time-driven fault of a plugged device. Lock held. */
+static void
+bench_arm(struct sim_device *dev)
+{
+	int	kind;
+
+	for (kind = 0; kind < TIMER_COUNT; kind++)
+		bench_arm_one(dev, (enum bench_timer)kind);
+}
+
+/* Change the faults of a port or a cable: "key=value ...". */
+int
+bench_set_fault(const char *name, const char *params, char **cause)
+{
+	struct bench_port	*p;
+	struct bench_cable	*c;
+	struct fault		*f, copy;
+	struct sim_device	*dev = NULL;
+
+	*cause = NULL;
+	sim_lock();
+	if ((p = bench_port_find(name)) != NULL) {
+		f = &p->fault;
+		dev = p->device;
+	} else if ((c = bench_cable_find(name)) != NULL) {
+		f = &c->fault;
+		dev = c->device;
+	} else {
+		xasprintf(cause, "no port or cable called %s", name);
+		sim_unlock();
+		return (-1);
+	}
+	copy = *f;
+	if (fault_parse(&copy, params, cause) == -1) {
+		sim_unlock();
+		return (-1);
+	}
+	*f = copy;
+	bench_event("fault %s %s", name, params);
+	if (dev != NULL) {
+		bench_relink(dev);
+		if (dev->plugged)
+			bench_arm(dev);
+	}
+	sim_unlock();
+	return (0);
+}
+
+/* Answer the Trust prompt of a device. */
+int
+bench_trust(struct sim_device *dev, int accept, char **cause)
+{
+	*cause = NULL;
+	sim_lock();
+	dev->trust_accepted = accept;
+	dev->trust_denied = !accept;
+	bench_event("trust %s %s", dev->bench_name, accept ? "accept" :
+	    "deny");
+	sim_unlock();
+	return (0);
+}
+
+/* A timeline event of the scenario falls due. */
+static void
+bench_timeline_cb(void *arg, uint64_t unused)
+{
+	const struct scn_event	*e = arg;
+	struct sim_device	*dev = NULL;
+	char			*cause = NULL;
+	int			 ret = 0;
+
+	(void)unused;
+	if (e->device != NULL && (dev = bench_find_device(e->device)) ==
+	    NULL)
+		fatalx("scenario line %d: no device %s", e->line, e->device);
+	switch (e->action) {
+	case SCN_PLUG:
+		ret = bench_plug(dev, e->port, e->cable, &cause);
+		break;
+	case SCN_UNPLUG:
+		ret = bench_unplug(dev, &cause);
+		break;
+	case SCN_FAULT:
+		ret = bench_set_fault(e->target, e->params, &cause);
+		break;
+	case SCN_TRUST:
+		ret = bench_trust(dev, e->accept, &cause);
+		break;
+	}
+	if (ret == -1) {
+		log_warnx("scenario line %d: %s", e->line, cause);
+		free(cause);
+	}
+}
+
+/*
+ * Schedule the timeline; the scenario must outlive the program. What
+ * happens at 0s happens now, before the socket is announced, so that a
+ * client that connects at once finds the bench as the file says.
+ */
+void
+bench_schedule(const struct scenario *scn)
+{
+	struct scn_event	*e;
+
+	TAILQ_FOREACH(e, &scn->events, entry) {
+		if (e->at_us == 0)
+			bench_timeline_cb(e, 0);
+		else
+			clock_at(lq_mono_add(bench_start, e->at_us),
+			    bench_timeline_cb, e, 0);
+	}
+}
+
+/* Shape one transfer on dev's link; -1 if the link drops the device. */
+int
+link_transfer(struct sim_device *dev, size_t n, int to_host)
+{
+	struct timespec		 ts;
+	struct fault		*f = &dev->fault;
+	enum fault_drop_mode	 mode;
+	int64_t			 now, until, start;
+	char			*cause = NULL;
+
+	sim_lock();
+	if (dev->port == NULL || !dev->plugged) {
+		sim_unlock();
+		return (-1);
+	}
+	now = lq_mono_now().us;
+	until = dev->stall_until_us > now ? dev->stall_until_us : now;
+	if (f->drop_per_mb > 0) {
+		dev->bytes_to_drop -= (double)n;
+		if (dev->bytes_to_drop <= 0) {
+			mode = f->drop_mode;
+			sim_unlock();
+			(void)bench_drop(dev, mode, &cause);
+			free(cause);
+			return (-1);
+		}
+	}
+	if (f->cap_mb_s > 0) {
+		/* One bus for both directions: MB/s is bytes per us. */
+		start = dev->busy_until_us > until ? dev->busy_until_us :
+		    until;
+		dev->busy_until_us = start + (int64_t)((double)n /
+		    f->cap_mb_s);
+		until = dev->busy_until_us;
+	}
+	if (to_host && (f->latency_us > 0 || f->jitter_us > 0))
+		until += f->latency_us + (int64_t)(rng_unit(&dev->rng_bytes) *
+		    (double)f->jitter_us);
+	sim_unlock();
+	atomic_fetch_add(to_host ? &dev->mux_writes : &dev->mux_reads, 1);
+	if (until <= now)
+		return (0);
+	ts.tv_sec = until / 1000000;
+	ts.tv_nsec = (long)(until % 1000000) * 1000;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		continue;
+	return (0);
+}
+
+/* Flip bits in data bound for the host at the link's rate. */
+void
+link_corrupt(struct sim_device *dev, void *buf, size_t n)
+{
+	unsigned char	*p = buf;
+	double		 left = (double)n;
+	size_t		 at = 0;
+
+	sim_lock();
+	if (dev->fault.corrupt_per_mb <= 0) {
+		sim_unlock();
+		return;
+	}
+	while (dev->bytes_to_corrupt < left) {
+		at += (size_t)dev->bytes_to_corrupt;
+		left -= dev->bytes_to_corrupt + 1;
+		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
+		    8));
+		bench_event("corrupt %s", dev->bench_name);
+		at++;
+		dev->bytes_to_corrupt = rng_exp(&dev->rng_bytes,
+		    1e6 / dev->fault.corrupt_per_mb);
+	}
+	dev->bytes_to_corrupt -= left;
+	sim_unlock();
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The simulated bench: ports and cables with their fault profiles, which
+ * device is plugged where, what happens when it is plugged, unplugged,
+ * dropped by a USB error or reset, and the link model that shapes every
+ * byte a device exchanges (latency, bandwidth cap, stalls, drops and
+ * corruption by the megabyte).
+ *
+ * Everything random comes from per-device streams seeded by --seed and
+ * the device's index, one for byte-driven and one for time-driven
+ * faults, so a scenario replays identically. The bench keeps an event
+ * log (plug, unplug, drop, reset, re-enumeration, link error, stall,
+ * fault change) that the control socket serves and tests compare.
+ *
+ * Functions take the simulator lock themselves unless they say "call
+ * with the lock held"; none is called with it held.
+ */
+
+#ifndef LQ_SIM_BENCH_H
+#define LQ_SIM_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compat/queue.h"
+#include "scenario.h"
+
+struct sim_device;
+
+struct bench_port {
+	char			*name;
+	char			*path;		/* "1-4.2" */
+	char			*label;
+	int			 bus;
+	int			 hub_depth;
+	struct fault		 fault;
+	struct sim_device	*device;	/* plugged here, or NULL */
+	TAILQ_ENTRY(bench_port)	 entry;
+};
+
+struct bench_cable {
+	char			*name;
+	char			*label;
+	struct fault		 fault;
+	struct sim_device	*device;	/* through it, or NULL */
+	TAILQ_ENTRY(bench_cable) entry;
+};
+
+/* Set the seed of every random stream. Call before adding devices. */
+void	bench_init(uint64_t);
+void	bench_add_port(const struct scn_port *);
+void	bench_add_cable(const struct scn_cable *);
+/* Make a device; NULL udid: one derived from the seed. */
+struct sim_device *bench_add_device(const struct scn_device *, const char *,
+	    const char *, char **);
+/* Schedule a scenario's timeline from now on. */
+void	bench_schedule(const struct scenario *);
+
+struct sim_device *bench_find_device(const char *);
+
+/* Actions; each returns 0, or -1 with *cause allocated. */
+int	bench_plug(struct sim_device *, const char *, const char *, char **);
+int	bench_unplug(struct sim_device *, char **);
+int	bench_drop(struct sim_device *, enum fault_drop_mode, char **);
+int	bench_link_error(struct sim_device *, char **);
+int	bench_set_fault(const char *, const char *, char **);
+int	bench_trust(struct sim_device *, int, char **);
+
+/* Call fn for each line of the event log, under the lock. */
+void	bench_events(void (*)(void *, const char *), void *);
+
+/*
+ * The link model, called by conn.c around every transfer of n bytes on
+ * a connection relayed to dev. link_transfer waits as the link says
+ * (stall, bandwidth cap, and the latency of a reply for to_host) and
+ * returns -1 when the transfer dies because the link dropped the device.
+ * link_corrupt flips bits in data on its way to the host.
+ */
+int	link_transfer(struct sim_device *, size_t, int);
+void	link_corrupt(struct sim_device *, void *, size_t);
+
+#endif /* LQ_SIM_BENCH_H */

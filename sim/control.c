@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The control socket (--control PATH): JSON lines. Each request is one
+ * JSON object on one line, each answer one line:
+ *
+ *	{"cmd": "plug", "device": "phone", "port": "left", "cable": "A-01"}
+ *	{"ok": true}
+ *	{"cmd": "fault", "target": "A-01", "params": "corrupt-per-mb=0.01"}
+ *	{"ok": false, "error": "no port or cable called A-01"}
+ *
+ * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
+ * fault, drop, reset, link-error, trust, oplog, oplog-clear, events.
+ * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
+ * ends that client's connection with a log line; nothing else is
+ * touched. Each client runs on a thread of its own.
+ */
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "afc.h"
+#include "bench.h"
+#include "compat/compat.h"
+#include "control.h"
+#include "log.h"
+#include "sim.h"
+#include "xmalloc.h"
+
+#define CONTROL_LINE_MAX	(64 * 1024)
+
+/* Bind a unix socket at path, replacing a stale one. */
+static int
+control_bind(const char *path, char **cause)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		xasprintf(cause, "control socket path %s is too long", path);
+		return (-1);
+	}
+	(void)unlink(path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 64) == -1) {
+		xasprintf(cause, "control socket %s: %s", path,
+		    strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Append each oplog or event line to a JSON array. */
+static void
+control_collect(void *arg, const char *line)
+{
+	(void)json_array_append_new(arg, json_string(line));
+}
+
+/* The devices, where they are and what they show. */
+static json_t *
+control_status(void)
+{
+	struct sim_device	*dev;
+	json_t			*list, *d;
+
+	list = json_array();
+	sim_lock();
+	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
+		d = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}",
+		    "device", dev->bench_name, "udid", dev->udid,
+		    "plugged", dev->port != NULL,
+		    "attached", dev->plugged,
+		    "stranded", dev->stranded,
+		    "trust_prompt", dev->trust_prompt);
+		if (dev->port != NULL) {
+			(void)json_object_set_new(d, "port",
+			    json_string(dev->port->name));
+			(void)json_object_set_new(d, "path",
+			    json_string(dev->port->path));
+			(void)json_object_set_new(d, "cable",
+			    json_string(dev->cable->name));
+			(void)json_object_set_new(d, "bus",
+			    json_integer(dev->bus));
+			(void)json_object_set_new(d, "devnum",
+			    json_integer(dev->devnum));
+			(void)json_object_set_new(d, "speed_mbps",
+			    json_integer((json_int_t)(dev->speed_bps /
+			    1000000)));
+		}
+		if (dev->plugged)
+			(void)json_object_set_new(d, "device_id",
+			    json_integer(dev->mux_id));
+		(void)json_array_append_new(list, d);
+	}
+	sim_unlock();
+	return (list);
+}
+
+/* Return the string member key, or NULL. */
+static const char *
+member(json_t *req, const char *key)
+{
+	return (json_string_value(json_object_get(req, key)));
+}
+
+/* Run one request; returns the answer object. */
+static json_t *
+control_run(json_t *req)
+{
+	struct sim_device	*dev = NULL;
+	const char		*cmd, *name, *mode;
+	json_t			*reply, *lines;
+	char			*cause = NULL;
+	int			 ret = 0;
+
+	if ((cmd = member(req, "cmd")) == NULL)
+		return (json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "a request needs a \"cmd\" string"));
+	if ((name = member(req, "device")) != NULL &&
+	    (dev = bench_find_device(name)) == NULL)
+		return (json_pack("{s:b, s:s+}", "ok", 0, "error",
+		    "no device called ", name));
+	if (dev == NULL && strcmp(cmd, "status") != 0 &&
+	    strcmp(cmd, "events") != 0 && strcmp(cmd, "fault") != 0)
+		return (json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "this command needs a \"device\""));
+
+	reply = json_pack("{s:b}", "ok", 1);
+	if (strcmp(cmd, "status") == 0)
+		(void)json_object_set_new(reply, "devices", control_status());
+	else if (strcmp(cmd, "events") == 0) {
+		lines = json_array();
+		bench_events(control_collect, lines);
+		(void)json_object_set_new(reply, "events", lines);
+	} else if (strcmp(cmd, "plug") == 0)
+		ret = bench_plug(dev, member(req, "port") ? member(req,
+		    "port") : "", member(req, "cable") ? member(req,
+		    "cable") : "", &cause);
+	else if (strcmp(cmd, "unplug") == 0)
+		ret = bench_unplug(dev, &cause);
+	else if (strcmp(cmd, "move") == 0) {
+		ret = bench_unplug(dev, &cause);
+		if (ret == 0)
+			ret = bench_plug(dev, member(req, "port") ?
+			    member(req, "port") : "", member(req, "cable") ?
+			    member(req, "cable") : "", &cause);
+	} else if (strcmp(cmd, "fault") == 0)
+		ret = bench_set_fault(member(req, "target") ? member(req,
+		    "target") : "", member(req, "params") ? member(req,
+		    "params") : "", &cause);
+	else if (strcmp(cmd, "drop") == 0) {
+		mode = member(req, "mode");
+		ret = bench_drop(dev, mode != NULL && strcmp(mode, "reset") ==
+		    0 ? FAULT_DROP_RESET : FAULT_DROP_STRANDED, &cause);
+	} else if (strcmp(cmd, "reset") == 0)
+		ret = bench_drop(dev, FAULT_DROP_RESET, &cause);
+	else if (strcmp(cmd, "link-error") == 0)
+		ret = bench_link_error(dev, &cause);
+	else if (strcmp(cmd, "trust") == 0)
+		ret = bench_trust(dev, json_is_true(json_object_get(req,
+		    "accept")), &cause);
+	else if (strcmp(cmd, "oplog") == 0) {
+		lines = json_array();
+		afc_fs_oplog(dev->fs, control_collect, lines);
+		(void)json_object_set_new(reply, "oplog", lines);
+	} else if (strcmp(cmd, "oplog-clear") == 0)
+		afc_fs_oplog_clear(dev->fs);
+	else {
+		xasprintf(&cause, "unknown command \"%s\"", cmd);
+		ret = -1;
+	}
+	if (ret == -1) {
+		json_decref(reply);
+		reply = json_pack("{s:b, s:s}", "ok", 0, "error", cause);
+	}
+	free(cause);
+	return (reply);
+}
+
+/* Write one JSON line. */
+static int
+control_reply(int fd, json_t *reply)
+{
+	char	*text;
+	size_t	 len;
+	ssize_t	 n;
+	int	 ret = 0;
+
+	text = json_dumps(reply, JSON_COMPACT);
+	json_decref(reply);
+	if (text == NULL)
+		return (-1);
+	len = strlen(text);
+	text[len] = '\n';	/* the newline takes the NUL's place */
+	n = send(fd, text, len + 1, MSG_NOSIGNAL);
+	if (n != (ssize_t)len + 1)
+		ret = -1;
+	free(text);
+	return (ret);
+}
+
+/* Serve one control client until it leaves or misbehaves. */
+static void *
+control_client(void *arg)
+{
+	json_error_t	 err;
+	json_t		*req;
+	char		*buf;
+	size_t		 have = 0;
+	ssize_t		 n;
+	char		*nl;
+	int		 fd = *(int *)arg;
+
+	free(arg);
+	buf = xmalloc(CONTROL_LINE_MAX);
+	for (;;) {
+		while ((nl = memchr(buf, '\n', have)) == NULL) {
+			if (have == CONTROL_LINE_MAX) {
+				log_warnx("control: request line too long");
+				goto out;
+			}
+			n = read(fd, buf + have, CONTROL_LINE_MAX - have);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto out;
+			have += (size_t)n;
+		}
+		*nl = '\0';
+		req = json_loads(buf, 0, &err);
+		if (req == NULL || !json_is_object(req)) {
+			log_warnx("control: not a JSON object: %s",
+			    req == NULL ? err.text : "wrong type");
+			json_decref(req);
+			goto out;
+		}
+		if (control_reply(fd, control_run(req)) == -1) {
+			json_decref(req);
+			goto out;
+		}
+		json_decref(req);
+		have -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, have);
+	}
+out:
+	free(buf);
+	(void)close(fd);
+	return (NULL);
+}
+
+/* Accept control clients forever. */
+static void *
+control_accept(void *arg)
+{
+	pthread_t	 tid;
+	int		 listen_fd = *(int *)arg, fd, *p;
+
+	free(arg);
+	for (;;) {
+		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				log_warn("control: accept");
+			continue;
+		}
+		p = xmalloc(sizeof(*p));
+		*p = fd;
+		if (pthread_create(&tid, NULL, control_client, p) != 0) {
+			log_warnx("control: cannot start a thread");
+			(void)close(fd);
+			free(p);
+			continue;
+		}
+		(void)pthread_detach(tid);
+	}
+	return (NULL);
+}
+
+/* Listen on the control socket. */
+int
+control_start(const char *path, char **cause)
+{
+	pthread_t	 tid;
+	int		 fd, *p;
+
+	if ((fd = control_bind(path, cause)) == -1)
+		return (-1);
+	p = xmalloc(sizeof(*p));
+	*p = fd;
+	if (pthread_create(&tid, NULL, control_accept, p) != 0)
+		fatalx("control: pthread_create");
+	(void)pthread_detach(tid);
+	return (0);
+}
+
+/*
+ * Send one request to a running simulator and print the answer. Exit
+ * status: 0 if it says ok, 1 if not, 2 if it cannot be asked.
+ */
+int
+control_send(const char *path, const char *request)
+{
+	struct sockaddr_un	 sun;
+	json_error_t		 err;
+	json_t			*reply;
+	char			 buf[CONTROL_LINE_MAX];
+	size_t			 have = 0;
+	ssize_t			 n;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	(void)strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		(void)fprintf(stderr, "linkq-sim: %s: %s\n", path,
+		    strerror(errno));
+		return (2);
+	}
+	if (send(fd, request, strlen(request), MSG_NOSIGNAL) == -1 ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) == -1) {
+		(void)fprintf(stderr, "linkq-sim: %s: %s\n", path,
+		    strerror(errno));
+		(void)close(fd);
+		return (2);
+	}
+	while (have < sizeof(buf) - 1 && (memchr(buf, '\n', have) == NULL)) {
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	(void)close(fd);
+	buf[have] = '\0';
+	if (have == 0) {
+		(void)fprintf(stderr, "linkq-sim: %s: no answer (was the "
+		    "request a JSON object?)\n", path);
+		return (2);
+	}
+	(void)fputs(buf, stdout);
+	reply = json_loads(buf, 0, &err);
+	n = json_is_true(json_object_get(reply, "ok"));
+	json_decref(reply);
+	return (n ? 0 : 1);
+}
