@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -16,6 +18,8 @@
 
 #include "bench.h"
 #include "conn.h"
+#include "log.h"
+#include "lq-time.h"
 
 /* Read exactly len bytes. */
 int
@@ -97,4 +101,66 @@ conn_corrupt(struct sim_conn *c, void *buf, size_t len)
 {
 	if (c->dev != NULL)
 		link_corrupt(c->dev, buf, len);
+}
+
+static pthread_mutex_t	live_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	live_cond = PTHREAD_COND_INITIALIZER;
+static TAILQ_HEAD(, conn_live) live = TAILQ_HEAD_INITIALIZER(live);
+static int		live_draining;
+
+/* Register the socket of a client thread. */
+void
+conn_live_add(struct conn_live *node, int fd)
+{
+	node->fd = fd;
+	if (pthread_mutex_lock(&live_mutex) != 0)
+		fatalx("%s: lock", __func__);
+	TAILQ_INSERT_TAIL(&live, node, entry);
+	/* A client accepted while draining is cut at once. */
+	if (live_draining)
+		(void)shutdown(fd, SHUT_RDWR);
+	if (pthread_mutex_unlock(&live_mutex) != 0)
+		fatalx("%s: unlock", __func__);
+}
+
+/* Forget a client's socket; call before closing it. */
+void
+conn_live_remove(struct conn_live *node)
+{
+	if (pthread_mutex_lock(&live_mutex) != 0)
+		fatalx("%s: lock", __func__);
+	TAILQ_REMOVE(&live, node, entry);
+	(void)pthread_cond_broadcast(&live_cond);
+	if (pthread_mutex_unlock(&live_mutex) != 0)
+		fatalx("%s: unlock", __func__);
+}
+
+/* Cut every live socket; wait up to ms for their threads. */
+int
+conn_live_drain(int ms)
+{
+	struct conn_live	*node;
+	struct timespec		 ts;
+	int			 left = 0;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_mutex_lock(&live_mutex) != 0)
+		fatalx("%s: lock", __func__);
+	live_draining = 1;
+	TAILQ_FOREACH(node, &live, entry)
+		(void)shutdown(node->fd, SHUT_RDWR);
+	while (!TAILQ_EMPTY(&live) &&
+	    pthread_cond_timedwait(&live_cond, &live_mutex, &ts) == 0)
+		continue;
+	TAILQ_FOREACH(node, &live, entry)
+		left++;
+	if (pthread_mutex_unlock(&live_mutex) != 0)
+		fatalx("%s: unlock", __func__);
+	return (left);
 }

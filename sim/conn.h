@@ -29,6 +29,8 @@
 
 #include <openssl/ssl.h>
 
+#include "compat/queue.h"
+
 struct sim_device;
 
 struct sim_conn {
@@ -38,6 +40,22 @@ struct sim_conn {
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
 };
+
+/*
+ * The client sockets whose threads are alive, so that shutdown can cut
+ * them all and wait for the threads to finish. A thread registers its
+ * socket with a node of its own (on its stack) and removes it before it
+ * closes the socket, so no socket number is cut after being reused.
+ */
+struct conn_live {
+	int			 fd;
+	TAILQ_ENTRY(conn_live)	 entry;
+};
+
+void	conn_live_add(struct conn_live *, int);
+void	conn_live_remove(struct conn_live *);
+/* Cut every live socket and wait up to ms for their threads to end. */
+int	conn_live_drain(int);
 
 /* Read exactly len bytes. Returns 0, or -1 on EOF, error or a cut. */
 int	conn_read(struct sim_conn *, void *, size_t);

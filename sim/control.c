@@ -33,6 +33,7 @@
 #include "afc.h"
 #include "bench.h"
 #include "compat/compat.h"
+#include "conn.h"
 #include "control.h"
 #include "log.h"
 #include "sim.h"
@@ -221,6 +222,7 @@ control_reply(int fd, json_t *reply)
 static void *
 control_client(void *arg)
 {
+	struct conn_live live;
 	json_error_t	 err;
 	json_t		*req;
 	char		*buf;
@@ -230,6 +232,7 @@ control_client(void *arg)
 	int		 fd = *(int *)arg;
 
 	free(arg);
+	conn_live_add(&live, fd);
 	buf = xmalloc(CONTROL_LINE_MAX);
 	for (;;) {
 		while ((nl = memchr(buf, '\n', have)) == NULL) {
@@ -262,21 +265,27 @@ control_client(void *arg)
 	}
 out:
 	free(buf);
+	conn_live_remove(&live);
 	(void)close(fd);
 	return (NULL);
 }
 
-/* Accept control clients forever. */
+static int		control_fd = -1;
+static pthread_t	control_tid;
+
+/* Accept control clients until control_stop() shuts the socket down. */
 static void *
-control_accept(void *arg)
+control_accept(void *unused)
 {
 	pthread_t	 tid;
-	int		 listen_fd = *(int *)arg, fd, *p;
+	int		 fd, *p;
 
-	free(arg);
+	(void)unused;
 	for (;;) {
-		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		fd = accept4(control_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd == -1) {
+			if (errno == EINVAL)
+				break;	/* shut down */
 			if (errno != EINTR && errno != ECONNABORTED)
 				log_warn("control: accept");
 			continue;
@@ -298,17 +307,25 @@ control_accept(void *arg)
 int
 control_start(const char *path, char **cause)
 {
-	pthread_t	 tid;
-	int		 fd, *p;
-
-	if ((fd = control_bind(path, cause)) == -1)
+	if ((control_fd = control_bind(path, cause)) == -1)
 		return (-1);
-	p = xmalloc(sizeof(*p));
-	*p = fd;
-	if (pthread_create(&tid, NULL, control_accept, p) != 0)
+	if (pthread_create(&control_tid, NULL, control_accept, NULL) != 0)
 		fatalx("control: pthread_create");
-	(void)pthread_detach(tid);
 	return (0);
+}
+
+/* Stop accepting control clients (those connected are conn_live's). */
+void
+control_stop(void)
+{
+	if (control_fd == -1)
+		return;
+	/* shutdown(2) wakes a thread blocked in accept(2); close does not. */
+	(void)shutdown(control_fd, SHUT_RDWR);
+	if (pthread_join(control_tid, NULL) != 0)
+		fatalx("control: pthread_join");
+	(void)close(control_fd);
+	control_fd = -1;
 }
 
 /*

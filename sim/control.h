@@ -13,6 +13,8 @@
 
 /* Listen at path on a thread of its own. 0, or -1 with *cause. */
 int	control_start(const char *, char **);
+/* Stop accepting; clients already connected are cut with the others. */
+void	control_stop(void);
 /* Client side: send one request, print the answer; an exit status. */
 int	control_send(const char *, const char *);
 

@@ -406,10 +406,17 @@ main(int argc, char **argv)
 		fatal("stdout");
 
 	sim_loop(listen_fd, sig_fd);
-	/* The timeline points into the scenario: stop it before freeing. */
-	clock_stop();
-	scenario_free(scn);
+	/*
+	 * Shut down in order: no new clients, no more timeline (it points
+	 * into the scenario), then cut every client and wait for its
+	 * thread, so that nothing runs while the process exits.
+	 */
 	(void)close(listen_fd);
+	control_stop();
+	clock_stop();
+	if (conn_live_drain(5000) > 0)
+		log_warnx("some clients did not finish in 5 s");
+	scenario_free(scn);
 	(void)unlink(socket_path);
 	if (o.control_path != NULL)
 		(void)unlink(o.control_path);

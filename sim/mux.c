@@ -625,12 +625,14 @@ mux_list_listeners(int fd, uint32_t tag)
 void
 mux_serve(int fd)
 {
+	struct conn_live live;
 	plist_t		 req;
 	const char	*type;
 	char		*tofree;
 	uint32_t	 tag;
 	int		 ret = 0, done = 0;
 
+	conn_live_add(&live, fd);
 	while (!done && ret == 0 && (req = mux_read_request(fd, &tag)) !=
 	    NULL) {
 		type = dict_string(req, "MessageType", &tofree);
@@ -656,5 +658,6 @@ mux_serve(int fd)
 		free(tofree);
 		plist_free(req);
 	}
+	conn_live_remove(&live);
 	(void)close(fd);
 }

@@ -62,10 +62,14 @@ stop_sim() {
 	_status=0
 	wait "$SIM_PID" || _status=$?
 	SIM_PID=
-	[ "$_status" -eq 0 ] || fail "linkq-sim exited with status $_status"
+	if [ "$_status" -ne 0 ]; then
+		tail -n 40 "$T/sim.err" >&2
+		fail "linkq-sim exited with status $_status"
+	fi
 }
 
 cleanup() {
+	[ -z "${KEEP_T:-}" ] || { echo "kept $T" >&2; return; }
 	if [ -n "$SIM_PID" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || :
 		wait "$SIM_PID" 2>/dev/null || :
