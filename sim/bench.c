@@ -304,26 +304,79 @@ bench_relink(struct sim_device *dev)
 	dev->timer_gen++;
 }
 
+/* The next device number on a bus: 1 is the root hub; wraps at 127. */
+static int
+bench_next_devnum(int bus)
+{
+	int	devnum;
+
+	devnum = last_devnum[bus] >= 127 ? 2 : last_devnum[bus] + 1;
+	if (devnum < 2)
+		devnum = 2;
+	last_devnum[bus] = devnum;
+	return (devnum);
+}
+
 /*
- * Enumerate the device on its port: a new device number, the kernel's
- * lines, and a new usbmuxd DeviceID. Call with the lock held.
+ * One enumeration attempt that the link's enum-fail makes fail: the
+ * hub driver's lines for a descriptor read that errs (hub.c). After the
+ * second failure of four it power-cycles the port. Lock held.
  */
 static void
+bench_enumerate_fail(struct sim_device *dev, int speed, int attempt)
+{
+	static const int	 errors[] = { -71, -110, -32 };
+	struct bench_port	*p = dev->port;
+	char			 devt[32], port_dev[64];
+	int			 err;
+
+	err = errors[rng_next(&dev->rng_time) % nitems(errors)];
+	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
+	bench_port_device(p->path, port_dev, sizeof(port_dev));
+	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
+	    p->path, bench_speed_words(speed), bench_next_devnum(p->bus));
+	kmsg(3, devt, "usb %s: device descriptor read/64, error %d",
+	    p->path, err);
+	if (attempt == 2) {
+		kmsg(3, NULL, "usb %s: Cannot enable. Maybe the USB cable is "
+		    "bad?", port_dev);
+		kmsg(6, NULL, "usb %s: attempt power cycle", port_dev);
+	}
+}
+
+/*
+ * Enumerate the device on its port: up to four attempts, as the hub
+ * driver makes, each failing with the link's enum-fail probability;
+ * then a device number, the kernel's lines and a new usbmuxd DeviceID.
+ * Returns -1 if every attempt failed: the device sits on the port but
+ * the host never sees it. Lock held.
+ */
+static int
 bench_enumerate(struct sim_device *dev)
 {
 	struct bench_port	*p = dev->port;
-	char			 devt[32], serial[64];
-	int			 speed, devnum;
+	char			 devt[32], port_dev[64], serial[64];
+	int			 speed, devnum, attempt;
 	size_t			 i, j;
 
 	speed = dev->max_speed_mbps;
 	if (dev->fault.speed_mbps > 0 && dev->fault.speed_mbps < speed)
 		speed = dev->fault.speed_mbps;
-	devnum = last_devnum[p->bus] >= 127 ? 2 : last_devnum[p->bus] + 1;
-	if (devnum < 2)
-		devnum = 2;	/* 1 is the root hub */
-	last_devnum[p->bus] = devnum;
+	for (attempt = 1; attempt <= 4; attempt++) {
+		if (dev->fault.enum_fail <= 0 ||
+		    rng_unit(&dev->rng_time) >= dev->fault.enum_fail)
+			break;
+		bench_enumerate_fail(dev, speed, attempt);
+	}
+	if (attempt > 4) {
+		bench_port_device(p->path, port_dev, sizeof(port_dev));
+		kmsg(3, NULL, "usb %s: unable to enumerate USB device",
+		    port_dev);
+		bench_event("enumeration-failed %s", dev->bench_name);
+		return (-1);
+	}
 
+	devnum = bench_next_devnum(p->bus);
 	/* Before the device node exists the kernel names it by path. */
 	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
 	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
@@ -341,6 +394,7 @@ bench_enumerate(struct sim_device *dev)
 	kmsg(6, devt, "usb %s: Product: iPhone", p->path);
 	kmsg(6, devt, "usb %s: Manufacturer: Apple Inc.", p->path);
 	kmsg(6, devt, "usb %s: SerialNumber: %s", p->path, serial);
+	return (0);
 }
 
 /* Plug a device into a port through a cable. */
@@ -376,11 +430,13 @@ bench_plug(struct sim_device *dev, const char *port, const char *cable,
 		dev->stranded = 0;
 		dev->placement++;
 		bench_relink(dev);
-		bench_enumerate(dev);
-		bench_event("plug %s %s %s speed=%llu", dev->bench_name,
-		    p->name, c->name,
-		    (unsigned long long)(dev->speed_bps / 1000000));
-		bench_arm(dev);
+		bench_event("plug %s %s %s", dev->bench_name, p->name,
+		    c->name);
+		if (bench_enumerate(dev) == 0) {
+			bench_event("attach %s speed=%llu", dev->bench_name,
+			    (unsigned long long)(dev->speed_bps / 1000000));
+			bench_arm(dev);
+		}
 	}
 	sim_unlock();
 	if (*cause != NULL)
@@ -418,9 +474,13 @@ bench_unplug(struct sim_device *dev, char **cause)
 		xasprintf(cause, "device %s is not plugged in",
 		    dev->bench_name);
 	else {
-		bench_devt(dev, devt, sizeof(devt));
-		kmsg(6, devt, "usb %s: USB disconnect, device number %d",
-		    dev->port->path, dev->devnum);
+		/* A stranded device is still on the bus; one that never
+		 * enumerated is not. */
+		if (dev->plugged || dev->stranded) {
+			bench_devt(dev, devt, sizeof(devt));
+			kmsg(6, devt, "usb %s: USB disconnect, device number "
+			    "%d", dev->port->path, dev->devnum);
+		}
 		id = bench_detach(dev);
 		dev->port->device = NULL;
 		dev->cable->device = NULL;
@@ -504,9 +564,10 @@ bench_reenumerate_cb(void *arg, uint64_t placement)
 	    dev->port->path, dev->devnum);
 	dev->placement++;
 	bench_relink(dev);
-	bench_enumerate(dev);
-	bench_event("reenumerate %s", dev->bench_name);
-	bench_arm(dev);
+	if (bench_enumerate(dev) == 0) {
+		bench_event("reenumerate %s", dev->bench_name);
+		bench_arm(dev);
+	}
 	sim_unlock();
 	mux_notify_attached(dev);
 }

@@ -4,7 +4,7 @@
 /*
  * The simulated lockdownd (protocols.md section 2): 4-byte big-endian
  * length framing around plists, QueryType, GetValue, ValidatePair, Pair,
- * StartSession with the switch to TLS on the same socket, StopSession
+ * Unpair, StartSession with the switch to TLS on the same socket, StopSession
  * and the return to plaintext, StartService and Goodbye.
  *
  * Every reply carries the Request it answers, which libimobiledevice
@@ -376,6 +376,29 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	return (reply_send(l, msg));
 }
 
+/* Unpair {PairRecord: {HostID}}: the device forgets the host. */
+static int
+lockdown_unpair(struct lockdown *l, plist_t req)
+{
+	plist_t	 record;
+	char	*host_id = NULL;
+	int	 trusted;
+
+	record = plist_dict_get_item(req, "PairRecord");
+	if (record != NULL && plist_get_node_type(record) == PLIST_DICT)
+		host_id = dict_string(record, "HostID");
+	trusted = lockdown_trusted(l, host_id);
+	free(host_id);
+	if (!trusted)
+		return (reply_error(l, "Unpair", "InvalidHostID"));
+	sim_lock();
+	l->dev->trust = SIM_TRUST_UNPAIRED;
+	l->dev->trust_accepted = 0;
+	sim_unlock();
+	log_info("lockdown: %s: unpaired", l->dev->udid);
+	return (reply_success(l, "Unpair"));
+}
+
 /* Accept any client certificate in the handshake; checked after it. */
 static int
 lockdown_tls_verify(int ok, X509_STORE_CTX *ctx)
@@ -597,6 +620,8 @@ lockdown_serve(struct sim_conn *conn, struct sim_device *dev)
 			ret = lockdown_validate_pair(&l, req);
 		else if (strcmp(request, "Pair") == 0)
 			ret = lockdown_pair(&l, req);
+		else if (strcmp(request, "Unpair") == 0)
+			ret = lockdown_unpair(&l, req);
 		else if (strcmp(request, "StartSession") == 0)
 			ret = lockdown_start_session(&l, req);
 		else if (strcmp(request, "StopSession") == 0)

@@ -69,6 +69,7 @@ enum fault_type {
 	FAULT_T_MS,		/* milliseconds in, int64_t microseconds */
 	FAULT_T_RATE,		/* double >= 0 */
 	FAULT_T_CAP,		/* double >= 0, 0: no cap */
+	FAULT_T_PROB,		/* double in [0, 1] */
 	FAULT_T_SPEED,		/* int, one of SCN_SPEEDS */
 	FAULT_T_MODE		/* enum fault_drop_mode */
 };
@@ -98,6 +99,7 @@ static const struct fault_key {
 	{ "stall-ms", FAULT_T_MS, offsetof(struct fault, stall_us) },
 	{ "corrupt-per-mb", FAULT_T_RATE,
 	    offsetof(struct fault, corrupt_per_mb) },
+	{ "enum-fail", FAULT_T_PROB, offsetof(struct fault, enum_fail) },
 };
 
 enum scn_kind {
@@ -418,6 +420,7 @@ fault_set(struct fault *f, const struct fault_key *fk, const char *val,
 	case FAULT_T_MS:
 	case FAULT_T_RATE:
 	case FAULT_T_CAP:
+	case FAULT_T_PROB:
 		rc = scn_number(val, &v);
 		break;
 	case FAULT_T_SPEED:
@@ -450,6 +453,8 @@ fault_set(struct fault *f, const struct fault_key *fk, const char *val,
 		    "milliseconds such as 20 or 0.5" :
 		    fk->type == FAULT_T_CAP ?
 		    "megabytes per second such as 35" :
+		    fk->type == FAULT_T_PROB ?
+		    "a probability from 0 to 1 such as 0.5" :
 		    "a rate such as 0.002 or 6");
 		return (-1);
 	}
@@ -469,6 +474,14 @@ fault_set(struct fault *f, const struct fault_key *fk, const char *val,
 			return (-1);
 		}
 		*(int64_t *)field = (int64_t)(v * 1000.0 + 0.5);
+		break;
+	case FAULT_T_PROB:
+		if (v > 1) {
+			(void)xasprintf(cause, "%s=%s: a probability is at "
+			    "most 1", k, val);
+			return (-1);
+		}
+		*(double *)field = v;
 		break;
 	default:
 		/* A cap of 0 is no cap: it lifts one set earlier. */
@@ -551,6 +564,8 @@ fault_combine(struct fault *out, const struct fault *p,
 	f.stall_per_min = p->stall_per_min + c->stall_per_min;
 	f.stall_us = p->stall_us > c->stall_us ? p->stall_us : c->stall_us;
 	f.corrupt_per_mb = p->corrupt_per_mb + c->corrupt_per_mb;
+	/* An attempt fails if either side makes it fail. */
+	f.enum_fail = 1 - (1 - p->enum_fail) * (1 - c->enum_fail);
 	*out = f;
 }
 
@@ -577,6 +592,7 @@ fault_format(const struct fault *f)
 			break;
 		case FAULT_T_RATE:
 		case FAULT_T_CAP:
+		case FAULT_T_PROB:
 			if (*(const double *)(const void *)field == 0)
 				continue;
 			(void)xsnprintf(value, sizeof(value), "%g",

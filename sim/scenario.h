@@ -53,6 +53,7 @@ struct fault {
 	double			stall_per_min;
 	int64_t			stall_us;	/* length of one stall */
 	double			corrupt_per_mb;	/* bit flips in AFC reads */
+	double			enum_fail;	/* P(an enumeration fails) */
 };
 
 enum sim_trust {

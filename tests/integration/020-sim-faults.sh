@@ -77,6 +77,17 @@ grep -q '^3,[0-9]*,[0-9]*,-;usb usb1-port1: disabled by hub (EMI?), re-enabling.
     "$T/kmsg" || fail "no EMI record"
 expect_eq "$(idevice_id -l)" "$udid" "device after a link error"
 
+trace "the device's syslog counts the read errors"
+idevicesyslog -u "$udid" --no-colors > "$T/syslog" 2>&1 &
+SYSLOG_PID=$!
+stats='AppleUSBDeviceMux::reportStats: USB2.0 reads [0-9]*, errors [1-9]'
+if ! wait_for "grep -q '$stats' '$T/syslog'" 10; then
+	kill "$SYSLOG_PID"
+	fail "no statistics line with read errors: $(tail -3 "$T/syslog")"
+fi
+kill "$SYSLOG_PID"
+wait "$SYSLOG_PID" || :
+
 trace "corruption reaches the AFC reader"
 ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=0.5"}'
 if "$BUILD/tests/tools/lq-afc-check" -s 64 roundtrip > "$T/afc" \
@@ -89,9 +100,27 @@ ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=0"}'
 "$BUILD/tests/tools/lq-afc-check" -s 8 roundtrip ||
     fail "a clean link still corrupts"
 
+trace "a cable that fails enumeration: the kernel's lines, no device"
+ctl '{"cmd":"unplug","device":"phone"}'
+ctl '{"cmd":"fault","target":"sim-good","params":"enum-fail=1"}'
+ctl '{"cmd":"plug","device":"phone","port":"1-1","cable":"sim-good"}'
+for line in 'usb 1-1: device descriptor read/64, error -[0-9]*$' \
+    'usb usb1-port1: Cannot enable. Maybe the USB cable is bad?$' \
+    'usb usb1-port1: attempt power cycle$' \
+    'usb usb1-port1: unable to enumerate USB device$'; do
+	grep -q "$line" "$T/kmsg" || fail "no kmsg line like '$line'"
+done
+expect_eq "$(idevice_id -l)" "" "devices after a failed enumeration"
+status_has '"attached":false' || fail "status says attached"
+ctl '{"cmd":"unplug","device":"phone"}'
+ctl '{"cmd":"fault","target":"sim-good","params":"enum-fail=0"}'
+ctl '{"cmd":"plug","device":"phone","port":"1-1","cable":"sim-good"}'
+expect_eq "$(idevice_id -l)" "$udid" "device on a good cable again"
+
 trace "the event log tells the story"
 ctl '{"cmd":"events"}' > "$T/log"
-for e in "plug phone 1-1 sim-good speed=480" "drop phone stranded" \
+for e in "plug phone 1-1 sim-good" "attach phone speed=480" \
+    "drop phone stranded" "enumeration-failed phone" \
     "unplug phone" "drop phone reset" "reenumerate phone" \
     "link-error phone" "corrupt phone"; do
 	grep -q "\"$e" "$T/log" || fail "event '$e' missing: $(cat "$T/log")"

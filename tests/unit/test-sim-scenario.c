@@ -399,7 +399,7 @@ static const struct err_case err_cases[] = {
 	    "keys are path, label, hub-depth and the fault keys latency-ms, "
 	    "jitter-ms, cap-mbps, speed, drop-per-mb, drop-per-min, "
 	    "drop-mode, reset-delay-ms, link-error-per-min, reset-per-min, "
-	    "stall-per-min, stall-ms, corrupt-per-mb" },
+	    "stall-per-min, stall-ms, corrupt-per-mb, enum-fail" },
 	{ "cable c path=1-1\n", 1, "unknown cable key path; the keys are "
 	    "label and the fault keys latency-ms" },
 	{ "cable c label=a label=b\n", 1, "key label is given twice" },
@@ -645,9 +645,18 @@ test_fault_parse(__unused void **state)
 	assert_string_equal(cause, "unknown fault key bogus; the keys are "
 	    "latency-ms, jitter-ms, cap-mbps, speed, drop-per-mb, "
 	    "drop-per-min, drop-mode, reset-delay-ms, link-error-per-min, "
-	    "reset-per-min, stall-per-min, stall-ms, corrupt-per-mb");
+	    "reset-per-min, stall-per-min, stall-ms, corrupt-per-mb, "
+	    "enum-fail");
 	free(cause);
 	assert_memory_equal(&f, &before, sizeof(f));
+
+	assert_int_equal(fault_parse(&f, "enum-fail=1.5", &cause), -1);
+	assert_string_equal(cause, "enum-fail=1.5: a probability is at most 1");
+	free(cause);
+	assert_memory_equal(&f, &before, sizeof(f));
+	assert_int_equal(fault_parse(&f, "enum-fail=0.25", &cause), 0);
+	assert_true(f.enum_fail == 0.25);
+	f.enum_fail = 0;
 
 	assert_int_equal(fault_parse(&f, "speed=480 speed=12", &cause), -1);
 	assert_non_null(strstr(cause, "key speed is given twice"));
@@ -702,7 +711,10 @@ test_fault_combine(__unused void **state)
 	c.stall_us = 200;
 	p.corrupt_per_mb = 0.01;
 	c.corrupt_per_mb = 0.02;
+	p.enum_fail = 0.5;
+	c.enum_fail = 0.5;
 	fault_combine(&out, &p, &c);
+	assert_true(out.enum_fail == 0.75);
 	assert_int_equal(out.latency_us, 1250);
 	assert_int_equal(out.jitter_us, 15);
 	assert_true(out.cap_mb_s == 20);
