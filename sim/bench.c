@@ -337,6 +337,9 @@ bench_enumerate_fail(struct sim_device *dev, int speed, int attempt)
 	    p->path, bench_speed_words(speed), bench_next_devnum(p->bus));
 	kmsg(3, devt, "usb %s: device descriptor read/64, error %d",
 	    p->path, err);
+	/* The failed GET_DESCRIPTOR on ep0, as usbmon shows it. */
+	usbmon('C', "Ci", p->bus, last_devnum[p->bus], 0,
+	    err == -110 ? -2 : err, 0);
 	if (attempt == 2) {
 		kmsg(3, NULL, "usb %s: Cannot enable. Maybe the USB cable is "
 		    "bad?", port_dev);
@@ -477,6 +480,15 @@ bench_unplug(struct sim_device *dev, char **cause)
 		/* A stranded device is still on the bus; one that never
 		 * enumerated is not. */
 		if (dev->plugged || dev->stranded) {
+			/*
+			 * Pulling a cable makes the host controller fail
+			 * the transfers in flight with a protocol error
+			 * before the hub notices: a burst of -71, then
+			 * -108 as the device is shut down.
+			 */
+			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+			usbmon('C', "Bo", dev->bus, dev->devnum, 2, -71, 0);
+			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -108, 0);
 			bench_devt(dev, devt, sizeof(devt));
 			kmsg(6, devt, "usb %s: USB disconnect, device number "
 			    "%d", dev->port->path, dev->devnum);
@@ -591,7 +603,9 @@ bench_link_error(struct sim_device *dev, char **cause)
 		    sizeof(port_dev));
 		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
 		    "re-enabling...", port_dev);
-		usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+		/* EPROTO or EILSEQ, as host controllers report either. */
+		usbmon('C', "Bi", dev->bus, dev->devnum, 1,
+		    rng_next(&dev->rng_time) % 2 ? -71 : -84, 0);
 		atomic_fetch_add(&dev->mux_read_errors, 1);
 		bench_event("link-error %s", dev->bench_name);
 	}
@@ -684,6 +698,24 @@ bench_arm(struct sim_device *dev)
 
 	for (kind = 0; kind < TIMER_COUNT; kind++)
 		bench_arm_one(dev, (enum bench_timer)kind);
+}
+
+/* Stop the device's link for ms milliseconds from now. */
+int
+bench_stall(struct sim_device *dev, int64_t ms, char **cause)
+{
+	*cause = NULL;
+	sim_lock();
+	if (dev->port == NULL || !dev->plugged)
+		xasprintf(cause, "device %s is not attached",
+		    dev->bench_name);
+	else {
+		dev->stall_until_us = lq_mono_now().us + ms * 1000;
+		bench_event("stall %s %lldms", dev->bench_name,
+		    (long long)ms);
+	}
+	sim_unlock();
+	return (*cause != NULL ? -1 : 0);
 }
 
 /* Change the faults of a port or a cable: "key=value ...". */

@@ -65,6 +65,7 @@ int	bench_plug(struct sim_device *, const char *, const char *, char **);
 int	bench_unplug(struct sim_device *, char **);
 int	bench_drop(struct sim_device *, enum fault_drop_mode, char **);
 int	bench_link_error(struct sim_device *, char **);
+int	bench_stall(struct sim_device *, int64_t, char **);
 int	bench_set_fault(const char *, const char *, char **);
 int	bench_trust(struct sim_device *, int, char **);
 

@@ -11,7 +11,8 @@
  *	{"ok": false, "error": "no port or cable called A-01"}
  *
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
- * fault, drop, reset, link-error, trust, oplog, oplog-clear, events.
+ * fault, drop, reset, link-error, stall, trust, oplog, oplog-clear,
+ * events.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
  * ends that client's connection with a log line; nothing else is
  * touched. Each client runs on a thread of its own.
@@ -130,6 +131,7 @@ control_run(json_t *req)
 	const char		*cmd, *name, *mode;
 	json_t			*reply, *lines;
 	char			*cause = NULL;
+	json_int_t		 ms;
 	int			 ret = 0;
 
 	if ((cmd = member(req, "cmd")) == NULL)
@@ -175,6 +177,15 @@ control_run(json_t *req)
 		ret = bench_drop(dev, FAULT_DROP_RESET, &cause);
 	else if (strcmp(cmd, "link-error") == 0)
 		ret = bench_link_error(dev, &cause);
+	else if (strcmp(cmd, "stall") == 0) {
+		ms = json_integer_value(json_object_get(req, "ms"));
+		if (ms <= 0 || ms > 3600000) {
+			xasprintf(&cause, "stall needs \"ms\" from 1 to "
+			    "3600000");
+			ret = -1;
+		} else
+			ret = bench_stall(dev, ms, &cause);
+	}
 	else if (strcmp(cmd, "trust") == 0)
 		ret = bench_trust(dev, json_is_true(json_object_get(req,
 		    "accept")), &cause);

@@ -117,12 +117,41 @@ ctl '{"cmd":"fault","target":"sim-good","params":"enum-fail=0"}'
 ctl '{"cmd":"plug","device":"phone","port":"1-1","cable":"sim-good"}'
 expect_eq "$(idevice_id -l)" "$udid" "device on a good cable again"
 
+trace "a full-speed cable: the device falls back to 12 Mb/s"
+ctl '{"cmd":"fault","target":"sim-good","params":"speed=12"}'
+ctl '{"cmd":"move","device":"phone","port":"1-1","cable":"sim-good"}'
+grep -q 'usb 1-1: new full-speed USB device number [0-9]* using xhci_hcd$' \
+    "$T/kmsg" || fail "no full-speed enumeration"
+status_has '"speed_mbps":12' || fail "status does not show 12 Mb/s"
+grep -q ' C Bi:1:[0-9]*:1 -108 0$' "$T/usbmon" ||
+    fail "no -108 in usbmon for the unplug"
+ctl '{"cmd":"fault","target":"sim-good","params":"speed=0"}'
+
+trace "latency, jitter, a cap and a stall slow the link but break nothing"
+ctl '{"cmd":"fault","target":"sim-good","params":"latency-ms=20 jitter-ms=10 cap-mbps=40"}'
+expect_eq "$(ideviceinfo -u "$udid" -k ProductVersion)" 17.4 \
+    "ProductVersion through a slow link"
+ctl '{"cmd":"stall","device":"phone","ms":300}'
+"$BUILD/tests/tools/lq-afc-check" -s 8 roundtrip ||
+    fail "AFC failed through a slow link with a short stall"
+ctl '{"cmd":"fault","target":"sim-good","params":"latency-ms=0 jitter-ms=0 cap-mbps=0"}'
+
+trace "the AFC operation log names every path touched"
+ctl '{"cmd":"oplog","device":"phone"}' > "$T/oplog"
+grep -q '"FILE_OPEN [^"]* /linkq-test/roundtrip.bin"' "$T/oplog" ||
+    fail "no FILE_OPEN of the test file: $(head -c 300 "$T/oplog")"
+grep -q '"FILE_WRITE /linkq-test/roundtrip.bin 1048576"' "$T/oplog" ||
+    fail "no FILE_WRITE in the oplog"
+if grep -q '/DCIM' "$T/oplog"; then
+	fail "something touched the user's photos"
+fi
+
 trace "the event log tells the story"
 ctl '{"cmd":"events"}' > "$T/log"
 for e in "plug phone 1-1 sim-good" "attach phone speed=480" \
     "drop phone stranded" "enumeration-failed phone" \
     "unplug phone" "drop phone reset" "reenumerate phone" \
-    "link-error phone" "corrupt phone"; do
+    "link-error phone" "corrupt phone" "stall phone 300ms"; do
 	grep -q "\"$e" "$T/log" || fail "event '$e' missing: $(cat "$T/log")"
 done
 stop_sim
