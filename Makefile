@@ -146,7 +146,8 @@ BENCH_TOOLS	:= $(BUILD)/bench/bench-rtt
 TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
 		   $(COMMON_PKGS)
 TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
-		   $(BUILD)/tests/tools/lq-mux-events
+		   $(BUILD)/tests/tools/lq-mux-events \
+		   $(BUILD)/tests/tools/lq-raw
 
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%, \
 		    $(sort $(wildcard tests/unit/test-*.c)))

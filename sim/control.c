@@ -123,6 +123,35 @@ member(json_t *req, const char *key)
 	return (json_string_value(json_object_get(req, key)));
 }
 
+/* Return the string member key, or "" (which names nothing). */
+static const char *
+arg(json_t *req, const char *key)
+{
+	const char	*value;
+
+	value = member(req, key);
+	return (value != NULL ? value : "");
+}
+
+/* The commands, for telling an unknown one from a missing argument. */
+static const char *const control_commands[] = {
+	"status", "events", "plug", "unplug", "move", "fault", "drop",
+	"reset", "link-error", "stall", "trust", "oplog", "oplog-clear"
+};
+
+/* Whether cmd is a command. */
+static int
+control_known(const char *cmd)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(control_commands); i++) {
+		if (strcmp(control_commands[i], cmd) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /* Run one request; returns the answer object. */
 static json_t *
 control_run(json_t *req)
@@ -134,17 +163,25 @@ control_run(json_t *req)
 	json_int_t		 ms;
 	int			 ret = 0;
 
-	if ((cmd = member(req, "cmd")) == NULL)
-		return (json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "a request needs a \"cmd\" string"));
+	if ((cmd = member(req, "cmd")) == NULL) {
+		cause = xstrdup("a request needs a \"cmd\" string");
+		goto fail;
+	}
+	if (!control_known(cmd)) {
+		xasprintf(&cause, "unknown command %s; see linkq-sim(1)",
+		    cmd);
+		goto fail;
+	}
 	if ((name = member(req, "device")) != NULL &&
-	    (dev = bench_find_device(name)) == NULL)
-		return (json_pack("{s:b, s:s+}", "ok", 0, "error",
-		    "no device called ", name));
+	    (dev = bench_find_device(name)) == NULL) {
+		xasprintf(&cause, "no device called %s", name);
+		goto fail;
+	}
 	if (dev == NULL && strcmp(cmd, "status") != 0 &&
-	    strcmp(cmd, "events") != 0 && strcmp(cmd, "fault") != 0)
-		return (json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "this command needs a \"device\""));
+	    strcmp(cmd, "events") != 0 && strcmp(cmd, "fault") != 0) {
+		xasprintf(&cause, "%s needs a \"device\"", cmd);
+		goto fail;
+	}
 
 	reply = json_pack("{s:b}", "ok", 1);
 	if (strcmp(cmd, "status") == 0)
@@ -154,21 +191,18 @@ control_run(json_t *req)
 		bench_events(control_collect, lines);
 		(void)json_object_set_new(reply, "events", lines);
 	} else if (strcmp(cmd, "plug") == 0)
-		ret = bench_plug(dev, member(req, "port") ? member(req,
-		    "port") : "", member(req, "cable") ? member(req,
-		    "cable") : "", &cause);
+		ret = bench_plug(dev, arg(req, "port"), arg(req, "cable"),
+		    &cause);
 	else if (strcmp(cmd, "unplug") == 0)
 		ret = bench_unplug(dev, &cause);
 	else if (strcmp(cmd, "move") == 0) {
 		ret = bench_unplug(dev, &cause);
 		if (ret == 0)
-			ret = bench_plug(dev, member(req, "port") ?
-			    member(req, "port") : "", member(req, "cable") ?
-			    member(req, "cable") : "", &cause);
+			ret = bench_plug(dev, arg(req, "port"),
+			    arg(req, "cable"), &cause);
 	} else if (strcmp(cmd, "fault") == 0)
-		ret = bench_set_fault(member(req, "target") ? member(req,
-		    "target") : "", member(req, "params") ? member(req,
-		    "params") : "", &cause);
+		ret = bench_set_fault(arg(req, "target"), arg(req, "params"),
+		    &cause);
 	else if (strcmp(cmd, "drop") == 0) {
 		mode = member(req, "mode");
 		ret = bench_drop(dev, mode != NULL && strcmp(mode, "reset") ==
@@ -185,8 +219,7 @@ control_run(json_t *req)
 			ret = -1;
 		} else
 			ret = bench_stall(dev, ms, &cause);
-	}
-	else if (strcmp(cmd, "trust") == 0)
+	} else if (strcmp(cmd, "trust") == 0)
 		ret = bench_trust(dev, json_is_true(json_object_get(req,
 		    "accept")), &cause);
 	else if (strcmp(cmd, "oplog") == 0) {
@@ -195,14 +228,15 @@ control_run(json_t *req)
 		(void)json_object_set_new(reply, "oplog", lines);
 	} else if (strcmp(cmd, "oplog-clear") == 0)
 		afc_fs_oplog_clear(dev->fs);
-	else {
-		xasprintf(&cause, "unknown command \"%s\"", cmd);
-		ret = -1;
-	}
 	if (ret == -1) {
 		json_decref(reply);
-		reply = json_pack("{s:b, s:s}", "ok", 0, "error", cause);
+		goto fail;
 	}
+	return (reply);
+
+fail:
+	log_info("control: %s: %s", cmd != NULL ? cmd : "(no cmd)", cause);
+	reply = json_pack("{s:b, s:s}", "ok", 0, "error", cause);
 	free(cause);
 	return (reply);
 }

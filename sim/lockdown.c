@@ -631,8 +631,11 @@ lockdown_serve(struct sim_conn *conn, struct sim_device *dev)
 		else if (strcmp(request, "Goodbye") == 0) {
 			(void)reply_success(&l, "Goodbye");
 			ret = -1;
-		} else
+		} else {
+			log_warnx("lockdown: %s: unknown request \"%s\"",
+			    dev->udid, request);
 			ret = reply_error(&l, request, "InvalidRequest");
+		}
 		free(request);
 		plist_free(req);
 	}

@@ -79,23 +79,26 @@ mux_buid(void)
 	return (buid);
 }
 
-/* Read exactly len bytes from a blocking socket; 0 or -1. */
-static int
+/*
+ * Read exactly len bytes from a blocking socket. Returns len, or how
+ * many bytes came before EOF or an error (0: the peer had gone).
+ */
+static size_t
 mux_read_full(int fd, void *buf, size_t len)
 {
 	unsigned char	*p = buf;
 	ssize_t		 n;
+	size_t		 done = 0;
 
-	while (len > 0) {
-		n = read(fd, p, len);
+	while (done < len) {
+		n = read(fd, p + done, len - done);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return (-1);
-		p += n;
-		len -= (size_t)n;
+			break;
+		done += (size_t)n;
 	}
-	return (0);
+	return (done);
 }
 
 /*
@@ -187,9 +190,15 @@ mux_read_request(int fd, uint32_t *tag)
 	uint32_t	 hdr[4], len;
 	char		*body;
 	plist_t		 msg = NULL;
+	size_t		 got;
 
-	if (mux_read_full(fd, hdr, sizeof(hdr)) == -1)
+	if ((got = mux_read_full(fd, hdr, sizeof(hdr))) != sizeof(hdr)) {
+		if (got > 0)
+			log_warnx("mux: fd %d: connection closed in the middle "
+			    "of a header (%zu of %d bytes)", fd, got,
+			    MUX_HEADER_SIZE);
 		return (NULL);
+	}
 	len = le32toh(hdr[0]);
 	*tag = le32toh(hdr[3]);
 	if (len <= MUX_HEADER_SIZE || len > MUX_MAX_MESSAGE) {
@@ -205,8 +214,14 @@ mux_read_request(int fd, uint32_t *tag)
 		return (NULL);
 	}
 	body = xmalloc(len - MUX_HEADER_SIZE);
-	if (mux_read_full(fd, body, len - MUX_HEADER_SIZE) == 0)
-		plist_from_xml(body, len - MUX_HEADER_SIZE, &msg);
+	if (mux_read_full(fd, body, len - MUX_HEADER_SIZE) !=
+	    len - MUX_HEADER_SIZE) {
+		log_warnx("mux: fd %d: connection closed in the middle of a "
+		    "%u-byte message", fd, len);
+		free(body);
+		return (NULL);
+	}
+	plist_from_xml(body, len - MUX_HEADER_SIZE, &msg);
 	free(body);
 	if (msg == NULL || plist_get_node_type(msg) != PLIST_DICT ||
 	    plist_get_node_type(plist_dict_get_item(msg, "MessageType")) !=
@@ -377,6 +392,7 @@ mux_listen(int fd, uint32_t tag, plist_t req)
 	struct sim_device	*dev;
 	plist_t			 msg;
 	char			*tofree, buf[256];
+	ssize_t			 n;
 
 	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
 		return;
@@ -403,8 +419,12 @@ mux_listen(int fd, uint32_t tag, plist_t req)
 	sim_unlock();
 
 	/* A listener sends nothing more; wait for it to go away. */
-	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
-		continue;
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n > 0 || (n == -1 && errno == EINTR))
+			continue;
+		break;
+	}
 
 	sim_lock();
 	TAILQ_REMOVE(&listeners, l, entry);
@@ -471,6 +491,9 @@ mux_connect(int fd, uint32_t tag, plist_t req)
 		result = MUX_RESULT_CONNREFUSED;
 	sim_unlock();
 	if (result != MUX_RESULT_OK) {
+		log_info("mux: fd %d: Connect to device %llu port %u: %s", fd,
+		    (unsigned long long)id, port, result == MUX_RESULT_BADDEV ?
+		    "no such device" : "connection refused");
 		(void)mux_send_result(fd, tag, result);
 		return (0);
 	}
@@ -653,8 +676,11 @@ mux_serve(int fd)
 			ret = mux_delete_pair_record(fd, tag, req);
 		else if (strcmp(type, "ListListeners") == 0)
 			ret = mux_list_listeners(fd, tag);
-		else
+		else {
+			log_warnx("mux: fd %d: unknown request \"%s\"", fd,
+			    type);
 			ret = mux_send_result(fd, tag, MUX_RESULT_BADCOMMAND);
+		}
 		free(tofree);
 		plist_free(req);
 	}
