@@ -124,7 +124,8 @@ $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS))
 SIM_PKGS	:= openssl libplist-2.0 jansson
 SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
 		   sim/control.c sim/device.c sim/kernel.c sim/lockdown.c \
-		   sim/mux.c sim/pair.c sim/scenario.c sim/services.c
+		   sim/mux.c sim/pair.c sim/plist-service.c sim/scenario.c \
+		   sim/services.c
 SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
@@ -147,7 +148,8 @@ TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
 		   $(COMMON_PKGS)
 TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
 		   $(BUILD)/tests/tools/lq-mux-events \
-		   $(BUILD)/tests/tools/lq-raw
+		   $(BUILD)/tests/tools/lq-raw \
+		   $(BUILD)/tests/tools/lq-service-check
 
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%, \
 		    $(sort $(wildcard tests/unit/test-*.c)))

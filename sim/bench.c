@@ -70,6 +70,8 @@ static lq_mono_t			bench_start;
 static void	bench_arm(struct sim_device *);
 static void	bench_arm_one(struct sim_device *, enum bench_timer);
 static void	bench_reenumerate_cb(void *, uint64_t);
+static int	bench_drop_dir(struct sim_device *, enum fault_drop_mode, int,
+		    char **);
 
 /* splitmix64: spreads a seed over all bits. */
 static uint64_t
@@ -518,6 +520,17 @@ bench_unplug(struct sim_device *dev, char **cause)
 int
 bench_drop(struct sim_device *dev, enum fault_drop_mode mode, char **cause)
 {
+	return (bench_drop_dir(dev, mode, 1, cause));
+}
+
+/*
+ * A USB error on the pipe of one direction: to_host (the device writes,
+ * the host's IN pipe) or not (the device reads, the host's OUT pipe).
+ */
+static int
+bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
+    int to_host, char **cause)
+{
 	char		devt[32];
 	uint32_t	id = 0;
 	int64_t		delay;
@@ -529,8 +542,13 @@ bench_drop(struct sim_device *dev, enum fault_drop_mode mode, char **cause)
 		xasprintf(cause, "device %s is not attached",
 		    dev->bench_name);
 	else {
-		usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
-		atomic_fetch_add(&dev->mux_read_errors, 1);
+		if (to_host) {
+			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+			atomic_fetch_add(&dev->mux_write_errors, 1);
+		} else {
+			usbmon('C', "Bo", dev->bus, dev->devnum, 2, -71, 0);
+			atomic_fetch_add(&dev->mux_read_errors, 1);
+		}
 		id = bench_detach(dev);
 		dev->placement++;
 		dev->timer_gen++;
@@ -844,7 +862,7 @@ link_transfer(struct sim_device *dev, size_t n, int to_host)
 		if (dev->bytes_to_drop <= 0) {
 			mode = f->drop_mode;
 			sim_unlock();
-			(void)bench_drop(dev, mode, &cause);
+			(void)bench_drop_dir(dev, mode, to_host, &cause);
 			free(cause);
 			return (-1);
 		}

@@ -18,7 +18,6 @@
 
 #include <sys/time.h>
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 
 #include "compat/compat.h"
 #include "log.h"
+#include "plist-service.h"
 #include "sim.h"
 #include "xmalloc.h"
 
@@ -54,54 +54,14 @@ static const struct {
 	    SIM_SERVICE_DIAGNOSTICS_RELAY },
 };
 
-/* Read one message; NULL on EOF, error or a malformed message. */
+/* Read one request; NULL on EOF, error or a malformed message. */
 static plist_t
 lockdown_read(struct lockdown *l)
 {
-	uint32_t	 be_len, len;
-	char		*body;
-	plist_t		 msg = NULL;
+	char	who[96];
 
-	if (conn_read(l->conn, &be_len, sizeof(be_len)) == -1)
-		return (NULL);
-	len = ntohl(be_len);
-	if (len == 0 || len > LOCKDOWN_MAX_MESSAGE) {
-		log_warnx("lockdown: %s: message length %u out of range",
-		    l->dev->udid, len);
-		return (NULL);
-	}
-	body = xmalloc(len);
-	if (conn_read(l->conn, body, len) == 0)
-		plist_from_memory(body, len, &msg);
-	free(body);
-	if (msg == NULL || plist_get_node_type(msg) != PLIST_DICT) {
-		log_warnx("lockdown: %s: not a plist dictionary",
-		    l->dev->udid);
-		plist_free(msg);
-		return (NULL);
-	}
-	return (msg);
-}
-
-/* Send one message, length and body in a single write. */
-static int
-lockdown_send(struct lockdown *l, plist_t msg)
-{
-	char		*xml = NULL, *buf;
-	uint32_t	 xml_len = 0, be_len;
-	int		 ret;
-
-	plist_to_xml(msg, &xml, &xml_len);
-	if (xml == NULL)
-		return (-1);
-	buf = xmalloc((size_t)xml_len + 4);
-	be_len = htonl(xml_len);
-	memcpy(buf, &be_len, 4);
-	memcpy(buf + 4, xml, xml_len);
-	ret = conn_write(l->conn, buf, (size_t)xml_len + 4);
-	free(buf);
-	free(xml);
-	return (ret);
+	(void)snprintf(who, sizeof(who), "lockdown: %s", l->dev->udid);
+	return (plist_service_read(l->conn, LOCKDOWN_MAX_MESSAGE, who));
 }
 
 /* A reply dictionary that names the request it answers. */
@@ -121,7 +81,7 @@ reply_send(struct lockdown *l, plist_t msg)
 {
 	int	ret;
 
-	ret = lockdown_send(l, msg);
+	ret = plist_service_send(l->conn, msg);
 	plist_free(msg);
 	return (ret);
 }
@@ -147,19 +107,6 @@ reply_success(struct lockdown *l, const char *request)
 	msg = reply_new(request);
 	plist_dict_set_item(msg, "Result", plist_new_string("Success"));
 	return (reply_send(l, msg));
-}
-
-/* Return the string value of key in dict, allocated, or NULL. */
-static char *
-dict_string(plist_t dict, const char *key)
-{
-	plist_t	 node;
-	char	*value = NULL;
-
-	node = plist_dict_get_item(dict, key);
-	if (node != NULL && plist_get_node_type(node) == PLIST_STRING)
-		plist_get_string_val(node, &value);
-	return (value);
 }
 
 /* Set a string value. */
@@ -261,8 +208,8 @@ lockdown_get_value(struct lockdown *l, plist_t req)
 	char	*domain, *key;
 	int	 ret;
 
-	domain = dict_string(req, "Domain");
-	key = dict_string(req, "Key");
+	domain = plist_service_string(req, "Domain");
+	key = plist_service_string(req, "Key");
 	if (domain != NULL)
 		values = lockdown_domain(l->dev, domain);
 	else
@@ -315,7 +262,7 @@ lockdown_validate_pair(struct lockdown *l, plist_t req)
 
 	record = plist_dict_get_item(req, "PairRecord");
 	if (record != NULL && plist_get_node_type(record) == PLIST_DICT)
-		host_id = dict_string(record, "HostID");
+		host_id = plist_service_string(record, "HostID");
 	if (lockdown_trusted(l, host_id))
 		ret = reply_success(l, "ValidatePair");
 	else
@@ -386,7 +333,7 @@ lockdown_unpair(struct lockdown *l, plist_t req)
 
 	record = plist_dict_get_item(req, "PairRecord");
 	if (record != NULL && plist_get_node_type(record) == PLIST_DICT)
-		host_id = dict_string(record, "HostID");
+		host_id = plist_service_string(record, "HostID");
 	trusted = lockdown_trusted(l, host_id);
 	free(host_id);
 	if (!trusted)
@@ -507,7 +454,7 @@ lockdown_start_session(struct lockdown *l, plist_t req)
 	unsigned char	 r[16];
 	size_t		 i;
 
-	host_id = dict_string(req, "HostID");
+	host_id = plist_service_string(req, "HostID");
 	if (!lockdown_trusted(l, host_id)) {
 		free(host_id);
 		return (reply_error(l, "StartSession", "InvalidHostID"));
@@ -538,7 +485,7 @@ lockdown_stop_session(struct lockdown *l, plist_t req)
 	char	*session_id;
 	int	 match;
 
-	session_id = dict_string(req, "SessionID");
+	session_id = plist_service_string(req, "SessionID");
 	match = session_id != NULL && l->session_id[0] != '\0' &&
 	    strcmp(session_id, l->session_id) == 0;
 	free(session_id);
@@ -562,7 +509,7 @@ lockdown_start_service(struct lockdown *l, plist_t req)
 	uint16_t	 port;
 	int		 ret;
 
-	name = dict_string(req, "Service");
+	name = plist_service_string(req, "Service");
 	if (name == NULL)
 		return (reply_error(l, "StartService", "MissingService"));
 	if (l->session_id[0] == '\0') {
@@ -605,7 +552,7 @@ lockdown_serve(struct sim_conn *conn, struct sim_device *dev)
 	l.conn = conn;
 	l.dev = dev;
 	while (ret == 0 && (req = lockdown_read(&l)) != NULL) {
-		request = dict_string(req, "Request");
+		request = plist_service_string(req, "Request");
 		if (request == NULL) {
 			log_warnx("lockdown: %s: message without Request",
 			    dev->udid);

@@ -61,7 +61,6 @@
 
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -77,6 +76,7 @@
 
 #include "compat/compat.h"
 #include "log.h"
+#include "plist-service.h"
 #include "lq-time.h"
 #include "xmalloc.h"
 
@@ -323,62 +323,24 @@ syslog_relay_serve(struct sim_conn *conn, struct sim_device *dev)
 	log_debug("syslog_relay: %s: client gone", dev->udid);
 }
 
-/*
- * Read one diagnostics request. Returns a dictionary, or NULL on EOF,
- * error or a malformed message (logged).
- */
+/* Read one request; NULL on EOF, error or a malformed message. */
 static plist_t
 diag_read(struct sim_conn *conn, struct sim_device *dev)
 {
-	uint32_t	 be_len, len;
-	char		*body;
-	plist_t		 msg = NULL;
+	char	who[96];
 
-	if (conn_read(conn, &be_len, sizeof(be_len)) == -1)
-		return (NULL);
-	len = ntohl(be_len);
-	if (len == 0 || len > DIAG_MAX_MESSAGE) {
-		log_warnx("%s: %s: message length %u out of range", __func__,
-		    dev->udid, len);
-		return (NULL);
-	}
-	body = xmalloc(len);
-	if (conn_read(conn, body, len) == -1) {
-		log_debug("diagnostics_relay: %s: client left mid-message",
-		    dev->udid);
-		free(body);
-		return (NULL);
-	}
-	plist_from_memory(body, len, &msg);
-	free(body);
-	if (msg == NULL || plist_get_node_type(msg) != PLIST_DICT) {
-		log_warnx("%s: %s: not a plist dictionary", __func__,
-		    dev->udid);
-		plist_free(msg);
-		return (NULL);
-	}
-	return (msg);
+	(void)snprintf(who, sizeof(who), "diagnostics_relay: %s", dev->udid);
+	return (plist_service_read(conn, DIAG_MAX_MESSAGE, who));
 }
 
-/* Send one message, length and XML together. Takes ownership of msg. */
+/* Send one message. Takes ownership of msg. */
 static int
 diag_send(struct sim_conn *conn, plist_t msg)
 {
-	char		*xml = NULL, *buf;
-	uint32_t	 xml_len = 0, be_len;
-	int		 ret;
+	int	ret;
 
-	plist_to_xml(msg, &xml, &xml_len);
+	ret = plist_service_send(conn, msg);
 	plist_free(msg);
-	if (xml == NULL)
-		return (-1);
-	buf = xmalloc((size_t)xml_len + 4);
-	be_len = htonl(xml_len);
-	memcpy(buf, &be_len, 4);
-	memcpy(buf + 4, xml, xml_len);
-	ret = conn_write(conn, buf, (size_t)xml_len + 4);
-	free(buf);
-	free(xml);
 	return (ret);
 }
 
@@ -393,19 +355,6 @@ diag_reply(const char *status, plist_t diagnostics)
 		plist_dict_set_item(msg, "Diagnostics", diagnostics);
 	plist_dict_set_item(msg, "Status", plist_new_string(status));
 	return (msg);
-}
-
-/* Return the string value of key in dict, allocated, or NULL. */
-static char *
-diag_string(plist_t dict, const char *key)
-{
-	plist_t	 node;
-	char	*value = NULL;
-
-	node = plist_dict_get_item(dict, key);
-	if (node != NULL && plist_get_node_type(node) == PLIST_STRING)
-		plist_get_string_val(node, &value);
-	return (value);
 }
 
 /* Say whether the boolean key of dict is present and true. */
@@ -558,8 +507,8 @@ diag_ioregistry(struct sim_device *dev, plist_t req)
 	char	*name, *cls;
 	int	 by_entry, battery;
 
-	name = diag_string(req, "EntryName");
-	cls = diag_string(req, "EntryClass");
+	name = plist_service_string(req, "EntryName");
+	cls = plist_service_string(req, "EntryClass");
 	by_entry = (name != NULL && *name != '\0') ||
 	    (cls != NULL && *cls != '\0');
 	battery = diag_is_battery(name) || diag_is_battery(cls);
@@ -651,7 +600,7 @@ diagnostics_relay_serve(struct sim_conn *conn, struct sim_device *dev)
 	int		 ret = 0, done = 0;
 
 	while (ret == 0 && !done && (req = diag_read(conn, dev)) != NULL) {
-		request = diag_string(req, "Request");
+		request = plist_service_string(req, "Request");
 		if (request == NULL) {
 			log_warnx("%s: %s: message without Request",
 			    __func__, dev->udid);

@@ -38,6 +38,17 @@ trace "idevicepair validate"
 expect_eq "$(idevicepair -u "$udid" validate)" \
     "SUCCESS: Validated pairing with device $udid" "validate"
 
+trace "StartService: known services start, an unknown one is refused"
+"$BUILD/tests/tools/lq-service-check" -u "$udid" com.apple.afc |
+    grep -q '^started com.apple.afc on port [0-9]*$' || fail "no AFC port"
+if "$BUILD/tests/tools/lq-service-check" -u "$udid" com.apple.nonexistent \
+    > "$T/out"; then
+	fail "an unknown service was started"
+fi
+# -27 is LOCKDOWN_E_INVALID_SERVICE: lockdownd answered InvalidService.
+expect_eq "$(cat "$T/out")" "refused com.apple.nonexistent: error -27" \
+    "unknown service"
+
 trace "a restart with the same state keeps the device and its pairing"
 stop_sim
 start_sim --seed 7 -v
