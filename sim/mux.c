@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <plist/plist.h>
 
 #include "afc.h"
@@ -684,6 +685,12 @@ mux_serve(int fd)
 		free(tofree);
 		plist_free(req);
 	}
+	/*
+	 * Free this thread's OpenSSL state (its error queue, for one) now:
+	 * once conn_live_remove() returns, shutdown may end the process
+	 * before the thread-exit handlers that would free it have run.
+	 */
+	OPENSSL_thread_stop();
 	conn_live_remove(&live);
 	(void)close(fd);
 }
