@@ -60,6 +60,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
 COMMON_PKGS	:= libbsd
 STORE_PKGS	:= sqlite3
+DAEMON_PKGS	:= inih libevent libusbmuxd-2.0 jansson
 TEST_PKGS	:= cmocka
 
 # --- flags ---------------------------------------------------------------
@@ -108,17 +109,22 @@ endif
 COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 		   common/vocab.c common/xmalloc.c
 STORE_SRCS	:= daemon/store.c
+# linkqd's modules but the main and the store.
+DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
+		   daemon/muxwatch.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_C:.c=.o)
+DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 # Everything but the mains, linked into each program and unit test.
-LIB_OBJS	:= $(COMMON_OBJS) $(STORE_OBJS)
-LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS))
+LIB_OBJS	:= $(COMMON_OBJS) $(STORE_OBJS) $(DAEMON_OBJS)
+LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS) $(DAEMON_PKGS))
 
 $(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
-$(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS))
+$(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
+	$(DAEMON_PKGS))
 
 # linkq-sim: every module but the main, which unit tests link too.
 SIM_PKGS	:= openssl libplist-2.0 jansson
@@ -130,13 +136,12 @@ SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
 
-# Programs. linkqd and linkq are planned (README, Status); each joins
-# these lists with its first source file.
-SBIN_PROGS	:=
+# Programs. linkq, the client, is planned (README, Status).
+SBIN_PROGS	:= linkqd
 BIN_PROGS	:= linkq-sim
 MAN1		:= sim/linkq-sim.1
-MAN5		:=
-MAN8		:=
+MAN5		:= daemon/linkq.conf.5
+MAN8		:= daemon/linkqd.8
 
 BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store
 # Benchmarks of the simulator, on libimobiledevice alone like TEST_TOOLS.
@@ -172,6 +177,10 @@ $(SCHEMA_C): scripts/embed-schema $(SCHEMA_SQL)
 	$(quiet) GEN $@
 	@mkdir -p $(@D)
 	$(Q)scripts/embed-schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/linkqd: $(BUILD)/daemon/linkqd.o $(LIB_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
 $(BUILD)/linkq-sim: $(BUILD)/sim/linkq-sim.o $(SIM_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
@@ -209,24 +218,24 @@ $(TEST_TOOLS) $(BENCH_TOOLS): %: %.o
 
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
-check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(TEST_TOOLS)
+check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 check-unit: $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
 
-check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(TEST_TOOLS)
+check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
 
 bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) bench/run
 
 demo:
-	@echo "make demo: not available yet. It runs linkqd and 'linkq test'" >&2
-	@echo "against linkq-sim; linkq-sim exists (issue 3, in progress)," >&2
-	@echo "linkqd (issue 4) and linkq (issue 5) do not yet." >&2
-	@echo "What works today: 'make check', and linkq-sim with" >&2
-	@echo "libimobiledevice's tools (README, Trying the simulator)." >&2
+	@echo "make demo: not available yet. It runs 'linkq test' through" >&2
+	@echo "linkqd against linkq-sim; linkq-sim is done, linkqd does not" >&2
+	@echo "test anything yet (issue 4) and the client linkq is planned" >&2
+	@echo "(issue 5). What works today: 'make check'; linkq-sim with" >&2
+	@echo "libimobiledevice's tools; linkqd listing devices (README)." >&2
 	@exit 1
 
 install: all

@@ -35,7 +35,7 @@ locked=$(udid_of locked)
 [ -n "$fresh" ] && [ -n "$locked" ] || fail "no UDIDs in status"
 "$BUILD/tests/tools/lq-mux-events" > "$T/events" &
 EVENTS_PID=$!
-trap 'kill $EVENTS_PID 2>/dev/null; cleanup' EXIT
+trap 'kill $EVENTS_PID 2>/dev/null || :; cleanup' EXIT
 wait_for "grep -q ' $fresh\$' '$T/events'" 10 || fail "no Attached"
 id=$(sed -n "s/^add \\([0-9]*\\) $fresh\$/\\1/p" "$T/events")
 

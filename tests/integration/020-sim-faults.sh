@@ -25,7 +25,7 @@ start_sim --control "$T/control" --kmsg "$T/kmsg" --usbmon "$T/usbmon"
 udid=$(idevice_id -l)
 "$BUILD/tests/tools/lq-mux-events" > "$T/events" &
 EVENTS_PID=$!
-trap 'kill $EVENTS_PID 2>/dev/null; cleanup' EXIT
+trap 'kill $EVENTS_PID 2>/dev/null || :; cleanup' EXIT
 wait_for "grep -q '^add 1 $udid\$' '$T/events'" 10 ||
     fail "the Listen subscriber did not see the device"
 grep -q '^6,[0-9]*,[0-9]*,-;usb 1-1: new high-speed USB device number 2 using xhci_hcd$' \

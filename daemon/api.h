@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkqd's control API: HTTP/1.1 and JSON on a unix socket, on the loop
+ * thread (paths and error shape in api.c and linkqd(8)).
+ */
+
+#ifndef LQ_API_H
+#define LQ_API_H
+
+#include <event2/event.h>
+
+/*
+ * Listen on the socket at path and serve the API; db is shown in the
+ * status and must outlive the API. 0, or -1 with *cause allocated.
+ */
+int	api_start(struct event_base *, const char *, const char *,
+	    char **);
+/* Stop serving and remove the socket. */
+void	api_stop(void);
+
+#endif /* LQ_API_H */

@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkqd: the link-qualification daemon. main() reads the options and
+ * the configuration, opens the store, starts the control API and the
+ * usbmuxd subscription, and runs the libevent loop on this thread until
+ * SIGTERM or SIGINT; SIGHUP reloads the configuration, keeping the old
+ * one if the new one is invalid.
+ *
+ * The store is committed by a one-shot timer armed when a write happens,
+ * not by a periodic one, so an idle daemon never wakes up.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "compat/compat.h"
+#include "config.h"
+#include "api.h"
+#include "devices.h"
+#include "linkq.h"
+#include "log.h"
+#include "lq-time.h"
+#include "muxwatch.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct linkqd {
+	struct event_base	*base;
+	struct config		*config;
+	const char		*config_path;
+	int			 config_required;	/* -f given */
+	const char		*socket_override;	/* -s */
+	const char		*db_override;		/* --db */
+	struct store		*store;
+	struct event		*flush_ev;
+	int			 flush_armed;
+	struct event		*signals[3];
+	int			 nsignals;
+};
+
+static struct linkqd	 d;
+
+static __dead void
+usage(void)
+{
+	(void)fprintf(stderr, "usage: linkqd [-dnv] [-f config] [-s socket] "
+	    "[--db path]\n");
+	exit(2);
+}
+
+/* Commit the store's batch; the timer fired. */
+static void
+linkqd_flush_cb(evutil_socket_t fd, short what, void *unused)
+{
+	(void)fd;
+	(void)what;
+	(void)unused;
+	d.flush_armed = 0;
+	if (store_flush(d.store) == -1)
+		log_warnx("store: commit failed; retrying at the next write");
+}
+
+/* The store has rows to commit: commit them within one flush interval. */
+static void
+linkqd_store_touched(void)
+{
+	struct timeval	tv;
+
+	if (d.flush_armed)
+		return;
+	tv.tv_sec = d.config->flush_us / LQ_USEC_PER_SEC;
+	tv.tv_usec = d.config->flush_us % LQ_USEC_PER_SEC;
+	if (evtimer_add(d.flush_ev, &tv) == -1)
+		log_warnx("store: cannot arm the commit timer");
+	else
+		d.flush_armed = 1;
+}
+
+/* Read the configuration with the command line's overrides applied. */
+static struct config *
+linkqd_read_config(char **cause)
+{
+	struct config	*c;
+
+	if ((c = config_read(d.config_path, d.config_required, cause)) ==
+	    NULL)
+		return (NULL);
+	if (d.socket_override != NULL) {
+		free(c->socket_path);
+		c->socket_path = xstrdup(d.socket_override);
+	}
+	if (d.db_override != NULL) {
+		free(c->db_path);
+		c->db_path = xstrdup(d.db_override);
+	}
+	return (c);
+}
+
+/* SIGTERM, SIGINT: leave the loop; main shuts down in order. */
+static void
+linkqd_exit_cb(evutil_socket_t sig, short what, void *unused)
+{
+	(void)what;
+	(void)unused;
+	log_info("signal %d: shutting down", (int)sig);
+	(void)event_base_loopexit(d.base, NULL);
+}
+
+/* SIGHUP: reload the configuration; keep the old one on any error. */
+static void
+linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
+{
+	struct config	*c;
+	char		*cause;
+
+	(void)sig;
+	(void)what;
+	(void)unused;
+	if ((c = linkqd_read_config(&cause)) == NULL) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		return;
+	}
+	if (strcmp(c->socket_path, d.config->socket_path) != 0 ||
+	    strcmp(c->db_path, d.config->db_path) != 0)
+		log_warnx("reload: a new socket or database path takes "
+		    "effect at the next start");
+	/* The paths in use stay those of the running configuration. */
+	free(c->socket_path);
+	c->socket_path = xstrdup(d.config->socket_path);
+	free(c->db_path);
+	c->db_path = xstrdup(d.config->db_path);
+	config_free(d.config);
+	d.config = c;
+	log_info("reload: configuration %s read", c->path != NULL ?
+	    c->path : "(defaults)");
+}
+
+/* Route libevent's own messages into our log. */
+static void
+linkqd_event_log_cb(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+/* Add a persistent signal event. */
+static void
+linkqd_signal(int sig, event_callback_fn fn)
+{
+	struct event	*ev;
+
+	if ((size_t)d.nsignals >= nitems(d.signals) ||
+	    (ev = evsignal_new(d.base, sig, fn, NULL)) == NULL ||
+	    event_add(ev, NULL) == -1)
+		fatalx("cannot handle signal %d", sig);
+	d.signals[d.nsignals++] = ev;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sigaction	 sa;
+	char			*cause;
+	int			 ch, debug = 0, check_only = 0, verbose = 0;
+
+	d.config_path = LINKQ_CONF;
+	while ((ch = getopt_long(argc, argv, "df:hns:v", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'D':
+			d.db_override = optarg;
+			break;
+		case 'f':
+			d.config_path = optarg;
+			d.config_required = 1;
+			break;
+		case 'n':
+			check_only = 1;
+			break;
+		case 's':
+			d.socket_override = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init(LOG_TO_STDERR, verbose, "linkqd");
+	if ((d.config = linkqd_read_config(&cause)) == NULL) {
+		(void)fprintf(stderr, "linkqd: %s\n", cause);
+		return (1);
+	}
+	if (check_only) {
+		if (verbose > 0)
+			config_dump(d.config, stdout);
+		(void)fprintf(stderr, "linkqd: configuration %s is valid\n",
+		    d.config->path != NULL ? d.config->path : "(defaults)");
+		return (0);
+	}
+	if (!debug)
+		log_init(LOG_TO_SYSLOG, verbose, "linkqd");
+	log_info("linkqd %s starting: libevent %s, SQLite %s", LINKQ_VERSION,
+	    event_get_version(), sqlite3_libversion());
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	event_set_log_callback(linkqd_event_log_cb);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	linkqd_signal(SIGTERM, linkqd_exit_cb);
+	linkqd_signal(SIGINT, linkqd_exit_cb);
+	linkqd_signal(SIGHUP, linkqd_reload_cb);
+
+	if ((d.store = store_open(d.config->db_path, 0, &cause)) == NULL)
+		fatalx("%s", cause);
+	if ((d.flush_ev = evtimer_new(d.base, linkqd_flush_cb, NULL)) ==
+	    NULL)
+		fatalx("evtimer_new");
+	devices_init(d.store, linkqd_store_touched);
+	if (api_start(d.base, d.config->socket_path, d.config->db_path,
+	    &cause) == -1)
+		fatalx("%s", cause);
+	if (muxwatch_start(d.base, devices_mux_event, NULL) == -1)
+		fatalx("cannot follow usbmuxd's devices");
+	log_info("listening on %s", d.config->socket_path);
+
+	if (event_base_dispatch(d.base) == -1)
+		fatalx("event_base_dispatch");
+
+	muxwatch_stop();
+	api_stop();
+	devices_clear();
+	store_close(d.store);
+	event_free(d.flush_ev);
+	while (d.nsignals > 0)
+		event_free(d.signals[--d.nsignals]);
+	event_base_free(d.base);
+	config_free(d.config);
+	log_info("stopped");
+	return (0);
+}
