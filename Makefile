@@ -41,8 +41,8 @@ DESTDIR		?=
 # (otherwise they print the apt-get line); other goals only check the
 # build dependencies and name the missing packages.
 
-NODEPS_GOALS := clean help lint uninstall
-INSTALL_GOALS := check check-unit check-integration demo bench
+NODEPS_GOALS := clean help uninstall
+INSTALL_GOALS := check check-unit check-integration demo bench lint
 ifneq ($(filter $(INSTALL_GOALS),$(MAKECMDGOALS)),)
 DEPS_STATUS := $(shell scripts/deps --install all >&2; echo $$?)
 else ifeq ($(filter-out $(NODEPS_GOALS),$(MAKECMDGOALS))$(if \
@@ -107,7 +107,7 @@ endif
 # --- sources -------------------------------------------------------------
 
 COMMON_SRCS	:= common/log.c common/status.c common/time.c \
-		   common/vocab.c common/xmalloc.c
+		   common/verdict.c common/vocab.c common/xmalloc.c
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
@@ -120,7 +120,9 @@ STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_C:.c=.o)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 # Everything but the mains, linked into each program and unit test.
 LIB_OBJS	:= $(COMMON_OBJS) $(STORE_OBJS) $(DAEMON_OBJS)
-LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS) $(DAEMON_PKGS))
+# -lm for common/verdict.c.
+LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS) $(DAEMON_PKGS)) \
+		  -lm
 
 $(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
 $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
