@@ -111,7 +111,7 @@ COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
-		   daemon/muxwatch.c
+		   daemon/muxwatch.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
