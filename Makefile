@@ -60,7 +60,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
 COMMON_PKGS	:= libbsd
 STORE_PKGS	:= sqlite3
-DAEMON_PKGS	:= inih libevent libusbmuxd-2.0 jansson
+DAEMON_PKGS	:= inih libevent libusbmuxd-2.0 libplist-2.0 jansson
 TEST_PKGS	:= cmocka
 
 # --- flags ---------------------------------------------------------------
@@ -111,7 +111,7 @@ COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
-		   daemon/muxwatch.c daemon/worker.c
+		   daemon/muxquery.c daemon/muxwatch.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

@@ -32,6 +32,7 @@
 #include "lq-time.h"
 #include "muxwatch.h"
 #include "store.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 struct linkqd {
@@ -245,7 +246,10 @@ main(int argc, char **argv)
 	if ((d.flush_ev = evtimer_new(d.base, linkqd_flush_cb, NULL)) ==
 	    NULL)
 		fatalx("evtimer_new");
-	devices_init(d.store, linkqd_store_touched);
+	if (worker_init(d.base) == -1)
+		fatalx("cannot start the worker machinery");
+	devices_init(d.store, linkqd_store_touched,
+	    d.config->reattach_window_us);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
 		fatalx("%s", cause);
@@ -259,6 +263,8 @@ main(int argc, char **argv)
 	muxwatch_stop();
 	api_stop();
 	devices_clear();
+	/* Run the done() of finished jobs while the store is still open. */
+	worker_shutdown();
 	store_close(d.store);
 	event_free(d.flush_ev);
 	while (d.nsignals > 0)

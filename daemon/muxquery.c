@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * One ListDevices request on the usbmuxd socket (contract in
+ * muxquery.h): a 16-byte little-endian header (length, version 1,
+ * message 8 for plist, tag) and an XML plist each way.
+ */
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <plist/plist.h>
+
+#include "compat/compat.h"
+#include "log.h"
+#include "muxquery.h"
+#include "xmalloc.h"
+
+#define MUXQUERY_TIMEOUT_S	5
+#define MUXQUERY_MAX_REPLY	(4 * 1024 * 1024)
+#define MUXQUERY_DEFAULT	"/var/run/usbmuxd"
+
+/* Connect to the usbmuxd socket, with send and receive timeouts. */
+static int
+muxquery_connect(char **cause)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv;
+	const char		*env, *path = MUXQUERY_DEFAULT;
+	int			 fd;
+
+	if ((env = getenv("USBMUXD_SOCKET_ADDRESS")) != NULL &&
+	    strncmp(env, "UNIX:", 5) == 0)
+		path = env + 5;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		xasprintf(cause, "usbmuxd socket path %s is too long", path);
+		return (-1);
+	}
+	tv.tv_sec = MUXQUERY_TIMEOUT_S;
+	tv.tv_usec = 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		xasprintf(cause, "usbmuxd at %s: %s", path, strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+/* Read exactly len bytes; 0 or -1. */
+static int
+muxquery_read(int fd, void *buf, size_t len)
+{
+	unsigned char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = read(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/* Send ListDevices and read the reply plist. */
+static plist_t
+muxquery_exchange(int fd, char **cause)
+{
+	plist_t		 req, reply = NULL;
+	uint32_t	 hdr[4], len = 0;
+	char		*xml = NULL, *buf;
+	size_t		 total;
+
+	req = plist_new_dict();
+	plist_dict_set_item(req, "MessageType",
+	    plist_new_string("ListDevices"));
+	plist_dict_set_item(req, "ClientVersionString",
+	    plist_new_string("linkqd"));
+	plist_dict_set_item(req, "ProgName", plist_new_string("linkqd"));
+	plist_dict_set_item(req, "kLibUSBMuxVersion", plist_new_uint(3));
+	plist_to_xml(req, &xml, &len);
+	plist_free(req);
+	total = sizeof(hdr) + len;
+	buf = xmalloc(total);
+	hdr[0] = htole32((uint32_t)total);
+	hdr[1] = htole32(1);
+	hdr[2] = htole32(8);
+	hdr[3] = htole32(1);
+	memcpy(buf, hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), xml, len);
+	free(xml);
+	if (send(fd, buf, total, MSG_NOSIGNAL) != (ssize_t)total) {
+		xasprintf(cause, "usbmuxd: send: %s", strerror(errno));
+		free(buf);
+		return (NULL);
+	}
+	free(buf);
+	if (muxquery_read(fd, hdr, sizeof(hdr)) == -1) {
+		xasprintf(cause, "usbmuxd: no answer to ListDevices");
+		return (NULL);
+	}
+	len = le32toh(hdr[0]);
+	if (len <= sizeof(hdr) || len > MUXQUERY_MAX_REPLY) {
+		xasprintf(cause, "usbmuxd: reply length %u out of range", len);
+		return (NULL);
+	}
+	buf = xmalloc(len - sizeof(hdr));
+	if (muxquery_read(fd, buf, len - sizeof(hdr)) == 0)
+		plist_from_xml(buf, len - (uint32_t)sizeof(hdr), &reply);
+	free(buf);
+	if (reply == NULL || plist_get_node_type(reply) != PLIST_DICT) {
+		xasprintf(cause, "usbmuxd: malformed ListDevices reply");
+		plist_free(reply);
+		return (NULL);
+	}
+	return (reply);
+}
+
+/* Read an unsigned integer key; 0 or -1. */
+static int
+muxquery_uint(plist_t dict, const char *key, uint64_t *value)
+{
+	plist_t	node;
+
+	node = plist_dict_get_item(dict, key);
+	if (node == NULL || plist_get_node_type(node) != PLIST_UINT)
+		return (-1);
+	plist_get_uint_val(node, value);
+	return (0);
+}
+
+/* List the USB devices with their location and speed. */
+int
+muxquery_list(struct mux_location *out, size_t max, size_t *n,
+    char **cause)
+{
+	plist_t		reply, list, props;
+	uint64_t	handle, location, speed;
+	uint32_t	i, count;
+	int		fd;
+
+	*n = 0;
+	*cause = NULL;
+	if ((fd = muxquery_connect(cause)) == -1)
+		return (-1);
+	reply = muxquery_exchange(fd, cause);
+	(void)close(fd);
+	if (reply == NULL)
+		return (-1);
+	list = plist_dict_get_item(reply, "DeviceList");
+	if (list == NULL || plist_get_node_type(list) != PLIST_ARRAY) {
+		xasprintf(cause, "usbmuxd: ListDevices reply has no "
+		    "DeviceList");
+		plist_free(reply);
+		return (-1);
+	}
+	count = plist_array_get_size(list);
+	for (i = 0; i < count && *n < max; i++) {
+		props = plist_dict_get_item(plist_array_get_item(list, i),
+		    "Properties");
+		if (props == NULL || plist_get_node_type(props) != PLIST_DICT ||
+		    muxquery_uint(props, "DeviceID", &handle) == -1 ||
+		    muxquery_uint(props, "LocationID", &location) == -1)
+			continue;	/* a network device has no LocationID */
+		if (muxquery_uint(props, "ConnectionSpeed", &speed) == -1)
+			speed = 0;
+		out[*n].handle = (uint32_t)handle;
+		out[*n].location_id = (uint32_t)location;
+		out[*n].speed_bps = speed;
+		(*n)++;
+	}
+	plist_free(reply);
+	return (0);
+}
