@@ -88,13 +88,6 @@ conn_write(struct sim_conn *c, const void *buf, size_t len)
 	return (0);
 }
 
-/* Shut the socket down; blocked reads and writes return. */
-void
-conn_cut(struct sim_conn *c)
-{
-	(void)shutdown(c->fd, SHUT_RDWR);
-}
-
 /* Corrupt outgoing data as the link model says; none without one. */
 void
 conn_corrupt(struct sim_conn *c, void *buf, size_t len)

@@ -16,9 +16,10 @@
  *
  * conn_read and conn_write move exactly the number of bytes asked for,
  * through TLS when it is on, and apply the link model of the device the
- * connection is relayed to (latency, bandwidth cap, stalls). A
- * connection can be cut from another thread with conn_cut(), which
- * shuts the socket down so that blocked calls return.
+ * connection is relayed to (latency, bandwidth cap, stalls). Another
+ * thread cuts a connection by shutting its socket down (shutdown(2)):
+ * device.c when the device goes away, conn_live_drain() at exit; blocked
+ * calls then return -1.
  */
 
 #ifndef LQ_SIM_CONN_H
@@ -61,8 +62,6 @@ int	conn_live_drain(int);
 int	conn_read(struct sim_conn *, void *, size_t);
 /* Write exactly len bytes. Returns 0, or -1 on error or a cut. */
 int	conn_write(struct sim_conn *, const void *, size_t);
-/* Shut the socket down so that any blocked call returns; any thread. */
-void	conn_cut(struct sim_conn *);
 /*
  * Apply the link's corruption to data about to be sent to the host (AFC
  * read payloads): flips bits at the rate the link model sets. Without a

@@ -141,11 +141,7 @@ device_unplug(struct sim_device *dev)
 	struct sim_service_port	*sp;
 
 	dev->plugged = 0;
-	/*
-	 * shutdown(2), not conn_cut(): conn.c calls into the link model,
-	 * which calls here, and files should not call each other in a
-	 * circle. Blocked reads and writes on the socket return at once.
-	 */
+	/* Blocked reads and writes on the sockets return at once. */
 	TAILQ_FOREACH(lc, &dev->conns, entry)
 		(void)shutdown(lc->conn->fd, SHUT_RDWR);
 	while ((sp = TAILQ_FIRST(&dev->ports)) != NULL) {
@@ -162,19 +158,6 @@ device_find_mux_id(uint32_t id)
 
 	TAILQ_FOREACH(dev, &devices, entry) {
 		if (dev->plugged && dev->mux_id == id)
-			return (dev);
-	}
-	return (NULL);
-}
-
-/* Find a device by UDID, plugged or not. Call with the lock held. */
-struct sim_device *
-device_find_udid(const char *udid)
-{
-	struct sim_device	*dev;
-
-	TAILQ_FOREACH(dev, &devices, entry) {
-		if (strcmp(dev->udid, udid) == 0)
 			return (dev);
 	}
 	return (NULL);

@@ -35,7 +35,7 @@
  * that moment. Ordinary lines never mention AppleUSBDeviceMux.
  *
  * Between lines the thread waits in poll() on the socket instead of
- * sleeping, so that a client that hangs up, or a conn_cut(), ends the
+ * sleeping, so that a client that hangs up, or a cut socket, ends the
  * stream at once rather than at the next failed write. The client sends
  * nothing; what it might send is read and dropped. These services never
  * turn TLS on, which is what makes reading the socket directly safe.

@@ -25,8 +25,8 @@
  *
  * THREADS
  * Each function serves one connection on that connection's thread,
- * blocking, until the client goes away, the connection is cut
- * (conn_cut) or the client sends something malformed, which is logged
+ * blocking, until the client goes away, the connection is cut (its
+ * socket shut down) or the client sends something malformed, logged
  * with log_warnx. Both borrow their arguments; the caller still closes
  * the connection.
  */

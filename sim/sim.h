@@ -132,7 +132,6 @@ struct sim_device *device_create(const struct scn_device *, const char *,
 void		 device_plug(struct sim_device *, int, int, uint64_t);
 void		 device_unplug(struct sim_device *);
 struct sim_device *device_find_mux_id(uint32_t);
-struct sim_device *device_find_udid(const char *);
 struct sim_device *device_first(void);
 struct sim_device *device_next(struct sim_device *);
 void		 device_add_conn(struct sim_device *, struct sim_link_conn *);
