@@ -12,6 +12,9 @@
  * as exponential delays from its time stream, scheduled on the clock
  * thread with the device's timer generation, so that a timer armed
  * before a change of plug or fault finds itself stale and does nothing.
+ * Timers armed by a clock action count from when that action was due
+ * (clock_base), not from when a busy clock thread got to it, so a
+ * loaded machine replays a scenario in the same order.
  *
  * What a USB error does follows the real usbmuxd 1.1.1 (protocols.md
  * section 7): every connection to the device is cut and it is Detached.
@@ -565,7 +568,7 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 			bench_event("drop %s reset", dev->bench_name);
 			delay = dev->fault.reset_delay_us > 0 ?
 			    dev->fault.reset_delay_us : BENCH_RESET_DELAY_US;
-			clock_at(lq_mono_add(lq_mono_now(), delay),
+			clock_at(lq_mono_add(clock_base(), delay),
 			    bench_reenumerate_cb, dev, dev->placement);
 		}
 	}
@@ -703,7 +706,7 @@ bench_arm_one(struct sim_device *dev, enum bench_timer kind)
 	}
 	if (rate <= 0)
 		return;
-	clock_at(lq_mono_add(lq_mono_now(), (int64_t)rng_exp(&dev->rng_time,
+	clock_at(lq_mono_add(clock_base(), (int64_t)rng_exp(&dev->rng_time,
 	    60e6 / rate)), bench_timer_cb, dev,
 	    dev->timer_gen * TIMER_COUNT + kind);
 }

@@ -34,6 +34,9 @@ static TAILQ_HEAD(, clock_action) clock_actions =
 static uint64_t		clock_order;
 static int		clock_stopping;
 static pthread_t	clock_tid;
+/* The action running on the clock thread, if any: when it was due. */
+static _Thread_local int	clock_in_action;
+static _Thread_local lq_mono_t	clock_action_due;
 
 /* Schedule an action. Any thread. */
 void
@@ -90,7 +93,10 @@ clock_thread(void *unused)
 		TAILQ_REMOVE(&clock_actions, a, entry);
 		if (pthread_mutex_unlock(&clock_mutex) != 0)
 			fatalx("%s: unlock", __func__);
+		clock_in_action = 1;
+		clock_action_due = a->when;
 		a->fn(a->arg, a->cookie);
+		clock_in_action = 0;
 		free(a);
 		if (pthread_mutex_lock(&clock_mutex) != 0)
 			fatalx("%s: lock", __func__);
@@ -102,6 +108,18 @@ clock_thread(void *unused)
 	if (pthread_mutex_unlock(&clock_mutex) != 0)
 		fatalx("%s: unlock", __func__);
 	return (NULL);
+}
+
+/*
+ * The time to count new timers from: inside an action, when that action
+ * was due; elsewhere, now.
+ */
+lq_mono_t
+clock_base(void)
+{
+	if (clock_in_action)
+		return (clock_action_due);
+	return (lq_mono_now());
 }
 
 /* Start the clock thread; its waits use CLOCK_MONOTONIC. */

@@ -23,5 +23,11 @@ void	clock_start(void);
 void	clock_stop(void);
 /* Run fn(arg, cookie) at when (or at once if when has passed). */
 void	clock_at(lq_mono_t, clock_fn, void *, uint64_t);
+/*
+ * The instant to schedule from: inside an action, the time it was due,
+ * so that a clock thread running late does not shift what follows and
+ * a scenario replays in the same order; elsewhere, now.
+ */
+lq_mono_t clock_base(void);
 
 #endif /* LQ_SIM_CLOCK_H */
