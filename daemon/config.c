@@ -433,25 +433,39 @@ config_seen_add(struct config_seen **list, size_t *n, const char *name,
 	(*n)++;
 }
 
-/* Parse "0" or digits with a unit ms, s, m or h into microseconds. */
+/*
+ * Split s into a leading run of digits, as a number, and what follows
+ * it (*unit, possibly ""). -1 if there are no digits or too many.
+ */
 static int
-config_parse_duration(const char *s, int64_t *us)
+config_split_number(const char *s, long long *v, const char **unit)
 {
 	char		 digits[20];
-	const char	*unit, *errstr;
+	const char	*errstr;
 	size_t		 n;
-	long long	 v;
-	int64_t		 mul;
 
 	n = strspn(s, "0123456789");
 	if (n == 0 || n >= sizeof(digits))
 		return (-1);
 	memcpy(digits, s, n);
 	digits[n] = '\0';
-	v = strtonum(digits, 0, LLONG_MAX, &errstr);
+	*v = strtonum(digits, 0, LLONG_MAX, &errstr);
 	if (errstr != NULL)
 		return (-1);
-	unit = s + n;
+	*unit = s + n;
+	return (0);
+}
+
+/* Parse "0" or digits with a unit ms, s, m or h into microseconds. */
+static int
+config_parse_duration(const char *s, int64_t *us)
+{
+	const char	*unit;
+	long long	 v;
+	int64_t		 mul;
+
+	if (config_split_number(s, &v, &unit) == -1)
+		return (-1);
 	if (*unit == '\0') {
 		if (v != 0)
 			return (-1);
@@ -478,21 +492,12 @@ config_parse_duration(const char *s, int64_t *us)
 static int
 config_parse_size(const char *s, uint64_t *bytes)
 {
-	char		 digits[20];
-	const char	*unit, *errstr;
-	size_t		 n;
+	const char	*unit;
 	long long	 v;
 	uint64_t	 mul;
 
-	n = strspn(s, "0123456789");
-	if (n == 0 || n >= sizeof(digits))
+	if (config_split_number(s, &v, &unit) == -1)
 		return (-1);
-	memcpy(digits, s, n);
-	digits[n] = '\0';
-	v = strtonum(digits, 0, LLONG_MAX, &errstr);
-	if (errstr != NULL)
-		return (-1);
-	unit = s + n;
 	if (*unit == '\0')
 		mul = 1;
 	else if (strcmp(unit, "K") == 0)

@@ -252,23 +252,29 @@ lockdown_trusted(struct lockdown *l, const char *host_id)
 	return (ok);
 }
 
-/* ValidatePair {PairRecord: {HostID...}}. */
+/* Whether the request's PairRecord names the trusted host. */
 static int
-lockdown_validate_pair(struct lockdown *l, plist_t req)
+lockdown_record_trusted(struct lockdown *l, plist_t req)
 {
 	plist_t	 record;
 	char	*host_id = NULL;
-	int	 ret;
+	int	 trusted;
 
 	record = plist_dict_get_item(req, "PairRecord");
 	if (record != NULL && plist_get_node_type(record) == PLIST_DICT)
 		host_id = plist_service_string(record, "HostID");
-	if (lockdown_trusted(l, host_id))
-		ret = reply_success(l, "ValidatePair");
-	else
-		ret = reply_error(l, "ValidatePair", "InvalidHostID");
+	trusted = lockdown_trusted(l, host_id);
 	free(host_id);
-	return (ret);
+	return (trusted);
+}
+
+/* ValidatePair {PairRecord: {HostID...}}. */
+static int
+lockdown_validate_pair(struct lockdown *l, plist_t req)
+{
+	if (lockdown_record_trusted(l, req))
+		return (reply_success(l, "ValidatePair"));
+	return (reply_error(l, "ValidatePair", "InvalidHostID"));
 }
 
 /*
@@ -327,16 +333,7 @@ lockdown_pair(struct lockdown *l, plist_t req)
 static int
 lockdown_unpair(struct lockdown *l, plist_t req)
 {
-	plist_t	 record;
-	char	*host_id = NULL;
-	int	 trusted;
-
-	record = plist_dict_get_item(req, "PairRecord");
-	if (record != NULL && plist_get_node_type(record) == PLIST_DICT)
-		host_id = plist_service_string(record, "HostID");
-	trusted = lockdown_trusted(l, host_id);
-	free(host_id);
-	if (!trusted)
+	if (!lockdown_record_trusted(l, req))
 		return (reply_error(l, "Unpair", "InvalidHostID"));
 	sim_lock();
 	l->dev->trust = SIM_TRUST_UNPAIRED;

@@ -30,6 +30,7 @@
 
 #include "afc.h"
 #include "log.h"
+#include "plist-service.h"
 #include "services.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -152,20 +153,6 @@ mux_send_result(int fd, uint32_t tag, uint64_t code)
 	ret = mux_send(fd, tag, msg, 0);
 	plist_free(msg);
 	return (ret);
-}
-
-/* Return the string value of key in dict, or NULL (borrowed). */
-static const char *
-dict_string(plist_t dict, const char *key, char **tofree)
-{
-	plist_t	node;
-
-	*tofree = NULL;
-	node = plist_dict_get_item(dict, key);
-	if (node == NULL || plist_get_node_type(node) != PLIST_STRING)
-		return (NULL);
-	plist_get_string_val(node, tofree);
-	return (*tofree);
 }
 
 /* Get an unsigned integer value of key in dict: 0 or -1 if absent. */
@@ -392,19 +379,18 @@ mux_listen(int fd, uint32_t tag, plist_t req)
 	struct mux_listener	*l;
 	struct sim_device	*dev;
 	plist_t			 msg;
-	char			*tofree, buf[256];
+	char			 buf[256];
 	ssize_t			 n;
 
 	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
 		return;
 	l = xcalloc(1, sizeof(*l));
 	l->fd = fd;
-	l->prog_name = xstrdup(dict_string(req, "ProgName", &tofree) != NULL ?
-	    tofree : "");
-	free(tofree);
-	l->client_version = xstrdup(dict_string(req, "ClientVersionString",
-	    &tofree) != NULL ? tofree : "");
-	free(tofree);
+	if ((l->prog_name = plist_service_string(req, "ProgName")) == NULL)
+		l->prog_name = xstrdup("");
+	if ((l->client_version = plist_service_string(req,
+	    "ClientVersionString")) == NULL)
+		l->client_version = xstrdup("");
 	(void)dict_uint(req, "kLibUSBMuxVersion", &l->lib_version);
 
 	sim_lock();
@@ -509,12 +495,11 @@ static int
 mux_read_pair_record(int fd, uint32_t tag, plist_t req)
 {
 	struct mux_record	*r;
-	const char		*udid;
-	char			*tofree;
+	char			*udid;
 	plist_t			 msg;
 	int			 ret;
 
-	if ((udid = dict_string(req, "PairRecordID", &tofree)) == NULL)
+	if ((udid = plist_service_string(req, "PairRecordID")) == NULL)
 		return (mux_send_result(fd, tag, EINVAL));
 	msg = NULL;
 	sim_lock();
@@ -524,7 +509,7 @@ mux_read_pair_record(int fd, uint32_t tag, plist_t req)
 		    plist_new_data(r->data, r->len));
 	}
 	sim_unlock();
-	free(tofree);
+	free(udid);
 	if (msg == NULL)
 		return (mux_send_result(fd, tag, ENOENT));
 	ret = mux_send(fd, tag, msg, 0);
@@ -546,23 +531,22 @@ mux_udid_valid(const char *udid)
 static int
 mux_save_pair_record(int fd, uint32_t tag, plist_t req)
 {
-	const char	*udid;
-	char		*tofree, *data = NULL;
+	char		*udid, *data = NULL;
 	uint64_t	 len = 0, id = 0;
 	plist_t		 node;
 	int		 plugged;
 
-	udid = dict_string(req, "PairRecordID", &tofree);
+	udid = plist_service_string(req, "PairRecordID");
 	node = plist_dict_get_item(req, "PairRecordData");
 	if (udid == NULL || !mux_udid_valid(udid) || node == NULL ||
 	    plist_get_node_type(node) != PLIST_DATA) {
-		free(tofree);
+		free(udid);
 		return (mux_send_result(fd, tag, EINVAL));
 	}
 	plist_get_data_val(node, &data, &len);
 	(void)mux_record_put(udid, data, (uint32_t)len);
 	free(data);
-	free(tofree);
+	free(udid);
 	if (mux_send_result(fd, tag, MUX_RESULT_OK) == -1)
 		return (-1);
 	if (dict_uint(req, "DeviceID", &id) == 0 && id > 0) {
@@ -580,10 +564,9 @@ static int
 mux_delete_pair_record(int fd, uint32_t tag, plist_t req)
 {
 	struct mux_record	*r;
-	const char		*udid;
-	char			*tofree;
+	char			*udid;
 
-	if ((udid = dict_string(req, "PairRecordID", &tofree)) == NULL)
+	if ((udid = plist_service_string(req, "PairRecordID")) == NULL)
 		return (mux_send_result(fd, tag, EINVAL));
 	sim_lock();
 	if ((r = mux_record_find(udid)) != NULL) {
@@ -593,7 +576,7 @@ mux_delete_pair_record(int fd, uint32_t tag, plist_t req)
 		free(r);
 	}
 	sim_unlock();
-	free(tofree);
+	free(udid);
 	return (mux_send_result(fd, tag, r != NULL ? MUX_RESULT_OK : ENOENT));
 }
 
@@ -651,15 +634,15 @@ mux_serve(int fd)
 {
 	struct conn_live live;
 	plist_t		 req;
-	const char	*type;
-	char		*tofree;
+	char		*type;
 	uint32_t	 tag;
 	int		 ret = 0, done = 0;
 
 	conn_live_add(&live, fd);
 	while (!done && ret == 0 && (req = mux_read_request(fd, &tag)) !=
 	    NULL) {
-		type = dict_string(req, "MessageType", &tofree);
+		/* mux_read_request checked that MessageType is a string. */
+		type = plist_service_string(req, "MessageType");
 		if (strcmp(type, "ListDevices") == 0)
 			ret = mux_list_devices(fd, tag);
 		else if (strcmp(type, "Listen") == 0) {
@@ -682,7 +665,7 @@ mux_serve(int fd)
 			    type);
 			ret = mux_send_result(fd, tag, MUX_RESULT_BADCOMMAND);
 		}
-		free(tofree);
+		free(type);
 		plist_free(req);
 	}
 	/*
