@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * A device session: the libimobiledevice connections one attachment's
+ * worker keeps open between probes (a device handle, a live lockdown
+ * session with TLS, an AFC client on it), and the jobs done once per
+ * attachment: identify the device without pairing it, remove the
+ * leftovers of earlier runs, pair on request.
+ *
+ * This is the boundary with libimobiledevice and libusbmuxd: every
+ * idevice_error_t, lockdownd_error_t and afc_error_t is mapped to an
+ * lq_status here and nowhere else, with a detail string for people.
+ *
+ * Threads: a session is created and freed on the loop thread while no
+ * job of its worker is in flight; every other function runs on that
+ * worker only. Files on the phone are only ever made, read, listed and
+ * removed inside the session's folder (DESIGN.md, Safety).
+ */
+
+#ifndef LQ_SESSION_H
+#define LQ_SESSION_H
+
+#include <stdint.h>
+
+#include <libimobiledevice/afc.h>
+#include <libimobiledevice/libimobiledevice.h>
+#include <libimobiledevice/lockdown.h>
+
+struct worker_job;
+struct session;
+
+/* Filled by session_identify(); strings empty when unknown. */
+struct session_info {
+	char		 name[128];
+	char		 product_type[32];
+	char		 ios_version[32];
+	char		 serial[64];
+};
+
+/* udid of the device, folder such as "/linkq" (one level below /). */
+struct session	*session_new(const char *, const char *);
+void		 session_free(struct session *);
+
+/* The job the worker runs now, or NULL: session_watch() arms its cut_fd. */
+void		 session_set_job(struct session *, struct worker_job *);
+/* The socket the next blocking call waits on, or -1 for none. */
+void		 session_watch(struct session *, int);
+/* Drop every connection; the next call opens fresh ones. */
+void		 session_close(struct session *);
+
+/*
+ * Each returns an lq_status; on failure *detail (if detail is not NULL)
+ * is an allocated sentence the caller frees. The handles belong to the
+ * session and stay valid until session_close().
+ */
+int	 session_device(struct session *, idevice_t *, char **);
+int	 session_lockdown(struct session *, lockdownd_client_t *, char **);
+int	 session_afc(struct session *, afc_client_t *, char **);
+/* Socket of a live client, watched before each blocking call; or -1. */
+int	 session_lockdown_fd(lockdownd_client_t);
+int	 session_afc_fd(afc_client_t);
+/*
+ * A new lockdown client with the full handshake (connect, QueryType,
+ * StartSession, TLS), closed again; it never pairs. The TLS handshake
+ * has no timeout of its own: the socket is watched throughout.
+ */
+int	 session_handshake(struct session *, char **);
+/* The folder path of a file name: "/linkq/" name. */
+void	 session_path(struct session *, const char *, char *, size_t);
+
+/*
+ * Whether the device trusts this host, and what it is. LQ_ENOTPAIRED
+ * (no pair record, or the device refuses it), LQ_ELOCKED (passcode
+ * locked), LQ_EPAIRPENDING (Trust prompt showing), or LQ_OK with info.
+ */
+int	 session_identify(struct session *, struct session_info *, char **);
+/* Remove every file in the folder; *removed counts them. */
+int	 session_cleanup(struct session *, unsigned int *, char **);
+/*
+ * Ask the device to pair: LQ_EPAIRPENDING while the Trust prompt waits
+ * (call again to see the answer), LQ_OK once paired, LQ_ENOTPAIRED if
+ * the user declined, LQ_ELOCKED if the phone is locked.
+ */
+int	 session_pair(struct session *, char **);
+
+int	 session_status_idevice(int);	/* idevice_error_t */
+int	 session_status_lockdown(int);	/* lockdownd_error_t */
+int	 session_status_afc(int);	/* afc_error_t */
+
+#endif /* LQ_SESSION_H */
