@@ -60,7 +60,8 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 
 COMMON_PKGS	:= libbsd
 STORE_PKGS	:= sqlite3
-DAEMON_PKGS	:= inih libevent libusbmuxd-2.0 libplist-2.0 jansson
+DAEMON_PKGS	:= inih libevent libimobiledevice-1.0 libusbmuxd-2.0 \
+		   libplist-2.0 jansson
 TEST_PKGS	:= cmocka
 
 # --- flags ---------------------------------------------------------------
@@ -111,7 +112,11 @@ COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
-		   daemon/muxquery.c daemon/muxwatch.c daemon/worker.c
+		   daemon/muxquery.c daemon/muxwatch.c daemon/probe.c \
+		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
+		   daemon/probe-lockdown-handshake.c \
+		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
+		   daemon/session.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
@@ -145,7 +150,8 @@ MAN1		:= sim/linkq-sim.1
 MAN5		:= daemon/linkq.conf.5
 MAN8		:= daemon/linkqd.8
 
-BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store
+BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store \
+		   $(BUILD)/bench/lq-probe
 # Benchmarks of the simulator, on libimobiledevice alone like TEST_TOOLS.
 BENCH_TOOLS	:= $(BUILD)/bench/bench-rtt
 
@@ -192,6 +198,7 @@ $(SCHEMA_C:.c=.o): $(SCHEMA_C)
 	$(quiet) CC $@
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+$(BUILD)/bench/lq-probe.o: CPPFLAGS_PKG = $(call pkg_cflags,$(DAEMON_PKGS))
 $(BENCH_PROGS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)

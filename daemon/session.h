@@ -21,11 +21,14 @@
 #ifndef LQ_SESSION_H
 #define LQ_SESSION_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
+
+#include "compat/compat.h"
 
 struct worker_job;
 struct session;
@@ -48,6 +51,8 @@ void		 session_set_job(struct session *, struct worker_job *);
 void		 session_watch(struct session *, int);
 /* Drop every connection; the next call opens fresh ones. */
 void		 session_close(struct session *);
+/* Whether the job set by session_set_job was cancelled; 0 without one. */
+int		 session_cancelled(struct session *);
 
 /*
  * Each returns an lq_status; on failure *detail (if detail is not NULL)
@@ -57,6 +62,18 @@ void		 session_close(struct session *);
 int	 session_device(struct session *, idevice_t *, char **);
 int	 session_lockdown(struct session *, lockdownd_client_t *, char **);
 int	 session_afc(struct session *, afc_client_t *, char **);
+/* session_afc, and the folder made (afc_make_directory) on first use. */
+int	 session_folder(struct session *, afc_client_t *, char **);
+/*
+ * Write all of a buffer through an open AFC file handle (looping on
+ * partial writes), or read up to its size until the end of the file
+ * (*got bytes came). The file path names the file in *detail. The
+ * caller watches the AFC socket.
+ */
+int	 session_afc_write(afc_client_t, uint64_t, const char *,
+	    const void *, size_t, char **);
+int	 session_afc_read(afc_client_t, uint64_t, const char *, void *,
+	    size_t, size_t *, char **);
 /* Socket of a live client, watched before each blocking call; or -1. */
 int	 session_lockdown_fd(lockdownd_client_t);
 int	 session_afc_fd(afc_client_t);
@@ -87,5 +104,16 @@ int	 session_pair(struct session *, char **);
 int	 session_status_idevice(int);	/* idevice_error_t */
 int	 session_status_lockdown(int);	/* lockdownd_error_t */
 int	 session_status_afc(int);	/* afc_error_t */
+/*
+ * Map a library error as above and, if detail is not NULL and *detail
+ * not yet set (the first failure is the cause), set *detail to the
+ * formatted call, the library's name for the error and its code.
+ */
+int	 session_idevice_error(char **, int, const char *, ...)
+	    printflike(3, 4);
+int	 session_lockdown_error(char **, int, const char *, ...)
+	    printflike(3, 4);
+int	 session_afc_error(char **, int, const char *, ...)
+	    printflike(3, 4);
 
 #endif /* LQ_SESSION_H */

@@ -197,12 +197,19 @@ worker_job_cancelled(struct worker_job *job)
 	return (__atomic_load_n(&job->cancelled, __ATOMIC_ACQUIRE));
 }
 
-/* Set or clear (-1) the cut_fd of job. Worker thread, from run(). */
+/*
+ * Set or clear (-1) the cut_fd of job. Worker thread, from run(). A job
+ * already cancelled has its new socket shut down at once: the cut that
+ * cancelled it came before, and it must not block again.
+ */
 void
 worker_job_set_cut_fd(struct worker_job *job, int fd)
 {
 	worker_lock(&cut_mutex);
 	job->cut_fd = fd;
+	if (fd != -1 && worker_job_cancelled(job) &&
+	    shutdown(fd, SHUT_RDWR) == -1 && errno != ENOTCONN)
+		log_warn("%s: shutdown", __func__);
 	worker_unlock(&cut_mutex);
 }
 

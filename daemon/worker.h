@@ -48,6 +48,7 @@ struct worker_job {
 	 * (SHUT_RDWR) if the job is running. The loop may set it before
 	 * submitting; after that, only run() changes it, through
 	 * worker_job_set_cut_fd, and clears it before closing the socket.
+	 * A socket set after the cancel is shut down at once.
 	 */
 	int	 cut_fd;
 	TAILQ_ENTRY(worker_job) entry;
