@@ -112,11 +112,12 @@ COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
-		   daemon/muxquery.c daemon/muxwatch.c daemon/probe.c \
+		   daemon/events.c daemon/feed.c daemon/muxquery.c \
+		   daemon/muxwatch.c daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
-		   daemon/session.c daemon/worker.c
+		   daemon/run.c daemon/session.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

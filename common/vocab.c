@@ -161,3 +161,27 @@ lq_device_mode_from_name(const char *name)
 	}
 	return (-1);
 }
+
+/*
+ * Why a cable or port label is unusable, or NULL if it is fine: 1 to
+ * LQ_LABEL_MAX bytes of printable text (UTF-8 allowed), no control
+ * characters, no leading or trailing blank.
+ */
+const char *
+lq_label_invalid(const char *label)
+{
+	const unsigned char	*p;
+	size_t			 len;
+
+	if (label == NULL || (len = strlen(label)) == 0)
+		return ("a label must not be empty");
+	if (len > LQ_LABEL_MAX)
+		return ("a label is at most 64 bytes long");
+	for (p = (const unsigned char *)label; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return ("a label must not contain control characters");
+	}
+	if (label[0] == ' ' || label[len - 1] == ' ')
+		return ("a label must not begin or end with a blank");
+	return (NULL);
+}

@@ -6,12 +6,17 @@
  * Control API), served by libevent's evhttp on the loop thread.
  *
  * Every path is under /v1/ and listed in one routing table with the
- * method it accepts. Every answer is JSON; every error has one shape,
+ * method it accepts; "*" in a pattern is one path segment, handed to the
+ * handler. Every answer is JSON (the progress and event streams are
+ * newline-delimited JSON, feed.c); every error has one shape,
  *
  *	{"error": {"status": 404, "message": "no such path /v1/x ..."}}
  *
- * with a message a person can act on. Requests are capped in header
- * and body size by evhttp, so a huge request never reaches a handler.
+ * with a message a person can act on. Bodies are JSON objects whose
+ * fields are checked by name and type; an unknown field is an error, so
+ * a typo never passes silently. Headers are capped by evhttp; a body
+ * above CONTROL_MAX_BODY gets the JSON 413, and evhttp refuses one above
+ * CONTROL_MAX_READ before it is read, so no request grows without bound.
  * The socket is created with umask 0117, so it is born with mode 0660,
  * and a socket at the path that still answers belongs to a running
  * linkqd and is left alone.
@@ -22,6 +27,8 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,37 +37,79 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "compat/compat.h"
+#include "compat/queue.h"
 #include "api.h"
+#include "config.h"
 #include "devices.h"
+#include "events.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
+#include "muxquery.h"
+#include "run.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_HEADERS	(8 * 1024)
+/* Bodies above this get the JSON error; evhttp's own cap, far above. */
 #define CONTROL_MAX_BODY	(64 * 1024)
+#define CONTROL_MAX_READ	(1024 * 1024)
 
+#define API_MAX_ARGS		2
+#define API_MAX_SEGMENTS	6
+
+/*
+ * A route: a path pattern where "*" matches one segment (passed to the
+ * handler in args), and a method. A handler returns the reply body and
+ * sets *code, or returns NULL when it took the request for a stream.
+ */
 struct route {
-	const char	*path;
+	const char	*pattern;
 	int		 method;	/* EVHTTP_REQ_GET ... */
-	json_t		*(*handler)(struct evhttp_request *, int *);
+	json_t		*(*handler)(struct evhttp_request *, char **, int *);
 };
 
-static json_t	*api_status(struct evhttp_request *, int *);
-static json_t	*api_devices(struct evhttp_request *, int *);
+static json_t	*api_status(struct evhttp_request *, char **, int *);
+static json_t	*api_devices(struct evhttp_request *, char **, int *);
+static json_t	*api_pair(struct evhttp_request *, char **, int *);
+static json_t	*api_ports(struct evhttp_request *, char **, int *);
+static json_t	*api_port_put(struct evhttp_request *, char **, int *);
+static json_t	*api_cable_put(struct evhttp_request *, char **, int *);
+static json_t	*api_cable_delete(struct evhttp_request *, char **, int *);
+static json_t	*api_profiles(struct evhttp_request *, char **, int *);
+static json_t	*api_runs(struct evhttp_request *, char **, int *);
+static json_t	*api_run_start(struct evhttp_request *, char **, int *);
+static json_t	*api_run_get(struct evhttp_request *, char **, int *);
+static json_t	*api_run_cancel(struct evhttp_request *, char **, int *);
+static json_t	*api_run_progress(struct evhttp_request *, char **, int *);
+static json_t	*api_events(struct evhttp_request *, char **, int *);
 
 static const struct route routes[] = {
 	{ "/v1/status", EVHTTP_REQ_GET, api_status },
 	{ "/v1/devices", EVHTTP_REQ_GET, api_devices },
+	{ "/v1/devices/*/pair", EVHTTP_REQ_POST, api_pair },
+	{ "/v1/ports", EVHTTP_REQ_GET, api_ports },
+	{ "/v1/ports/*", EVHTTP_REQ_PUT, api_port_put },
+	{ "/v1/ports/*/cable", EVHTTP_REQ_PUT, api_cable_put },
+	{ "/v1/ports/*/cable", EVHTTP_REQ_DELETE, api_cable_delete },
+	{ "/v1/profiles", EVHTTP_REQ_GET, api_profiles },
+	{ "/v1/runs", EVHTTP_REQ_GET, api_runs },
+	{ "/v1/runs", EVHTTP_REQ_POST, api_run_start },
+	{ "/v1/runs/*", EVHTTP_REQ_GET, api_run_get },
+	{ "/v1/runs/*", EVHTTP_REQ_DELETE, api_run_cancel },
+	{ "/v1/runs/*/cancel", EVHTTP_REQ_POST, api_run_cancel },
+	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress },
+	{ "/v1/events", EVHTTP_REQ_GET, api_events },
 };
 
-static struct evhttp	*http;
-static char		*socket_path;
-static lq_mono_t	 started;
-static const char	*db_path;
+static struct evhttp		*http;
+static char			*socket_path;
+static lq_mono_t		 started;
+static const char		*db_path;
+static const struct config	*config;
 
 /* Send a JSON body with a status code; takes the reference to body. */
 static void
@@ -84,6 +133,24 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 	evbuffer_free(buf);
 }
 
+/* The one error shape, with *code set; for handlers to return. */
+static json_t * printflike(2, 3)
+api_fail(int *code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*message;
+	json_t	*o;
+
+	va_start(ap, fmt);
+	(void)xvasprintf(&message, fmt, ap);
+	va_end(ap);
+	log_debug("api: %d %s", *code, message);
+	o = json_pack("{s:{s:i, s:s}}", "error", "status", *code,
+	    "message", message);
+	free(message);
+	return (o);
+}
+
 /* Send the one error shape. */
 static void printflike(3, 4)
 api_error(struct evhttp_request *req, int code, const char *fmt, ...)
@@ -94,34 +161,418 @@ api_error(struct evhttp_request *req, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)xvasprintf(&message, fmt, ap);
 	va_end(ap);
-	log_debug("api: %d %s", code, message);
-	api_reply(req, code, json_pack("{s:{s:i, s:s}}", "error",
-	    "status", code, "message", message));
+	api_reply(req, code, api_fail(&code, "%s", message));
 	free(message);
+}
+
+/*
+ * The request's body as a JSON object whose keys are all in allowed
+ * (NULL-terminated); NULL with *reply set to the error otherwise. An
+ * empty body is an empty object.
+ */
+static json_t *
+api_body(struct evhttp_request *req, const char *const *allowed,
+    int *code, json_t **reply)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	json_error_t	 jerr;
+	json_t		*o, *v;
+	const char	*key;
+	size_t		 len = evbuffer_get_length(in), i;
+	unsigned char	*data;
+
+	*code = 400;
+	if (len == 0)
+		return (json_object());
+	data = evbuffer_pullup(in, (ssize_t)len);
+	if ((o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
+	    &jerr)) == NULL) {
+		*reply = api_fail(code, "the body is not valid JSON: %s "
+		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
+		return (NULL);
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		*reply = api_fail(code, "the body must be a JSON object");
+		return (NULL);
+	}
+	json_object_foreach(o, key, v) {
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(allowed[i], key) == 0)
+				break;
+		}
+		if (allowed[i] == NULL) {
+			*reply = api_fail(code, "unknown field \"%.64s\"; "
+			    "linkqd(8) lists the fields of each request", key);
+			json_decref(o);
+			return (NULL);
+		}
+	}
+	return (o);
+}
+
+/*
+ * A string field of a body: 1 with *value (NULL if absent or null and
+ * nullable), or 0 with *reply set when it has the wrong type.
+ */
+static int
+api_field(json_t *body, const char *key, int nullable, const char **value,
+    int *code, json_t **reply)
+{
+	json_t	*v = json_object_get(body, key);
+
+	*value = NULL;
+	if (v == NULL || (nullable && json_is_null(v)))
+		return (1);
+	if (!json_is_string(v)) {
+		*code = 400;
+		*reply = api_fail(code, "field \"%s\" must be a string%s",
+		    key, nullable ? " or null" : "");
+		return (0);
+	}
+	*value = json_string_value(v);
+	return (1);
+}
+
+/* A run id from a path segment, or 0. */
+static int64_t
+api_run_id(const char *s)
+{
+	const char	*errstr;
+	long long	 id;
+
+	id = strtonum(s, 1, INT64_MAX, &errstr);
+	return (errstr != NULL ? 0 : (int64_t)id);
 }
 
 /* GET /v1/status: the daemon and what it sees. */
 static json_t *
-api_status(struct evhttp_request *req, int *code)
+api_status(struct evhttp_request *req, char **args, int *code)
 {
+	json_t	*o;
+	char	*cause = NULL;
+
 	(void)req;
+	(void)args;
 	*code = 200;
-	return (json_pack("{s:s, s:i, s:I, s:s, s:i}",
+	o = json_pack("{s:s, s:i, s:I, s:s, s:i}",
 	    "version", LINKQ_VERSION,
 	    "pid", (int)getpid(),
 	    "uptime_s", (json_int_t)(lq_mono_sub(lq_mono_now(), started) /
 	    LQ_USEC_PER_SEC),
 	    "db", db_path,
-	    "devices_attached", (int)devices_attached()));
+	    "devices_attached", (int)devices_attached());
+	if (muxquery_reachable(&cause))
+		(void)json_object_set_new(o, "usbmuxd",
+		    json_string("connected"));
+	else {
+		(void)json_object_set_new(o, "usbmuxd",
+		    json_string("unreachable"));
+		(void)json_object_set_new(o, "usbmuxd_detail",
+		    json_sprintf("%s; linkqd reconnects by itself once "
+		    "usbmuxd runs (systemctl start usbmuxd, or plug in an "
+		    "iPhone)", cause));
+		free(cause);
+	}
+	return (o);
 }
 
 /* GET /v1/devices: every device seen since the start. */
 static json_t *
-api_devices(struct evhttp_request *req, int *code)
+api_devices(struct evhttp_request *req, char **args, int *code)
 {
 	(void)req;
+	(void)args;
 	*code = 200;
 	return (json_pack("{s:o}", "devices", devices_json()));
+}
+
+/* POST /v1/devices/UDID/pair: ask the device to trust this host. */
+static json_t *
+api_pair(struct evhttp_request *req, char **args, int *code)
+{
+	static const char *const allowed[] = { NULL };
+	json_t		*body, *reply;
+	char		*message;
+
+	if ((body = api_body(req, allowed, code, &reply)) == NULL)
+		return (reply);
+	json_decref(body);
+	*code = devices_pair(args[0], &message);
+	reply = *code >= 400 ? api_fail(code, "%s", message) :
+	    json_pack("{s:s, s:s}", "udid", args[0], "message", message);
+	free(message);
+	return (reply);
+}
+
+/* GET /v1/ports: this host's ports, their labels and cables. */
+static json_t *
+api_ports(struct evhttp_request *req, char **args, int *code)
+{
+	(void)req;
+	(void)args;
+	*code = 200;
+	return (json_pack("{s:o}", "ports", devices_ports_json()));
+}
+
+/* PUT /v1/ports/PORT {"label": "front-left" | null}. */
+static json_t *
+api_port_put(struct evhttp_request *req, char **args, int *code)
+{
+	static const char *const allowed[] = { "label", NULL };
+	json_t		*body, *reply = NULL;
+	const char	*label;
+	char		*cause;
+
+	if ((body = api_body(req, allowed, code, &reply)) == NULL)
+		return (reply);
+	if (json_object_get(body, "label") == NULL) {
+		json_decref(body);
+		return (api_fail(code, "give \"label\": a name, or null to "
+		    "clear it"));
+	}
+	if (api_field(body, "label", 1, &label, code, &reply) &&
+	    devices_set_port_label(args[0], label, &cause) == -1) {
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+	}
+	if (reply == NULL) {
+		*code = 200;
+		reply = json_pack("{s:s, s:o}", "port", args[0], "label",
+		    label != NULL ? json_string(label) : json_null());
+	}
+	json_decref(body);
+	return (reply);
+}
+
+/* PUT /v1/ports/PORT/cable {"cable": "A-03"}: which cable is there. */
+static json_t *
+api_cable_put(struct evhttp_request *req, char **args, int *code)
+{
+	static const char *const allowed[] = { "cable", NULL };
+	json_t		*body, *reply = NULL;
+	const char	*cable;
+	char		*cause;
+
+	if ((body = api_body(req, allowed, code, &reply)) == NULL)
+		return (reply);
+	if (api_field(body, "cable", 1, &cable, code, &reply)) {
+		if (devices_set_cable(args[0], cable, &cause) == -1) {
+			reply = api_fail(code, "%s", cause);
+			free(cause);
+		} else {
+			*code = 200;
+			reply = json_pack("{s:s, s:o}", "port", args[0],
+			    "cable", cable != NULL ? json_string(cable) :
+			    json_null());
+		}
+	}
+	json_decref(body);
+	return (reply);
+}
+
+/* DELETE /v1/ports/PORT/cable: no cable assigned there. */
+static json_t *
+api_cable_delete(struct evhttp_request *req, char **args, int *code)
+{
+	char	*cause;
+
+	(void)req;
+	if (devices_set_cable(args[0], NULL, &cause) == -1) {
+		*code = 400;
+		return (api_fail(code, "%s", cause));
+	}
+	*code = 200;
+	return (json_pack("{s:s, s:n}", "port", args[0], "cable"));
+}
+
+/* GET /v1/profiles: the profiles runs can use. */
+static json_t *
+api_profiles(struct evhttp_request *req, char **args, int *code)
+{
+	const struct profile	*pr;
+	json_t			*list, *kinds;
+	int			 k;
+
+	(void)req;
+	(void)args;
+	list = json_array();
+	TAILQ_FOREACH(pr, &config->profiles, entry) {
+		kinds = json_array();
+		for (k = 1; k <= LQ_PROBE_KIND_MAX; k++) {
+			if (pr->kinds & PROFILE_KIND(k))
+				(void)json_array_append_new(kinds,
+				    json_string(lq_probe_kind_name(k)));
+		}
+		(void)json_array_append_new(list, json_pack("{s:s, s:o, "
+		    "s:I, s:I, s:i, s:b}", "name", pr->name, "kinds", kinds,
+		    "duration_s", (json_int_t)(pr->duration_us /
+		    LQ_USEC_PER_SEC), "bulk_bytes", (json_int_t)pr->bulk_bytes,
+		    "chunk_bytes", (int)pr->chunk_bytes, "forever",
+		    pr->forever));
+	}
+	*code = 200;
+	return (json_pack("{s:o}", "profiles", list));
+}
+
+/* GET /v1/runs: the recent runs, newest first. */
+static json_t *
+api_runs(struct evhttp_request *req, char **args, int *code)
+{
+	(void)req;
+	(void)args;
+	*code = 200;
+	return (json_pack("{s:o}", "runs", runs_json()));
+}
+
+/* POST /v1/runs {"profile", "udid" | "port", "cable"}: start a run. */
+static json_t *
+api_run_start(struct evhttp_request *req, char **args, int *code)
+{
+	static const char *const allowed[] = {
+		"profile", "udid", "port", "cable", NULL
+	};
+	json_t		*body, *reply = NULL;
+	const char	*profile, *udid, *port, *cable, *why;
+	struct run	*r;
+	char		*cause;
+
+	(void)args;
+	if ((body = api_body(req, allowed, code, &reply)) == NULL)
+		return (reply);
+	if (!api_field(body, "profile", 0, &profile, code, &reply) ||
+	    !api_field(body, "udid", 1, &udid, code, &reply) ||
+	    !api_field(body, "port", 1, &port, code, &reply) ||
+	    !api_field(body, "cable", 1, &cable, code, &reply))
+		goto out;
+	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
+		reply = api_fail(code, "bad cable label: %s", why);
+		goto out;
+	}
+	if ((r = devices_start_run(udid, port, profile != NULL ? profile :
+	    "quick", cable, code, &cause)) == NULL) {
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		goto out;
+	}
+	reply = run_json(r);
+out:
+	json_decref(body);
+	return (reply);
+}
+
+/* The run named by a path segment, or NULL with *reply set. */
+static struct run *
+api_find_run(const char *arg, int *code, json_t **reply)
+{
+	struct run	*r;
+	int64_t		 id;
+
+	*code = 404;
+	if ((id = api_run_id(arg)) == 0) {
+		*code = 400;
+		*reply = api_fail(code, "bad run id \"%.32s\": a run id is "
+		    "a positive number", arg);
+		return (NULL);
+	}
+	if ((r = run_find(id)) == NULL)
+		*reply = api_fail(code, "run %lld is not among the recent "
+		    "runs; the database keeps them all", (long long)id);
+	return (r);
+}
+
+/* GET /v1/runs/ID. */
+static json_t *
+api_run_get(struct evhttp_request *req, char **args, int *code)
+{
+	struct run	*r;
+	json_t		*reply;
+
+	(void)req;
+	if ((r = api_find_run(args[0], code, &reply)) == NULL)
+		return (reply);
+	*code = 200;
+	return (run_json(r));
+}
+
+/* POST /v1/runs/ID/cancel, DELETE /v1/runs/ID. */
+static json_t *
+api_run_cancel(struct evhttp_request *req, char **args, int *code)
+{
+	struct run	*r;
+	json_t		*reply;
+
+	(void)req;
+	if ((r = api_find_run(args[0], code, &reply)) == NULL)
+		return (reply);
+	if (run_cancel(r) == -1) {
+		*code = 409;
+		return (api_fail(code, "run %s has already ended (%s)",
+		    args[0], run_state(r)));
+	}
+	*code = 200;
+	return (run_json(r));
+}
+
+/* GET /v1/runs/ID/progress: NDJSON, one line a second, until the end. */
+static json_t *
+api_run_progress(struct evhttp_request *req, char **args, int *code)
+{
+	struct run	*r;
+	json_t		*reply;
+
+	if ((r = api_find_run(args[0], code, &reply)) == NULL)
+		return (reply);
+	run_follow(r, req);
+	return (NULL);
+}
+
+/* A query parameter as a number in [min, max]; def if absent. */
+static int
+api_query_number(struct evkeyvalq *q, const char *key, long long min,
+    long long max, long long def, long long *out)
+{
+	const char	*v, *errstr;
+
+	if ((v = evhttp_find_header(q, key)) == NULL) {
+		*out = def;
+		return (0);
+	}
+	*out = strtonum(v, min, max, &errstr);
+	return (errstr != NULL ? -1 : 0);
+}
+
+/* GET /v1/events?since=ID&limit=N&follow=1. */
+static json_t *
+api_events(struct evhttp_request *req, char **args, int *code)
+{
+	struct evkeyvalq	 q;
+	const char		*query;
+	long long		 since = 0, limit = 0, follow = 0;
+	json_t			*reply = NULL;
+
+	(void)args;
+	TAILQ_INIT(&q);
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	*code = 400;
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1)
+		return (api_fail(code, "the query string is malformed"));
+	if (api_query_number(&q, "since", 0, INT64_MAX, 0, &since) == -1)
+		reply = api_fail(code, "since must be an event id, 0 or more");
+	else if (api_query_number(&q, "limit", 1, 10000, 1000, &limit) == -1)
+		reply = api_fail(code, "limit must be from 1 to 10000");
+	else if (api_query_number(&q, "follow", 0, 1, 0, &follow) == -1)
+		reply = api_fail(code, "follow must be 0 or 1");
+	evhttp_clear_headers(&q);
+	if (reply != NULL)
+		return (reply);
+	if (follow) {
+		events_follow(req, (int64_t)since);
+		return (NULL);
+	}
+	*code = 200;
+	return (json_pack("{s:o}", "events", events_since((int64_t)since,
+	    (unsigned int)limit)));
 }
 
 /* The method's name, for messages. */
@@ -142,15 +593,57 @@ api_method_name(int method)
 	}
 }
 
+/*
+ * Split path into at most API_MAX_SEGMENTS segments in buf; -1 if it
+ * has more, or an empty segment.
+ */
+static int
+api_split(const char *path, char *buf, size_t size, char **seg)
+{
+	char	*p, *s;
+	int	 n = 0;
+
+	if (path[0] != '/' || strlcpy(buf, path + 1, size) >= size)
+		return (-1);
+	for (p = buf; (s = strsep(&p, "/")) != NULL; ) {
+		if (*s == '\0' || n == API_MAX_SEGMENTS)
+			return (-1);
+		seg[n++] = s;
+	}
+	return (n);
+}
+
+/* Whether the pattern matches the segments; fills args. */
+static int
+api_match(const char *pattern, char **seg, int nseg, char **args)
+{
+	char	 buf[128], *pseg[API_MAX_SEGMENTS];
+	int	 n, i, nargs = 0;
+
+	if ((n = api_split(pattern, buf, sizeof(buf), pseg)) != nseg)
+		return (0);
+	for (i = 0; i < n; i++) {
+		if (strcmp(pseg[i], "*") == 0) {
+			if (nargs == API_MAX_ARGS)
+				return (0);
+			args[nargs++] = seg[i];
+		} else if (strcmp(pseg[i], seg[i]) != 0)
+			return (0);
+	}
+	return (1);
+}
+
 /* Route a request to its handler, or answer 404 or 405. */
 static void
 api_request_cb(struct evhttp_request *req, void *unused)
 {
 	const struct evhttp_uri	*uri;
 	const char		*path;
+	char			 buf[512], *seg[API_MAX_SEGMENTS];
+	char			*args[API_MAX_ARGS];
 	json_t			*body;
 	size_t			 i;
-	int			 code, method, path_known = 0;
+	int			 code, method, nseg, path_known = 0;
 
 	(void)unused;
 	uri = evhttp_request_get_evhttp_uri(req);
@@ -160,21 +653,33 @@ api_request_cb(struct evhttp_request *req, void *unused)
 		api_error(req, 400, "the request has no path");
 		return;
 	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    CONTROL_MAX_BODY) {
+		api_error(req, 413, "the request body is larger than %d "
+		    "bytes", CONTROL_MAX_BODY);
+		return;
+	}
+	if ((nseg = api_split(path, buf, sizeof(buf), seg)) == -1) {
+		api_error(req, 404, "no such path %.200s; the API is "
+		    "described in linkqd(8)", path);
+		return;
+	}
 	for (i = 0; i < nitems(routes); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!api_match(routes[i].pattern, seg, nseg, args))
 			continue;
 		path_known = 1;
 		if (routes[i].method != method)
 			continue;
-		body = routes[i].handler(req, &code);
-		api_reply(req, code, body);
+		code = 500;
+		if ((body = routes[i].handler(req, args, &code)) != NULL)
+			api_reply(req, code, body);
 		return;
 	}
 	if (path_known)
-		api_error(req, 405, "%s is not allowed on %s",
+		api_error(req, 405, "%s is not allowed on %.200s",
 		    api_method_name(method), path);
 	else
-		api_error(req, 404, "no such path %s; the API is "
+		api_error(req, 404, "no such path %.200s; the API is "
 		    "described in linkqd(8)", path);
 }
 
@@ -244,7 +749,7 @@ api_start(struct event_base *base, const char *path, const char *db,
 	if ((http = evhttp_new(base)) == NULL)
 		fatalx("%s: evhttp_new", __func__);
 	evhttp_set_max_headers_size(http, CONTROL_MAX_HEADERS);
-	evhttp_set_max_body_size(http, CONTROL_MAX_BODY);
+	evhttp_set_max_body_size(http, CONTROL_MAX_READ);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(http, api_request_cb, NULL);
@@ -257,6 +762,13 @@ api_start(struct event_base *base, const char *path, const char *db,
 	db_path = db;
 	started = lq_mono_now();
 	return (0);
+}
+
+/* Serve the profiles of cfg from now on. */
+void
+api_set_config(const struct config *cfg)
+{
+	config = cfg;
 }
 
 /* Stop serving and remove the socket. */

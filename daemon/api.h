@@ -17,6 +17,10 @@
  */
 int	api_start(struct event_base *, const char *, const char *,
 	    char **);
+struct config;
+
+/* The configuration to serve profiles from; cfg must outlive its use. */
+void	api_set_config(const struct config *);
 /* Stop serving and remove the socket. */
 void	api_stop(void);
 

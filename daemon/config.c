@@ -287,7 +287,7 @@ config_init(struct config *cfg)
 	cfg->deadline_us[LQ_PROBE_LOCKDOWN_QUERY] = 5 * SEC;
 	cfg->deadline_us[LQ_PROBE_LOCKDOWN_HANDSHAKE] = 15 * SEC;
 	cfg->deadline_us[LQ_PROBE_AFC_ROUNDTRIP] = 10 * SEC;
-	cfg->deadline_us[LQ_PROBE_BULK] = 60 * SEC;
+	cfg->deadline_us[LQ_PROBE_BULK] = 10 * SEC;
 	cfg->deadline_us[LQ_PROBE_USB_CONTROL] = 2 * SEC;
 
 	cfg->auto_test = NULL;

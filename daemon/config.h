@@ -97,7 +97,7 @@ struct config {
 	/*
 	 * [deadlines], indexed by enum lq_probe_kind (0 unused): mux-connect
 	 * 5 s, lockdown-query 5 s, lockdown-handshake 15 s, afc-roundtrip
-	 * 10 s, bulk 60 s, usb-control 2 s.
+	 * 10 s, bulk 10 s without a chunk moved, usb-control 2 s.
 	 */
 	int64_t		 deadline_us[LQ_PROBE_KIND_MAX + 1];
 

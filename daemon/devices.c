@@ -16,6 +16,19 @@
  * device that comes back within the reattach window continues the
  * attachment it left: the two are linked and the first one's end is
  * recorded as a reset.
+ *
+ * Each attachment gets a worker thread and a device session (session.h)
+ * for the blocking libimobiledevice calls. The first job identifies the
+ * device without pairing it and removes the leftovers of earlier runs
+ * from its folder; a device that does not trust this host stays
+ * untested, with a status that says what the user must do, until an
+ * API call pairs it. When the device goes, its run ends (a dropout)
+ * and a last job closes the session; that job's completion frees the
+ * worker, so the loop never waits on a blocked thread.
+ *
+ * Cable assignments are by port: the cable given for a port belongs to
+ * the attachment there now, or to the next one, and stays with the
+ * device until it is unplugged (a reset carries it over).
  */
 
 #include <stdint.h>
@@ -24,17 +37,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "compat/compat.h"
+#include "compat/queue.h"
 #include "compat/tree.h"
+#include "config.h"
 #include "devices.h"
+#include "events.h"
 #include "log.h"
+#include "lq-status.h"
 #include "lq-time.h"
 #include "muxquery.h"
+#include "run.h"
+#include "session.h"
 #include "store.h"
 #include "worker.h"
 #include "xmalloc.h"
+
+/* How often a pairing request asks whether Trust was tapped. */
+#define PAIR_POLL_US		(1 * LQ_USEC_PER_SEC)
+/* How long it asks before it gives up. */
+#define PAIR_WAIT_US		(120 * LQ_USEC_PER_SEC)
+
+/* Whether the device lets linkq test it. */
+enum trust {
+	TRUST_UNKNOWN,		/* being identified */
+	TRUST_OK,
+	TRUST_NOT_PAIRED,
+	TRUST_LOCKED,
+	TRUST_PENDING,		/* Trust prompt on screen */
+	TRUST_ERROR		/* identification failed */
+};
 
 struct device {
 	char			 udid[44];
@@ -50,7 +86,60 @@ struct device {
 	int64_t			 detached_us;	/* when it last left */
 	uint32_t		 location_id;	/* of the attachment, or 0 */
 	uint64_t		 speed_bps;
+	int			 best_speed_mbps; /* seen in this process */
+	int64_t			 port_id;	/* of the attachment, or 0 */
+	char			 port_key[64];
+	int64_t			 cable_id;	/* of the attachment, or 0 */
+	char			 cable[LQ_LABEL_MAX + 1];
+
+	/* While attached: the worker and session of the attachment. */
+	struct worker		*worker;
+	struct session		*session;
+	enum trust		 trust;
+	char			*trust_detail;	/* the library's words */
+	struct session_info	 info;
+	struct event		*pair_ev;	/* polls a pairing request */
+	lq_mono_t		 pair_until;
+	int			 pair_busy;	/* a pair job in flight */
 	RB_ENTRY(device)	 entry;
+};
+
+/* A cable assigned to a port before or while a device is there. */
+struct assignment {
+	char			 port_key[64];
+	char			 cable[LQ_LABEL_MAX + 1];
+	TAILQ_ENTRY(assignment)	 entry;
+};
+TAILQ_HEAD(assignments, assignment);
+
+/* Identify a device and remove its leftovers, on its worker. */
+struct identify_job {
+	struct worker_job	 job;		/* first: the worker's part */
+	struct session		*session;
+	char			 udid[44];
+	int64_t			 attachment_id;
+	int			 status;
+	char			*detail;
+	struct session_info	 info;
+	unsigned int		 removed;
+	int			 cleanup_status;
+};
+
+/* Ask the device to pair, on its worker. */
+struct pair_job {
+	struct worker_job	 job;
+	struct session		*session;
+	char			 udid[44];
+	int64_t			 attachment_id;
+	int			 status;
+	char			*detail;
+};
+
+/* The last job of an attachment: close its session, free its worker. */
+struct retire_job {
+	struct worker_job	 job;
+	struct session		*session;
+	struct worker		*worker;
 };
 
 /* A LocationID query on the worker, for the device that arrived. */
@@ -65,6 +154,7 @@ struct locate_job {
 };
 
 static int	device_cmp(struct device *, struct device *);
+static struct device *device_find(const char *);
 static void	devices_locate(struct device *);
 RB_HEAD(device_tree, device);
 RB_GENERATE_STATIC(device_tree, device, entry, device_cmp)
@@ -75,6 +165,11 @@ static void			(*store_touched)(void);
 static struct worker		*locator;
 static int64_t			 host_id;
 static int64_t			 reattach_window_us;
+static const struct config	*config;
+static struct event_base	*base;
+static struct assignments	 assignments =
+				    TAILQ_HEAD_INITIALIZER(assignments);
+static unsigned int		 retiring;	/* retire jobs in flight */
 
 /* Order devices by UDID. */
 static int
@@ -98,18 +193,29 @@ devices_machine_id(char *buf, size_t size)
 	(void)fclose(fp);
 }
 
+/* The configuration to follow from now on; cfg must outlive its use. */
+void
+devices_set_config(const struct config *cfg)
+{
+	config = cfg;
+	reattach_window_us = cfg->reattach_window_us;
+}
+
 /*
- * Set the store, the function that says it has rows to commit, and the
- * reattach window; start the worker that asks usbmuxd for locations.
+ * Set the loop, the store, the function that says it has rows to
+ * commit, and the configuration; start the worker that asks usbmuxd
+ * for locations.
  */
 void
-devices_init(struct store *s, void (*touched)(void), int64_t window_us)
+devices_init(struct event_base *b, struct store *s, void (*touched)(void),
+    const struct config *cfg)
 {
 	char	machine[64], host[256];
 
+	base = b;
 	store = s;
 	store_touched = touched;
-	reattach_window_us = window_us;
+	devices_set_config(cfg);
 	locator = worker_create("linkqd-locate");
 	if (store == NULL)
 		return;
@@ -155,6 +261,343 @@ devices_locate_run(struct worker_job *job)
 	    &lj->cause);
 }
 
+/* Record an event of d's attachment. */
+static void
+devices_event(struct device *d, const char *source, const char *kind,
+    const char *detail)
+{
+	struct store_event	se;
+
+	memset(&se, 0, sizeof(se));
+	se.source = source;
+	se.kind = kind;
+	se.host_id = host_id;
+	se.port_id = d->port_id;
+	se.attachment_id = d->attachment_id;
+	se.detail = detail;
+	(void)events_record(&se);
+}
+
+/* The assignment for a port key, or NULL. */
+static struct assignment *
+assignment_find(const char *port_key)
+{
+	struct assignment	*a;
+
+	TAILQ_FOREACH(a, &assignments, entry) {
+		if (strcmp(a->port_key, port_key) == 0)
+			return (a);
+	}
+	return (NULL);
+}
+
+/* Write the cable label of d's attachment to the store. */
+static void
+devices_store_cable(struct device *d)
+{
+	d->cable_id = 0;
+	if (store == NULL || d->attachment_id == 0 || d->cable[0] == '\0')
+		return;
+	if ((d->cable_id = store_cable(store, d->cable)) < 0) {
+		d->cable_id = 0;
+		return;
+	}
+	if (store_attachment_cable(store, d->attachment_id, d->cable_id) ==
+	    0 && store_touched != NULL)
+		store_touched();
+}
+
+/*
+ * A new attachment of d takes the cable assigned to its port; after a
+ * reset it keeps the cable it had, which moves to the new port key.
+ */
+static void
+devices_take_cable(struct device *d, int reset)
+{
+	struct assignment	*a;
+
+	if ((a = assignment_find(d->port_key)) != NULL)
+		(void)strlcpy(d->cable, a->cable, sizeof(d->cable));
+	else if (reset && d->cable[0] != '\0') {
+		a = xcalloc(1, sizeof(*a));
+		(void)strlcpy(a->port_key, d->port_key, sizeof(a->port_key));
+		(void)strlcpy(a->cable, d->cable, sizeof(a->cable));
+		TAILQ_INSERT_TAIL(&assignments, a, entry);
+	} else
+		d->cable[0] = '\0';
+	devices_store_cable(d);
+}
+
+/* d left its port: the port's assignment ends with it. */
+static void
+devices_leave_port(struct device *d)
+{
+	struct assignment	*a;
+
+	if ((a = assignment_find(d->port_key)) != NULL) {
+		TAILQ_REMOVE(&assignments, a, entry);
+		free(a);
+	}
+}
+
+/* What the user must do about d's trust, or NULL if nothing. */
+static const char *
+devices_trust_advice(enum trust trust)
+{
+	switch (trust) {
+	case TRUST_UNKNOWN:
+		return ("identifying the device");
+	case TRUST_OK:
+		return (NULL);
+	case TRUST_NOT_PAIRED:
+		return ("unlock the phone and tap Trust (linkq pair starts "
+		    "the pairing)");
+	case TRUST_LOCKED:
+		return ("the phone is locked: unlock it, then tap Trust if "
+		    "asked");
+	case TRUST_PENDING:
+		return ("unlock the phone and tap Trust on the prompt");
+	case TRUST_ERROR:
+		return ("the device did not answer lockdown; replug it");
+	}
+	return (NULL);
+}
+
+/* The trust state for a session status. */
+static enum trust
+devices_trust_of(int status)
+{
+	switch (status) {
+	case LQ_OK:
+		return (TRUST_OK);
+	case LQ_ENOTPAIRED:
+		return (TRUST_NOT_PAIRED);
+	case LQ_ELOCKED:
+		return (TRUST_LOCKED);
+	case LQ_EPAIRPENDING:
+		return (TRUST_PENDING);
+	default:
+		return (TRUST_ERROR);
+	}
+}
+
+/* What d's runs need to know of it. */
+static void
+devices_target(struct device *d, struct run_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	(void)strlcpy(t->udid, d->udid, sizeof(t->udid));
+	t->worker = d->worker;
+	t->session = d->session;
+	t->host_id = host_id;
+	t->port_id = d->port_id;
+	t->attachment_id = d->attachment_id;
+	t->speed_mbps = (int)(d->speed_bps / 1000000);
+	t->best_speed_mbps = d->best_speed_mbps;
+	t->mode = LQ_MODE_NORMAL;
+}
+
+/* Whether d can be tested now; if not, *cause says why. */
+static int
+devices_testable(struct device *d, char **cause)
+{
+	if (!d->attached) {
+		xasprintf(cause, "device %s is not attached", d->udid);
+		return (0);
+	}
+	if (d->network) {
+		xasprintf(cause, "device %s is connected over the network; "
+		    "linkq tests USB links only", d->udid);
+		return (0);
+	}
+	if (d->attachment_id == 0 || d->session == NULL) {
+		xasprintf(cause, "device %s has only just attached; try "
+		    "again in a moment", d->udid);
+		return (0);
+	}
+	if (d->trust != TRUST_OK) {
+		xasprintf(cause, "device %s cannot be tested yet: %s",
+		    d->udid, devices_trust_advice(d->trust));
+		return (0);
+	}
+	return (1);
+}
+
+/* Start profile name on d. */
+static struct run *
+devices_run(struct device *d, const char *name, char **cause)
+{
+	const struct profile	*pr;
+	struct run_target	 t;
+
+	if ((pr = config_profile(config, name)) == NULL) {
+		xasprintf(cause, "no profile called %s; see linkq.conf(5)",
+		    name);
+		return (NULL);
+	}
+	if (!devices_testable(d, cause))
+		return (NULL);
+	devices_target(d, &t);
+	return (run_start(config, pr, &t, cause));
+}
+
+/* Worker thread: who is this device, and clear its folder. */
+static void
+devices_identify_run(struct worker_job *job)
+{
+	struct identify_job	*ij = (struct identify_job *)job;
+	char			*detail = NULL;
+
+	session_set_job(ij->session, job);
+	ij->status = session_identify(ij->session, &ij->info, &ij->detail);
+	if (ij->status == LQ_OK) {
+		ij->cleanup_status = session_cleanup(ij->session,
+		    &ij->removed, &detail);
+		if (ij->cleanup_status != LQ_OK) {
+			free(ij->detail);
+			ij->detail = detail;
+		} else
+			free(detail);
+	}
+	session_close(ij->session);
+	session_set_job(ij->session, NULL);
+}
+
+/* Loop thread: d is identified; test it if the configuration says so. */
+static void
+devices_identified(struct device *d, struct identify_job *ij)
+{
+	struct store_device	 sd;
+	const char		*profile;
+	char			*cause, detail[96];
+
+	d->trust = devices_trust_of(ij->status);
+	free(d->trust_detail);
+	d->trust_detail = ij->detail != NULL ? xstrdup(ij->detail) : NULL;
+	if (d->trust != TRUST_OK) {
+		log_info("device %s: %s%s%s", d->udid,
+		    devices_trust_advice(d->trust),
+		    ij->detail != NULL ? ": " : "",
+		    ij->detail != NULL ? ij->detail : "");
+		return;
+	}
+	d->info = ij->info;
+	memset(&sd, 0, sizeof(sd));
+	sd.udid = d->udid;
+	sd.name = d->info.name[0] != '\0' ? d->info.name : NULL;
+	sd.product_type = d->info.product_type[0] != '\0' ?
+	    d->info.product_type : NULL;
+	sd.ios_version = d->info.ios_version[0] != '\0' ?
+	    d->info.ios_version : NULL;
+	sd.usb_serial = d->info.serial[0] != '\0' ? d->info.serial : NULL;
+	sd.seen_us = lq_wall_now_us();
+	if (store != NULL && store_device(store, &sd) > 0 &&
+	    store_touched != NULL)
+		store_touched();
+	if (ij->cleanup_status != LQ_OK)
+		log_warnx("device %s: leftovers not removed: %s", d->udid,
+		    ij->detail != NULL ? ij->detail : "unknown error");
+	else if (ij->removed > 0) {
+		(void)snprintf(detail, sizeof(detail), "removed %u leftover "
+		    "file%s of an earlier run", ij->removed,
+		    ij->removed == 1 ? "" : "s");
+		log_info("device %s: %s", d->udid, detail);
+	}
+	log_info("device %s: %s, %s, iOS %s", d->udid, d->info.name,
+	    d->info.product_type, d->info.ios_version);
+	if ((profile = config_auto_test(config, d->port_key)) == NULL)
+		return;
+	if (devices_run(d, profile, &cause) == NULL) {
+		log_warnx("device %s: auto-test %s: %s", d->udid, profile,
+		    cause);
+		free(cause);
+	}
+}
+
+/* Loop thread: the identify job is back. */
+static void
+devices_identify_done(struct worker_job *job)
+{
+	struct identify_job	*ij = (struct identify_job *)job;
+	struct device		*d;
+
+	d = device_find(ij->udid);
+	if (d != NULL && d->attachment_id == ij->attachment_id &&
+	    d->session == ij->session)
+		devices_identified(d, ij);
+	free(ij->detail);
+	free(ij);
+}
+
+/* A new attachment: its worker and session, and identify the device. */
+static void
+devices_session_start(struct device *d)
+{
+	struct identify_job	*ij;
+	char			 name[16];
+
+	(void)snprintf(name, sizeof(name), "lq-%.12s", d->udid);
+	d->worker = worker_create(name);
+	d->session = session_new(d->udid, config->afc_folder);
+	d->trust = TRUST_UNKNOWN;
+	ij = xcalloc(1, sizeof(*ij));
+	worker_job_init(&ij->job, devices_identify_run,
+	    devices_identify_done);
+	ij->session = d->session;
+	ij->attachment_id = d->attachment_id;
+	(void)strlcpy(ij->udid, d->udid, sizeof(ij->udid));
+	worker_submit(d->worker, &ij->job);
+}
+
+/* Worker thread: close the session for good. */
+static void
+devices_retire_run(struct worker_job *job)
+{
+	struct retire_job	*rj = (struct retire_job *)job;
+
+	session_close(rj->session);
+}
+
+/* Loop thread: the worker is idle for good; free it and the session. */
+static void
+devices_retire_done(struct worker_job *job)
+{
+	struct retire_job	*rj = (struct retire_job *)job;
+
+	session_free(rj->session);
+	worker_free(rj->worker);
+	retiring--;
+	free(rj);
+}
+
+/*
+ * d's attachment ended: cut what its worker is doing and queue the last
+ * job, whose completion frees the worker without blocking the loop.
+ */
+static void
+devices_retire(struct device *d)
+{
+	struct retire_job	*rj;
+
+	if (d->pair_ev != NULL) {
+		event_free(d->pair_ev);
+		d->pair_ev = NULL;
+	}
+	d->pair_busy = 0;
+	if (d->worker == NULL)
+		return;
+	worker_cancel(d->worker);
+	rj = xcalloc(1, sizeof(*rj));
+	worker_job_init(&rj->job, devices_retire_run, devices_retire_done);
+	rj->session = d->session;
+	rj->worker = d->worker;
+	retiring++;
+	worker_submit(d->worker, &rj->job);
+	d->worker = NULL;
+	d->session = NULL;
+	d->trust = TRUST_UNKNOWN;
+}
+
 /* Begin the attachment of d at a location. */
 static void
 devices_attach(struct device *d, const struct mux_location *loc)
@@ -187,6 +630,11 @@ devices_attach(struct device *d, const struct mux_location *loc)
 		d->attachment_id = 0;
 		return;
 	}
+	d->port_id = port_id;
+	(void)strlcpy(d->port_key, key, sizeof(d->port_key));
+	if (sa.speed_mbps > d->best_speed_mbps)
+		d->best_speed_mbps = sa.speed_mbps;
+	devices_take_cable(d, sa.previous_id != 0);
 	if (sa.previous_id != 0) {
 		/* Back so soon: the device was reset, not unplugged. */
 		(void)store_attachment_end(store, sa.previous_id,
@@ -201,7 +649,7 @@ devices_attach(struct device *d, const struct mux_location *loc)
 		(void)snprintf(detail, sizeof(detail), "back after %lld ms",
 		    (long long)((now - d->detached_us) / 1000));
 		se.detail = detail;
-		(void)store_event(store, &se);
+		(void)events_record(&se);
 		log_info("device %s: %s, linked to attachment %lld",
 		    d->udid, detail, (long long)sa.previous_id);
 	}
@@ -210,6 +658,9 @@ devices_attach(struct device *d, const struct mux_location *loc)
 	log_info("device %s: attachment %lld on %s at %llu Mb/s", d->udid,
 	    (long long)d->attachment_id, key,
 	    (unsigned long long)(loc->speed_bps / 1000000));
+	if (sa.previous_id != 0)
+		run_device_back(sa.previous_id, (now - d->detached_us) / 1000);
+	devices_session_start(d);
 }
 
 /* Loop thread: the locations are known; attach if still there. */
@@ -309,11 +760,15 @@ devices_remove(const struct mux_event *ev)
 	if (store_attachment_end(store, d->attachment_id, d->since_us,
 	    "unplug") == 0 && store_touched != NULL)
 		store_touched();
+	run_device_gone(d->attachment_id);
+	devices_retire(d);
+	devices_leave_port(d);
 	d->last_attachment_id = d->attachment_id;
 	d->detached_us = d->since_us;
 	d->attachment_id = 0;
 	d->location_id = 0;
 	d->speed_bps = 0;
+	d->port_id = 0;
 }
 
 /* Take one usbmuxd event. */
@@ -332,6 +787,338 @@ devices_mux_event(const struct mux_event *ev, void *unused)
 		log_info("usbmuxd id %u: paired", ev->handle);
 		break;
 	}
+}
+
+/* Worker thread: ask the device to pair. */
+static void
+devices_pair_run(struct worker_job *job)
+{
+	struct pair_job	*pj = (struct pair_job *)job;
+
+	session_set_job(pj->session, job);
+	pj->status = session_pair(pj->session, &pj->detail);
+	session_close(pj->session);
+	session_set_job(pj->session, NULL);
+}
+
+static void	devices_pair_submit(struct device *);
+
+/* The pairing poll timer fired: ask again. */
+static void
+devices_pair_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct device	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->worker != NULL && !d->pair_busy)
+		devices_pair_submit(d);
+}
+
+/* Loop thread: the device answered the pairing request. */
+static void
+devices_pair_done(struct worker_job *job)
+{
+	struct pair_job		*pj = (struct pair_job *)job;
+	struct device		*d;
+	struct identify_job	*ij;
+	struct timeval		 tv;
+
+	d = device_find(pj->udid);
+	if (d == NULL || d->attachment_id != pj->attachment_id ||
+	    d->session != pj->session)
+		goto out;
+	d->pair_busy = 0;
+	d->trust = devices_trust_of(pj->status);
+	if (pj->status == LQ_OK) {
+		devices_event(d, "user", "pairing", "the device now trusts "
+		    "this host");
+		d->trust = TRUST_UNKNOWN;
+		ij = xcalloc(1, sizeof(*ij));
+		worker_job_init(&ij->job, devices_identify_run,
+		    devices_identify_done);
+		ij->session = d->session;
+		ij->attachment_id = d->attachment_id;
+		(void)strlcpy(ij->udid, d->udid, sizeof(ij->udid));
+		worker_submit(d->worker, &ij->job);
+		goto out;
+	}
+	if (pj->status == LQ_ENOTPAIRED) {
+		devices_event(d, "user", "pairing", "the user declined the "
+		    "Trust prompt");
+		goto out;
+	}
+	if ((pj->status == LQ_EPAIRPENDING || pj->status == LQ_ELOCKED) &&
+	    !lq_mono_passed(d->pair_until, lq_mono_now())) {
+		tv.tv_sec = PAIR_POLL_US / LQ_USEC_PER_SEC;
+		tv.tv_usec = PAIR_POLL_US % LQ_USEC_PER_SEC;
+		if (d->pair_ev == NULL)
+			d->pair_ev = evtimer_new(base, devices_pair_cb, d);
+		if (d->pair_ev == NULL || evtimer_add(d->pair_ev, &tv) == -1)
+			log_warnx("device %s: cannot poll the pairing",
+			    d->udid);
+		goto out;
+	}
+	log_info("device %s: pairing ended: %s", d->udid,
+	    pj->detail != NULL ? pj->detail : lq_strerror(pj->status));
+out:
+	free(pj->detail);
+	free(pj);
+}
+
+/* Send a pairing request to d's worker. */
+static void
+devices_pair_submit(struct device *d)
+{
+	struct pair_job	*pj;
+
+	pj = xcalloc(1, sizeof(*pj));
+	worker_job_init(&pj->job, devices_pair_run, devices_pair_done);
+	pj->session = d->session;
+	pj->attachment_id = d->attachment_id;
+	(void)strlcpy(pj->udid, d->udid, sizeof(pj->udid));
+	d->pair_busy = 1;
+	worker_submit(d->worker, &pj->job);
+}
+
+/* Find an attached device by UDID, else set *code and *cause. */
+static struct device *
+devices_attached_udid(const char *udid, int *code, char **cause)
+{
+	struct device	*d;
+
+	if ((d = device_find(udid)) == NULL || !d->attached) {
+		*code = 404;
+		xasprintf(cause, "no attached device with UDID %s; "
+		    "GET /v1/devices lists them", udid);
+		return (NULL);
+	}
+	return (d);
+}
+
+/*
+ * Start pairing the device: 202 while the Trust prompt waits, 200 if it
+ * already trusts this host; else a 4xx code with *cause.
+ */
+int
+devices_pair(const char *udid, char **message)
+{
+	struct device	*d;
+	int		 code;
+
+	if ((d = devices_attached_udid(udid, &code, message)) == NULL)
+		return (code);
+	if (d->network || d->session == NULL) {
+		xasprintf(message, "device %s cannot be paired over this "
+		    "connection yet; try again in a moment", udid);
+		return (409);
+	}
+	if (d->trust == TRUST_OK) {
+		xasprintf(message, "device %s already trusts this host", udid);
+		return (200);
+	}
+	d->pair_until = lq_mono_add(lq_mono_now(), PAIR_WAIT_US);
+	if (!d->pair_busy)
+		devices_pair_submit(d);
+	xasprintf(message, "unlock the phone and tap Trust; linkqd waits "
+	    "%d s for the answer", (int)(PAIR_WAIT_US / LQ_USEC_PER_SEC));
+	return (202);
+}
+
+/* Start a run: on the device with udid, or else the one on port_key. */
+struct run *
+devices_start_run(const char *udid, const char *port_key,
+    const char *profile, const char *cable, int *code, char **cause)
+{
+	struct device	*d = NULL, *it;
+	struct run	*r;
+
+	*code = 404;
+	if (udid != NULL)
+		d = devices_attached_udid(udid, code, cause);
+	else if (port_key != NULL) {
+		RB_FOREACH(it, device_tree, &tree) {
+			if (it->attached && strcmp(it->port_key, port_key) == 0)
+				d = it;
+		}
+		if (d == NULL)
+			xasprintf(cause, "no device on port %s; GET /v1/ports "
+			    "lists them", port_key);
+	} else {
+		RB_FOREACH(it, device_tree, &tree) {
+			if (!it->attached || it->network)
+				continue;
+			if (d != NULL) {
+				*code = 400;
+				xasprintf(cause, "several devices are "
+				    "attached; say which by udid or port");
+				return (NULL);
+			}
+			d = it;
+		}
+		if (d == NULL)
+			xasprintf(cause, "no device is attached");
+	}
+	if (d == NULL)
+		return (NULL);
+	if (cable != NULL) {
+		(void)strlcpy(d->cable, cable, sizeof(d->cable));
+		devices_store_cable(d);
+	}
+	*code = 409;
+	r = devices_run(d, profile, cause);
+	if (r != NULL)
+		*code = 201;
+	return (r);
+}
+
+/* The run going on the device with udid, or NULL. */
+struct run *
+devices_active_run(const char *udid)
+{
+	struct device	*d;
+
+	if ((d = device_find(udid)) == NULL || d->attachment_id == 0)
+		return (NULL);
+	return (run_active(d->attachment_id));
+}
+
+/*
+ * Say which cable is in the port (NULL: none). It applies to the device
+ * there now and to the next one, until that device is unplugged.
+ */
+int
+devices_set_cable(const char *port_key, const char *cable, char **cause)
+{
+	struct assignment	*a;
+	struct device		*d;
+	const char		*why;
+
+	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
+		xasprintf(cause, "bad cable label: %s", why);
+		return (-1);
+	}
+	if ((a = assignment_find(port_key)) != NULL) {
+		TAILQ_REMOVE(&assignments, a, entry);
+		free(a);
+	}
+	if (cable != NULL) {
+		a = xcalloc(1, sizeof(*a));
+		(void)strlcpy(a->port_key, port_key, sizeof(a->port_key));
+		(void)strlcpy(a->cable, cable, sizeof(a->cable));
+		TAILQ_INSERT_TAIL(&assignments, a, entry);
+	}
+	RB_FOREACH(d, device_tree, &tree) {
+		if (d->attached && strcmp(d->port_key, port_key) == 0) {
+			(void)strlcpy(d->cable, cable != NULL ? cable : "",
+			    sizeof(d->cable));
+			devices_store_cable(d);
+		}
+	}
+	return (0);
+}
+
+/* Name a port. */
+int
+devices_set_port_label(const char *port_key, const char *label,
+    char **cause)
+{
+	const char	*why;
+	int64_t		 id;
+
+	if (label != NULL && (why = lq_label_invalid(label)) != NULL) {
+		xasprintf(cause, "bad port label: %s", why);
+		return (-1);
+	}
+	if (store == NULL || (id = store_port(store, host_id, port_key,
+	    -1)) < 0 || store_port_label(store, id, label) == -1) {
+		xasprintf(cause, "the database refused the label; see the log");
+		return (-1);
+	}
+	if (store_touched != NULL)
+		store_touched();
+	return (0);
+}
+
+/* The ports of this host, with what is on them. */
+json_t *
+devices_ports_json(void)
+{
+	static const char	 sql[] = "SELECT path, label FROM ports "
+	    "WHERE host_id = ? ORDER BY path";
+	struct assignment	*a;
+	struct device		*d;
+	sqlite3_stmt		*st;
+	json_t			*list, *o;
+	const char		*path, *label;
+
+	list = json_array();
+	if (store == NULL || sqlite3_prepare_v2(store_handle(store), sql, -1,
+	    &st, NULL) != SQLITE_OK)
+		return (list);
+	(void)sqlite3_bind_int64(st, 1, host_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(st, 0);
+		label = (const char *)sqlite3_column_text(st, 1);
+		o = json_pack("{s:s}", "port", path);
+		if (label != NULL)
+			(void)json_object_set_new(o, "label",
+			    json_string(label));
+		if ((a = assignment_find(path)) != NULL)
+			(void)json_object_set_new(o, "cable",
+			    json_string(a->cable));
+		RB_FOREACH(d, device_tree, &tree) {
+			if (d->attached && strcmp(d->port_key, path) == 0)
+				(void)json_object_set_new(o, "udid",
+				    json_string(d->udid));
+		}
+		(void)json_array_append_new(list, o);
+	}
+	(void)sqlite3_finalize(st);
+	return (list);
+}
+
+/* What is known of d through lockdown. */
+static void
+devices_json_info(struct device *d, json_t *o)
+{
+	if (d->info.name[0] != '\0')
+		(void)json_object_set_new(o, "name",
+		    json_string(d->info.name));
+	if (d->info.product_type[0] != '\0')
+		(void)json_object_set_new(o, "product_type",
+		    json_string(d->info.product_type));
+	if (d->info.ios_version[0] != '\0')
+		(void)json_object_set_new(o, "ios_version",
+		    json_string(d->info.ios_version));
+}
+
+/* d's attachment: port, cable, trust, what to do, the run. */
+static void
+devices_json_attachment(struct device *d, json_t *o)
+{
+	static const char *const trust_names[] = {
+		"identifying", "trusted", "not-paired", "locked",
+		"pair-pending", "error"
+	};
+	const char	*advice, *verdict;
+	struct run	*r;
+
+	(void)json_object_set_new(o, "port", json_string(d->port_key));
+	if (d->cable[0] != '\0')
+		(void)json_object_set_new(o, "cable", json_string(d->cable));
+	(void)json_object_set_new(o, "trust",
+	    json_string(trust_names[d->trust]));
+	if ((advice = devices_trust_advice(d->trust)) != NULL)
+		(void)json_object_set_new(o, "action", json_string(advice));
+	if (d->trust_detail != NULL && d->trust != TRUST_OK)
+		(void)json_object_set_new(o, "detail",
+		    json_string(d->trust_detail));
+	if ((r = run_active(d->attachment_id)) != NULL)
+		(void)json_object_set_new(o, "run", run_json(r));
+	if ((verdict = run_last_verdict(d->attachment_id)) != NULL)
+		(void)json_object_set_new(o, "last_verdict",
+		    json_string(verdict));
 }
 
 /* The devices as JSON. */
@@ -361,7 +1148,9 @@ devices_json(void)
 			(void)json_object_set_new(o, "speed_mbps",
 			    json_integer((json_int_t)(d->speed_bps /
 			    1000000)));
+			devices_json_attachment(d, o);
 		}
+		devices_json_info(d, o);
 		(void)json_array_append_new(list, o);
 	}
 	return (list);
@@ -379,17 +1168,32 @@ devices_attached(void)
 	return (n);
 }
 
-/* Stop the worker and forget every device. */
+/*
+ * Shutdown: retire every attachment's worker and wait, on the loop, for
+ * the last jobs to come back (runs_shutdown() has cut their probes);
+ * then stop the locator and forget every device.
+ */
 void
 devices_clear(void)
 {
-	struct device	*d, *next;
+	struct device		*d, *next;
+	struct assignment	*a;
 
+	RB_FOREACH(d, device_tree, &tree)
+		devices_retire(d);
+	while (retiring > 0)
+		if (event_base_loop(base, EVLOOP_ONCE) == -1)
+			fatalx("%s: event_base_loop", __func__);
 	worker_free(locator);
 	locator = NULL;
 
 	RB_FOREACH_SAFE(d, device_tree, &tree, next) {
 		RB_REMOVE(device_tree, &tree, d);
+		free(d->trust_detail);
 		free(d);
+	}
+	while ((a = TAILQ_FIRST(&assignments)) != NULL) {
+		TAILQ_REMOVE(&assignments, a, entry);
+		free(a);
 	}
 }

@@ -12,22 +12,37 @@
 
 #include <stdint.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "muxwatch.h"
 
+struct config;
+struct run;
 struct store;
 
 /*
- * Remember the store (may be NULL), the function to call when it has
- * rows to commit and the reattach window; start the registry's worker
- * (worker_init must have run). Loop thread.
+ * Remember the loop, the store (may be NULL), the function to call when
+ * it has rows to commit and the configuration; start the registry's
+ * worker (worker_init must have run). Loop thread.
  */
-void	 devices_init(struct store *, void (*)(void), int64_t);
+void	 devices_init(struct event_base *, struct store *, void (*)(void),
+	    const struct config *);
+void	 devices_set_config(const struct config *);
 /* Take one usbmuxd event (a muxwatch_fn). */
 void	 devices_mux_event(const struct mux_event *, void *);
 /* The devices as a JSON array, for the control API (new reference). */
 json_t	*devices_json(void);
+json_t	*devices_ports_json(void);
+/* API actions: an HTTP status code, with *message for the reply. */
+int	 devices_pair(const char *, char **);
+/* Start a run by UDID, else port, else the only device; *code, *cause. */
+struct run *devices_start_run(const char *, const char *, const char *,
+	    const char *, int *, char **);
+struct run *devices_active_run(const char *);
+/* Label NULL clears; 0, or -1 with *cause. */
+int	 devices_set_cable(const char *, const char *, char **);
+int	 devices_set_port_label(const char *, const char *, char **);
 /* How many devices are attached now. */
 unsigned int devices_attached(void);
 /* Stop the worker and forget every device (at shutdown). */

@@ -27,10 +27,12 @@
 #include "config.h"
 #include "api.h"
 #include "devices.h"
+#include "events.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
 #include "muxwatch.h"
+#include "run.h"
 #include "store.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -144,6 +146,8 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	c->db_path = xstrdup(d.config->db_path);
 	config_free(d.config);
 	d.config = c;
+	devices_set_config(c);
+	api_set_config(c);
 	log_info("reload: configuration %s read", c->path != NULL ?
 	    c->path : "(defaults)");
 }
@@ -248,8 +252,10 @@ main(int argc, char **argv)
 		fatalx("evtimer_new");
 	if (worker_init(d.base) == -1)
 		fatalx("cannot start the worker machinery");
-	devices_init(d.store, linkqd_store_touched,
-	    d.config->reattach_window_us);
+	events_init(d.store, linkqd_store_touched);
+	runs_init(d.base, d.store, linkqd_store_touched);
+	devices_init(d.base, d.store, linkqd_store_touched, d.config);
+	api_set_config(d.config);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
 		fatalx("%s", cause);
@@ -260,11 +266,19 @@ main(int argc, char **argv)
 	if (event_base_dispatch(d.base) == -1)
 		fatalx("event_base_dispatch");
 
+	/*
+	 * In order: no new devices; running runs end interrupted, with
+	 * their probes cut; the streams end before evhttp goes; the
+	 * workers finish and their last jobs come back while the store is
+	 * still open; then the runs can go, and the store commits last.
+	 */
 	muxwatch_stop();
+	runs_shutdown();
+	events_done();
 	api_stop();
 	devices_clear();
-	/* Run the done() of finished jobs while the store is still open. */
 	worker_shutdown();
+	runs_free();
 	store_close(d.store);
 	event_free(d.flush_ev);
 	while (d.nsignals > 0)

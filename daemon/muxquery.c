@@ -191,3 +191,18 @@ muxquery_list(struct mux_location *out, size_t max, size_t *n,
 	plist_free(reply);
 	return (0);
 }
+
+/*
+ * Whether usbmuxd accepts connections now: 1, or 0 with *cause. A unix
+ * socket connect does not wait, so the loop may call this.
+ */
+int
+muxquery_reachable(char **cause)
+{
+	int	fd;
+
+	if ((fd = muxquery_connect(cause)) == -1)
+		return (0);
+	(void)close(fd);
+	return (1);
+}

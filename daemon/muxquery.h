@@ -27,4 +27,7 @@ struct mux_location {
  */
 int	muxquery_list(struct mux_location *, size_t, size_t *, char **);
 
+/* 1 if usbmuxd accepts a connection now, else 0 with *cause. */
+int	muxquery_reachable(char **);
+
 #endif /* LQ_MUXQUERY_H */

@@ -75,4 +75,8 @@ enum lq_device_mode {
 const char	*lq_device_mode_name(enum lq_device_mode);
 int		 lq_device_mode_from_name(const char *);
 
+/* Cable and port labels, as the user names them (A-03, front-left). */
+#define LQ_LABEL_MAX	64
+const char	*lq_label_invalid(const char *);
+
 #endif /* LINKQ_H */

@@ -68,8 +68,77 @@ stop_sim() {
 	fi
 }
 
+# Send one request to the simulator's control socket at $T/control.
+ctl() {
+	"$BUILD/linkq-sim" --control "$T/control" --send "$1"
+}
+
+# The UDID of the simulator's device called $1.
+sim_udid() {
+	ctl '{"cmd":"status"}' | jq -r ".devices[] | select(.device == \"$1\") | .udid"
+}
+
+# Start linkqd in the foreground with config file $1 (created empty if
+# absent), a private socket and database; wait for its socket.
+LINKQD_PID=
+start_linkqd() {
+	[ -e "$1" ] || : > "$1"
+	"$BUILD/linkqd" -d -v -f "$1" -s "$T/linkqd.sock" \
+	    --db "$T/linkq.db" 2>> "$T/linkqd.err" &
+	LINKQD_PID=$!
+	wait_for "[ -S '$T/linkqd.sock' ]" 20 ||
+	    { tail -n 40 "$T/linkqd.err" >&2; fail "linkqd did not start"; }
+}
+
+# Stop linkqd with SIGTERM and check that it exits cleanly.
+stop_linkqd() {
+	[ -n "$LINKQD_PID" ] || return 0
+	kill -TERM "$LINKQD_PID"
+	_status=0
+	wait "$LINKQD_PID" || _status=$?
+	LINKQD_PID=
+	if [ "$_status" -ne 0 ]; then
+		tail -n 40 "$T/linkqd.err" >&2
+		fail "linkqd exited with status $_status"
+	fi
+}
+
+# Call linkqd's API: api METHOD PATH [BODY]; prints the body, and the
+# HTTP status on the last line.
+api() {
+	if [ $# -ge 3 ]; then
+		curl -sS --unix-socket "$T/linkqd.sock" -X "$1" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    -w '\n%{http_code}\n' "http://linkq$2"
+	else
+		curl -sS --unix-socket "$T/linkqd.sock" -X "$1" \
+		    -w '\n%{http_code}\n' "http://linkq$2"
+	fi
+}
+
+# The body of a GET, without the status line.
+get() {
+	api GET "$1" | sed '$d'
+}
+
+# Run a query on the daemon's database.
+sql() {
+	sqlite3 "$T/linkq.db" "$1"
+}
+
+# Wait until query $1 on the daemon's database gives $2: linkqd commits
+# in batches, so a row shows up within a flush interval.
+wait_sql() {
+	wait_for "[ \"\$(sqlite3 '$T/linkq.db' \"$1\")\" = '$2' ]" 10 ||
+	    fail "$1: expected '$2', got '$(sql "$1")'"
+}
+
 cleanup() {
 	[ -z "${KEEP_T:-}" ] || { echo "kept $T" >&2; return; }
+	if [ -n "$LINKQD_PID" ]; then
+		kill -TERM "$LINKQD_PID" 2>/dev/null || :
+		wait "$LINKQD_PID" 2>/dev/null || :
+	fi
 	if [ -n "$SIM_PID" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || :
 		wait "$SIM_PID" 2>/dev/null || :

@@ -145,7 +145,7 @@ test_defaults(__unused void **state)
 	assert_int_equal(cfg->deadline_us[LQ_PROBE_LOCKDOWN_HANDSHAKE],
 	    15 * SEC);
 	assert_int_equal(cfg->deadline_us[LQ_PROBE_AFC_ROUNDTRIP], 10 * SEC);
-	assert_int_equal(cfg->deadline_us[LQ_PROBE_BULK], 60 * SEC);
+	assert_int_equal(cfg->deadline_us[LQ_PROBE_BULK], 10 * SEC);
 	assert_int_equal(cfg->deadline_us[LQ_PROBE_USB_CONTROL], 2 * SEC);
 	assert_null(cfg->auto_test);
 	assert_null(config_auto_test(cfg, "1-1"));

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The event log (contract in events.h).
+ */
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "events.h"
+#include "feed.h"
+#include "log.h"
+#include "lq-time.h"
+#include "store.h"
+
+/* How many old events a new follower is sent before the live ones. */
+#define EVENTS_BACKLOG_MAX	1000
+
+static struct store	*store;
+static void		(*store_touched)(void);
+static struct feed	*followers;
+
+/* Use store s; touched says it has rows to commit. */
+void
+events_init(struct store *s, void (*touched)(void))
+{
+	store = s;
+	store_touched = touched;
+	followers = feed_new();
+}
+
+/* End every follow stream. */
+void
+events_done(void)
+{
+	feed_free(followers);
+	followers = NULL;
+}
+
+/* One event as the API shows it; ids 0 are left out. */
+static json_t *
+events_json(int64_t id, const struct store_event *ev)
+{
+	json_t	*o;
+
+	o = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)id,
+	    "ts_us", (json_int_t)ev->ts_us, "source", ev->source,
+	    "kind", ev->kind);
+	if (ev->port_id != 0)
+		(void)json_object_set_new(o, "port_id",
+		    json_integer(ev->port_id));
+	if (ev->attachment_id != 0)
+		(void)json_object_set_new(o, "attachment_id",
+		    json_integer(ev->attachment_id));
+	if (ev->run_id != 0)
+		(void)json_object_set_new(o, "run_id",
+		    json_integer(ev->run_id));
+	if (ev->errnum != 0)
+		(void)json_object_set_new(o, "errno",
+		    json_integer(ev->errnum));
+	if (ev->detail != NULL)
+		(void)json_object_set_new(o, "detail",
+		    json_string(ev->detail));
+	return (o);
+}
+
+/* Record ev and tell the followers. */
+int64_t
+events_record(struct store_event *ev)
+{
+	int64_t	id;
+
+	if (ev->ts_us == 0)
+		ev->ts_us = lq_wall_now_us();
+	log_info("event %s (%s)%s%s", ev->kind, ev->source,
+	    ev->detail != NULL ? ": " : "",
+	    ev->detail != NULL ? ev->detail : "");
+	if (store == NULL || (id = store_event(store, ev)) < 0)
+		return (-1);
+	if (store_touched != NULL)
+		store_touched();
+	if (followers != NULL && feed_followers(followers) > 0)
+		feed_send(followers, events_json(id, ev));
+	return (id);
+}
+
+/* Read one row of the query in events_since. */
+static json_t *
+events_row(sqlite3_stmt *st)
+{
+	struct store_event	ev;
+
+	ev.ts_us = sqlite3_column_int64(st, 1);
+	ev.source = (const char *)sqlite3_column_text(st, 2);
+	ev.kind = (const char *)sqlite3_column_text(st, 3);
+	ev.host_id = 0;
+	ev.port_id = sqlite3_column_int64(st, 4);
+	ev.attachment_id = sqlite3_column_int64(st, 5);
+	ev.run_id = sqlite3_column_int64(st, 6);
+	ev.errnum = sqlite3_column_int(st, 7);
+	ev.detail = (const char *)sqlite3_column_text(st, 8);
+	return (events_json(sqlite3_column_int64(st, 0), &ev));
+}
+
+/* The events after since, oldest first. */
+json_t *
+events_since(int64_t since, unsigned int limit)
+{
+	static const char	 sql[] = "SELECT id, ts_us, source, kind, "
+	    "port_id, attachment_id, run_id, errno, detail FROM events "
+	    "WHERE id > ? ORDER BY id LIMIT ?";
+	sqlite3_stmt		*st;
+	json_t			*list;
+	int			 rc;
+
+	list = json_array();
+	if (store == NULL)
+		return (list);
+	if (sqlite3_prepare_v2(store_handle(store), sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("events: %s", sqlite3_errmsg(store_handle(store)));
+		return (list);
+	}
+	(void)sqlite3_bind_int64(st, 1, since);
+	(void)sqlite3_bind_int64(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		(void)json_array_append_new(list, events_row(st));
+	if (rc != SQLITE_DONE)
+		log_warnx("events: %s", sqlite3_errmsg(store_handle(store)));
+	(void)sqlite3_finalize(st);
+	return (list);
+}
+
+/* Follow the log from since on. */
+void
+events_follow(struct evhttp_request *req, int64_t since)
+{
+	json_t	*old, *ev;
+	size_t	 i;
+
+	feed_add(followers, req);
+	old = events_since(since, EVENTS_BACKLOG_MAX);
+	json_array_foreach(old, i, ev)
+		feed_send_one(followers, req, json_incref(ev));
+	json_decref(old);
+}

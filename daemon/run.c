@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * Runs (contract in run.h).
+ *
+ * A run walks its profile in cycles. A cycle is, in this order and as
+ * far as the profile's kinds allow: one bulk probe while the bulk volume
+ * is not yet moved (or always, for a run that lasts forever), then
+ * mux-connect, lockdown-query, lockdown-handshake (every cycle if it is
+ * one of the kinds, else every handshake-every cycles) and
+ * afc-roundtrip. A bulk probe moves at most RUN_BULK_PROBE_MAX each
+ * way, so that long volumes (restore: 8 GB) are many probes with the
+ * handshakes between them.
+ *
+ * Evidence for the sequential test: every probe is one trial, and every
+ * chunk a bulk probe moved is one more, since each is a transfer that a
+ * bad link can drop. A failed bulk probe is one failed trial.
+ *
+ * A run ends when the verdict is FAIL; when it is PASS, the profile may
+ * stop early and the bulk volume is moved; when its duration is up;
+ * when a run without a duration has moved its volume and the test has
+ * decided or reached its truncation; when it is cancelled; or when its
+ * device goes away (a dropout). A run that lasts forever ends only when
+ * it fails, is cancelled or loses its device.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "compat/queue.h"
+#include "config.h"
+#include "events.h"
+#include "feed.h"
+#include "linkq.h"
+#include "log.h"
+#include "lq-status.h"
+#include "lq-time.h"
+#include "lq-verdict.h"
+#include "probe.h"
+#include "run.h"
+#include "session.h"
+#include "store.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* Most bytes each way of one bulk probe. */
+#define RUN_BULK_PROBE_MAX	(UINT64_C(256) << 20)
+/* Ended runs kept in memory for the API; older ones are in the store. */
+#define RUN_KEEP_ENDED		64
+
+enum run_state {
+	RUN_RUNNING,
+	RUN_DONE,
+	RUN_CANCELLED,
+	RUN_INTERRUPTED,
+	RUN_ERROR
+};
+
+static const char *const run_state_names[] = {
+	"running", "done", "cancelled", "interrupted", "error"
+};
+
+struct run_job;
+
+struct run {
+	int64_t			 id;
+	enum run_state		 state;
+	char			 profile_name[CONFIG_NAME_MAX + 1];
+	struct profile		 profile;	/* copy; name is ours */
+	struct lq_verdict_rules	 rules;
+	int64_t			 deadline_us[LQ_PROBE_KIND_MAX + 1];
+	uint64_t		 max_bytes;
+	unsigned int		 max_free_share_pct;
+	struct run_target	 target;
+
+	lq_mono_t		 started;
+	int64_t			 started_us;
+	int64_t			 ended_us;
+	char			*error;		/* state error: why */
+
+	/* Where the plan stands. */
+	unsigned int		 cycle;
+	int			 step;		/* next kind to consider */
+	uint32_t		 sequence;	/* probes sent */
+	uint64_t		 bulk_moved;	/* each way, finished probes */
+
+	/* The probe in flight, or NULL. */
+	struct run_job		*job;
+	struct event		*deadline_ev;
+	struct event		*tick_ev;	/* 1 s: progress, bulk stall */
+	struct event		*next_ev;	/* interval between cycles */
+	int			 timed_out;
+	int			 gone;		/* the device left */
+
+	/* What the run saw. */
+	struct lq_run_evidence	 ev;
+	struct lq_verdict_result result;
+	uint64_t		 probes_by_kind[LQ_PROBE_KIND_MAX + 1];
+	uint64_t		 errors_by_kind[LQ_PROBE_KIND_MAX + 1];
+	uint64_t		 bytes;		/* both ways, finished probes */
+	uint64_t		 tick_bytes;	/* at the last tick */
+	double			 mb_s;		/* over the last tick */
+
+	struct feed		*feed;
+	TAILQ_ENTRY(run)	 entry;
+};
+TAILQ_HEAD(runs, run);
+
+/* One probe on the worker. */
+struct run_job {
+	struct worker_job	 job;		/* first: the worker's part */
+	struct run		*run;		/* the loop's only */
+	struct session		*session;
+	const struct probe_ops	*ops;
+	struct probe_plan	 plan;
+	struct probe_progress	 progress;
+	struct probe_result	 result;
+	int64_t			 ts_us;
+	lq_mono_t		 started;
+};
+
+static struct runs		 runs = TAILQ_HEAD_INITIALIZER(runs);
+static struct event_base	*base;
+static struct store		*store;
+static void			(*store_touched)(void);
+
+static void	run_next(struct run *);
+static void	run_job_done(struct worker_job *);
+static void	run_end(struct run *, enum run_state, int);
+
+/* Use base and store s; touched says it has rows to commit. */
+void
+runs_init(struct event_base *b, struct store *s, void (*touched)(void))
+{
+	base = b;
+	store = s;
+	store_touched = touched;
+}
+
+/* The verdict rules of a configuration. */
+static void
+run_rules(const struct config *cfg, struct lq_verdict_rules *rules)
+{
+	lq_verdict_rules_default(rules);
+	rules->sprt.p0 = cfg->p0;
+	rules->sprt.p1 = cfg->p1;
+	rules->sprt.alpha = cfg->alpha;
+	rules->sprt.beta = cfg->beta;
+	rules->sprt.n_max = cfg->max_probes;
+	rules->min_probes = cfg->min_probes;
+	rules->min_bulk_bytes = cfg->min_bulk_bytes;
+	rules->marginal_upper = cfg->marginal_upper;
+}
+
+/* Whether the bulk volume of r is moved (or r has no bulk). */
+static int
+run_bulk_done(const struct run *r)
+{
+	if ((r->profile.kinds & PROFILE_KIND(LQ_PROBE_BULK)) == 0)
+		return (1);
+	if (r->profile.forever)
+		return (1);
+	return (r->bulk_moved >= r->profile.bulk_bytes);
+}
+
+/* Bytes each way for the next bulk probe. */
+static uint64_t
+run_bulk_size(const struct run *r)
+{
+	uint64_t	left = r->profile.bulk_bytes;
+
+	if (!r->profile.forever)
+		left -= r->bulk_moved < left ? r->bulk_moved : left;
+	return (left < RUN_BULK_PROBE_MAX ? left : RUN_BULK_PROBE_MAX);
+}
+
+/* Whether kind is due at this step of the cycle. */
+static int
+run_kind_due(const struct run *r, int kind)
+{
+	const struct profile	*pr = &r->profile;
+
+	if (kind == LQ_PROBE_LOCKDOWN_HANDSHAKE && pr->handshake_every > 0 &&
+	    r->cycle % pr->handshake_every == 0)
+		return (1);
+	if ((pr->kinds & PROFILE_KIND(kind)) == 0)
+		return (0);
+	if (probe_ops_find(kind) == NULL)
+		return (0);	/* usb-control: the topology issue */
+	if (kind == LQ_PROBE_BULK)
+		return (run_bulk_size(r) > 0 && (r->profile.forever ||
+		    !run_bulk_done(r)));
+	return (1);
+}
+
+/* The kinds of a cycle, in order. */
+static const int run_cycle[] = {
+	LQ_PROBE_BULK,
+	LQ_PROBE_MUX_CONNECT,
+	LQ_PROBE_LOCKDOWN_QUERY,
+	LQ_PROBE_LOCKDOWN_HANDSHAKE,
+	LQ_PROBE_AFC_ROUNDTRIP
+};
+
+/*
+ * The next kind of the plan, moving on to the next cycle when this one
+ * is through; 0 if a whole cycle has nothing left to do, and -1 if the
+ * next cycle must wait for the profile's interval.
+ */
+static int
+run_next_kind(struct run *r)
+{
+	int	kind, wrapped = 0;
+
+	for (;;) {
+		if (r->step >= (int)nitems(run_cycle)) {
+			if (wrapped)
+				return (0);
+			wrapped = 1;
+			r->step = 0;
+			r->cycle++;
+			if (r->profile.interval_us > 0)
+				return (-1);
+		}
+		kind = run_cycle[r->step++];
+		if (run_kind_due(r, kind))
+			return (kind);
+	}
+}
+
+/* Worker thread: run one probe. */
+static void
+run_job_run(struct worker_job *job)
+{
+	struct run_job	*rj = (struct run_job *)job;
+
+	session_set_job(rj->session, job);
+	__atomic_store_n(&rj->progress.moved_us, lq_mono_now().us,
+	    __ATOMIC_RELEASE);
+	rj->started = lq_mono_now();
+	(void)rj->ops->run(rj->session, &rj->plan, &rj->progress,
+	    &rj->result);
+	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
+	/* A failed probe may leave a connection half way: start afresh. */
+	if (rj->result.status != LQ_OK)
+		session_close(rj->session);
+	session_set_job(rj->session, NULL);
+}
+
+/* An event of r's attachment. */
+static void
+run_event(struct run *r, const char *source, const char *kind, int errnum,
+    const char *detail)
+{
+	struct store_event	se;
+
+	memset(&se, 0, sizeof(se));
+	se.source = source;
+	se.kind = kind;
+	se.host_id = r->target.host_id;
+	se.port_id = r->target.port_id;
+	se.attachment_id = r->target.attachment_id;
+	se.run_id = r->id;
+	se.errnum = errnum;
+	se.detail = detail;
+	(void)events_record(&se);
+}
+
+/* Decide on the evidence so far. */
+static void
+run_decide(struct run *r, int finished)
+{
+	r->ev.finished = finished;
+	lq_verdict_decide(&r->rules, &r->ev, &r->result);
+}
+
+/* Percent done, or -1 for a run without an end. */
+static int
+run_percent(const struct run *r)
+{
+	double		 t = 0, b = 1, e, inflight = 0;
+	uint64_t	 need;
+
+	if (r->state != RUN_RUNNING)
+		return (100);
+	if (r->profile.forever)
+		return (-1);
+	if (r->profile.duration_us > 0)
+		t = (double)lq_mono_sub(lq_mono_now(), r->started) /
+		    (double)r->profile.duration_us;
+	if (!run_bulk_done(r) && r->profile.bulk_bytes > 0) {
+		if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
+			inflight = (double)__atomic_load_n(
+			    &r->job->progress.bytes_in, __ATOMIC_ACQUIRE);
+		b = ((double)r->bulk_moved + inflight) /
+		    (double)r->profile.bulk_bytes;
+	}
+	need = lq_sprt_pass_n(&r->rules.sprt, r->ev.failures);
+	if (need < r->rules.min_probes)
+		need = r->rules.min_probes;
+	e = need > 0 ? (double)r->ev.probes / (double)need : 1;
+	if (e > 1)
+		e = 1;
+	if (b < e)
+		e = b;
+	if (t > e)
+		e = t;
+	return (e >= 0.99 ? 99 : (int)(e * 100));
+}
+
+/* Bytes moved so far, with the probe in flight. */
+static uint64_t
+run_bytes_now(const struct run *r)
+{
+	uint64_t	n = r->bytes;
+
+	if (r->job != NULL)
+		n += __atomic_load_n(&r->job->progress.bytes_out,
+		    __ATOMIC_ACQUIRE) + __atomic_load_n(
+		    &r->job->progress.bytes_in, __ATOMIC_ACQUIRE);
+	return (n);
+}
+
+/* The run as the API shows it. */
+json_t *
+run_json(const struct run *r)
+{
+	json_t		*o, *errors, *reasons;
+	int		 k, pct;
+
+	errors = json_object();
+	for (k = 1; k <= LQ_PROBE_KIND_MAX; k++) {
+		if (r->errors_by_kind[k] > 0)
+			(void)json_object_set_new(errors,
+			    lq_probe_kind_name(k),
+			    json_integer((json_int_t)r->errors_by_kind[k]));
+	}
+	reasons = json_array();
+	for (k = 0; k < r->result.nreasons; k++)
+		(void)json_array_append_new(reasons,
+		    json_string(r->result.reasons[k]));
+	o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:o, s:f, s:f, s:o}",
+	    "id", (json_int_t)r->id,
+	    "state", run_state_names[r->state],
+	    "profile", r->profile_name,
+	    "udid", r->target.udid,
+	    "attachment_id", (json_int_t)r->target.attachment_id,
+	    "started_us", (json_int_t)r->started_us,
+	    "elapsed_ms", (json_int_t)((r->state == RUN_RUNNING ?
+	    lq_wall_now_us() : r->ended_us) - r->started_us) / 1000,
+	    "probes", (json_int_t)r->ev.probes,
+	    "failures", (json_int_t)r->ev.failures,
+	    "bytes", (json_int_t)run_bytes_now(r),
+	    "bulk_bytes", (json_int_t)(r->ev.bulk_bytes_out +
+	    r->ev.bulk_bytes_in),
+	    "errors", errors,
+	    "mb_s", r->mb_s,
+	    "cp_upper", r->result.cp_upper,
+	    "reasons", reasons);
+	pct = run_percent(r);
+	(void)json_object_set_new(o, "percent", pct < 0 ? json_null() :
+	    json_integer(pct));
+	(void)json_object_set_new(o, "verdict",
+	    r->result.verdict == LQ_VERDICT_NONE ? json_null() :
+	    json_string(lq_verdict_name(r->result.verdict)));
+	if (r->error != NULL)
+		(void)json_object_set_new(o, "error", json_string(r->error));
+	return (o);
+}
+
+/* Tell the followers where r stands. */
+static void
+run_progress(struct run *r, const char *type)
+{
+	json_t	*o;
+
+	if (r->feed == NULL || feed_followers(r->feed) == 0)
+		return;
+	o = run_json(r);
+	(void)json_object_set_new(o, "type", json_string(type));
+	feed_send(r->feed, o);
+}
+
+/* The loop cut a probe that missed its deadline. */
+static void
+run_timeout(struct run *r)
+{
+	if (r->job == NULL || r->timed_out)
+		return;
+	r->timed_out = 1;
+	log_info("run %lld: %s missed its deadline; cutting it",
+	    (long long)r->id, lq_probe_kind_name(r->job->ops->kind));
+	worker_cancel(r->target.worker);
+}
+
+/* A non-bulk probe's deadline passed. */
+static void
+run_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_timeout(arg);
+}
+
+/* Once a second: throughput, progress, and the bulk stall deadline. */
+static void
+run_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run	*r = arg;
+	uint64_t	 now_bytes;
+	int64_t		 moved;
+
+	(void)fd;
+	(void)what;
+	now_bytes = run_bytes_now(r);
+	r->mb_s = (double)(now_bytes - r->tick_bytes) / 1e6;
+	r->tick_bytes = now_bytes;
+	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK) {
+		moved = __atomic_load_n(&r->job->progress.moved_us,
+		    __ATOMIC_ACQUIRE);
+		if (lq_mono_now().us - moved > r->deadline_us[LQ_PROBE_BULK])
+			run_timeout(r);
+	}
+	run_progress(r, "progress");
+}
+
+/* Send the next probe of r to its worker. */
+static void
+run_send(struct run *r, int kind)
+{
+	struct run_job	*rj;
+	struct timeval	 tv;
+
+	rj = xcalloc(1, sizeof(*rj));
+	worker_job_init(&rj->job, run_job_run, run_job_done);
+	rj->run = r;
+	rj->session = r->target.session;
+	rj->ops = probe_ops_find(kind);
+	probe_result_init(&rj->result);
+	rj->plan.run_id = r->id;
+	rj->plan.sequence = ++r->sequence;
+	rj->plan.seed = (uint64_t)r->id << 32 ^ rj->plan.sequence ^
+	    (uint64_t)r->started_us;
+	rj->plan.bulk_bytes = run_bulk_size(r);
+	rj->plan.chunk_bytes = r->profile.chunk_bytes;
+	rj->plan.max_bytes = r->max_bytes;
+	rj->plan.max_free_share_pct = r->max_free_share_pct;
+	rj->ts_us = lq_wall_now_us();
+	r->job = rj;
+	r->timed_out = 0;
+	if (kind != LQ_PROBE_BULK) {
+		tv.tv_sec = r->deadline_us[kind] / LQ_USEC_PER_SEC;
+		tv.tv_usec = r->deadline_us[kind] % LQ_USEC_PER_SEC;
+		if (evtimer_add(r->deadline_ev, &tv) == -1)
+			log_warnx("run %lld: cannot arm a deadline",
+			    (long long)r->id);
+	}
+	worker_submit(r->target.worker, &rj->job);
+}
+
+/* Count a finished probe into the evidence of r. */
+static void
+run_count(struct run *r, int kind, const struct probe_result *res)
+{
+	uint64_t	trials = 1, chunks;
+
+	if (kind == LQ_PROBE_BULK && r->profile.chunk_bytes > 0) {
+		chunks = (res->bytes_out + res->bytes_in) /
+		    r->profile.chunk_bytes;
+		trials = chunks + (res->status != LQ_OK ? 1 : 0);
+		if (trials == 0)
+			trials = 1;
+		r->ev.bulk_bytes_out += res->bytes_out;
+		r->ev.bulk_bytes_in += res->bytes_in;
+		r->bulk_moved += res->bytes_in < res->bytes_out ?
+		    res->bytes_in : res->bytes_out;
+	}
+	r->ev.probes += trials;
+	r->probes_by_kind[kind]++;
+	r->bytes += res->bytes_out + res->bytes_in;
+	if (res->status == LQ_OK)
+		return;
+	r->ev.failures++;
+	r->errors_by_kind[kind]++;
+	if (res->status == LQ_ETIMEDOUT)
+		r->ev.timeouts++;
+	if (res->status == LQ_ECORRUPT)
+		r->ev.corruptions++;
+}
+
+/* Write the probe to the store; events for what it found. */
+static void
+run_record(struct run *r, struct run_job *rj)
+{
+	struct store_probe	 sp;
+	struct probe_result	*res = &rj->result;
+	char			 detail[160];
+
+	memset(&sp, 0, sizeof(sp));
+	sp.run_id = r->id;
+	sp.kind = rj->ops->kind;
+	sp.ts_us = rj->ts_us;
+	sp.latency_us = res->latency_us;
+	sp.bytes = (int64_t)(res->bytes_out + res->bytes_in);
+	sp.status = res->status;
+	sp.detail = res->detail;
+	if (store != NULL && store_probe(store, &sp) >= 0 &&
+	    store_touched != NULL)
+		store_touched();
+	if (res->status == LQ_ECORRUPT) {
+		(void)snprintf(detail, sizeof(detail), "%s probe %u: the "
+		    "data read back differs at byte %lld",
+		    lq_probe_kind_name(rj->ops->kind), rj->plan.sequence,
+		    (long long)res->corrupt_offset);
+		run_event(r, "probe", "corruption", 0, detail);
+	} else if (res->status == LQ_ETIMEDOUT) {
+		(void)snprintf(detail, sizeof(detail), "%s probe %u: no "
+		    "answer within %lld ms", lq_probe_kind_name(
+		    rj->ops->kind), rj->plan.sequence,
+		    (long long)(r->deadline_us[rj->ops->kind] / 1000));
+		run_event(r, "probe", "timeout", 0, detail);
+	}
+}
+
+/*
+ * Statuses that are not the link's fault: the run cannot go on, and
+ * says why, without a verdict.
+ */
+static const char *
+run_blocker(int status)
+{
+	switch (status) {
+	case LQ_ENOSPACE:
+		return ("the phone has too little free space for the bulk "
+		    "probe; free some space or lower max-bytes");
+	case LQ_ENOTPAIRED:
+		return ("the phone does not trust this computer; unlock the "
+		    "phone and tap Trust (linkq pair)");
+	case LQ_ELOCKED:
+		return ("the phone is locked; unlock it");
+	case LQ_EPAIRPENDING:
+		return ("the Trust prompt is waiting on the phone; tap Trust");
+	default:
+		return (NULL);
+	}
+}
+
+/* Whether r has seen enough to end now. */
+static int
+run_should_end(struct run *r, int *finished)
+{
+	*finished = 0;
+	if (r->result.verdict == LQ_VERDICT_FAIL)
+		return (1);
+	if (r->profile.forever)
+		return (0);
+	if (r->result.verdict == LQ_VERDICT_PASS && r->profile.stop_early &&
+	    run_bulk_done(r))
+		return (1);
+	*finished = 1;
+	if (r->profile.duration_us > 0 && lq_mono_sub(lq_mono_now(),
+	    r->started) >= r->profile.duration_us)
+		return (1);
+	if (r->profile.duration_us == 0 && run_bulk_done(r) &&
+	    (r->result.sprt != LQ_SPRT_CONTINUE ||
+	    (r->rules.sprt.n_max > 0 && r->ev.probes >= r->rules.sprt.n_max)))
+		return (1);
+	*finished = 0;
+	return (0);
+}
+
+/* Loop thread: a probe came back. */
+static void
+run_job_done(struct worker_job *job)
+{
+	struct run_job	*rj = (struct run_job *)job;
+	struct run	*r = rj->run;
+	const char	*blocker;
+	char		*detail;
+	int		 finished;
+
+	r->job = NULL;
+	(void)evtimer_del(r->deadline_ev);
+	if (r->timed_out) {
+		xasprintf(&detail, "no answer within %lld ms; the connection "
+		    "was cut%s%s", (long long)(r->deadline_us[rj->ops->kind] /
+		    1000), rj->result.detail != NULL ? ": " : "",
+		    rj->result.detail != NULL ? rj->result.detail : "");
+		free(rj->result.detail);
+		rj->result.detail = detail;
+		rj->result.status = LQ_ETIMEDOUT;
+	}
+	/* A cancel's own casualty says nothing about the link. */
+	if (!(r->state == RUN_CANCELLED && rj->result.status ==
+	    LQ_ECANCELED)) {
+		run_record(r, rj);
+		if (r->state == RUN_RUNNING)
+			run_count(r, rj->ops->kind, &rj->result);
+	}
+	blocker = run_blocker(rj->result.status);
+	free(rj->result.detail);
+	free(rj);
+
+	if (r->state != RUN_RUNNING)
+		return;
+	if (blocker != NULL) {
+		r->error = xstrdup(blocker);
+		run_end(r, RUN_ERROR, 0);
+		return;
+	}
+	run_decide(r, 0);
+	if (run_should_end(r, &finished)) {
+		run_end(r, RUN_DONE, finished);
+		return;
+	}
+	run_next(r);
+}
+
+/* The interval between cycles is over. */
+static void
+run_next_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run	*r = arg;
+	int		 kind;
+
+	(void)fd;
+	(void)what;
+	if (r->state != RUN_RUNNING || r->job != NULL)
+		return;
+	if ((kind = run_next_kind(r)) > 0)
+		run_send(r, kind);
+	else
+		run_end(r, RUN_DONE, 1);
+}
+
+/* Send the next probe, or wait for the interval, or end. */
+static void
+run_next(struct run *r)
+{
+	struct timeval	tv;
+	int		kind;
+
+	kind = run_next_kind(r);
+	if (kind > 0) {
+		run_send(r, kind);
+		return;
+	}
+	if (kind == 0) {
+		run_end(r, RUN_DONE, 1);
+		return;
+	}
+	tv.tv_sec = r->profile.interval_us / LQ_USEC_PER_SEC;
+	tv.tv_usec = r->profile.interval_us % LQ_USEC_PER_SEC;
+	if (evtimer_add(r->next_ev, &tv) == -1) {
+		log_warnx("run %lld: cannot arm the interval",
+		    (long long)r->id);
+		run_end(r, RUN_ERROR, 0);
+	}
+}
+
+/* Free r; it has ended and no probe of it is in flight. */
+static void
+run_free(struct run *r)
+{
+	TAILQ_REMOVE(&runs, r, entry);
+	if (r->deadline_ev != NULL)
+		event_free(r->deadline_ev);
+	if (r->tick_ev != NULL)
+		event_free(r->tick_ev);
+	if (r->next_ev != NULL)
+		event_free(r->next_ev);
+	feed_free(r->feed);
+	free(r->error);
+	free(r);
+}
+
+/* Keep at most RUN_KEEP_ENDED ended runs in memory. */
+static void
+runs_trim(void)
+{
+	struct run	*r, *prev;
+	unsigned int	 ended = 0;
+
+	TAILQ_FOREACH_REVERSE_SAFE(r, &runs, runs, entry, prev) {
+		if (r->state == RUN_RUNNING)
+			continue;
+		if (++ended > RUN_KEEP_ENDED && r->job == NULL)
+			run_free(r);
+	}
+}
+
+/* Worker thread: close the connections a run left open. */
+static void
+run_close_run(struct worker_job *job)
+{
+	struct run_job	*rj = (struct run_job *)job;
+
+	session_close(rj->session);
+}
+
+/* Loop thread: the connections are closed. */
+static void
+run_close_done(struct worker_job *job)
+{
+	free(job);
+}
+
+/*
+ * A run that ended with its device still there closes its connections:
+ * a lockdown session left idle until the next run could be gone by then
+ * and fail that run's first probe for nothing.
+ */
+static void
+run_close_session(struct run *r)
+{
+	struct run_job	*rj;
+
+	rj = xcalloc(1, sizeof(*rj));
+	worker_job_init(&rj->job, run_close_run, run_close_done);
+	rj->session = r->target.session;
+	worker_submit(r->target.worker, &rj->job);
+}
+
+/* End r: decide, store, tell the followers. */
+static void
+run_end(struct run *r, enum run_state state, int finished)
+{
+	const char	*verdict;
+	char		*reasons;
+
+	if (r->state != RUN_RUNNING)
+		return;
+	r->state = state;
+	r->ended_us = lq_wall_now_us();
+	(void)evtimer_del(r->tick_ev);
+	(void)evtimer_del(r->next_ev);
+	if (state == RUN_ERROR) {
+		memset(&r->result, 0, sizeof(r->result));
+		r->result.nreasons = 1;
+		(void)strlcpy(r->result.reasons[0], r->error != NULL ?
+		    r->error : "the run could not go on",
+		    sizeof(r->result.reasons[0]));
+	} else
+		run_decide(r, finished);
+	/* Cut short by a person or a shutdown: no verdict but a FAIL. */
+	if ((state == RUN_CANCELLED || state == RUN_INTERRUPTED) &&
+	    r->result.verdict != LQ_VERDICT_FAIL)
+		r->result.verdict = LQ_VERDICT_NONE;
+	verdict = lq_verdict_name(r->result.verdict);
+	reasons = lq_verdict_reasons_json(&r->result);
+	if (store != NULL && store_run_end(store, r->id,
+	    run_state_names[state], verdict, reasons, r->ended_us) == 0 &&
+	    store_touched != NULL)
+		store_touched();
+	free(reasons);
+	log_info("run %lld %s: %s%s%s", (long long)r->id,
+	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
+	    r->result.nreasons > 0 ? ": " : "",
+	    r->result.nreasons > 0 ? r->result.reasons[0] : "");
+	run_progress(r, "end");
+	feed_free(r->feed);
+	r->feed = NULL;
+	if (!r->gone && state != RUN_INTERRUPTED)
+		run_close_session(r);
+	runs_trim();
+}
+
+/* Start pr on target. */
+struct run *
+run_start(const struct config *cfg, const struct profile *pr,
+    const struct run_target *target, char **cause)
+{
+	struct run	*r;
+	struct timeval	 one = { 1, 0 };
+	const char	*why;
+
+	if (run_active(target->attachment_id) != NULL) {
+		xasprintf(cause, "a run is already going on this device");
+		return (NULL);
+	}
+	r = xcalloc(1, sizeof(*r));
+	(void)strlcpy(r->profile_name, pr->name, sizeof(r->profile_name));
+	r->profile = *pr;
+	r->profile.name = r->profile_name;
+	run_rules(cfg, &r->rules);
+	if ((why = lq_verdict_rules_check(&r->rules)) != NULL) {
+		xasprintf(cause, "the [verdict] settings are unusable: %s",
+		    why);
+		free(r);
+		return (NULL);
+	}
+	memcpy(r->deadline_us, cfg->deadline_us, sizeof(r->deadline_us));
+	r->max_bytes = cfg->max_bytes;
+	r->max_free_share_pct = cfg->max_free_share_pct;
+	r->target = *target;
+	r->ev.speed_mbps = target->speed_mbps;
+	r->ev.best_speed_mbps = target->best_speed_mbps;
+	r->ev.mode = target->mode;
+	r->started = lq_mono_now();
+	r->started_us = lq_wall_now_us();
+	if (store == NULL || (r->id = store_run_begin(store,
+	    target->attachment_id, r->profile_name, r->started_us)) < 0) {
+		xasprintf(cause, "the database refused the run; see the log");
+		free(r);
+		return (NULL);
+	}
+	if (store_touched != NULL)
+		store_touched();
+	r->deadline_ev = evtimer_new(base, run_deadline_cb, r);
+	r->tick_ev = event_new(base, -1, EV_PERSIST, run_tick_cb, r);
+	r->next_ev = evtimer_new(base, run_next_cb, r);
+	if (r->deadline_ev == NULL || r->tick_ev == NULL ||
+	    r->next_ev == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	r->feed = feed_new();
+	r->step = 0;
+	TAILQ_INSERT_HEAD(&runs, r, entry);
+	if (evtimer_add(r->tick_ev, &one) == -1)
+		log_warnx("run %lld: no progress timer", (long long)r->id);
+	log_info("run %lld: %s on %s (attachment %lld)", (long long)r->id,
+	    r->profile_name, target->udid, (long long)target->attachment_id);
+	run_next(r);
+	return (r);
+}
+
+/* Cancel r. */
+int
+run_cancel(struct run *r)
+{
+	if (r->state != RUN_RUNNING)
+		return (-1);
+	if (r->job != NULL)
+		worker_cancel(r->target.worker);
+	run_end(r, RUN_CANCELLED, 0);
+	return (0);
+}
+
+/* The device left in the middle of its run: a dropout. */
+void
+run_device_gone(int64_t attachment_id)
+{
+	struct run	*r;
+	char		 detail[128];
+
+	if ((r = run_active(attachment_id)) == NULL)
+		return;
+	(void)snprintf(detail, sizeof(detail), "the device left usbmuxd "
+	    "%lld ms into the run, during %s",
+	    (long long)(lq_mono_sub(lq_mono_now(), r->started) / 1000),
+	    r->job != NULL ? lq_probe_kind_name(r->job->ops->kind) :
+	    "a pause");
+	r->ev.dropouts++;
+	r->gone = 1;
+	run_event(r, "usbmuxd", "dropout", 0, detail);
+	if (r->job != NULL)
+		worker_cancel(r->target.worker);
+	run_end(r, RUN_DONE, 0);
+}
+
+/*
+ * The device of attachment_id came back ms after it left: the dropout
+ * of its last run was a reset. Add it to that run's evidence and store
+ * the verdict again with the reason.
+ */
+void
+run_device_back(int64_t attachment_id, int64_t ms)
+{
+	struct run	*r;
+	char		*reasons;
+
+	(void)ms;
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->target.attachment_id == attachment_id)
+			break;
+	}
+	if (r == NULL || r->ev.dropouts == 0 || r->state != RUN_DONE)
+		return;
+	r->ev.reenumerations++;
+	run_decide(r, 0);
+	reasons = lq_verdict_reasons_json(&r->result);
+	if (store != NULL && store_run_end(store, r->id,
+	    run_state_names[r->state], lq_verdict_name(r->result.verdict),
+	    reasons, r->ended_us) == 0 && store_touched != NULL)
+		store_touched();
+	free(reasons);
+}
+
+/* The run with this id in memory, or NULL. */
+struct run *
+run_find(int64_t id)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->id == id)
+			return (r);
+	}
+	return (NULL);
+}
+
+/* The running run on an attachment. */
+struct run *
+run_active(int64_t attachment_id)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->state == RUN_RUNNING &&
+		    r->target.attachment_id == attachment_id)
+			return (r);
+	}
+	return (NULL);
+}
+
+int64_t
+run_id(const struct run *r)
+{
+	return (r->id);
+}
+
+const char *
+run_state(const struct run *r)
+{
+	return (run_state_names[r->state]);
+}
+
+/* The verdict of the newest ended run on an attachment. */
+const char *
+run_last_verdict(int64_t attachment_id)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->target.attachment_id == attachment_id &&
+		    r->state != RUN_RUNNING)
+			return (lq_verdict_name(r->result.verdict));
+	}
+	return (NULL);
+}
+
+/* The runs in memory, newest first. */
+json_t *
+runs_json(void)
+{
+	struct run	*r;
+	json_t		*list;
+
+	list = json_array();
+	TAILQ_FOREACH(r, &runs, entry)
+		(void)json_array_append_new(list, run_json(r));
+	return (list);
+}
+
+/* Follow r's progress; an ended run gets its last line at once. */
+void
+run_follow(struct run *r, struct evhttp_request *req)
+{
+	struct feed	*once;
+	json_t		*o;
+
+	o = run_json(r);
+	if (r->feed != NULL) {
+		feed_add(r->feed, req);
+		(void)json_object_set_new(o, "type", json_string("progress"));
+		feed_send_one(r->feed, req, o);
+		return;
+	}
+	once = feed_new();
+	feed_add(once, req);
+	(void)json_object_set_new(o, "type", json_string("end"));
+	feed_send_one(once, req, o);
+	feed_free(once);
+}
+
+/*
+ * Shutdown, first half: running runs end interrupted and their probes
+ * are cut. The jobs still come back to run_job_done() when the workers
+ * are freed and drained, so the runs stay until runs_free().
+ */
+void
+runs_shutdown(void)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->state != RUN_RUNNING)
+			continue;
+		run_event(r, "daemon", "interrupted", 0, "linkqd stopped");
+		if (r->job != NULL)
+			worker_cancel(r->target.worker);
+		run_end(r, RUN_INTERRUPTED, 0);
+	}
+}
+
+/* Shutdown, second half: every worker is gone; free every run. */
+void
+runs_free(void)
+{
+	struct run	*r;
+
+	while ((r = TAILQ_FIRST(&runs)) != NULL)
+		run_free(r);
+}

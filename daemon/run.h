@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * Runs (DESIGN.md, Profiles and Verdict): a profile's probe plan on one
+ * attachment, driven from the loop. One probe at a time goes to the
+ * attachment's worker; its result comes back to the loop, which stores
+ * it, adds it to the run's evidence, asks common/verdict.c for a
+ * decision, and sends the next probe or ends the run. The loop owns
+ * every deadline: a probe that misses its own (for bulk: no chunk moved
+ * for that long) has its socket shut down and is recorded as a timeout.
+ *
+ * Threads: the loop thread only; the worker sees a run_job alone.
+ * Ownership: a run lives in the run list until it has ended, its last
+ * probe has come back and newer runs pushed it out; the worker and
+ * session of its target belong to devices.c and are used only while the
+ * run is running.
+ */
+
+#ifndef LQ_RUN_H
+#define LQ_RUN_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+
+struct config;
+struct profile;
+struct session;
+struct store;
+struct worker;
+struct run;
+
+/* What devices.c lends a run: the attachment and how to reach it. */
+struct run_target {
+	char		 udid[44];
+	struct worker	*worker;
+	struct session	*session;
+	int64_t		 host_id;
+	int64_t		 port_id;
+	int64_t		 attachment_id;
+	int		 speed_mbps;	/* negotiated now; 0 unknown */
+	int		 best_speed_mbps; /* best seen for the device */
+	int		 mode;		/* enum lq_device_mode */
+};
+
+void		 runs_init(struct event_base *, struct store *,
+		    void (*)(void));
+/* Shutdown: end running runs as interrupted and cut their probes. */
+void		 runs_shutdown(void);
+/* After the workers are freed and drained: free every run. */
+void		 runs_free(void);
+
+/*
+ * Start pr on target with the thresholds of cfg (both copied). Returns
+ * the run, or NULL with *cause allocated.
+ */
+struct run	*run_start(const struct config *, const struct profile *,
+		    const struct run_target *, char **);
+/* Cancel a running run (API); 0, or -1 if it had ended. */
+int		 run_cancel(struct run *);
+/* The device of this attachment went away in the middle of its run. */
+void		 run_device_gone(int64_t);
+/* It came back within the reattach window after ms: a reset. */
+void		 run_device_back(int64_t, int64_t);
+
+struct run	*run_find(int64_t);
+/* The running run on an attachment, or NULL. */
+struct run	*run_active(int64_t);
+int64_t		 run_id(const struct run *);
+/* "running", "done", "cancelled", "interrupted", "error". */
+const char	*run_state(const struct run *);
+/* The last verdict name of an attachment's runs, or NULL. */
+const char	*run_last_verdict(int64_t);
+
+json_t		*run_json(const struct run *);
+/* The runs in memory, newest first. */
+json_t		*runs_json(void);
+/* Stream req the progress of r as NDJSON until r ends. */
+void		 run_follow(struct run *, struct evhttp_request *);
+
+#endif /* LQ_RUN_H */

@@ -1,0 +1,188 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The linkq authors
+#
+# Runs through linkqd against linkq-sim: a clean cable passes the quick
+# profile with its evidence in the database; the progress stream ends
+# with the verdict; each fault the simulator injects fails a run with the
+# reason a technician needs (a USB error that strands the device, a
+# reset, corruption, a stall beyond the bulk deadline, a stall during TLS
+# handshakes), and the other device and the daemon carry on; an unplug
+# in the middle of a bulk transfer is a dropout while the second device
+# passes; nothing outside /linkq/ is touched.
+
+. "$(dirname "$0")/lib.sh"
+
+cat > "$T/bench.scn" <<'SCN'
+device phone
+device phone2
+port a path=1-1
+port b path=1-2
+cable good
+cable good2
+at 0s plug phone a good
+at 0s plug phone2 b good2
+SCN
+
+# Short deadlines so that stalls are seen within seconds; a profile of
+# TLS handshakes alone.
+cat > "$T/linkqd.conf" <<'CONF'
+[deadlines]
+bulk = 1s
+lockdown-handshake = 1s
+
+[profile tls]
+kinds = lockdown-handshake
+duration = 60s
+CONF
+
+# Wait for run $1 to end; print its JSON.
+wait_run() {
+	wait_for "get /v1/runs/$1 | jq -e '.state != \"running\"' > /dev/null" 90 ||
+	    fail "run $1 did not end: $(get /v1/runs/$1)"
+	get /v1/runs/$1
+}
+
+# Start profile $2 on device $1 (a UDID); print the run id.
+start_run() {
+	api POST /v1/runs "{\"udid\":\"$1\",\"profile\":\"$2\"}" > "$T/start"
+	[ "$(tail -n 1 "$T/start")" = 201 ] ||
+	    fail "run $2 not started: $(cat "$T/start")"
+	head -n 1 "$T/start" | jq -r .id
+}
+
+# Wait until device $1 is attached and trusted in linkqd.
+wait_trusted() {
+	wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$1\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||
+	    fail "device $1 never became testable: $(get /v1/devices)"
+}
+
+# Replug the simulator's device $1 on port $2 with cable $3.
+replug() {
+	ctl "{\"cmd\":\"unplug\",\"device\":\"$1\"}" > /dev/null
+	ctl "{\"cmd\":\"plug\",\"device\":\"$1\",\"port\":\"$2\",\"cable\":\"$3\"}" > /dev/null
+}
+
+trace "the simulator with two devices, linkqd on private paths"
+start_sim --control "$T/control" "$T/bench.scn"
+u1=$(sim_udid phone)
+u2=$(sim_udid phone2)
+[ -n "$u1" ] && [ -n "$u2" ] || fail "no UDIDs: $(ctl '{"cmd":"status"}')"
+start_linkqd "$T/linkqd.conf"
+wait_trusted "$u1"
+wait_trusted "$u2"
+get /v1/devices | jq -e ".devices[] | select(.udid == \"$u1\") | .name and .product_type and .ios_version" > /dev/null ||
+    fail "no device info through lockdown: $(get /v1/devices)"
+ctl '{"cmd":"oplog-clear","device":"phone"}' > /dev/null
+
+trace "a clean cable passes quick, with its cable, evidence and throughput"
+port1=$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u1\") | .port")
+api PUT "/v1/ports/$port1/cable" '{"cable":"A-01"}' | tail -n 1 | grep -q 200 ||
+    fail "cable assignment refused"
+id=$(start_run "$u1" quick)
+curl -sS -N --max-time 120 --unix-socket "$T/linkqd.sock" \
+    "http://linkq/v1/runs/$id/progress" > "$T/progress"
+tail -n 1 "$T/progress" | jq -e '.type == "end" and .verdict == "PASS"' > /dev/null ||
+    fail "the progress stream did not end with PASS: $(tail -n 3 "$T/progress")"
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "PASS" and .state == "done"' > /dev/null ||
+    fail "quick did not pass: $run"
+echo "$run" | jq -e '.bulk_bytes >= 134217728 and .probes >= 200 and .cp_upper > 0 and .cp_upper < 0.02' > /dev/null ||
+    fail "thin evidence: $run"
+wait_sql "SELECT state || ' ' || verdict FROM runs WHERE id = $id" "done PASS"
+for k in 1 2 3 4 5; do
+	n=$(sql "SELECT count(*) FROM probes WHERE run_id = $id AND kind = $k AND status = 0")
+	[ "$n" -ge 1 ] || fail "no successful probe of kind $k"
+done
+sql "SELECT detail FROM probes WHERE run_id = $id AND kind = 5" |
+    jq -e '(.write_mb_s | length) >= 1 and (.read_mb_s | length) >= 1' > /dev/null ||
+    fail "no throughput series in the bulk probe"
+wait_sql "SELECT count(*) FROM pair_summary WHERE cable = 'A-01'" 1
+
+trace "nothing outside /linkq/ was touched, user files are unchanged"
+ctl '{"cmd":"oplog","device":"phone"}' | jq -r '.oplog[]' > "$T/oplog"
+[ -s "$T/oplog" ] || fail "empty oplog"
+if tr ' ' '\n' < "$T/oplog" | grep '^/' | grep -v '^/linkq\(/\|$\)'; then
+	fail "an AFC operation outside /linkq/"
+fi
+"$BUILD/tests/tools/lq-afc-check" -u "$u1" untouched > "$T/out" 2>&1 ||
+    fail "user files changed: $(cat "$T/out")"
+
+trace "unplug in the middle of a bulk transfer: dropout; the other passes"
+id1=$(start_run "$u1" wiggle)
+id2=$(start_run "$u2" quick)
+wait_for "get /v1/runs/$id1 | jq -e '.bytes > 0' > /dev/null" 30 ||
+    fail "no bulk bytes moved"
+ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
+run=$(wait_run "$id1")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("dropped out"))' > /dev/null ||
+    fail "the unplug was not a dropout FAIL: $run"
+wait_for "[ \"\$(sql \"SELECT count(*) FROM events WHERE kind = 'dropout' AND run_id = $id1\")\" = 1 ]" 10 ||
+    fail "no dropout event"
+run=$(wait_run "$id2")
+echo "$run" | jq -e '.verdict == "PASS"' > /dev/null ||
+    fail "the second device was affected: $run"
+ctl "{\"cmd\":\"plug\",\"device\":\"phone\",\"port\":\"a\",\"cable\":\"good\"}" > /dev/null
+wait_trusted "$u1"
+
+trace "a USB error strands the device: FAIL"
+id=$(start_run "$u1" wiggle)
+wait_for "get /v1/runs/$id | jq -e '.bytes > 0' > /dev/null" 30 ||
+    fail "no bulk bytes moved"
+ctl '{"cmd":"drop","device":"phone","mode":"stranded"}' > /dev/null
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("dropped out"))' > /dev/null ||
+    fail "a stranding drop did not fail the run: $run"
+replug phone a good
+wait_trusted "$u1"
+
+trace "a reset: FAIL, and the new attachment is linked to the old one"
+id=$(start_run "$u1" wiggle)
+att=$(get /v1/runs/$id | jq -r .attachment_id)
+wait_for "get /v1/runs/$id | jq -e '.bytes > 0' > /dev/null" 30 ||
+    fail "no bulk bytes moved"
+ctl '{"cmd":"reset","device":"phone"}' > /dev/null
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL"' > /dev/null || fail "a reset passed: $run"
+wait_for "[ \"\$(sql \"SELECT count(*) FROM attachments WHERE previous_id = $att\")\" = 1 ]" 20 ||
+    fail "the attachments are not linked"
+wait_for "get /v1/runs/$id | jq -e '.reasons | join(\" \") | test(\"re-enumerated\")' > /dev/null" 20 ||
+    fail "the reasons do not name the reset: $(get /v1/runs/$id)"
+wait_trusted "$u1"
+
+trace "corruption on the cable: FAIL naming it, with the offset"
+ctl '{"cmd":"fault","target":"good","params":"corrupt-per-mb=2"}' > /dev/null
+id=$(start_run "$u1" quick)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("differed"))' > /dev/null ||
+    fail "corruption did not fail the run: $run"
+wait_for "sql \"SELECT detail FROM events WHERE kind = 'corruption' AND run_id = $id\" | grep -q 'differs at byte [0-9]'" 10 ||
+    fail "no corruption event with its offset"
+ctl '{"cmd":"fault","target":"good","params":"corrupt-per-mb=0"}' > /dev/null
+
+# A timeout is a soft failure: the sequential test fails a run for two
+# of them within its first hundred or so trials, not late in a long one.
+trace "a stall longer than the bulk deadline: FAIL by timeouts"
+ctl '{"cmd":"stall","device":"phone","ms":8000}' > /dev/null
+id=$(start_run "$u1" quick)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("timeout"))' > /dev/null ||
+    fail "a stall did not fail the run by timeouts: $run"
+wait_for "[ \"\$(sql 'SELECT count(*) FROM probes WHERE run_id = $id AND status = -6')\" -ge 1 ]" 10 ||
+    fail "no probe recorded as a timeout"
+replug phone a good
+wait_trusted "$u1"
+
+trace "a stall during TLS handshakes: FAIL by handshake timeouts"
+ctl '{"cmd":"stall","device":"phone2","ms":8000}' > /dev/null
+id=$(start_run "$u2" tls)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and .errors["lockdown-handshake"] >= 2' > /dev/null ||
+    fail "stalled handshakes did not fail the run: $run"
+
+trace "the daemon still serves, and stops cleanly"
+get /v1/status | jq -e '.devices_attached == 2' > /dev/null ||
+    fail "status: $(get /v1/status)"
+stop_linkqd
+expect_eq "$(sql "SELECT count(*) FROM runs WHERE state = 'running'")" 0 \
+    "runs left running after a clean stop"
