@@ -117,7 +117,8 @@ DAEMON_SRCS	:= daemon/api.c daemon/config.c daemon/devices.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
-		   daemon/run.c daemon/session.c daemon/worker.c
+		   daemon/retention.c daemon/run.c daemon/session.c \
+		   daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

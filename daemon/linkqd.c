@@ -32,6 +32,7 @@
 #include "log.h"
 #include "lq-time.h"
 #include "muxwatch.h"
+#include "retention.h"
 #include "run.h"
 #include "store.h"
 #include "worker.h"
@@ -148,6 +149,7 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	d.config = c;
 	devices_set_config(c);
 	api_set_config(c);
+	retention_set_days(c->retention_days);
 	log_info("reload: configuration %s read", c->path != NULL ?
 	    c->path : "(defaults)");
 }
@@ -255,6 +257,8 @@ main(int argc, char **argv)
 	events_init(d.store, linkqd_store_touched);
 	runs_init(d.base, d.store, linkqd_store_touched);
 	devices_init(d.base, d.store, linkqd_store_touched, d.config);
+	retention_start(d.base, d.store, linkqd_store_touched,
+	    d.config->retention_days);
 	api_set_config(d.config);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
@@ -279,6 +283,7 @@ main(int argc, char **argv)
 	devices_clear();
 	worker_shutdown();
 	runs_free();
+	retention_stop();
 	store_close(d.store);
 	event_free(d.flush_ev);
 	while (d.nsignals > 0)

@@ -30,6 +30,7 @@
 
 #include <sqlite3.h>
 
+#include "compat/compat.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-status.h"
@@ -55,6 +56,8 @@ enum store_stmt {
 	STMT_PROBE,
 	STMT_EVENT,
 	STMT_ROLLUP,
+	STMT_PRUNE_PROBES,
+	STMT_PRUNE_EVENTS,
 	STMT_COUNT
 };
 
@@ -120,6 +123,18 @@ static const char *const store_sql[STMT_COUNT] = {
 	    "latency_sum_us = latency_sum_us + excluded.latency_sum_us, "
 	    "latency_min_us = min(latency_min_us, excluded.latency_min_us), "
 	    "latency_max_us = max(latency_max_us, excluded.latency_max_us)",
+	/*
+	 * Raw rows older than ?1, at most ?2 at a time. Probes go by the
+	 * runs that started before (runs_started, probes_run), events by
+	 * their time (events_ts); runs, rollups and attachments stay.
+	 */
+	[STMT_PRUNE_PROBES] =
+	    "DELETE FROM probes WHERE id IN (SELECT p.id FROM runs r "
+	    "JOIN probes p ON p.run_id = r.id WHERE r.started_us < ?1 "
+	    "LIMIT ?2)",
+	[STMT_PRUNE_EVENTS] =
+	    "DELETE FROM events WHERE id IN (SELECT id FROM events "
+	    "WHERE ts_us < ?1 LIMIT ?2)",
 };
 
 /* Probe totals of one (run, kind) not yet written to run_rollups. */
@@ -891,6 +906,37 @@ store_probe(struct store *s, const struct store_probe *p)
 	store_rollup_add(s, p);
 	store_write_end(s);
 	return (id);
+}
+
+/*
+ * Delete up to max raw probe results and events older than before_us,
+ * inside the batch; return how many rows went, or -1.
+ */
+int64_t
+store_prune(struct store *s, int64_t before_us, int64_t max)
+{
+	static const enum store_stmt	 which[] = {
+		STMT_PRUNE_PROBES, STMT_PRUNE_EVENTS
+	};
+	sqlite3_stmt			*stmt;
+	int64_t				 n = 0, id;
+	size_t				 i;
+
+	for (i = 0; i < nitems(which) && n < max; i++) {
+		stmt = s->stmt[which[i]];
+		if (store_write_begin(s, which[i]) == -1)
+			return (-1);
+		if (sqlite3_bind_int64(stmt, 1, before_us) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 2, max - n) != SQLITE_OK)
+			return (store_bind_failed(s, which[i]));
+		/* An id pointer: deleting nothing is no error here. */
+		if (store_step(s, which[i], &id) == -1)
+			return (-1);
+		n += sqlite3_changes(s->db);
+		s->batch_rows += (unsigned int)sqlite3_changes(s->db);
+		store_write_end(s);
+	}
+	return (n);
 }
 
 /* Add an event to the batch. */

@@ -143,6 +143,12 @@ int		 store_run_end(struct store *, int64_t, const char *,
 
 /* Add a probe result to the batch and to its run's rollup. */
 int64_t		 store_probe(struct store *, const struct store_probe *);
+/*
+ * Delete up to max raw probe results (of runs started before before_us)
+ * and events (before before_us) in the batch; the runs, their rollups
+ * and the attachments stay. Returns the rows deleted, or -1.
+ */
+int64_t		 store_prune(struct store *, int64_t, int64_t);
 /* Add an event to the batch. */
 int64_t		 store_event(struct store *, const struct store_event *);
 

@@ -645,6 +645,59 @@ test_summary_views(void **state __unused)
 }
 
 /*
+ * Retention: store_prune deletes the raw probes of runs started before
+ * the cut and the events before it, in steps of at most max rows, and
+ * keeps the runs, their rollups and everything newer.
+ */
+static void
+test_prune(void **state __unused)
+{
+	struct store		*s;
+	struct world		 old, young;
+	struct store_probe	 p = { 0 };
+	struct store_event	 e = { 0 };
+	sqlite3			*db;
+	int			 i;
+
+	s = open_ok(":memory:", 0);
+	db = store_handle(s);
+	make_world(s, &old, "1-1", "A-01", "udid-1");
+	make_world(s, &young, "1-2", "A-02", "udid-2");
+	assert_int_equal(store_run_end(s, young.run, "done", "PASS", "[]",
+	    9000), 0);
+	assert_int_equal(sqlite3_exec(db, "UPDATE runs SET started_us = "
+	    "8000 WHERE id = (SELECT max(id) FROM runs)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	p.kind = LQ_PROBE_LOCKDOWN_QUERY;
+	for (i = 0; i < 7; i++) {
+		p.run_id = old.run;
+		assert_true(store_probe(s, &p) > 0);
+		p.run_id = young.run;
+		assert_true(store_probe(s, &p) > 0);
+	}
+	e.source = "usbmuxd";
+	e.kind = "unplug";
+	e.ts_us = 3500;
+	assert_true(store_event(s, &e) > 0);
+	e.ts_us = 8500;
+	assert_true(store_event(s, &e) > 0);
+	assert_int_equal(store_flush(s), 0);
+
+	assert_int_equal(store_prune(s, 5000, 4), 4);
+	assert_int_equal(store_prune(s, 5000, 4), 4);	/* 3 probes, 1 ev */
+	assert_int_equal(store_prune(s, 5000, 4), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM probes"), 7);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM probes WHERE "
+	    "run_id = (SELECT min(id) FROM runs)"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM runs"), 2);
+	assert_int_equal(query_int(db, "SELECT sum(probes) FROM "
+	    "run_rollups"), 14);
+	store_close(s);
+}
+
+/*
  * A database written by an older linkq (schema version 1) is upgraded
  * in place, keeping its rows.
  */
@@ -849,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_bad_row_keeps_batch),
 		cmocka_unit_test(test_upserts),
 		cmocka_unit_test(test_summary_views),
+		cmocka_unit_test(test_prune),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_files,
