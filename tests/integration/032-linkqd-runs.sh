@@ -9,7 +9,8 @@
 # reset, corruption, a stall beyond the bulk deadline, a stall during TLS
 # handshakes), and the other device and the daemon carry on; an unplug
 # in the middle of a bulk transfer is a dropout while the second device
-# passes; nothing outside /linkq/ is touched.
+# passes; nothing outside /linkq/ is touched; the event log and its
+# follow stream, cancelling, and SIGTERM in the middle of a run.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -180,9 +181,36 @@ run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "FAIL" and .errors["lockdown-handshake"] >= 2' > /dev/null ||
     fail "stalled handshakes did not fail the run: $run"
 
-trace "the daemon still serves, and stops cleanly"
+trace "the event log, with a follow stream that starts with the backlog"
+get '/v1/events?since=0&limit=10000' |
+    jq -e '[.events[].kind] | index("dropout") and index("corruption") and index("timeout")' \
+    > /dev/null || fail "events: $(get '/v1/events?since=0' | head -c 500)"
+first=$(get '/v1/events?since=0&limit=1' | jq -r '.events[0].id')
+curl -sS -N --max-time 20 --unix-socket "$T/linkqd.sock" \
+    "http://linkq/v1/events?since=$first&follow=1" 2> /dev/null |
+    head -n 1 > "$T/follow" || :
+jq -e ".id == $first + 1" "$T/follow" > /dev/null ||
+    fail "the follow stream: $(cat "$T/follow")"
+
+trace "a run cancelled by request ends without a verdict"
+wait_trusted "$u1"
+id=$(start_run "$u1" wiggle)
+api POST "/v1/runs/$id/cancel" | tail -n 1 | grep -q 200 || fail "cancel refused"
+run=$(wait_run "$id")
+echo "$run" | jq -e '.state == "cancelled" and .verdict == null' > /dev/null ||
+    fail "cancelled run: $run"
+expect_eq "$(api POST "/v1/runs/$id/cancel" | tail -n 1)" 409 "a second cancel"
+
+trace "SIGTERM in the middle of a run: interrupted, then a clean stop"
 get /v1/status | jq -e '.devices_attached == 2' > /dev/null ||
     fail "status: $(get /v1/status)"
+id=$(start_run "$u1" wiggle)
+wait_for "get /v1/runs/$id | jq -e '.bytes > 0' > /dev/null" 30 ||
+    fail "no bulk bytes moved"
 stop_linkqd
+expect_eq "$(sql "SELECT state FROM runs WHERE id = $id")" interrupted \
+    "the run stopped by SIGTERM"
+expect_eq "$(sql "SELECT count(*) FROM events WHERE kind = 'interrupted' AND run_id = $id")" \
+    1 "interrupted events"
 expect_eq "$(sql "SELECT count(*) FROM runs WHERE state = 'running'")" 0 \
     "runs left running after a clean stop"
