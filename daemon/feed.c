@@ -4,10 +4,12 @@
 /*
  * Newline-delimited JSON over chunked HTTP replies (contract in feed.h).
  *
- * evhttp frees a request whose connection closes; its close callback
- * runs first, and that is where the follower leaves the feed, so a
- * feed never holds a freed request. When the feed ends first, the
- * callback is removed before the reply is ended.
+ * When a client goes away in the middle of a chunked reply, libevent
+ * 2.1 detaches the request from its dying connection and leaves it to
+ * us (evhttp_connection_incoming_fail), then calls the connection's
+ * close callback. That callback takes the follower out of the feed and
+ * ends the reply, which frees the detached request. When the feed ends
+ * first, the callback is removed before the reply is ended.
  */
 
 #include <stdlib.h>
@@ -58,11 +60,15 @@ feed_drop(struct follower *fl)
 static void
 feed_closed_cb(struct evhttp_connection *conn, void *arg)
 {
-	struct follower	*fl = arg;
+	struct follower		*fl = arg;
+	struct evhttp_request	*req = fl->req;
 
 	(void)conn;
 	log_debug("feed: a follower went away");
 	feed_drop(fl);
+	/* Detached: ours to end and free. Still attached: evhttp's. */
+	if (evhttp_request_get_connection(req) == NULL)
+		evhttp_send_reply_end(req);
 }
 
 /* End every reply and free f. */

@@ -23,6 +23,11 @@
  * decided or reached its truncation; when it is cancelled; or when its
  * device goes away (a dropout). A run that lasts forever ends only when
  * it fails, is cancelled or loses its device.
+ *
+ * A probe that lost its connection holds the run for a moment: usbmuxd
+ * drops a device after one failed transfer and says so a little after
+ * the probe's error, and then the run must end as a dropout rather than
+ * as a count of failed probes.
  */
 
 #include <stdint.h>
@@ -53,6 +58,13 @@
 
 /* Most bytes each way of one bulk probe. */
 #define RUN_BULK_PROBE_MAX	(UINT64_C(256) << 20)
+/*
+ * How long a run waits after a probe lost its connection before it goes
+ * on: usbmuxd drops a device after a failed transfer, and its Detached
+ * arrives a moment after the probe's error. The run should end as a
+ * dropout then, not as a count of failed probes.
+ */
+#define RUN_DISCONNECT_GRACE_US	(2 * LQ_USEC_PER_SEC)
 /* Ended runs kept in memory for the API; older ones are in the store. */
 #define RUN_KEEP_ENDED		64
 
@@ -97,6 +109,7 @@ struct run {
 	struct event		*deadline_ev;
 	struct event		*tick_ev;	/* 1 s: progress, bulk stall */
 	struct event		*next_ev;	/* interval between cycles */
+	struct event		*resume_ev;	/* after a lost connection */
 	int			 timed_out;
 	int			 gone;		/* the device left */
 
@@ -134,6 +147,7 @@ static void			(*store_touched)(void);
 
 static void	run_next(struct run *);
 static void	run_job_done(struct worker_job *);
+static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
 
 /* Use base and store s; touched says it has rows to commit. */
@@ -584,9 +598,10 @@ run_job_done(struct worker_job *job)
 {
 	struct run_job	*rj = (struct run_job *)job;
 	struct run	*r = rj->run;
+	struct timeval	 tv;
 	const char	*blocker;
 	char		*detail;
-	int		 finished;
+	int		 lost;
 
 	r->job = NULL;
 	(void)evtimer_del(r->deadline_ev);
@@ -607,6 +622,8 @@ run_job_done(struct worker_job *job)
 			run_count(r, rj->ops->kind, &rj->result);
 	}
 	blocker = run_blocker(rj->result.status);
+	lost = rj->result.status == LQ_EDISCONNECTED ||
+	    rj->result.status == LQ_ENODEVICE;
 	free(rj->result.detail);
 	free(rj);
 
@@ -617,12 +634,39 @@ run_job_done(struct worker_job *job)
 		run_end(r, RUN_ERROR, 0);
 		return;
 	}
+	if (lost) {
+		tv.tv_sec = RUN_DISCONNECT_GRACE_US / LQ_USEC_PER_SEC;
+		tv.tv_usec = RUN_DISCONNECT_GRACE_US % LQ_USEC_PER_SEC;
+		if (evtimer_add(r->resume_ev, &tv) == 0)
+			return;
+	}
+	run_continue(r);
+}
+
+/* Decide, then end r or send its next probe. */
+static void
+run_continue(struct run *r)
+{
+	int	finished;
+
 	run_decide(r, 0);
 	if (run_should_end(r, &finished)) {
 		run_end(r, RUN_DONE, finished);
 		return;
 	}
 	run_next(r);
+}
+
+/* The device stayed after a lost connection: go on. */
+static void
+run_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run	*r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->state == RUN_RUNNING && r->job == NULL)
+		run_continue(r);
 }
 
 /* The interval between cycles is over. */
@@ -678,6 +722,8 @@ run_free(struct run *r)
 		event_free(r->tick_ev);
 	if (r->next_ev != NULL)
 		event_free(r->next_ev);
+	if (r->resume_ev != NULL)
+		event_free(r->resume_ev);
 	feed_free(r->feed);
 	free(r->error);
 	free(r);
@@ -743,6 +789,7 @@ run_end(struct run *r, enum run_state state, int finished)
 	r->ended_us = lq_wall_now_us();
 	(void)evtimer_del(r->tick_ev);
 	(void)evtimer_del(r->next_ev);
+	(void)evtimer_del(r->resume_ev);
 	if (state == RUN_ERROR) {
 		memset(&r->result, 0, sizeof(r->result));
 		r->result.nreasons = 1;
@@ -818,8 +865,9 @@ run_start(const struct config *cfg, const struct profile *pr,
 	r->deadline_ev = evtimer_new(base, run_deadline_cb, r);
 	r->tick_ev = event_new(base, -1, EV_PERSIST, run_tick_cb, r);
 	r->next_ev = evtimer_new(base, run_next_cb, r);
+	r->resume_ev = evtimer_new(base, run_resume_cb, r);
 	if (r->deadline_ev == NULL || r->tick_ev == NULL ||
-	    r->next_ev == NULL)
+	    r->next_ev == NULL || r->resume_ev == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	r->feed = feed_new();
 	r->step = 0;
