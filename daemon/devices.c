@@ -41,8 +41,8 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "cables.h"
 #include "compat/compat.h"
-#include "compat/queue.h"
 #include "compat/tree.h"
 #include "config.h"
 #include "devices.h"
@@ -104,14 +104,6 @@ struct device {
 	RB_ENTRY(device)	 entry;
 };
 
-/* A cable assigned to a port before or while a device is there. */
-struct assignment {
-	char			 port_key[64];
-	char			 cable[LQ_LABEL_MAX + 1];
-	TAILQ_ENTRY(assignment)	 entry;
-};
-TAILQ_HEAD(assignments, assignment);
-
 /* Identify a device and remove its leftovers, on its worker. */
 struct identify_job {
 	struct worker_job	 job;		/* first: the worker's part */
@@ -167,8 +159,6 @@ static int64_t			 host_id;
 static int64_t			 reattach_window_us;
 static const struct config	*config;
 static struct event_base	*base;
-static struct assignments	 assignments =
-				    TAILQ_HEAD_INITIALIZER(assignments);
 static unsigned int		 retiring;	/* retire jobs in flight */
 
 /* Order devices by UDID. */
@@ -278,19 +268,6 @@ devices_event(struct device *d, const char *source, const char *kind,
 	(void)events_record(&se);
 }
 
-/* The assignment for a port key, or NULL. */
-static struct assignment *
-assignment_find(const char *port_key)
-{
-	struct assignment	*a;
-
-	TAILQ_FOREACH(a, &assignments, entry) {
-		if (strcmp(a->port_key, port_key) == 0)
-			return (a);
-	}
-	return (NULL);
-}
-
 /* Write the cable label of d's attachment to the store. */
 static void
 devices_store_cable(struct device *d)
@@ -314,16 +291,13 @@ devices_store_cable(struct device *d)
 static void
 devices_take_cable(struct device *d, int reset)
 {
-	struct assignment	*a;
+	const char	*label;
 
-	if ((a = assignment_find(d->port_key)) != NULL)
-		(void)strlcpy(d->cable, a->cable, sizeof(d->cable));
-	else if (reset && d->cable[0] != '\0') {
-		a = xcalloc(1, sizeof(*a));
-		(void)strlcpy(a->port_key, d->port_key, sizeof(a->port_key));
-		(void)strlcpy(a->cable, d->cable, sizeof(a->cable));
-		TAILQ_INSERT_TAIL(&assignments, a, entry);
-	} else
+	if ((label = cables_of_port(d->port_key)) != NULL)
+		(void)strlcpy(d->cable, label, sizeof(d->cable));
+	else if (reset && d->cable[0] != '\0')
+		cables_assign(d->port_key, d->cable);
+	else
 		d->cable[0] = '\0';
 	devices_store_cable(d);
 }
@@ -332,12 +306,7 @@ devices_take_cable(struct device *d, int reset)
 static void
 devices_leave_port(struct device *d)
 {
-	struct assignment	*a;
-
-	if ((a = assignment_find(d->port_key)) != NULL) {
-		TAILQ_REMOVE(&assignments, a, entry);
-		free(a);
-	}
+	cables_assign(d->port_key, NULL);
 }
 
 /* What the user must do about d's trust, or NULL if nothing. */
@@ -659,7 +628,7 @@ devices_attach(struct device *d, const struct mux_location *loc)
 	    (long long)d->attachment_id, key,
 	    (unsigned long long)(loc->speed_bps / 1000000));
 	if (sa.previous_id != 0)
-		run_device_back(sa.previous_id, (now - d->detached_us) / 1000);
+		run_device_back(sa.previous_id);
 	devices_session_start(d);
 }
 
@@ -990,7 +959,6 @@ devices_active_run(const char *udid)
 int
 devices_set_cable(const char *port_key, const char *cable, char **cause)
 {
-	struct assignment	*a;
 	struct device		*d;
 	const char		*why;
 
@@ -998,16 +966,7 @@ devices_set_cable(const char *port_key, const char *cable, char **cause)
 		xasprintf(cause, "bad cable label: %s", why);
 		return (-1);
 	}
-	if ((a = assignment_find(port_key)) != NULL) {
-		TAILQ_REMOVE(&assignments, a, entry);
-		free(a);
-	}
-	if (cable != NULL) {
-		a = xcalloc(1, sizeof(*a));
-		(void)strlcpy(a->port_key, port_key, sizeof(a->port_key));
-		(void)strlcpy(a->cable, cable, sizeof(a->cable));
-		TAILQ_INSERT_TAIL(&assignments, a, entry);
-	}
+	cables_assign(port_key, cable);
 	RB_FOREACH(d, device_tree, &tree) {
 		if (d->attached && strcmp(d->port_key, port_key) == 0) {
 			(void)strlcpy(d->cable, cable != NULL ? cable : "",
@@ -1046,11 +1005,10 @@ devices_ports_json(void)
 {
 	static const char	 sql[] = "SELECT path, label FROM ports "
 	    "WHERE host_id = ? ORDER BY path";
-	struct assignment	*a;
 	struct device		*d;
 	sqlite3_stmt		*st;
 	json_t			*list, *o;
-	const char		*path, *label;
+	const char		*path, *label, *cable;
 
 	list = json_array();
 	if (store == NULL || sqlite3_prepare_v2(store_handle(store), sql, -1,
@@ -1064,9 +1022,9 @@ devices_ports_json(void)
 		if (label != NULL)
 			(void)json_object_set_new(o, "label",
 			    json_string(label));
-		if ((a = assignment_find(path)) != NULL)
+		if ((cable = cables_of_port(path)) != NULL)
 			(void)json_object_set_new(o, "cable",
-			    json_string(a->cable));
+			    json_string(cable));
 		RB_FOREACH(d, device_tree, &tree) {
 			if (d->attached && strcmp(d->port_key, path) == 0)
 				(void)json_object_set_new(o, "udid",
@@ -1177,7 +1135,6 @@ void
 devices_clear(void)
 {
 	struct device		*d, *next;
-	struct assignment	*a;
 
 	RB_FOREACH(d, device_tree, &tree)
 		devices_retire(d);
@@ -1192,8 +1149,5 @@ devices_clear(void)
 		free(d->trust_detail);
 		free(d);
 	}
-	while ((a = TAILQ_FIRST(&assignments)) != NULL) {
-		TAILQ_REMOVE(&assignments, a, entry);
-		free(a);
-	}
+	cables_clear();
 }

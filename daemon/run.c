@@ -915,17 +915,16 @@ run_device_gone(int64_t attachment_id)
 }
 
 /*
- * The device of attachment_id came back ms after it left: the dropout
- * of its last run was a reset. Add it to that run's evidence and store
- * the verdict again with the reason.
+ * The device of attachment_id came back within the reattach window: the
+ * dropout of its last run was a reset. Add it to that run's evidence
+ * and store the verdict again with the reason.
  */
 void
-run_device_back(int64_t attachment_id, int64_t ms)
+run_device_back(int64_t attachment_id)
 {
 	struct run	*r;
 	char		*reasons;
 
-	(void)ms;
 	TAILQ_FOREACH(r, &runs, entry) {
 		if (r->target.attachment_id == attachment_id)
 			break;

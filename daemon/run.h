@@ -63,8 +63,8 @@ struct run	*run_start(const struct config *, const struct profile *,
 int		 run_cancel(struct run *);
 /* The device of this attachment went away in the middle of its run. */
 void		 run_device_gone(int64_t);
-/* It came back within the reattach window after ms: a reset. */
-void		 run_device_back(int64_t, int64_t);
+/* It came back within the reattach window: a reset. */
+void		 run_device_back(int64_t);
 
 struct run	*run_find(int64_t);
 /* The running run on an attachment, or NULL. */
