@@ -498,16 +498,12 @@ devices_identify_done(struct worker_job *job)
 	free(ij);
 }
 
-/* A new attachment: its worker and session, and identify the device. */
+/* Ask d's worker who d is and whether it trusts this host. */
 static void
-devices_session_start(struct device *d)
+devices_identify(struct device *d)
 {
 	struct identify_job	*ij;
-	char			 name[16];
 
-	(void)snprintf(name, sizeof(name), "lq-%.12s", d->udid);
-	d->worker = worker_create(name);
-	d->session = session_new(d->udid, config->afc_folder);
 	d->trust = TRUST_UNKNOWN;
 	ij = xcalloc(1, sizeof(*ij));
 	worker_job_init(&ij->job, devices_identify_run,
@@ -516,6 +512,18 @@ devices_session_start(struct device *d)
 	ij->attachment_id = d->attachment_id;
 	(void)strlcpy(ij->udid, d->udid, sizeof(ij->udid));
 	worker_submit(d->worker, &ij->job);
+}
+
+/* A new attachment: its worker and session, and identify the device. */
+static void
+devices_session_start(struct device *d)
+{
+	char	name[16];
+
+	(void)snprintf(name, sizeof(name), "lq-%.12s", d->udid);
+	d->worker = worker_create(name);
+	d->session = session_new(d->udid, config->afc_folder);
+	devices_identify(d);
 }
 
 /* Worker thread: close the session for good. */
@@ -790,7 +798,6 @@ devices_pair_done(struct worker_job *job)
 {
 	struct pair_job		*pj = (struct pair_job *)job;
 	struct device		*d;
-	struct identify_job	*ij;
 	struct timeval		 tv;
 
 	d = device_find(pj->udid);
@@ -802,14 +809,7 @@ devices_pair_done(struct worker_job *job)
 	if (pj->status == LQ_OK) {
 		devices_event(d, "user", "pairing", "the device now trusts "
 		    "this host");
-		d->trust = TRUST_UNKNOWN;
-		ij = xcalloc(1, sizeof(*ij));
-		worker_job_init(&ij->job, devices_identify_run,
-		    devices_identify_done);
-		ij->session = d->session;
-		ij->attachment_id = d->attachment_id;
-		(void)strlcpy(ij->udid, d->udid, sizeof(ij->udid));
-		worker_submit(d->worker, &ij->job);
+		devices_identify(d);
 		goto out;
 	}
 	if (pj->status == LQ_ENOTPAIRED) {
