@@ -242,11 +242,11 @@ bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) bench/run
 
 demo:
-	@echo "make demo: not available yet. It runs 'linkq test' through" >&2
-	@echo "linkqd against linkq-sim; linkq-sim is done, linkqd does not" >&2
-	@echo "test anything yet (issue 4) and the client linkq is planned" >&2
-	@echo "(issue 5). What works today: 'make check'; linkq-sim with" >&2
-	@echo "libimobiledevice's tools; linkqd listing devices (README)." >&2
+	@echo "make demo: not available yet. It walks a drawer of cables" >&2
+	@echo "through linkqd and linkq-sim with the client linkq, which is" >&2
+	@echo "planned (issue 5). What works today: 'make check'; linkq-sim" >&2
+	@echo "with libimobiledevice's tools; linkqd testing the simulated" >&2
+	@echo "phones through its API (README, Trying the daemon)." >&2
 	@exit 1
 
 install: all
