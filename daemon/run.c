@@ -729,14 +729,14 @@ run_free(struct run *r)
 	free(r);
 }
 
-/* Keep at most RUN_KEEP_ENDED ended runs in memory. */
+/* Keep the newest RUN_KEEP_ENDED ended runs in memory (newest first). */
 static void
 runs_trim(void)
 {
-	struct run	*r, *prev;
+	struct run	*r, *next;
 	unsigned int	 ended = 0;
 
-	TAILQ_FOREACH_REVERSE_SAFE(r, &runs, runs, entry, prev) {
+	TAILQ_FOREACH_SAFE(r, &runs, entry, next) {
 		if (r->state == RUN_RUNNING)
 			continue;
 		if (++ended > RUN_KEEP_ENDED && r->job == NULL)
