@@ -953,6 +953,26 @@ devices_active_run(const char *udid)
 }
 
 /*
+ * Whether key can name a port: a sysfs port path such as 1-4.2, or
+ * until the topology is read usbmuxd-location-0x10002; else *cause.
+ */
+static int
+devices_port_key_valid(const char *key, char **cause)
+{
+	size_t	len = strlen(key);
+
+	if (len == 0 || len >= sizeof(((struct device *)0)->port_key) ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_") != len) {
+		xasprintf(cause, "bad port \"%.64s\": a port is named as "
+		    "GET /v1/ports shows it (letters, digits, '.', '-', '_')",
+		    key);
+		return (0);
+	}
+	return (1);
+}
+
+/*
  * Say which cable is in the port (NULL: none). It applies to the device
  * there now and to the next one, until that device is unplugged.
  */
@@ -962,6 +982,8 @@ devices_set_cable(const char *port_key, const char *cable, char **cause)
 	struct device		*d;
 	const char		*why;
 
+	if (!devices_port_key_valid(port_key, cause))
+		return (-1);
 	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
 		xasprintf(cause, "bad cable label: %s", why);
 		return (-1);
@@ -985,6 +1007,8 @@ devices_set_port_label(const char *port_key, const char *label,
 	const char	*why;
 	int64_t		 id;
 
+	if (!devices_port_key_valid(port_key, cause))
+		return (-1);
 	if (label != NULL && (why = lq_label_invalid(label)) != NULL) {
 		xasprintf(cause, "bad port label: %s", why);
 		return (-1);

@@ -76,6 +76,7 @@ expect_error 404 POST /v1/devices/nope/pair
 expect_error 400 PUT /v1/ports/1-1/cable "$(printf '{"cable":"A\\u0007B"}')"
 expect_error 400 PUT /v1/ports/1-1/cable "{\"cable\":\"$(head -c 10240 /dev/zero | tr '\0' x)\"}"
 expect_error 400 PUT /v1/ports/1-1 '{"label":""}'
+expect_error 400 PUT '/v1/ports/a%20b' '{"label":"x"}'
 head -c 200000 /dev/zero | tr '\0' x > "$T/big"
 expect_error 413 POST /v1/runs @"$T/big"
 expect_error 405 DELETE /v1/devices
