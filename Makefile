@@ -118,7 +118,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
 		   daemon/retention.c daemon/run.c daemon/session.c \
-		   daemon/worker.c
+		   daemon/sysfs.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
@@ -140,7 +140,7 @@ SIM_PKGS	:= openssl libplist-2.0 jansson
 SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
 		   sim/control.c sim/device.c sim/kernel.c sim/lockdown.c \
 		   sim/mux.c sim/pair.c sim/plist-service.c sim/scenario.c \
-		   sim/services.c
+		   sim/services.c sim/sysfs.c
 SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))

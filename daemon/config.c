@@ -113,6 +113,8 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "socket", TYPE_PATH, CFG(socket_path),
 	  1, CONFIG_SOCKET_MAX },
 	{ SECTION_DAEMON, "db", TYPE_PATH, CFG(db_path), 1, PATH_MAX - 1 },
+	{ SECTION_DAEMON, "sysfs", TYPE_PATH, CFG(sysfs_root), 1,
+	  PATH_MAX - 1 },
 	{ SECTION_DAEMON, "flush", TYPE_DURATION, CFG(flush_us),
 	  MS, MINUTE },
 	{ SECTION_DAEMON, "usbmuxd-retry", TYPE_DURATION,
@@ -265,6 +267,7 @@ config_init(struct config *cfg)
 	cfg->path = NULL;
 	cfg->socket_path = xstrdup(LINKQ_SOCKET);
 	cfg->db_path = xstrdup(LINKQ_DB);
+	cfg->sysfs_root = xstrdup("/sys");
 	cfg->flush_us = 250 * MS;
 	cfg->usbmuxd_retry_us = SEC;
 	cfg->reattach_window_us = 10 * SEC;
@@ -320,6 +323,7 @@ config_release(struct config *cfg)
 	free(cfg->path);
 	free(cfg->socket_path);
 	free(cfg->db_path);
+	free(cfg->sysfs_root);
 	free(cfg->afc_folder);
 	free(cfg->auto_test);
 	while ((cp = TAILQ_FIRST(&cfg->ports)) != NULL) {

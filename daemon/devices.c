@@ -11,8 +11,8 @@
  * An attachment begins once the device's LocationID and speed are
  * known: libusbmuxd does not pass them on, so a job on the registry's
  * worker thread asks usbmuxd itself (muxquery.c), and the answer comes
- * back to the loop. Until the USB topology replaces it (issue 6), the
- * port is keyed by that LocationID, in devices_port_key() alone. A
+ * back to the loop. The port is the sysfs directory of the device with
+ * that bus and device number (devices_port_key()). A
  * device that comes back within the reattach window continues the
  * attachment it left: the two are linked and the first one's end is
  * recorded as a reset.
@@ -31,6 +31,7 @@
  * device until it is unplugged (a reset carries it over).
  */
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@
 #include "run.h"
 #include "session.h"
 #include "store.h"
+#include "sysfs.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -143,6 +145,9 @@ struct locate_job {
 	size_t			 nfound;
 	int			 ret;
 	char			*cause;
+	char			 sysfs_root[PATH_MAX];	/* a copy: loop's */
+	char			 port[64];	/* the device's port key */
+	int			 hub_depth;
 };
 
 static int	device_cmp(struct device *, struct device *);
@@ -220,15 +225,28 @@ devices_init(struct event_base *b, struct store *s, void (*touched)(void),
 }
 
 /*
- * The port an attachment is on. Until linkqd reads the USB topology,
- * the only location it has is usbmuxd's LocationID (bus and device
- * number), so that is the key; this function is the one place to
- * change when the sysfs port path (issue 6) replaces it.
+ * Worker thread: the port an attachment is on. usbmuxd's LocationID is
+ * bus << 16 | device number, and the device number changes at every
+ * plug; sysfs names the device's directory after its port path, which
+ * does not. When sysfs has no such device (it left already, or sysfs
+ * is not where the configuration says), the LocationID itself is the
+ * key, marked as such, and the hub depth is unknown (-1).
  */
 static void
-devices_port_key(uint32_t location_id, char *buf, size_t size)
+devices_port_key(const char *sysfs_root, uint32_t location_id, char *buf,
+    size_t size, int *hub_depth)
 {
+	const char	*p;
+
+	if (sysfs_port_path(sysfs_root, (int)(location_id >> 16),
+	    (int)(location_id & 0xffff), buf, size) == 0) {
+		*hub_depth = 0;
+		for (p = buf; *p != '\0'; p++)
+			*hub_depth += *p == '.';
+		return;
+	}
 	(void)snprintf(buf, size, "usbmuxd-location-0x%05x", location_id);
+	*hub_depth = -1;
 }
 
 /* Find a device by UDID. */
@@ -246,9 +264,16 @@ static void
 devices_locate_run(struct worker_job *job)
 {
 	struct locate_job	*lj = (struct locate_job *)job;
+	size_t			 i;
 
 	lj->ret = muxquery_list(lj->found, nitems(lj->found), &lj->nfound,
 	    &lj->cause);
+	for (i = 0; lj->ret == 0 && i < lj->nfound; i++) {
+		if (lj->found[i].handle == lj->handle)
+			devices_port_key(lj->sysfs_root,
+			    lj->found[i].location_id, lj->port,
+			    sizeof(lj->port), &lj->hub_depth);
+	}
 }
 
 /* Record an event of d's attachment. */
@@ -577,19 +602,19 @@ devices_retire(struct device *d)
 
 /* Begin the attachment of d at a location. */
 static void
-devices_attach(struct device *d, const struct mux_location *loc)
+devices_attach(struct device *d, const struct mux_location *loc,
+    const char *key, int hub_depth)
 {
 	struct store_attachment	 sa;
 	struct store_event	 se;
-	char			 key[64], detail[96];
+	char			 detail[96];
 	int64_t			 port_id, now = lq_wall_now_us();
 
 	d->location_id = loc->location_id;
 	d->speed_bps = loc->speed_bps;
 	if (store == NULL || d->store_id == 0)
 		return;
-	devices_port_key(loc->location_id, key, sizeof(key));
-	if ((port_id = store_port(store, host_id, key, -1)) < 0)
+	if ((port_id = store_port(store, host_id, key, hub_depth)) < 0)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.device_id = d->store_id;
@@ -655,7 +680,8 @@ devices_locate_done(struct worker_job *job)
 	    d->attachment_id == 0) {
 		for (i = 0; i < lj->nfound; i++) {
 			if (lj->found[i].handle == lj->handle) {
-				devices_attach(d, &lj->found[i]);
+				devices_attach(d, &lj->found[i], lj->port,
+				    lj->hub_depth);
 				break;
 			}
 		}
@@ -678,6 +704,8 @@ devices_locate(struct device *d)
 	lj = xcalloc(1, sizeof(*lj));
 	worker_job_init(&lj->job, devices_locate_run, devices_locate_done);
 	(void)strlcpy(lj->udid, d->udid, sizeof(lj->udid));
+	(void)strlcpy(lj->sysfs_root, config->sysfs_root,
+	    sizeof(lj->sysfs_root));
 	lj->handle = d->handle;
 	worker_submit(locator, &lj->job);
 }

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "lq-time.h"
 #include "sim.h"
+#include "sysfs.h"
 #include "xmalloc.h"
 
 #define BENCH_RESET_DELAY_US	(1500 * LQ_USEC_PER_MSEC)
@@ -402,6 +403,7 @@ bench_enumerate(struct sim_device *dev)
 	kmsg(6, devt, "usb %s: Product: iPhone", p->path);
 	kmsg(6, devt, "usb %s: Manufacturer: Apple Inc.", p->path);
 	kmsg(6, devt, "usb %s: SerialNumber: %s", p->path, serial);
+	sysfs_add(p->path, p->bus, devnum, speed, dev->product_id, serial);
 	return (0);
 }
 
@@ -497,6 +499,7 @@ bench_unplug(struct sim_device *dev, char **cause)
 			bench_devt(dev, devt, sizeof(devt));
 			kmsg(6, devt, "usb %s: USB disconnect, device number "
 			    "%d", dev->port->path, dev->devnum);
+			sysfs_remove(dev->port->path);
 		}
 		id = bench_detach(dev);
 		dev->port->device = NULL;
@@ -595,6 +598,7 @@ bench_reenumerate_cb(void *arg, uint64_t placement)
 	bench_devt(dev, devt, sizeof(devt));
 	kmsg(6, devt, "usb %s: USB disconnect, device number %d",
 	    dev->port->path, dev->devnum);
+	sysfs_remove(dev->port->path);
 	dev->placement++;
 	bench_relink(dev);
 	if (bench_enumerate(dev) == 0) {

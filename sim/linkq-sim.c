@@ -36,6 +36,7 @@
 #include "kernel.h"
 #include "scenario.h"
 #include "sim.h"
+#include "sysfs.h"
 #include "xmalloc.h"
 
 #define SIM_THREAD_STACK	(256 * 1024)
@@ -46,6 +47,7 @@ struct sim_options {
 	const char	*kmsg_path;
 	const char	*usbmon_path;
 	const char	*state_dir;
+	const char	*sysfs_root;
 	const char	*send;
 	const char	*scenario;
 	int		 has_seed;
@@ -58,7 +60,8 @@ usage(void)
 {
 	(void)fprintf(stderr, "usage: linkq-sim [-v] [--control PATH] "
 	    "[--kmsg PATH] [--seed N] [--socket PATH]\n"
-	    "                 [--state DIR] [--usbmon PATH] [scenario]\n"
+	    "                 [--state DIR] [--sysfs DIR] [--usbmon PATH] "
+	    "[scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
@@ -295,6 +298,7 @@ main(int argc, char **argv)
 		{ "send", required_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 't' },
+		{ "sysfs", required_argument, NULL, 'y' },
 		{ "usbmon", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -330,6 +334,9 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			o.usbmon_path = optarg;
+			break;
+		case 'y':
+			o.sysfs_root = optarg;
 			break;
 		case 'x':
 			o.send = optarg;
@@ -371,7 +378,8 @@ main(int argc, char **argv)
 		o.seed = scn->seed;
 	srandom((unsigned int)o.seed);
 	bench_init(o.seed);
-	if (kernel_open(o.kmsg_path, o.usbmon_path, &cause) == -1)
+	if (kernel_open(o.kmsg_path, o.usbmon_path, &cause) == -1 ||
+	    sysfs_open(o.sysfs_root, &cause) == -1)
 		fatalx("%s", cause);
 
 	/* Signals: clients' threads never see them; the loop reads them. */

@@ -33,7 +33,10 @@ fi
 trace "the simulator, then linkqd with a private socket and database"
 start_sim --control "$T/control"
 udid=$(idevice_id -l)
-: > "$T/linkqd.conf"
+# No sysfs with the device in it: the port falls back to usbmuxd's
+# LocationID (032 and later see the simulator's sysfs port paths).
+mkdir "$T/empty"
+printf '[daemon]\nsysfs = %s\n' "$T/empty" > "$T/linkqd.conf"
 "$BUILD/linkqd" -d -f "$T/linkqd.conf" -s "$T/linkqd.sock" \
     --db "$T/linkq.db" 2> "$T/linkqd.err" &
 LINKQD_PID=$!

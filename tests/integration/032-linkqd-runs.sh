@@ -76,8 +76,15 @@ get /v1/devices | jq -e ".devices[] | select(.udid == \"$u1\") | .name and .prod
     fail "no device info through lockdown: $(get /v1/devices)"
 ctl '{"cmd":"oplog-clear","device":"phone"}' > /dev/null
 
-trace "a clean cable passes quick, with its cable, evidence and throughput"
+trace "ports are the sysfs port paths of the simulator's bench"
 port1=$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u1\") | .port")
+expect_eq "$port1" 1-1 "the first device's port"
+expect_eq "$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u2\") | .port")" \
+    1-2 "the second device's port"
+wait_sql "SELECT group_concat(path || ':' || hub_depth, ' ') FROM (SELECT * FROM ports ORDER BY path)" \
+    "1-1:0 1-2:0"
+
+trace "a clean cable passes quick, with its cable, evidence and throughput"
 api PUT "/v1/ports/$port1/cable" '{"cable":"A-01"}' | tail -n 1 | grep -q 200 ||
     fail "cable assignment refused"
 id=$(start_run "$u1" quick)

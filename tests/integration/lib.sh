@@ -43,7 +43,7 @@ SIM_PID=
 start_sim() {
 	: > "$T/sim.out"
 	"$BUILD/linkq-sim" --socket "$T/usbmuxd" --state "$T/sim-state" \
-	    "$@" > "$T/sim.out" 2> "$T/sim.err" &
+	    --sysfs "$T/sysfs" "$@" > "$T/sim.out" 2> "$T/sim.err" &
 	SIM_PID=$!
 	if ! wait_for "grep -q '^USBMUXD_SOCKET_ADDRESS=' '$T/sim.out'" 20
 	then
@@ -78,12 +78,16 @@ sim_udid() {
 	ctl '{"cmd":"status"}' | jq -r ".devices[] | select(.device == \"$1\") | .udid"
 }
 
-# Start linkqd in the foreground with config file $1 (created empty if
-# absent), a private socket and database; wait for its socket.
+# Start linkqd in the foreground with the settings of file $1 (if it
+# exists) and the simulator's sysfs, a private socket and database; wait
+# for its socket.
 LINKQD_PID=
 start_linkqd() {
-	[ -e "$1" ] || : > "$1"
-	"$BUILD/linkqd" -d -v -f "$1" -s "$T/linkqd.sock" \
+	{
+		printf '[daemon]\nsysfs = %s\n\n' "$T/sysfs"
+		[ ! -e "$1" ] || cat "$1"
+	} > "$T/linkqd-run.conf"
+	"$BUILD/linkqd" -d -v -f "$T/linkqd-run.conf" -s "$T/linkqd.sock" \
 	    --db "$T/linkq.db" 2>> "$T/linkqd.err" &
 	LINKQD_PID=$!
 	wait_for "[ -S '$T/linkqd.sock' ]" 20 ||

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The USB devices of the simulated bench as sysfs shows them
+ * (--sysfs DIR): DIR/bus/usb/devices/<port path>/ with the attribute
+ * files a host reads to find a device's port (busnum, devnum, devpath,
+ * speed, idVendor, idProduct, serial, product, manufacturer). A device
+ * is there from its enumeration until it leaves the bus, so a stranded
+ * device stays, as on a real host. Each directory is written under a
+ * hidden name and renamed into place, so a reader never sees half a
+ * device. Safe on any thread; without --sysfs nothing is written.
+ */
+
+#ifndef LQ_SIM_SYSFS_H
+#define LQ_SIM_SYSFS_H
+
+#include <stdint.h>
+
+/* Create DIR/bus/usb/devices (path NULL: off). 0, or -1 and *cause. */
+int	sysfs_open(const char *, char **);
+/* Add the device at port path with its numbers, speed and serial. */
+void	sysfs_add(const char *, int, int, int, uint16_t, const char *);
+/* Remove the device at port path. */
+void	sysfs_remove(const char *);
+
+#endif /* LQ_SIM_SYSFS_H */
