@@ -145,10 +145,20 @@ SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
 SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
 
-# Programs. linkq, the client, is planned (README, Status).
+# linkq, the client: the control API through libcurl, COMMON_OBJS and
+# none of the daemon's modules.
+CLIENT_PKGS	:= libcurl jansson
+CLIENT_SRCS	:= client/cmd-cable.c client/cmd-status.c client/cmd-test.c \
+		   client/http.c client/linkq.c
+CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
+CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
+$(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
+	$(CLIENT_PKGS))
+
+# Programs.
 SBIN_PROGS	:= linkqd
-BIN_PROGS	:= linkq-sim
-MAN1		:= sim/linkq-sim.1
+BIN_PROGS	:= linkq linkq-sim
+MAN1		:= client/linkq.1 sim/linkq-sim.1
 MAN5		:= daemon/linkq.conf.5
 MAN8		:= daemon/linkqd.8
 
@@ -192,6 +202,10 @@ $(BUILD)/linkqd: $(BUILD)/daemon/linkqd.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
+$(BUILD)/linkq: $(CLIENT_OBJS) $(COMMON_OBJS)
+	$(quiet) LD $@
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLIENT_LIBS)
+
 $(BUILD)/linkq-sim: $(BUILD)/sim/linkq-sim.o $(SIM_OBJS) $(COMMON_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SIM_LIBS)
@@ -229,13 +243,15 @@ $(TEST_TOOLS) $(BENCH_TOOLS): %: %.o
 
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
-check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd $(TEST_TOOLS)
+check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
+	$(BUILD)/linkq $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 check-unit: $(UNIT_TESTS)
 	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
 
-check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd $(TEST_TOOLS)
+check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
+	$(BUILD)/linkq $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
 
 bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim

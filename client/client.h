@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * What linkq's commands share: the global options, the exit statuses
+ * linkq(1) documents, and the option handling every command has (-h,
+ * --json, usage on error). One cmd-<name>.c per command.
+ */
+
+#ifndef LQ_CLIENT_H
+#define LQ_CLIENT_H
+
+#include <getopt.h>
+
+#include <jansson.h>
+
+/* Exit statuses, as linkq(1) documents them; qualify's gate uses all. */
+#define LQ_EXIT_PASS		0
+#define LQ_EXIT_FAIL		1
+#define LQ_EXIT_USAGE		2	/* usage or daemon error */
+#define LQ_EXIT_NO_DEVICE	3
+#define LQ_EXIT_MARGINAL	4
+
+extern int	opt_json;	/* --json */
+extern int	opt_color;	/* colours on a terminal, no NO_COLOR */
+
+/* Options every command takes; add to a command's table. */
+#define CLIENT_LONG_OPTIONS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "json", no_argument, NULL, 'J' }
+
+/*
+ * Handle -h, --json and an unknown option for command name: returns 0
+ * if ch was one of them and handled, exits otherwise for -h (0) and
+ * errors (2).
+ */
+void	 client_option(const char *, int);
+/* The command's usage on stderr; returns 2 for the caller to exit. */
+int	 client_usage(const char *);
+/* Print a daemon reply's error and return 2. */
+int	 client_api_error(json_t *, long);
+/* Print o as JSON on standard output, one line. */
+void	 client_print_json(json_t *);
+/* A verdict, coloured when stdout is a terminal and colour is on. */
+const char *client_verdict_color(const char *);
+const char *client_color_end(void);
+
+int	 cmd_status(int, char **);
+int	 cmd_cable(int, char **);
+int	 cmd_cables(int, char **);
+int	 cmd_test(int, char **);
+int	 cmd_qualify(int, char **);
+
+#endif /* LQ_CLIENT_H */

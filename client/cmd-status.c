@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq status: the daemon, its usbmuxd connection and one line per
+ * attached device, from GET /v1/status and GET /v1/devices.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "client.h"
+#include "http.h"
+
+/* A string member, or def. */
+static const char *
+str(json_t *o, const char *key, const char *def)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : def);
+}
+
+/* "1d 2h", "3m 4s": an uptime at a glance. */
+static void
+print_uptime(json_int_t s)
+{
+	if (s >= 86400)
+		printf("%lldd %lldh", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		printf("%lldh %lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		printf("%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		printf("%llds", (long long)s);
+}
+
+static void
+print_device(json_t *d)
+{
+	json_t		*run, *pct;
+	const char	*trust, *action, *name, *verdict;
+	char		 udid[9];
+
+	(void)strlcpy(udid, str(d, "udid", "?"), sizeof(udid));
+	name = str(d, "name", "(unnamed)");
+	printf("%-8s %-10s %s (%s) %s", str(d, "port", "?"),
+	    str(d, "cable", "-"), name, str(d, "product_type", "?"), udid);
+	if (json_integer_value(json_object_get(d, "speed_mbps")) > 0)
+		printf(", %lld Mb/s", (long long)json_integer_value(
+		    json_object_get(d, "speed_mbps")));
+	if (strcmp(str(d, "connection", "usb"), "network") == 0)
+		printf(", network (not tested)");
+	trust = str(d, "trust", "?");
+	printf(", %s", trust);
+	if (strcmp(trust, "trusted") != 0 &&
+	    (action = str(d, "action", NULL)) != NULL)
+		printf(" (%s)", action);
+	if ((run = json_object_get(d, "run")) != NULL) {
+		printf(", run %lld %s",
+		    (long long)json_integer_value(json_object_get(run, "id")),
+		    str(run, "profile", "?"));
+		pct = json_object_get(run, "percent");
+		if (json_is_integer(pct))
+			printf(" %lld%%", (long long)json_integer_value(pct));
+	}
+	if ((verdict = str(d, "last_verdict", NULL)) != NULL)
+		printf(", last %s%s%s", client_verdict_color(verdict), verdict,
+		    client_color_end());
+	printf("\n");
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLIENT_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t		*st = NULL, *devs = NULL, *list, *d;
+	long		 code;
+	size_t		 i, n = 0;
+	int		 ch, ret = LQ_EXIT_USAGE;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		client_option("status", ch);
+	if (optind != argc)
+		return (client_usage("status"));
+
+	if (http_json("GET", "/v1/status", NULL, &code, &st) == -1)
+		goto out;
+	if (code != 200) {
+		ret = client_api_error(st, code);
+		goto out;
+	}
+	if (http_json("GET", "/v1/devices", NULL, &code, &devs) == -1)
+		goto out;
+	if (code != 200) {
+		ret = client_api_error(devs, code);
+		goto out;
+	}
+	list = json_object_get(devs, "devices");
+	if (opt_json) {
+		(void)json_object_set(st, "devices", list);
+		client_print_json(st);
+		ret = 0;
+		goto out;
+	}
+
+	printf("linkqd %s, up ", str(st, "version", "?"));
+	print_uptime(json_integer_value(json_object_get(st, "uptime_s")));
+	printf(", usbmuxd %s\n", str(st, "usbmuxd", "?"));
+	if (json_object_get(st, "usbmuxd_detail") != NULL)
+		printf("  %s\n", str(st, "usbmuxd_detail", ""));
+	json_array_foreach(list, i, d) {
+		if (json_is_true(json_object_get(d, "attached"))) {
+			print_device(d);
+			n++;
+		}
+	}
+	if (n == 0)
+		printf("no device attached\n");
+	ret = 0;
+out:
+	json_decref(st);
+	json_decref(devs);
+	return (ret);
+}

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq test and linkq qualify: start a run (POST /v1/runs), follow its
+ * progress stream (GET /v1/runs/ID/progress) to the end, print the
+ * verdict and its reasons, and exit with the status linkq(1) documents,
+ * so that `linkq qualify && idevicerestore ...` gates a restore.
+ *
+ * On a terminal the progress is one line redrawn in place, cut to the
+ * terminal's width so that it never wraps (a wrapped line cannot be
+ * redrawn with \r); otherwise one plain line per progress object, and
+ * with --json the stream's lines as they come. Ctrl-C cancels the run.
+ */
+
+#include <sys/ioctl.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "client.h"
+#include "http.h"
+#include "linkq.h"
+#include "xmalloc.h"
+
+struct follow {
+	int	 tty;		/* redraw one line in place */
+	int	 drawn;		/* a progress line is on the screen */
+	json_t	*last;		/* the last object of the stream */
+};
+
+/* The terminal's width, 80 if unknown. */
+static size_t
+term_width(void)
+{
+	struct winsize	ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return (ws.ws_col);
+	return (80);
+}
+
+/* One progress object in words, into buf. */
+static void
+progress_line(json_t *o, char *buf, size_t size)
+{
+	json_t		*pct, *errors, *v;
+	const char	*kind;
+	size_t		 len;
+
+	pct = json_object_get(o, "percent");
+	len = (size_t)snprintf(buf, size, "run %lld %s %s",
+	    (long long)json_integer_value(json_object_get(o, "id")),
+	    json_string_value(json_object_get(o, "profile")) != NULL ?
+	    json_string_value(json_object_get(o, "profile")) : "?",
+	    json_string_value(json_object_get(o, "state")) != NULL ?
+	    json_string_value(json_object_get(o, "state")) : "?");
+	if (json_is_integer(pct) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, " %3lld%%",
+		    (long long)json_integer_value(pct));
+	if (len < size)
+		len += (size_t)snprintf(buf + len, size - len,
+		    " %.1fs %.1f MB/s probes %lld failures %lld",
+		    (double)json_integer_value(json_object_get(o,
+		    "elapsed_ms")) / 1000.0,
+		    json_number_value(json_object_get(o, "mb_s")),
+		    (long long)json_integer_value(json_object_get(o,
+		    "probes")),
+		    (long long)json_integer_value(json_object_get(o,
+		    "failures")));
+	errors = json_object_get(o, "errors");
+	json_object_foreach(errors, kind, v) {
+		if (len >= size)
+			break;
+		len += (size_t)snprintf(buf + len, size - len, " %s %lld",
+		    kind, (long long)json_integer_value(v));
+	}
+}
+
+/* Each line of the progress stream. */
+static int
+follow_line(const char *line, size_t len, void *arg)
+{
+	struct follow	*f = arg;
+	json_t		*o;
+	char		 buf[512];
+	size_t		 width;
+
+	if (opt_json) {
+		printf("%.*s\n", (int)len, line);
+		(void)fflush(stdout);
+	}
+	if ((o = json_loadb(line, len, 0, NULL)) == NULL)
+		return (0);
+	json_decref(f->last);
+	f->last = o;
+	if (opt_json)
+		return (0);
+	progress_line(o, buf, sizeof(buf));
+	if (f->tty) {
+		/* One column spare: a full line would wrap on some. */
+		width = term_width();
+		if (width > 1 && strlen(buf) > width - 1)
+			buf[width - 1] = '\0';
+		printf("\r%s\033[K", buf);
+		f->drawn = 1;
+	} else
+		printf("%s\n", buf);
+	(void)fflush(stdout);
+	return (0);
+}
+
+/* The verdict and its reasons; the exit status that goes with it. */
+static int
+print_end(json_t *run)
+{
+	json_t		*r;
+	const char	*verdict, *state;
+	size_t		 i;
+
+	verdict = json_string_value(json_object_get(run, "verdict"));
+	state = json_string_value(json_object_get(run, "state"));
+	if (!opt_json) {
+		if (verdict != NULL)
+			printf("%s%s%s\n", client_verdict_color(verdict),
+			    verdict, client_color_end());
+		else
+			printf("no verdict: the run ended %s\n",
+			    state != NULL ? state : "without one");
+		json_array_foreach(json_object_get(run, "reasons"), i, r)
+			printf("  %s\n", json_string_value(r));
+		if (json_is_string(json_object_get(run, "error")))
+			printf("  %s\n", json_string_value(json_object_get(run,
+			    "error")));
+	}
+	if (verdict == NULL)
+		return (LQ_EXIT_USAGE);
+	if (strcmp(verdict, "PASS") == 0)
+		return (LQ_EXIT_PASS);
+	if (strcmp(verdict, "FAIL") == 0)
+		return (LQ_EXIT_FAIL);
+	if (strcmp(verdict, "MARGINAL") == 0)
+		return (LQ_EXIT_MARGINAL);
+	return (LQ_EXIT_USAGE);
+}
+
+/* Ask linkqd to cancel run id after Ctrl-C. */
+static void
+cancel_run(json_int_t id)
+{
+	json_t	*reply = NULL;
+	char	*path;
+	long	 code;
+
+	(void)xasprintf(&path, "/v1/runs/%lld/cancel", (long long)id);
+	if (http_json("POST", path, NULL, &code, &reply) == 0) {
+		if (code == 200)
+			fprintf(stderr, "linkq: run %lld cancelled\n",
+			    (long long)id);
+		else
+			(void)client_api_error(reply, code);
+	}
+	json_decref(reply);
+	free(path);
+}
+
+static int
+run_follow(const char *name, const char *default_profile, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		CLIENT_LONG_OPTIONS,
+		{ "cable", required_argument, NULL, 'c' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "udid", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct follow	 f;
+	json_t		*body, *reply = NULL;
+	const char	*profile = default_profile, *cable = NULL;
+	const char	*udid = NULL, *port = NULL, *why;
+	json_int_t	 id;
+	char		*path = NULL;
+	long		 code;
+	int		 ch, ret = LQ_EXIT_USAGE, how;
+
+	while ((ch = getopt_long(argc, argv, "hu:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			cable = optarg;
+			break;
+		case 'p':
+			profile = optarg;
+			break;
+		case 'u':
+			udid = optarg;
+			break;
+		default:
+			client_option(name, ch);
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 1 && udid != NULL))
+		return (client_usage(name));
+	if (argc == 1)
+		port = argv[0];
+	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
+		fprintf(stderr, "linkq: bad cable label: %s\n", why);
+		return (LQ_EXIT_USAGE);
+	}
+
+	body = json_pack("{s:s}", "profile", profile);
+	if (udid != NULL)
+		(void)json_object_set_new(body, "udid", json_string(udid));
+	if (port != NULL)
+		(void)json_object_set_new(body, "port", json_string(port));
+	if (cable != NULL)
+		(void)json_object_set_new(body, "cable", json_string(cable));
+	if (http_json("POST", "/v1/runs", body, &code, &reply) == -1)
+		goto out;
+	if (code != 201) {
+		/* 404: no such device, or none at all. */
+		ret = client_api_error(reply, code);
+		if (code == 404)
+			ret = LQ_EXIT_NO_DEVICE;
+		goto out;
+	}
+	id = json_integer_value(json_object_get(reply, "id"));
+	json_decref(reply);
+	reply = NULL;
+
+	memset(&f, 0, sizeof(f));
+	f.tty = !opt_json && isatty(STDOUT_FILENO);
+	(void)xasprintf(&path, "/v1/runs/%lld/progress", (long long)id);
+	how = http_stream(path, follow_line, &f, &code, &reply);
+	if (f.drawn)
+		printf("\n");
+	if (how == HTTP_INTERRUPTED) {
+		cancel_run(id);
+		ret = LQ_EXIT_USAGE;
+	} else if (how == HTTP_DONE && code >= 400)
+		ret = client_api_error(reply, code);
+	else if (how == HTTP_DONE && f.last != NULL &&
+	    json_is_string(json_object_get(f.last, "type")) &&
+	    strcmp(json_string_value(json_object_get(f.last, "type")),
+	    "end") == 0)
+		ret = print_end(f.last);
+	else if (how == HTTP_DONE)
+		fprintf(stderr, "linkq: the progress of run %lld ended "
+		    "without its last line\n", (long long)id);
+	json_decref(f.last);
+out:
+	free(path);
+	json_decref(body);
+	json_decref(reply);
+	return (ret);
+}
+
+int
+cmd_test(int argc, char **argv)
+{
+	return (run_follow("test", "quick", argc, argv));
+}
+
+int
+cmd_qualify(int argc, char **argv)
+{
+	return (run_follow("qualify", "restore", argc, argv));
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq: the client of linkqd. Global options, then one command from
+ * one table, which parses its own options (linkq(1)).
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "client.h"
+#include "http.h"
+#include "linkq.h"
+
+struct command {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;
+	const char	*help;
+};
+
+static const struct command commands[] = {
+	{ "status", cmd_status, "status [--json]",
+	  "the daemon, usbmuxd and each attached device" },
+	{ "cable", cmd_cable, "cable PORT LABEL | cable PORT --clear",
+	  "say which cable is in a port, or clear it" },
+	{ "cables", cmd_cables, "cables [--json]",
+	  "the ports with their labels, cables and devices" },
+	{ "test", cmd_test, "test [PORT | -u UDID] [--profile NAME] "
+	  "[--cable LABEL] [--json]",
+	  "run a profile on a device and follow it to its verdict" },
+	{ "qualify", cmd_qualify, "qualify [PORT | -u UDID] [--profile NAME] "
+	  "[--cable LABEL] [--json]",
+	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
+};
+
+int	opt_json;
+int	opt_color = 1;
+
+static void
+usage_all(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "usage: linkq [-h] [--version] [-s SOCKET] [--json] "
+	    "[--no-color] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < nitems(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nlinkq COMMAND -h shows a command's options; "
+	    "linkq(1) has the rest.\n");
+}
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(commands); i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return (&commands[i]);
+	}
+	return (NULL);
+}
+
+int
+client_usage(const char *name)
+{
+	const struct command	*c = command_find(name);
+
+	if (c != NULL)
+		fprintf(stderr, "usage: linkq %s\n", c->usage);
+	else
+		usage_all(stderr);
+	return (LQ_EXIT_USAGE);
+}
+
+void
+client_option(const char *name, int ch)
+{
+	const struct command	*c;
+
+	switch (ch) {
+	case 'h':
+		c = command_find(name);
+		printf("usage: linkq %s\n%s\n", c->usage, c->help);
+		exit(0);
+	case 'J':
+		opt_json = 1;
+		return;
+	default:
+		exit(client_usage(name));
+	}
+}
+
+int
+client_api_error(json_t *reply, long status)
+{
+	fprintf(stderr, "linkq: %s\n", http_error_message(reply, status));
+	return (LQ_EXIT_USAGE);
+}
+
+void
+client_print_json(json_t *o)
+{
+	char	*text;
+
+	if ((text = json_dumps(o, JSON_COMPACT)) == NULL)
+		return;
+	printf("%s\n", text);
+	free(text);
+}
+
+const char *
+client_verdict_color(const char *verdict)
+{
+	if (!opt_color || !isatty(STDOUT_FILENO) || verdict == NULL)
+		return ("");
+	if (strcmp(verdict, "PASS") == 0)
+		return ("\033[32m");
+	if (strcmp(verdict, "FAIL") == 0)
+		return ("\033[31m");
+	if (strcmp(verdict, "MARGINAL") == 0)
+		return ("\033[33m");
+	return ("");
+}
+
+const char *
+client_color_end(void)
+{
+	return (opt_color && isatty(STDOUT_FILENO) ? "\033[0m" : "");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "no-color", no_argument, NULL, 'C' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command	*c;
+	const char		*sock, *env;
+	int			 ch, ret;
+
+	if ((sock = getenv("LINKQ_SOCKET")) == NULL || *sock == '\0')
+		sock = LINKQ_SOCKET;
+	if ((env = getenv("NO_COLOR")) != NULL && *env != '\0')
+		opt_color = 0;
+
+	/* "+": the options after the command are the command's. */
+	while ((ch = getopt_long(argc, argv, "+hs:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage_all(stdout);
+			return (0);
+		case 'J':
+			opt_json = 1;
+			break;
+		case 'C':
+			opt_color = 0;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'V':
+			printf("linkq %s\n", LINKQ_VERSION);
+			return (0);
+		default:
+			usage_all(stderr);
+			return (LQ_EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage_all(stderr);
+		return (LQ_EXIT_USAGE);
+	}
+	if ((c = command_find(argv[0])) == NULL) {
+		fprintf(stderr, "linkq: unknown command \"%s\"\n", argv[0]);
+		usage_all(stderr);
+		return (LQ_EXIT_USAGE);
+	}
+
+	/* Each command runs getopt_long afresh from argv[1]. */
+	optind = 0;
+	http_init(sock);
+	ret = c->fn(argc, argv);
+	http_cleanup();
+	return (ret);
+}
