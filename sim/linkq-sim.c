@@ -49,6 +49,7 @@ struct sim_options {
 	const char	*state_dir;
 	const char	*sysfs_root;
 	const char	*send;
+	int		 no_timeline;
 	const char	*scenario;
 	int		 has_seed;
 	uint64_t	 seed;
@@ -60,8 +61,9 @@ usage(void)
 {
 	(void)fprintf(stderr, "usage: linkq-sim [-v] [--control PATH] "
 	    "[--kmsg PATH] [--seed N] [--socket PATH]\n"
-	    "                 [--state DIR] [--sysfs DIR] [--usbmon PATH] "
-	    "[scenario]\n"
+	    "                 [--no-timeline] [--state DIR] [--sysfs DIR] "
+	    "[--usbmon PATH]\n"
+	    "                 [scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
@@ -285,7 +287,8 @@ sim_build(const struct sim_options *o, struct scenario *scn)
 		free(record);
 	}
 	clock_start();
-	bench_schedule(scn);
+	if (!o->no_timeline)
+		bench_schedule(scn);
 }
 
 int
@@ -294,6 +297,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "kmsg", required_argument, NULL, 'k' },
+		{ "no-timeline", no_argument, NULL, 'N' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "send", required_argument, NULL, 'x' },
 		{ "socket", required_argument, NULL, 's' },
@@ -321,6 +325,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			o.kmsg_path = optarg;
+			break;
+		case 'N':
+			o.no_timeline = 1;
 			break;
 		case 'S':
 			o.seed = (uint64_t)strtonum(optarg, 0, LLONG_MAX,
