@@ -568,6 +568,17 @@ run_blocker(int status)
 	}
 }
 
+/*
+ * Whether every kind of the profile has run at least once: the bulk
+ * chunks alone can satisfy the sequential test, and a run that stopped
+ * then would not have tried a handshake or a round trip at all.
+ */
+static int
+run_cycle_done(const struct run *r)
+{
+	return (r->cycle > 0 || r->step >= (int)nitems(run_cycle));
+}
+
 /* Whether r has seen enough to end now. */
 static int
 run_should_end(struct run *r, int *finished)
@@ -578,7 +589,7 @@ run_should_end(struct run *r, int *finished)
 	if (r->profile.forever)
 		return (0);
 	if (r->result.verdict == LQ_VERDICT_PASS && r->profile.stop_early &&
-	    run_bulk_done(r))
+	    run_bulk_done(r) && run_cycle_done(r))
 		return (1);
 	*finished = 1;
 	if (r->profile.duration_us > 0 && lq_mono_sub(lq_mono_now(),
