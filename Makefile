@@ -148,8 +148,10 @@ $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
 # linkq, the client: the control API through libcurl, COMMON_OBJS and
 # none of the daemon's modules.
 CLIENT_PKGS	:= libcurl jansson
-CLIENT_SRCS	:= client/cmd-cable.c client/cmd-status.c client/cmd-test.c \
-		   client/http.c client/linkq.c
+CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
+		   client/cmd-port.c client/cmd-runs.c client/cmd-show.c \
+		   client/cmd-status.c client/cmd-test.c client/http.c \
+		   client/linkq.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
 $(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
@@ -161,6 +163,8 @@ BIN_PROGS	:= linkq linkq-sim
 MAN1		:= client/linkq.1 sim/linkq-sim.1
 MAN5		:= daemon/linkq.conf.5
 MAN8		:= daemon/linkqd.8
+# bash-completion loads a command's completion on demand from here.
+COMPLETIONDIR	:= $(DATADIR)/bash-completion/completions
 
 BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store \
 		   $(BUILD)/bench/lq-probe
@@ -268,7 +272,7 @@ demo:
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
 	$(foreach p,$(SBIN_PROGS),install -m 0755 $(BUILD)/$(p) \
 	    $(DESTDIR)$(SBINDIR)/$(p);)
 	$(foreach p,$(BIN_PROGS),install -m 0755 $(BUILD)/$(p) \
@@ -276,13 +280,16 @@ install: all
 	$(foreach m,$(MAN1),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man1;)
 	$(foreach m,$(MAN5),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man5;)
 	$(foreach m,$(MAN8),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man8;)
+	install -m 0644 client/linkq.bash-completion \
+	    $(DESTDIR)$(COMPLETIONDIR)/linkq
 
 uninstall:
 	rm -f $(foreach p,$(SBIN_PROGS),$(DESTDIR)$(SBINDIR)/$(p)) \
 	    $(foreach p,$(BIN_PROGS),$(DESTDIR)$(BINDIR)/$(p)) \
 	    $(foreach m,$(MAN1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))) \
 	    $(foreach m,$(MAN5),$(DESTDIR)$(MANDIR)/man5/$(notdir $(m))) \
-	    $(foreach m,$(MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m)))
+	    $(foreach m,$(MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m))) \
+	    $(DESTDIR)$(COMPLETIONDIR)/linkq
 
 # Fuzz harnesses need clang's libFuzzer; each runs with
 # build/fuzz/<name> -max_total_time=60.
@@ -320,7 +327,8 @@ help:
 	@echo "  bench              benchmarks, see bench/README.md"
 	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
 	@echo "  fuzz               libFuzzer harnesses (clang)"
-	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR, MANDIR"
+	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR,"
+	@echo "                     DATADIR, MANDIR"
 	@echo "  clean"
 	@echo "variables: V=1 WERROR= SANITIZE=address,undefined|thread CFLAGS="
 

@@ -11,6 +11,7 @@
 #define LQ_CLIENT_H
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -44,11 +45,39 @@ void	 client_print_json(json_t *);
 /* A verdict, coloured when stdout is a terminal and colour is on. */
 const char *client_verdict_color(const char *);
 const char *client_color_end(void);
+/* A string member of o, or def. */
+const char *client_str(json_t *, const char *, const char *);
+/*
+ * The last 8 characters of a UDID: the first 8 of a current one are the
+ * chip id, the same on every phone of a model.
+ */
+const char *client_udid_short(const char *);
+/* Microseconds since the epoch as local time, 2026-11-26 14:03:05.123. */
+void	 client_time(json_int_t, char *, size_t);
+/* Milliseconds as 12.3s, 4m05s or 2h03m. */
+void	 client_duration(json_int_t, char *, size_t);
+
+/*
+ * The events after an id, oldest first, page by page (cmd-events.c):
+ * cb gets each; -1 from cb stops. *last is the id of the last one seen.
+ * 0, or -1 after an error, already printed (*status set for a reply).
+ */
+typedef int (*client_event_cb)(json_t *, void *);
+int	 client_events(json_int_t, client_event_cb, void *, json_int_t *,
+	    long *, json_t **);
+/* An event but its time: source, kind, ids, errno and detail. */
+void	 client_event_text(json_t *, char *, size_t);
 
 int	 cmd_status(int, char **);
 int	 cmd_cable(int, char **);
 int	 cmd_cables(int, char **);
 int	 cmd_test(int, char **);
 int	 cmd_qualify(int, char **);
+int	 cmd_events(int, char **);
+int	 cmd_runs(int, char **);
+int	 cmd_show(int, char **);
+int	 cmd_pair(int, char **);
+int	 cmd_ports(int, char **);
+int	 cmd_port(int, char **);
 
 #endif /* LQ_CLIENT_H */

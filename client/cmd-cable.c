@@ -113,7 +113,8 @@ cmd_cables(int argc, char **argv)
 	json_array_foreach(json_object_get(reply, "ports"), i, p) {
 		udid[0] = '\0';
 		if ((s = json_string_value(json_object_get(p, "udid"))) != NULL)
-			(void)strlcpy(udid, s, sizeof(udid));
+			(void)strlcpy(udid, client_udid_short(s),
+			    sizeof(udid));
 		s = json_string_value(json_object_get(p, "port"));
 		printf("%-12s ", s != NULL ? s : "?");
 		s = json_string_value(json_object_get(p, "label"));

@@ -48,7 +48,8 @@ print_device(json_t *d)
 	const char	*trust, *action, *name, *verdict;
 	char		 udid[9];
 
-	(void)strlcpy(udid, str(d, "udid", "?"), sizeof(udid));
+	(void)strlcpy(udid, client_udid_short(str(d, "udid", "?")),
+	    sizeof(udid));
 	name = str(d, "name", "(unnamed)");
 	printf("%-8s %-10s %s (%s) %s", str(d, "port", "?"),
 	    str(d, "cable", "-"), name, str(d, "product_type", "?"), udid);

@@ -116,9 +116,52 @@ follow_line(const char *line, size_t len, void *arg)
 	return (0);
 }
 
+/*
+ * A reason on a line of its own after two blanks; on a terminal wrapped
+ * at the words to its width, with the same indent, so that a narrow one
+ * shows no line cut by the terminal.
+ */
+static void
+print_reason(const char *s, int tty)
+{
+	size_t	width, room, n, col;
+
+	if (s == NULL)
+		return;
+	if (!tty || (width = term_width()) <= 12) {
+		printf("  %s\n", s);
+		return;
+	}
+	room = width - 1 - 2;
+	col = 0;
+	while (*s != '\0') {
+		while (*s == ' ')
+			s++;
+		if ((n = strcspn(s, " ")) == 0)
+			break;
+		if (col > 0 && col + 1 + n > room) {
+			printf("\n");
+			col = 0;
+		}
+		if (col == 0)
+			printf("  ");
+		else {
+			printf(" ");
+			col++;
+		}
+		/* A word longer than the line is cut, not let wrap. */
+		if (n > room - col)
+			n = room - col;
+		printf("%.*s", (int)n, s);
+		col += n;
+		s += n;
+	}
+	printf("\n");
+}
+
 /* The verdict and its reasons; the exit status that goes with it. */
 static int
-print_end(json_t *run)
+print_end(json_t *run, int tty)
 {
 	json_t		*r;
 	const char	*verdict, *state;
@@ -134,10 +177,10 @@ print_end(json_t *run)
 			printf("no verdict: the run ended %s\n",
 			    state != NULL ? state : "without one");
 		json_array_foreach(json_object_get(run, "reasons"), i, r)
-			printf("  %s\n", json_string_value(r));
+			print_reason(json_string_value(r), tty);
 		if (json_is_string(json_object_get(run, "error")))
-			printf("  %s\n", json_string_value(json_object_get(run,
-			    "error")));
+			print_reason(json_string_value(json_object_get(run,
+			    "error")), tty);
 	}
 	if (verdict == NULL)
 		return (LQ_EXIT_USAGE);
@@ -252,7 +295,7 @@ run_follow(const char *name, const char *default_profile, int argc,
 	    json_is_string(json_object_get(f.last, "type")) &&
 	    strcmp(json_string_value(json_object_get(f.last, "type")),
 	    "end") == 0)
-		ret = print_end(f.last);
+		ret = print_end(f.last, f.tty);
 	else if (how == HTTP_DONE)
 		fprintf(stderr, "linkq: the progress of run %lld ended "
 		    "without its last line\n", (long long)id);

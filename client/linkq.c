@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -39,6 +40,18 @@ static const struct command commands[] = {
 	{ "qualify", cmd_qualify, "qualify [PORT | -u UDID] [--profile NAME] "
 	  "[--cable LABEL] [--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
+	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
+	  "the event log, and with --follow what happens next" },
+	{ "runs", cmd_runs, "runs [--json]",
+	  "the recent runs, newest first" },
+	{ "show", cmd_show, "show RUN [--json]",
+	  "one run: its numbers, verdict, reasons and events" },
+	{ "pair", cmd_pair, "pair [PORT | -u UDID]",
+	  "ask a device to trust this host and wait for the answer" },
+	{ "ports", cmd_ports, "ports [--json]",
+	  "the ports with their labels, devices and cables" },
+	{ "port", cmd_port, "port PORT --label NAME | port PORT --clear-label",
+	  "name a port, or clear its name" },
 };
 
 int	opt_json;
@@ -135,6 +148,55 @@ const char *
 client_color_end(void)
 {
 	return (opt_color && isatty(STDOUT_FILENO) ? "\033[0m" : "");
+}
+
+/* The tail of a UDID that tells phones apart. */
+const char *
+client_udid_short(const char *udid)
+{
+	size_t	len = strlen(udid);
+
+	return (len > 8 ? udid + len - 8 : udid);
+}
+
+/* A string member of o, or def. */
+const char *
+client_str(json_t *o, const char *key, const char *def)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : def);
+}
+
+void
+client_time(json_int_t us, char *buf, size_t size)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(us / 1000000);
+	size_t		n;
+
+	if (us <= 0 || localtime_r(&t, &tm) == NULL ||
+	    (n = strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm)) == 0) {
+		(void)strlcpy(buf, "-", size);
+		return;
+	}
+	(void)snprintf(buf + n, size - n, ".%03d", (int)(us / 1000 % 1000));
+}
+
+void
+client_duration(json_int_t ms, char *buf, size_t size)
+{
+	long long	s = (long long)(ms / 1000);
+
+	if (ms < 0)
+		(void)strlcpy(buf, "-", size);
+	else if (s < 60)
+		(void)snprintf(buf, size, "%.1fs", (double)ms / 1000.0);
+	else if (s < 3600)
+		(void)snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+	else
+		(void)snprintf(buf, size, "%lldh%02lldm", s / 3600,
+		    s % 3600 / 60);
 }
 
 int

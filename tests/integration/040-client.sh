@@ -49,7 +49,7 @@ start_sim --control "$T/control"
 udid=$(sim_udid phone)
 [ -n "$udid" ] || fail "no UDID"
 start_linkqd "$T/linkqd.conf"
-short=$(echo "$udid" | cut -c1-8)
+short=$(echo "$udid" | tail -c 9)	# the last 8 characters
 wait_for "'$LQ' -s '$T/linkqd.sock' status | grep -q 'trusted'" 30 ||
     fail "never trusted: $("$LQ" -s "$T/linkqd.sock" status)"
 

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq show RUN: one run (GET /v1/runs/ID) with its numbers, verdict
+ * and every reason, then the run's events as a timeline.
+ *
+ * The API has no per-run event query, so the log is read from the start
+ * and filtered here on run_id; a run's events are few, and show is run
+ * by hand, once.
+ */
+
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "client.h"
+#include "http.h"
+#include "xmalloc.h"
+
+struct show_events {
+	json_int_t	 run;
+	json_t		*list;		/* the run's events */
+};
+
+static int
+keep_event(json_t *ev, void *arg)
+{
+	struct show_events	*se = arg;
+
+	if (json_integer_value(json_object_get(ev, "run_id")) == se->run)
+		(void)json_array_append(se->list, ev);
+	return (0);
+}
+
+/* The device's name, model and port, if linkqd still knows it. */
+static void
+print_device(json_t *run, json_t *devices)
+{
+	json_t		*d;
+	const char	*udid = client_str(run, "udid", "?");
+	size_t		 i;
+
+	printf("  device    %s", udid);
+	json_array_foreach(json_object_get(devices, "devices"), i, d) {
+		if (strcmp(client_str(d, "udid", ""), udid) != 0)
+			continue;
+		if (json_object_get(d, "name") != NULL)
+			printf(", %s (%s)", client_str(d, "name", "?"),
+			    client_str(d, "product_type", "?"));
+		/* The port is the attachment's: only if it is this one. */
+		if (json_integer_value(json_object_get(d, "attachment_id")) ==
+		    json_integer_value(json_object_get(run, "attachment_id")) &&
+		    json_object_get(d, "port") != NULL)
+			printf(", port %s", client_str(d, "port", "?"));
+	}
+	printf("\n  attachment %lld\n", (long long)json_integer_value(
+	    json_object_get(run, "attachment_id")));
+}
+
+static void
+print_run(json_t *run, json_t *devices, json_t *events)
+{
+	json_t		*v, *ev;
+	const char	*verdict, *kind;
+	char		 when[64], elapsed[32], text[1024];
+	json_int_t	 started, ts;
+	size_t		 i;
+	int		 n;
+
+	verdict = client_str(run, "verdict", NULL);
+	printf("run %lld: %s, %s", (long long)json_integer_value(
+	    json_object_get(run, "id")), client_str(run, "profile", "?"),
+	    client_str(run, "state", "?"));
+	if (json_is_integer(json_object_get(run, "percent")) &&
+	    strcmp(client_str(run, "state", ""), "running") == 0)
+		printf(" %lld%%", (long long)json_integer_value(
+		    json_object_get(run, "percent")));
+	printf("\n");
+	print_device(run, devices);
+	started = json_integer_value(json_object_get(run, "started_us"));
+	client_time(started, when, sizeof(when));
+	client_duration(json_integer_value(json_object_get(run,
+	    "elapsed_ms")), elapsed, sizeof(elapsed));
+	printf("  started   %s, for %s\n", when, elapsed);
+	printf("  probes    %lld, failures %lld, failure rate below %.2f%% "
+	    "(95%%)\n", (long long)json_integer_value(json_object_get(run,
+	    "probes")), (long long)json_integer_value(json_object_get(run,
+	    "failures")), json_number_value(json_object_get(run,
+	    "cp_upper")) * 100.0);
+	printf("  bytes     %lld, bulk %lld\n", (long long)json_integer_value(
+	    json_object_get(run, "bytes")), (long long)json_integer_value(
+	    json_object_get(run, "bulk_bytes")));
+	printf("  errors   ");
+	n = 0;
+	json_object_foreach(json_object_get(run, "errors"), kind, v)
+		printf("%s %s %lld", n++ > 0 ? "," : "", kind,
+		    (long long)json_integer_value(v));
+	printf("%s\n", n == 0 ? " none" : "");
+	if (verdict != NULL)
+		printf("  verdict   %s%s%s\n", client_verdict_color(verdict),
+		    verdict, client_color_end());
+	else
+		printf("  verdict   none yet\n");
+	json_array_foreach(json_object_get(run, "reasons"), i, v)
+		printf("    %s\n", json_string_value(v));
+	if (json_is_string(json_object_get(run, "error")))
+		printf("  error     %s\n", client_str(run, "error", ""));
+
+	if (json_array_size(events) == 0) {
+		printf("events: none\n");
+		return;
+	}
+	printf("events:\n");
+	json_array_foreach(events, i, ev) {
+		ts = json_integer_value(json_object_get(ev, "ts_us"));
+		client_time(ts, when, sizeof(when));
+		client_event_text(ev, text, sizeof(text));
+		/* The offset says where in the run; the time, when. */
+		printf("  %s %+8.3fs %s\n", when,
+		    (double)(ts - started) / 1e6, text);
+	}
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLIENT_LONG_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct show_events	 se;
+	json_t			*run = NULL, *devices = NULL, *reply = NULL;
+	json_int_t		 last;
+	const char		*errstr;
+	char			*path;
+	long			 code;
+	int			 ch, ret = LQ_EXIT_USAGE;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		client_option("show", ch);
+	if (optind != argc - 1)
+		return (client_usage("show"));
+	memset(&se, 0, sizeof(se));
+	se.run = strtonum(argv[optind], 1, LLONG_MAX, &errstr);
+	if (errstr != NULL) {
+		fprintf(stderr, "linkq: bad run \"%s\": a run is a number, as "
+		    "linkq runs lists them\n", argv[optind]);
+		return (LQ_EXIT_USAGE);
+	}
+
+	(void)xasprintf(&path, "/v1/runs/%lld", (long long)se.run);
+	if (http_json("GET", path, NULL, &code, &run) == -1)
+		goto out;
+	if (code != 200) {
+		ret = client_api_error(run, code);
+		goto out;
+	}
+	if (http_json("GET", "/v1/devices", NULL, &code, &devices) == -1)
+		goto out;
+	if (code != 200) {
+		ret = client_api_error(devices, code);
+		goto out;
+	}
+	se.list = json_array();
+	if (client_events(0, keep_event, &se, &last, &code, &reply) == -1)
+		goto out;
+	ret = 0;
+	if (opt_json) {
+		(void)json_object_set(run, "events", se.list);
+		client_print_json(run);
+	} else
+		print_run(run, devices, se.list);
+out:
+	free(path);
+	json_decref(se.list);
+	json_decref(run);
+	json_decref(devices);
+	json_decref(reply);
+	return (ret);
+}
