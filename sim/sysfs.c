@@ -60,6 +60,16 @@ sysfs_open(const char *root, char **cause)
 	return (0);
 }
 
+/* dir/name into buf; -1 if it does not fit. */
+static int
+sysfs_join(char *buf, size_t size, const char *dir, const char *name)
+{
+	int	n;
+
+	n = snprintf(buf, size, "%s/%s", dir, name);
+	return (n < 0 || (size_t)n >= size ? -1 : 0);
+}
+
 /* Write one attribute file in dir. */
 static int
 sysfs_attr(const char *dir, const char *name, const char *value)
@@ -67,8 +77,11 @@ sysfs_attr(const char *dir, const char *name, const char *value)
 	char	path[PATH_MAX], line[128];
 	int	fd, len, ret = 0;
 
-	(void)snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (sysfs_join(path, sizeof(path), dir, name) == -1)
+		return (-1);
 	len = snprintf(line, sizeof(line), "%s\n", value);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return (-1);
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1)
 		return (-1);
@@ -91,8 +104,8 @@ sysfs_rmdir(const char *dir)
 	size_t	i;
 
 	for (i = 0; i < nitems(names); i++) {
-		(void)snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		(void)unlink(path);
+		if (sysfs_join(path, sizeof(path), dir, names[i]) == 0)
+			(void)unlink(path);
 	}
 	(void)rmdir(dir);
 }
@@ -107,9 +120,12 @@ sysfs_add(const char *port_path, int bus, int devnum, int speed_mbps,
 
 	if (devices_dir == NULL)
 		return;
-	(void)snprintf(tmp, sizeof(tmp), "%s/.%s.new", devices_dir,
-	    port_path);
-	(void)snprintf(dir, sizeof(dir), "%s/%s", devices_dir, port_path);
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.new", devices_dir,
+	    port_path) >= (int)sizeof(tmp) ||
+	    sysfs_join(dir, sizeof(dir), devices_dir, port_path) == -1) {
+		log_warnx("sysfs: %s: path too long", port_path);
+		return;
+	}
 	sysfs_rmdir(tmp);
 	sysfs_rmdir(dir);
 	if (mkdir(tmp, 0755) == -1) {
@@ -153,6 +169,6 @@ sysfs_remove(const char *port_path)
 
 	if (devices_dir == NULL)
 		return;
-	(void)snprintf(dir, sizeof(dir), "%s/%s", devices_dir, port_path);
-	sysfs_rmdir(dir);
+	if (sysfs_join(dir, sizeof(dir), devices_dir, port_path) == 0)
+		sysfs_rmdir(dir);
 }
