@@ -46,6 +46,7 @@
 #include "config.h"
 #include "devices.h"
 #include "events.h"
+#include "kmsg.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -262,6 +263,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	    LQ_USEC_PER_SEC),
 	    "db", db_path,
 	    "devices_attached", (int)devices_attached());
+	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	if (muxquery_reachable(&cause))
 		(void)json_object_set_new(o, "usbmuxd",
 		    json_string("connected"));

@@ -115,6 +115,8 @@ static const struct config_key config_keys[] = {
 	{ SECTION_DAEMON, "db", TYPE_PATH, CFG(db_path), 1, PATH_MAX - 1 },
 	{ SECTION_DAEMON, "sysfs", TYPE_PATH, CFG(sysfs_root), 1,
 	  PATH_MAX - 1 },
+	{ SECTION_DAEMON, "kmsg", TYPE_PATH, CFG(kmsg_path), 1,
+	  PATH_MAX - 1 },
 	{ SECTION_DAEMON, "flush", TYPE_DURATION, CFG(flush_us),
 	  MS, MINUTE },
 	{ SECTION_DAEMON, "usbmuxd-retry", TYPE_DURATION,
@@ -268,6 +270,7 @@ config_init(struct config *cfg)
 	cfg->socket_path = xstrdup(LINKQ_SOCKET);
 	cfg->db_path = xstrdup(LINKQ_DB);
 	cfg->sysfs_root = xstrdup("/sys");
+	cfg->kmsg_path = xstrdup("/dev/kmsg");
 	cfg->flush_us = 250 * MS;
 	cfg->usbmuxd_retry_us = SEC;
 	cfg->reattach_window_us = 10 * SEC;
@@ -324,6 +327,7 @@ config_release(struct config *cfg)
 	free(cfg->socket_path);
 	free(cfg->db_path);
 	free(cfg->sysfs_root);
+	free(cfg->kmsg_path);
 	free(cfg->afc_folder);
 	free(cfg->auto_test);
 	while ((cp = TAILQ_FIRST(&cfg->ports)) != NULL) {

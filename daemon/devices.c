@@ -48,6 +48,7 @@
 #include "config.h"
 #include "devices.h"
 #include "events.h"
+#include "kmsg.h"
 #include "log.h"
 #include "lq-status.h"
 #include "lq-time.h"
@@ -774,6 +775,106 @@ devices_remove(const struct mux_event *ev)
 	d->location_id = 0;
 	d->speed_bps = 0;
 	d->port_id = 0;
+}
+
+/*
+ * The attachment of d that a kernel message about its port belongs to:
+ * the current one, or the one it left within the reattach window (the
+ * kernel and usbmuxd tell of the same episode in either order); else 0.
+ */
+static int64_t
+devices_kernel_attachment(struct device *d, int64_t now)
+{
+	if (d->attached && d->attachment_id != 0)
+		return (d->attachment_id);
+	if (!d->attached && d->last_attachment_id != 0 &&
+	    now - d->detached_us <= reattach_window_us)
+		return (d->last_attachment_id);
+	return (0);
+}
+
+/* Whether finding f is about d's port (or the hub port above it). */
+static int
+devices_kernel_match(struct device *d, const struct kmsg_finding *f)
+{
+	char	bus[16];
+
+	if (d->network || d->port_key[0] == '\0')
+		return (0);
+	if (f->port[0] != '\0')
+		return (kmsg_port_under(d->port_key, f->port));
+	/* The host controller or root hub: each device on its bus. */
+	if (strcmp(f->kind, "hc-failure") != 0 &&
+	    strcmp(f->kind, "over-current") != 0)
+		return (0);
+	if (f->bus < 0)
+		return (1);	/* which bus is not known: all of them */
+	(void)snprintf(bus, sizeof(bus), "%d-", f->bus);
+	return (strncmp(d->port_key, bus, strlen(bus)) == 0);
+}
+
+/* Record one kernel event; add it to the run going on, if any. */
+static void
+devices_kernel_event(const struct kmsg_finding *f, const char *text,
+    int64_t ts_us, int64_t port_id, int64_t attachment_id)
+{
+	struct store_event	 se;
+	struct run		*r;
+
+	memset(&se, 0, sizeof(se));
+	se.ts_us = ts_us;
+	se.source = "kmsg";
+	se.kind = f->kind;
+	se.host_id = host_id;
+	se.port_id = port_id;
+	se.attachment_id = attachment_id;
+	se.errnum = f->errnum;
+	se.detail = text;
+	if (attachment_id != 0 && (r = run_active(attachment_id)) != NULL)
+		se.run_id = run_id(r);
+	(void)events_record(&se);
+	if (attachment_id != 0 && !f->disconnect)
+		run_kernel_event(attachment_id, f->kind, f->errnum, f->port,
+		    text);
+}
+
+/*
+ * A finding of the kernel's log: an event of the port it names, once
+ * for each attachment there (or once without one), and evidence of the
+ * runs going on. A port is recorded even if no device is on it: a port
+ * that fails to enumerate anything is worth knowing about.
+ */
+void
+devices_kernel_finding(const struct kmsg_finding *f, const char *text,
+    int64_t ts_us)
+{
+	struct device	*d;
+	int64_t		 port_id = 0, att, devport;
+	int		 n = 0, depth = -1;
+	const char	*p;
+
+	if (store == NULL)
+		return;
+	if (f->port[0] != '\0') {
+		for (depth = 0, p = f->port; *p != '\0'; p++)
+			depth += *p == '.';
+		if ((port_id = store_port(store, host_id, f->port, depth)) < 0)
+			port_id = 0;
+	}
+	RB_FOREACH(d, device_tree, &tree) {
+		if (!devices_kernel_match(d, f) ||
+		    (att = devices_kernel_attachment(d, ts_us)) == 0)
+			continue;
+		devport = port_id;
+		if (devport == 0)
+			devport = d->port_id != 0 ? d->port_id :
+			    store_port(store, host_id, d->port_key, -1);
+		devices_kernel_event(f, text, ts_us, devport < 0 ? 0 :
+		    devport, att);
+		n++;
+	}
+	if (n == 0)
+		devices_kernel_event(f, text, ts_us, port_id, 0);
 }
 
 /* Take one usbmuxd event. */

@@ -18,6 +18,7 @@
 #include "muxwatch.h"
 
 struct config;
+struct kmsg_finding;
 struct run;
 struct store;
 
@@ -29,6 +30,12 @@ struct store;
 void	 devices_init(struct event_base *, struct store *, void (*)(void),
 	    const struct config *);
 void	 devices_set_config(const struct config *);
+/*
+ * Take one finding of the kernel's log (a kmsg_fn): an event of the port
+ * it names and of the attachment there, and evidence of its run.
+ */
+void	 devices_kernel_finding(const struct kmsg_finding *, const char *,
+	    int64_t);
 /* Take one usbmuxd event (a muxwatch_fn). */
 void	 devices_mux_event(const struct mux_event *, void *);
 /* The devices as a JSON array, for the control API (new reference). */

@@ -28,6 +28,7 @@
 #include "api.h"
 #include "devices.h"
 #include "events.h"
+#include "kmsg.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -137,8 +138,9 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 		return;
 	}
 	if (strcmp(c->socket_path, d.config->socket_path) != 0 ||
-	    strcmp(c->db_path, d.config->db_path) != 0)
-		log_warnx("reload: a new socket or database path takes "
+	    strcmp(c->db_path, d.config->db_path) != 0 ||
+	    strcmp(c->kmsg_path, d.config->kmsg_path) != 0)
+		log_warnx("reload: a new socket, database or kmsg path takes "
 		    "effect at the next start");
 	/* The paths in use stay those of the running configuration. */
 	free(c->socket_path);
@@ -257,6 +259,7 @@ main(int argc, char **argv)
 	events_init(d.store, linkqd_store_touched);
 	runs_init(d.base, d.store, linkqd_store_touched);
 	devices_init(d.base, d.store, linkqd_store_touched, d.config);
+	kmsg_start(d.base, d.config->kmsg_path, devices_kernel_finding);
 	retention_start(d.base, d.store, linkqd_store_touched,
 	    d.config->retention_days);
 	api_set_config(d.config);
@@ -271,12 +274,14 @@ main(int argc, char **argv)
 		fatalx("event_base_dispatch");
 
 	/*
-	 * In order: no new devices; running runs end interrupted, with
+	 * In order: no new devices and no kernel messages (what they held
+	 * back is dropped); running runs end interrupted, with
 	 * their probes cut; the streams end before evhttp goes; the
 	 * workers finish and their last jobs come back while the store is
 	 * still open; then the runs can go, and the store commits last.
 	 */
 	muxwatch_stop();
+	kmsg_stop();
 	runs_shutdown();
 	events_done();
 	api_stop();

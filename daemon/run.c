@@ -112,6 +112,9 @@ struct run {
 	struct event		*resume_ev;	/* after a lost connection */
 	int			 timed_out;
 	int			 gone;		/* the device left */
+	char			 kernel[LQ_VERDICT_REASON_LEN];
+					/* the first kernel report that
+					 * counted, as a reason, or "" */
 
 	/* What the run saw. */
 	struct lq_run_evidence	 ev;
@@ -288,12 +291,22 @@ run_event(struct run *r, const char *source, const char *kind, int errnum,
 	(void)events_record(&se);
 }
 
-/* Decide on the evidence so far. */
+/*
+ * Decide on the evidence so far. A FAIL that the kernel's messages
+ * helped decide quotes the first of them, with its port: the verdict's
+ * own reasons count kinds, and the technician wants the kernel's words.
+ */
 static void
 run_decide(struct run *r, int finished)
 {
+	struct lq_verdict_result	*res = &r->result;
+
 	r->ev.finished = finished;
-	lq_verdict_decide(&r->rules, &r->ev, &r->result);
+	lq_verdict_decide(&r->rules, &r->ev, res);
+	if (r->kernel[0] != '\0' && res->verdict == LQ_VERDICT_FAIL &&
+	    res->nreasons < LQ_VERDICT_REASONS)
+		(void)strlcpy(res->reasons[res->nreasons++], r->kernel,
+		    sizeof(res->reasons[0]));
 }
 
 /* Percent done, or -1 for a run without an end. */
@@ -903,15 +916,29 @@ run_cancel(struct run *r)
 	return (0);
 }
 
-/* The device left in the middle of its run: a dropout. */
+/*
+ * The device left in the middle of its run: a dropout. One that left
+ * right after its run ended (a kernel message about the same episode
+ * came first and failed the run) is marked gone, so that a return within
+ * the reattach window still counts as the re-enumeration it was.
+ */
 void
 run_device_gone(int64_t attachment_id)
 {
 	struct run	*r;
 	char		 detail[128];
 
-	if ((r = run_active(attachment_id)) == NULL)
+	if ((r = run_active(attachment_id)) == NULL) {
+		TAILQ_FOREACH(r, &runs, entry) {
+			if (r->target.attachment_id == attachment_id)
+				break;
+		}
+		if (r != NULL && r->state == RUN_DONE &&
+		    lq_wall_now_us() - r->ended_us <=
+		    RUN_DISCONNECT_GRACE_US)
+			r->gone = 1;
 		return;
+	}
 	(void)snprintf(detail, sizeof(detail), "the device left usbmuxd "
 	    "%lld ms into the run, during %s",
 	    (long long)(lq_mono_sub(lq_mono_now(), r->started) / 1000),
@@ -927,8 +954,8 @@ run_device_gone(int64_t attachment_id)
 
 /*
  * The device of attachment_id came back within the reattach window: the
- * dropout of its last run was a reset. Add it to that run's evidence
- * and store the verdict again with the reason.
+ * dropout of its last run (or its leaving right after) was a reset. Add
+ * it to that run's evidence and store the verdict again with the reason.
  */
 void
 run_device_back(int64_t attachment_id)
@@ -940,7 +967,7 @@ run_device_back(int64_t attachment_id)
 		if (r->target.attachment_id == attachment_id)
 			break;
 	}
-	if (r == NULL || r->ev.dropouts == 0 || r->state != RUN_DONE)
+	if (r == NULL || !r->gone || r->state != RUN_DONE)
 		return;
 	r->ev.reenumerations++;
 	run_decide(r, 0);
@@ -950,6 +977,49 @@ run_device_back(int64_t attachment_id)
 	    reasons, r->ended_us) == 0 && store_touched != NULL)
 		store_touched();
 	free(reasons);
+}
+
+/*
+ * The kernel reported kind (a hard event kind of the vocabulary) on the
+ * port of the attachment's running run: count it and decide again.
+ */
+void
+run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
+    const char *port, const char *text)
+{
+	struct run	*r;
+
+	if ((r = run_active(attachment_id)) == NULL)
+		return;
+	if (strcmp(kind, "link-error") == 0) {
+		if (r->ev.link_errors++ == 0)
+			r->ev.link_errno = errnum;
+	} else if (strcmp(kind, "reset") == 0)
+		r->ev.resets++;
+	else if (strcmp(kind, "enumeration-failure") == 0)
+		r->ev.enum_failures++;
+	else if (strcmp(kind, "emi-reenable") == 0)
+		r->ev.emi_reenables++;
+	else if (strcmp(kind, "over-current") == 0)
+		r->ev.over_currents++;
+	else if (strcmp(kind, "hc-failure") == 0)
+		r->ev.hc_failures++;
+	else if (strcmp(kind, "speed-fallback") == 0)
+		r->ev.speed_fallbacks++;
+	else
+		return;
+	if (r->kernel[0] == '\0')
+		(void)snprintf(r->kernel, sizeof(r->kernel), "the kernel "
+		    "said%s%s: %s", port[0] != '\0' ? " on port " : "", port,
+		    text);
+	log_info("run %lld: the kernel reported %s%s%s", (long long)r->id,
+	    kind, port[0] != '\0' ? " on port " : "", port);
+	run_decide(r, 0);
+	if (r->result.verdict != LQ_VERDICT_FAIL)
+		return;
+	if (r->job != NULL)
+		worker_cancel(r->target.worker);
+	run_end(r, RUN_DONE, 0);
 }
 
 /* The run with this id in memory, or NULL. */

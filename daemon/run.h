@@ -65,6 +65,13 @@ int		 run_cancel(struct run *);
 void		 run_device_gone(int64_t);
 /* It came back within the reattach window: a reset. */
 void		 run_device_back(int64_t);
+/*
+ * The kernel reported a hard event (kind, errno or 0, port path or "",
+ * the message) on the attachment: add it to the evidence of its running
+ * run, which fails at once.
+ */
+void		 run_kernel_event(int64_t, const char *, int, const char *,
+		    const char *);
 
 struct run	*run_find(int64_t);
 /* The running run on an attachment, or NULL. */

@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The linkq authors
+#
+# The kernel's USB messages through linkqd against linkq-sim's --kmsg
+# file: GET /v1/status says the log is read; a link-error episode (the
+# simulator's "disabled by hub (EMI?)" on the hub port 1-4-port3) in
+# the middle of a wiggle run fails it with a reason quoting the kernel
+# and is an event of source kmsg on port 1-4.3; a descriptor read error
+# (-71) appended to the log fails a run naming the errno; an error burst
+# followed by an unplug is the unplug's and records no link error; a
+# log that cannot be read leaves linkqd running and says why in status.
+
+. "$(dirname "$0")/lib.sh"
+
+cat > "$T/bench.scn" <<'SCN'
+device phone
+device phone2
+port a path=1-4.3
+port b path=1-2
+cable good
+cable good2
+at 0s plug phone a good
+at 0s plug phone2 b good2
+SCN
+
+: > "$T/linkqd.conf"
+
+# Wait for run $1 to end; print its JSON.
+wait_run() {
+	wait_for "get /v1/runs/$1 | jq -e '.state != \"running\"' > /dev/null" 90 ||
+	    fail "run $1 did not end: $(get /v1/runs/$1)"
+	get /v1/runs/$1
+}
+
+# Start profile $2 on device $1 (a UDID); print the run id.
+start_run() {
+	api POST /v1/runs "{\"udid\":\"$1\",\"profile\":\"$2\"}" > "$T/start"
+	[ "$(tail -n 1 "$T/start")" = 201 ] ||
+	    fail "run $2 not started: $(cat "$T/start")"
+	head -n 1 "$T/start" | jq -r .id
+}
+
+# Wait until device $1 is attached and trusted in linkqd.
+wait_trusted() {
+	wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$1\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||
+	    fail "device $1 never became testable: $(get /v1/devices)"
+}
+
+# Start a wiggle run on $1 and wait until bulk data moves; print its id.
+wiggle() {
+	_id=$(start_run "$1" wiggle)
+	wait_for "get /v1/runs/$_id | jq -e '.bytes > 0' > /dev/null" 30 ||
+	    fail "no bulk bytes moved"
+	echo "$_id"
+}
+
+# Append kernel records to the simulator's log, as the kernel would.
+kernel() {
+	printf '%s\n' "$@" >> "$T/kmsg"
+}
+
+# Kernel events of kind $1 on port $2, as "source errno run_id" lines.
+kernel_events() {
+	sql "SELECT e.source, ifnull(e.errno, 0), ifnull(e.run_id, 0) FROM events e JOIN ports p ON p.id = e.port_id WHERE e.kind = '$1' AND p.path = '$2' ORDER BY e.id"
+}
+
+trace "the simulator writes its kernel log; linkqd reads it"
+start_sim --control "$T/control" "$T/bench.scn"
+u1=$(sim_udid phone)
+u2=$(sim_udid phone2)
+start_linkqd "$T/linkqd.conf"
+wait_trusted "$u1"
+wait_trusted "$u2"
+expect_eq "$(get /v1/status | jq -r .kmsg)" "reading $T/kmsg" "kmsg status"
+expect_eq "$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u1\") | .port")" \
+    1-4.3 "the first device's port"
+
+trace "a link-error episode during a wiggle run: FAIL quoting the kernel"
+id=$(wiggle "$u1")
+ctl '{"cmd":"link-error","device":"phone"}' > /dev/null
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("interference")) and (.reasons | join(" ") | test("the kernel said on port 1-4.3: usb 1-4-port3: disabled by hub \\(EMI\\?\\), re-enabling"))' > /dev/null ||
+    fail "the EMI re-enable did not fail the run: $run"
+wait_for "[ \"\$(kernel_events emi-reenable 1-4.3)\" = 'kmsg|0|$id' ]" 10 ||
+    fail "no emi-reenable event of source kmsg on 1-4.3: $(kernel_events emi-reenable 1-4.3)"
+get '/v1/events?since=0&limit=10000' |
+    jq -e '.events | map(select(.source == "kmsg" and .kind == "emi-reenable" and .port_id and .attachment_id and .detail == "usb 1-4-port3: disabled by hub (EMI?), re-enabling...")) | length == 1' \
+    > /dev/null || fail "the event through the API: $(get '/v1/events?since=0&limit=10000')"
+
+trace "a descriptor read error on the device's port: FAIL with -71"
+wait_trusted "$u1"
+id=$(wiggle "$u1")
+kernel "3,900001,1,-;usb 1-4.3: device descriptor read/64, error -71" \
+    " SUBSYSTEM=usb" " DEVICE=+usb:1-4.3"
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("link error \\(-71, protocol error\\)")) and (.reasons | join(" ") | test("on port 1-4.3"))' > /dev/null ||
+    fail "the -71 did not fail the run: $run"
+wait_for "[ \"\$(kernel_events link-error 1-4.3)\" = 'kmsg|-71|$id' ]" 10 ||
+    fail "no link-error event with -71: $(kernel_events link-error 1-4.3)"
+
+trace "an error burst, then the unplug: a dropout, not a link error"
+id=$(wiggle "$u2")
+kernel "3,900002,2,-;usb usb1-port2: disabled by hub (EMI?), re-enabling..." \
+    "3,900003,3,-;usb 1-2: device descriptor read/64, error -71"
+ctl '{"cmd":"unplug","device":"phone2"}' > /dev/null
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("dropped out")) and (.reasons | join(" ") | test("kernel|interference|link error") | not)' > /dev/null ||
+    fail "the unplug was not a plain dropout: $run"
+wait_for "grep -q 'kmsg: 2 kernel errors on 1-2 came with an unplug' '$T/linkqd.err'" 10 ||
+    fail "the burst was not dropped"
+wait_for "[ \"\$(kernel_events unplug 1-2 | cut -d '|' -f 1)\" = kmsg ]" 10 ||
+    fail "no unplug event of source kmsg on 1-2"
+expect_eq "$(kernel_events link-error 1-2)" "" "link errors on 1-2"
+expect_eq "$(kernel_events emi-reenable 1-2)" "" "EMI re-enables on 1-2"
+
+trace "a kernel log linkqd cannot read: it runs on and says why"
+stop_linkqd
+rm -f "$T/linkqd.sock"
+printf '[daemon]\nsysfs = %s\nkmsg = %s\n' "$T/sysfs" "$T/absent" \
+    > "$T/absent.conf"
+"$BUILD/linkqd" -d -v -f "$T/absent.conf" -s "$T/linkqd.sock" \
+    --db "$T/linkq.db" 2>> "$T/linkqd.err" &
+LINKQD_PID=$!
+wait_for "[ -S '$T/linkqd.sock' ]" 20 || fail "linkqd did not start"
+get /v1/status | jq -e ".kmsg == \"unreadable: $T/absent: No such file or directory\"" > /dev/null ||
+    fail "status: $(get /v1/status)"
+wait_trusted "$u1"
+stop_linkqd
+stop_sim
