@@ -109,6 +109,11 @@ endif
 
 COMMON_SRCS	:= common/log.c common/status.c common/time.c \
 		   common/verdict.c common/vocab.c common/xmalloc.c
+# The report engine: in common/ for linkqd and linkq alike, but apart
+# from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
+# does not link.
+REPORT_SRCS	:= common/blame.c common/report.c
+REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
@@ -124,15 +129,18 @@ SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
+REPORT_OBJS	:= $(REPORT_SRCS:%.c=$(BUILD)/%.o)
 STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_C:.c=.o)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 # Everything but the mains, linked into each program and unit test.
-LIB_OBJS	:= $(COMMON_OBJS) $(STORE_OBJS) $(DAEMON_OBJS)
+LIB_OBJS	:= $(COMMON_OBJS) $(REPORT_OBJS) $(STORE_OBJS) $(DAEMON_OBJS)
 # -lm for common/verdict.c.
 LIB_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(STORE_PKGS) $(DAEMON_PKGS)) \
 		  -lm
 
 $(BUILD)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS))
+$(REPORT_OBJS): CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
+	$(REPORT_PKGS))
 $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
 	$(DAEMON_PKGS))
 
@@ -147,12 +155,13 @@ SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
 
 # linkq, the client: the control API through libcurl, COMMON_OBJS and
-# none of the daemon's modules.
-CLIENT_PKGS	:= libcurl jansson
+# none of the daemon's modules but the report engine, which `report --db`
+# runs on a database file.
+CLIENT_PKGS	:= libcurl jansson sqlite3
 CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
-		   client/cmd-port.c client/cmd-runs.c client/cmd-show.c \
-		   client/cmd-status.c client/cmd-test.c client/http.c \
-		   client/linkq.c
+		   client/cmd-port.c client/cmd-report.c client/cmd-runs.c \
+		   client/cmd-show.c client/cmd-status.c client/cmd-test.c \
+		   client/http.c client/linkq.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
 $(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
@@ -207,7 +216,7 @@ $(BUILD)/linkqd: $(BUILD)/daemon/linkqd.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
-$(BUILD)/linkq: $(CLIENT_OBJS) $(COMMON_OBJS)
+$(BUILD)/linkq: $(CLIENT_OBJS) $(COMMON_OBJS) $(REPORT_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLIENT_LIBS)
 

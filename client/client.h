@@ -79,5 +79,6 @@ int	 cmd_show(int, char **);
 int	 cmd_pair(int, char **);
 int	 cmd_ports(int, char **);
 int	 cmd_port(int, char **);
+int	 cmd_report(int, char **);
 
 #endif /* LQ_CLIENT_H */

@@ -52,6 +52,9 @@ static const struct command commands[] = {
 	  "the ports with their labels, devices and cables" },
 	{ "port", cmd_port, "port PORT --label NAME | port PORT --clear-label",
 	  "name a port, or clear its name" },
+	{ "report", cmd_report, "report [--by pair|cable|port|device] "
+	  "[--since TIME] [--json | --csv] [--db FILE]",
+	  "results by pair, cable, port or device, best first, and blame" },
 };
 
 int	opt_json;

@@ -21,6 +21,10 @@ struct config;
 
 /* The configuration to serve profiles from; cfg must outlive its use. */
 void	api_set_config(const struct config *);
+struct store;
+
+/* The store /v1/report reads; s must outlive its use. */
+void	api_set_store(struct store *);
 /* Stop serving and remove the socket. */
 void	api_stop(void);
 

@@ -601,6 +601,22 @@ devices_retire(struct device *d)
 	d->trust = TRUST_UNKNOWN;
 }
 
+/*
+ * Whether a device back soon on port b is back where it left, port a:
+ * a reset. Back on another port, it was moved. Ports keyed by their
+ * LocationID change with every device number, so they cannot tell.
+ */
+static int
+devices_same_port(const char *a, const char *b)
+{
+	static const char	loc[] = "usbmuxd-location-";
+
+	if (strncmp(a, loc, sizeof(loc) - 1) == 0 &&
+	    strncmp(b, loc, sizeof(loc) - 1) == 0)
+		return (1);
+	return (strcmp(a, b) == 0);
+}
+
 /* Begin the attachment of d at a location. */
 static void
 devices_attach(struct device *d, const struct mux_location *loc,
@@ -627,7 +643,8 @@ devices_attach(struct device *d, const struct mux_location *loc,
 	sa.location_id = loc->location_id;
 	sa.started_us = now;
 	if (d->last_attachment_id != 0 && d->detached_us != 0 &&
-	    now - d->detached_us <= reattach_window_us)
+	    now - d->detached_us <= reattach_window_us &&
+	    devices_same_port(d->port_key, key))
 		sa.previous_id = d->last_attachment_id;
 	if ((d->attachment_id = store_attachment_begin(store, &sa)) < 0) {
 		d->attachment_id = 0;

@@ -263,6 +263,7 @@ main(int argc, char **argv)
 	retention_start(d.base, d.store, linkqd_store_touched,
 	    d.config->retention_days);
 	api_set_config(d.config);
+	api_set_store(d.store);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
 		fatalx("%s", cause);

@@ -918,9 +918,10 @@ run_cancel(struct run *r)
 
 /*
  * The device left in the middle of its run: a dropout. One that left
- * right after its run ended (a kernel message about the same episode
+ * right after its run failed (a kernel message about the same episode
  * came first and failed the run) is marked gone, so that a return within
- * the reattach window still counts as the re-enumeration it was.
+ * the reattach window still counts as the re-enumeration it was; one
+ * that left after a pass was simply unplugged.
  */
 void
 run_device_gone(int64_t attachment_id)
@@ -934,6 +935,7 @@ run_device_gone(int64_t attachment_id)
 				break;
 		}
 		if (r != NULL && r->state == RUN_DONE &&
+		    r->result.verdict == LQ_VERDICT_FAIL &&
 		    lq_wall_now_us() - r->ended_us <=
 		    RUN_DISCONNECT_GRACE_US)
 			r->gone = 1;

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The report and blame engine (DESIGN.md, Verdict; issue 5): one row
+ * per cable, port, (cable, port) pair or device with its pooled
+ * evidence and verdict, and blame across the cable x port results.
+ *
+ * It lives in common/ so that linkqd's /v1/report and `linkq report
+ * --db FILE` compute the same answer from the same database, and so
+ * that both print it through the same formatters: the client turns the
+ * daemon's JSON back into a struct lq_report (lq_report_from_json) and
+ * prints that, byte for byte what --db prints.
+ *
+ * The report reads runs, attachments, run_rollups and events, never the
+ * raw probes table, which is too large to scan in the report's budget
+ * (200 ms over 100k runs and 10M probes). Percentiles are therefore
+ * across runs: of each run's bulk throughput and of each run's mean
+ * lockdown-query latency.
+ */
+
+#ifndef LQ_REPORT_H
+#define LQ_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "lq-verdict.h"
+
+enum lq_report_by {
+	LQ_REPORT_PAIR,
+	LQ_REPORT_CABLE,
+	LQ_REPORT_PORT,
+	LQ_REPORT_DEVICE
+};
+
+struct lq_report_row {
+	/* The group's key; NULL where the grouping does not use it. */
+	char		*cable;		/* label; PAIR and CABLE */
+	char		*port;		/* sysfs path; PAIR and PORT */
+	char		*port_label;	/* NULL: none */
+	char		*host;		/* the port's host name */
+	char		*udid;		/* DEVICE */
+	char		*device;	/* the device's name; NULL: unknown */
+
+	uint64_t	 runs, passed, marginal, failed;
+	uint64_t	 probes, failures, timeouts;
+	double		 cp_upper;	/* one-sided 95% Clopper-Pearson
+					 * bound of failures / probes */
+	uint64_t	 dropouts, resets, link_errors, corruptions;
+	/* Across runs; NAN when no run measured it. */
+	double		 bulk_p50, bulk_p5;	/* MB/s (10^6 bytes) */
+	double		 lat_p50, lat_p99;	/* ms */
+	int		 speed_mbps;	/* best negotiated; 0 unknown */
+	int64_t		 last_us;	/* newest run's start */
+
+	enum lq_verdict	 verdict;	/* of the pooled evidence */
+	char		**reasons;
+	int		 nreasons;
+};
+
+enum lq_blame_state {
+	LQ_BLAME_GOOD,
+	LQ_BLAME_BAD,
+	LQ_BLAME_UNKNOWN
+};
+
+/* A cable, port or device and what the results say of it. */
+struct lq_blame_item {
+	char			*name;
+	enum lq_blame_state	 state;
+	char			*evidence;	/* a sentence */
+};
+
+/* The next test to run: cable on port; why says what it decides. */
+struct lq_blame_test {
+	char		*cable;
+	char		*port;
+	char		*why;
+};
+
+struct lq_blame {
+	struct lq_blame_item	*cables, *ports, *devices;
+	size_t			 ncables, nports, ndevices;
+	struct lq_blame_test	*tests;
+	size_t			 ntests;
+};
+
+/*
+ * One result of a device with a cable on a port, the blame engine's
+ * input: the verdict of the pooled evidence of its runs.
+ */
+struct lq_blame_cell {
+	const char	*cable;
+	const char	*port;
+	const char	*device;
+	enum lq_verdict	 verdict;
+};
+
+struct lq_report {
+	enum lq_report_by	 by;
+	int64_t			 since_us;	/* 0: all history */
+	struct lq_report_row	*rows;		/* best first */
+	size_t			 nrows;
+	struct lq_blame		 blame;
+};
+
+/*
+ * Build the report of the runs started at or after since_us (0: all)
+ * from an open linkq database. 0, or -1 with *cause allocated.
+ */
+int	lq_report_build(sqlite3 *, enum lq_report_by, int64_t,
+	    struct lq_report **, char **);
+void	lq_report_free(struct lq_report *);
+/* Sort rows best first: PASS, MARGINAL, FAIL, then bound, then probes. */
+void	lq_report_sort(struct lq_report_row *, size_t);
+/* The p-th percentile (0..100) by nearest rank; sorts v; NAN if n = 0. */
+double	lq_percentile(double *, size_t, double);
+
+/* Blame from cells; the result's strings are its own. */
+void	lq_blame_build(const struct lq_blame_cell *, size_t,
+	    struct lq_blame *);
+void	lq_blame_clear(struct lq_blame *);
+
+const char *lq_report_by_name(enum lq_report_by);
+int	lq_report_by_from_name(const char *);
+const char *lq_blame_state_name(enum lq_blame_state);
+
+/* The documented JSON (linkq(1)); the caller owns the reference. */
+json_t	*lq_report_to_json(const struct lq_report *);
+/* Back from that JSON; 0, or -1 with *cause allocated. */
+int	lq_report_from_json(json_t *, struct lq_report **, char **);
+/* Print as one line of JSON, as CSV (RFC 4180), or as tables. */
+void	lq_report_print_json(FILE *, const struct lq_report *);
+void	lq_report_print_csv(FILE *, const struct lq_report *);
+void	lq_report_print_text(FILE *, const struct lq_report *, int);
+void	lq_report_print_blame(FILE *, const struct lq_report *, int);
+
+#endif /* LQ_REPORT_H */

@@ -1,0 +1,532 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The report and blame engine (common/report.c, common/blame.c): rows
+ * and their sums from small databases written through the store, the
+ * sort order, the Clopper-Pearson bound, percentiles, the JSON round
+ * trip, and every blame rule on hand-made cells.
+ */
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "compat/compat.h"
+#include "linkq.h"
+#include "lq-report.h"
+#include "lq-status.h"
+#include "lq-verdict.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * One run of the quick profile: device udid with cable on port,
+ * probes probes of which failures failed, bulk bytes in bulk_us, one
+ * lockdown query of lat_us, verdict, and one event of kind (NULL none).
+ */
+static void
+add_run(struct store *s, const char *port, const char *cable,
+    const char *udid, int probes, int failures, int64_t bulk,
+    int64_t bulk_us, int64_t lat_us, const char *verdict, const char *kind,
+    int64_t t)
+{
+	struct store_device	d = { 0 };
+	struct store_attachment	a = { 0 };
+	struct store_probe	p;
+	struct store_event	e;
+	int64_t			host, run;
+	int			i;
+
+	host = store_host(s, "machine-1", "bench");
+	d.udid = udid;
+	d.seen_us = t;
+	a.device_id = store_device(s, &d);
+	a.port_id = store_port(s, host, port, 1);
+	a.cable_id = cable != NULL ? store_cable(s, cable) : 0;
+	a.speed_mbps = 480;
+	a.started_us = t;
+	a.previous_id = store_attachment_begin(s, &a);
+	run = store_run_begin(s, a.previous_id, "quick", t);
+	for (i = 0; i < probes; i++) {
+		memset(&p, 0, sizeof(p));
+		p.run_id = run;
+		p.ts_us = t + i;
+		p.kind = i == 0 ? LQ_PROBE_BULK : i == 1 ?
+		    LQ_PROBE_LOCKDOWN_QUERY : LQ_PROBE_MUX_CONNECT;
+		p.latency_us = i == 0 ? bulk_us : i == 1 ? lat_us : 100;
+		p.bytes = i == 0 ? bulk : 0;
+		p.status = i >= 2 && i < 2 + failures ? LQ_ETIMEDOUT : LQ_OK;
+		assert_true(store_probe(s, &p) > 0);
+	}
+	if (kind != NULL) {
+		memset(&e, 0, sizeof(e));
+		e.ts_us = t + 1;
+		e.source = "probe";
+		e.kind = kind;
+		e.run_id = run;
+		e.attachment_id = a.previous_id;
+		assert_true(store_event(s, &e) > 0);
+	}
+	assert_int_equal(store_run_end(s, run, "done", verdict, NULL, t + 10),
+	    0);
+}
+
+static struct lq_report *
+build(struct store *s, enum lq_report_by by, int64_t since)
+{
+	struct lq_report	*rep;
+	char			*cause = NULL;
+
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(lq_report_build(store_handle(s), by, since, &rep,
+	    &cause), 0);
+	assert_null(cause);
+	return (rep);
+}
+
+static const struct lq_report_row *
+row_of(const struct lq_report *rep, const char *cable, const char *port)
+{
+	size_t	i;
+
+	for (i = 0; i < rep->nrows; i++) {
+		if ((cable == NULL || (rep->rows[i].cable != NULL &&
+		    strcmp(rep->rows[i].cable, cable) == 0)) &&
+		    (port == NULL || (rep->rows[i].port != NULL &&
+		    strcmp(rep->rows[i].port, port) == 0)))
+			return (&rep->rows[i]);
+	}
+	fail_msg("no row %s %s", cable ? cable : "-", port ? port : "-");
+	return (NULL);
+}
+
+static struct store *
+world(void)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(":memory:", 0, &cause);
+	assert_non_null(s);
+	/* pass on 1-1 and 1-2; A-03 corrupts on 1-1. */
+	add_run(s, "1-1", "A-01", "udid-1", 400, 0, 40000000, 1000000, 2000,
+	    "PASS", NULL, 1000000);
+	add_run(s, "1-1", "A-01", "udid-1", 400, 1, 20000000, 1000000, 4000,
+	    "PASS", NULL, 2000000);
+	add_run(s, "1-2", "A-01", "udid-1", 400, 0, 30000000, 1000000, 3000,
+	    "PASS", NULL, 3000000);
+	add_run(s, "1-1", "A-02", "udid-1", 100, 0, 10000000, 1000000, 1000,
+	    "PASS", NULL, 4000000);
+	add_run(s, "1-2", "A-02", "udid-1", 100, 0, 10000000, 1000000, 1000,
+	    "PASS", NULL, 5000000);
+	add_run(s, "1-1", "A-03", "udid-1", 50, 0, 10000000, 1000000, 1000,
+	    "FAIL", "corruption", 6000000);
+	return (s);
+}
+
+static void
+test_rows(void **state)
+{
+	struct store			*s = world();
+	struct lq_report		*rep;
+	const struct lq_report_row	*r;
+
+	(void)state;
+	rep = build(s, LQ_REPORT_CABLE, 0);
+	assert_int_equal(rep->nrows, 3);
+	/* Sorted: PASS before FAIL, the lower bound (more probes) first. */
+	assert_string_equal(rep->rows[0].cable, "A-01");
+	assert_string_equal(rep->rows[1].cable, "A-02");
+	assert_string_equal(rep->rows[2].cable, "A-03");
+	r = row_of(rep, "A-01", NULL);
+	assert_int_equal(r->runs, 3);
+	assert_int_equal(r->passed, 3);
+	assert_int_equal(r->probes, 1200);
+	assert_int_equal(r->failures, 1);
+	assert_int_equal(r->timeouts, 1);
+	assert_true(fabs(r->cp_upper - lq_cp_upper(1200, 1, 0.05)) < 1e-12);
+	assert_int_equal(r->verdict, LQ_VERDICT_PASS);
+	/* Per-run MB/s 40, 20, 30: p50 30, p5 20; latency 2, 4, 3 ms. */
+	assert_true(fabs(r->bulk_p50 - 30.0) < 1e-9);
+	assert_true(fabs(r->bulk_p5 - 20.0) < 1e-9);
+	assert_true(fabs(r->lat_p50 - 3.0) < 1e-9);
+	assert_true(fabs(r->lat_p99 - 4.0) < 1e-9);
+	assert_int_equal(r->speed_mbps, 480);
+	assert_int_equal(r->last_us, 3000000);
+	r = row_of(rep, "A-03", NULL);
+	assert_int_equal(r->verdict, LQ_VERDICT_FAIL);
+	assert_int_equal(r->corruptions, 1);
+	assert_true(r->nreasons >= 1);
+	assert_non_null(strstr(r->reasons[0], "corruption"));
+	lq_report_free(rep);
+
+	rep = build(s, LQ_REPORT_PAIR, 0);
+	assert_int_equal(rep->nrows, 5);
+	r = row_of(rep, "A-01", "1-1");
+	assert_int_equal(r->runs, 2);
+	assert_string_equal(r->host, "bench");
+	lq_report_free(rep);
+
+	rep = build(s, LQ_REPORT_PORT, 0);
+	assert_int_equal(rep->nrows, 2);
+	/* 1-1 saw the corruption: pooled, the port fails. */
+	assert_string_equal(rep->rows[0].port, "1-2");
+	assert_int_equal(rep->rows[1].verdict, LQ_VERDICT_FAIL);
+	assert_null(rep->rows[0].cable);
+	lq_report_free(rep);
+
+	rep = build(s, LQ_REPORT_DEVICE, 0);
+	assert_int_equal(rep->nrows, 1);
+	assert_string_equal(rep->rows[0].udid, "udid-1");
+	assert_int_equal(rep->rows[0].runs, 6);
+	lq_report_free(rep);
+
+	/* since leaves out the older runs. */
+	rep = build(s, LQ_REPORT_CABLE, 4000000);
+	assert_int_equal(rep->nrows, 2);
+	lq_report_free(rep);
+	store_close(s);
+}
+
+static void
+test_json_round_trip(void **state)
+{
+	struct store		*s = world();
+	struct lq_report	*rep, *back;
+	json_t			*o, *again;
+	char			*cause, *a, *b;
+
+	(void)state;
+	rep = build(s, LQ_REPORT_PAIR, 0);
+	o = lq_report_to_json(rep);
+	assert_int_equal(lq_report_from_json(o, &back, &cause), 0);
+	again = lq_report_to_json(back);
+	a = json_dumps(o, JSON_COMPACT);
+	b = json_dumps(again, JSON_COMPACT);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "\"by\":\"pair\""));
+	free(a);
+	free(b);
+	json_decref(o);
+	json_decref(again);
+	lq_report_free(back);
+	o = json_pack("{s:s}", "by", "nothing");
+	assert_int_equal(lq_report_from_json(o, &back, &cause), -1);
+	assert_null(back);
+	free(cause);
+	json_decref(o);
+	lq_report_free(rep);
+	store_close(s);
+}
+
+static void
+test_csv_quoting(void **state)
+{
+	struct lq_report	 rep;
+	struct lq_report_row	 row;
+	char			*buf = NULL, *reasons[2];
+	size_t			 len = 0;
+	FILE			*f;
+
+	(void)state;
+	memset(&rep, 0, sizeof(rep));
+	memset(&row, 0, sizeof(row));
+	row.cable = xstrdup("A,\"1\"");
+	row.verdict = LQ_VERDICT_FAIL;
+	row.cp_upper = 0.5;
+	row.bulk_p50 = row.bulk_p5 = row.lat_p50 = row.lat_p99 = NAN;
+	reasons[0] = xstrdup("one");
+	reasons[1] = NULL;
+	row.reasons = reasons;
+	row.nreasons = 1;
+	rep.rows = &row;
+	rep.nrows = 1;
+	f = open_memstream(&buf, &len);
+	lq_report_print_csv(f, &rep);
+	fclose(f);
+	assert_non_null(strstr(buf, "\r\n\"A,\"\"1\"\"\",,,,,,FAIL,0,"));
+	assert_non_null(strstr(buf, ",0.5,"));
+	free(buf);
+	free(row.cable);
+	free(reasons[0]);
+}
+
+static void
+test_percentile(void **state)
+{
+	double	v[100];
+	int	i;
+
+	(void)state;
+	assert_true(isnan(lq_percentile(v, 0, 50)));
+	for (i = 0; i < 100; i++)
+		v[i] = (double)((i * 37) % 100) + 1;	/* 1..100, shuffled */
+	assert_true(lq_percentile(v, 100, 50) == 50.0);
+	assert_true(lq_percentile(v, 100, 5) == 5.0);
+	assert_true(lq_percentile(v, 100, 99) == 99.0);
+	assert_true(lq_percentile(v, 100, 100) == 100.0);
+	assert_true(lq_percentile(v, 100, 0) == 1.0);
+	v[0] = 7;
+	assert_true(lq_percentile(v, 1, 99) == 7.0);
+	for (i = 0; i < 10; i++)
+		v[i] = 3;			/* all equal */
+	assert_true(lq_percentile(v, 10, 50) == 3.0);
+}
+
+static void
+test_sort(void **state)
+{
+	struct lq_report_row	r[4];
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[0].verdict = LQ_VERDICT_FAIL;
+	r[1].verdict = LQ_VERDICT_PASS;
+	r[1].cp_upper = 0.02;
+	r[2].verdict = LQ_VERDICT_PASS;
+	r[2].cp_upper = 0.01;
+	r[2].probes = 10;
+	r[3].verdict = LQ_VERDICT_MARGINAL;
+	lq_report_sort(r, 4);
+	assert_int_equal(r[0].probes, 10);
+	assert_true(r[1].cp_upper == 0.02);
+	assert_int_equal(r[2].verdict, LQ_VERDICT_MARGINAL);
+	assert_int_equal(r[3].verdict, LQ_VERDICT_FAIL);
+}
+
+#define P	LQ_VERDICT_PASS
+#define F	LQ_VERDICT_FAIL
+#define M	LQ_VERDICT_MARGINAL
+
+static const struct lq_blame_item *
+item(const struct lq_blame_item *v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].name, name) == 0)
+			return (&v[i]);
+	}
+	fail_msg("no blame item %s", name);
+	return (NULL);
+}
+
+static void
+expect_state(const struct lq_blame *b, const char *what, const char *name,
+    enum lq_blame_state st)
+{
+	const struct lq_blame_item	*it;
+
+	if (strcmp(what, "cable") == 0)
+		it = item(b->cables, b->ncables, name);
+	else if (strcmp(what, "port") == 0)
+		it = item(b->ports, b->nports, name);
+	else
+		it = item(b->devices, b->ndevices, name);
+	if (it->state != st)
+		fail_msg("%s %s: %s (%s), expected %s", what, name,
+		    lq_blame_state_name(it->state), it->evidence,
+		    lq_blame_state_name(st));
+}
+
+/* The cable fails where others pass, and passes nowhere: the cable. */
+static void
+test_blame_cable(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-1", "d", P }, { "A-02", "1-1", "d", P },
+		{ "A-04", "1-1", "d", P }, { "A-06", "1-1", "d", P },
+		{ "A-03", "1-1", "d", F },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "cable", "A-03", LQ_BLAME_BAD);
+	assert_string_equal(b.cables[0].evidence,
+	    "A-03 failed on 1-1, where A-01, A-02, A-04 and A-06 passed");
+	expect_state(&b, "cable", "A-01", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-1", LQ_BLAME_GOOD);
+	expect_state(&b, "device", "d", LQ_BLAME_GOOD);
+	assert_int_equal(b.ntests, 0);
+	lq_blame_clear(&b);
+}
+
+/* The cable passes elsewhere, no cable passes on the port: the port. */
+static void
+test_blame_port(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-1", "d", P }, { "A-01", "1-2", "d", F },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "port", "1-2", LQ_BLAME_BAD);
+	assert_non_null(strstr(b.ports[0].evidence,
+	    "A-01 failed on 1-2 but passed on 1-1"));
+	assert_non_null(strstr(b.ports[0].evidence, "no cable has passed"));
+	expect_state(&b, "cable", "A-01", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-1", LQ_BLAME_GOOD);
+	lq_blame_clear(&b);
+}
+
+/* Both pass elsewhere: intermittent, test the pair once more. */
+static void
+test_blame_intermittent(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-1", "d", F }, { "A-01", "1-2", "d", P },
+		{ "A-02", "1-1", "d", P },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "cable", "A-01", LQ_BLAME_UNKNOWN);
+	assert_non_null(strstr(item(b.cables, b.ncables, "A-01")->evidence,
+	    "needs one more test"));
+	expect_state(&b, "port", "1-1", LQ_BLAME_UNKNOWN);
+	assert_int_equal(b.ntests, 1);
+	assert_string_equal(b.tests[0].cable, "A-01");
+	assert_string_equal(b.tests[0].port, "1-1");
+	lq_blame_clear(&b);
+}
+
+/* Neither passes elsewhere: undetermined; test on known-good ones. */
+static void
+test_blame_undetermined(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-1", "d", F }, { "A-02", "1-2", "d", P },
+	};
+	static const struct lq_blame_cell lonely[] = {
+		{ "A-01", "1-1", "d", F },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "cable", "A-01", LQ_BLAME_UNKNOWN);
+	expect_state(&b, "port", "1-1", LQ_BLAME_UNKNOWN);
+	expect_state(&b, "cable", "A-02", LQ_BLAME_GOOD);
+	assert_int_equal(b.ntests, 2);
+	assert_string_equal(b.tests[0].cable, "A-01");
+	assert_string_equal(b.tests[0].port, "1-2");
+	assert_string_equal(b.tests[1].cable, "A-02");
+	assert_string_equal(b.tests[1].port, "1-1");
+	lq_blame_clear(&b);
+
+	/* Nothing known good: another port, another cable. */
+	lq_blame_build(lonely, nitems(lonely), &b);
+	assert_int_equal(b.ntests, 2);
+	assert_null(b.tests[0].port);
+	assert_null(b.tests[1].cable);
+	lq_blame_clear(&b);
+}
+
+/* Two ports where others pass: bad, though it passed on a third. */
+static void
+test_blame_two_failures(void **state)
+{
+	static const struct lq_blame_cell cable[] = {
+		{ "A-01", "1-1", "d", F }, { "A-01", "1-2", "d", F },
+		{ "A-01", "1-3", "d", P }, { "A-02", "1-1", "d", P },
+		{ "A-02", "1-2", "d", P },
+	};
+	static const struct lq_blame_cell port[] = {
+		{ "A-01", "1-1", "d", F }, { "A-02", "1-1", "d", F },
+		{ "A-01", "1-2", "d", P }, { "A-02", "1-2", "d", P },
+		{ "A-03", "1-1", "d", P },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(cable, nitems(cable), &b);
+	expect_state(&b, "cable", "A-01", LQ_BLAME_BAD);
+	expect_state(&b, "cable", "A-02", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-1", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-2", LQ_BLAME_GOOD);
+	lq_blame_clear(&b);
+
+	lq_blame_build(port, nitems(port), &b);
+	expect_state(&b, "port", "1-1", LQ_BLAME_BAD);
+	expect_state(&b, "cable", "A-01", LQ_BLAME_GOOD);
+	expect_state(&b, "cable", "A-02", LQ_BLAME_GOOD);
+	lq_blame_clear(&b);
+}
+
+/* A device failing with every cable on every port: the device. */
+static void
+test_blame_device(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-1", "bad", F }, { "A-02", "1-1", "bad", F },
+		{ "A-01", "1-2", "bad", F }, { "A-02", "1-2", "bad", F },
+		{ "A-01", "1-1", "good", P }, { "A-02", "1-2", "good", P },
+		{ "A-03", "1-1", "good", M },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "device", "bad", LQ_BLAME_BAD);
+	assert_non_null(strstr(b.devices[0].evidence, "every cable"));
+	expect_state(&b, "device", "good", LQ_BLAME_GOOD);
+	/* Its failures blame no cable or port. */
+	expect_state(&b, "cable", "A-01", LQ_BLAME_GOOD);
+	expect_state(&b, "cable", "A-02", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-1", LQ_BLAME_GOOD);
+	expect_state(&b, "port", "1-2", LQ_BLAME_GOOD);
+	expect_state(&b, "cable", "A-03", LQ_BLAME_UNKNOWN);
+	assert_int_equal(b.ntests, 0);
+	lq_blame_clear(&b);
+}
+
+/* The report's blame comes from the database's cells. */
+static void
+test_report_blame(void **state)
+{
+	struct store		*s = world();
+	struct lq_report	*rep;
+
+	(void)state;
+	rep = build(s, LQ_REPORT_PORT, 0);
+	expect_state(&rep->blame, "cable", "A-03", LQ_BLAME_BAD);
+	expect_state(&rep->blame, "cable", "A-01", LQ_BLAME_GOOD);
+	expect_state(&rep->blame, "port", "1-1", LQ_BLAME_GOOD);
+	lq_report_free(rep);
+	store_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_csv_quoting),
+		cmocka_unit_test(test_percentile),
+		cmocka_unit_test(test_sort),
+		cmocka_unit_test(test_blame_cable),
+		cmocka_unit_test(test_blame_port),
+		cmocka_unit_test(test_blame_intermittent),
+		cmocka_unit_test(test_blame_undetermined),
+		cmocka_unit_test(test_blame_two_failures),
+		cmocka_unit_test(test_blame_device),
+		cmocka_unit_test(test_report_blame),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
