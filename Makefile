@@ -271,13 +271,8 @@ check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
 bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) bench/run
 
-demo:
-	@echo "make demo: not available yet. It walks a drawer of cables" >&2
-	@echo "through linkqd and linkq-sim with the client linkq, which is" >&2
-	@echo "planned (issue 5). What works today: 'make check'; linkq-sim" >&2
-	@echo "with libimobiledevice's tools; linkqd testing the simulated" >&2
-	@echo "phones through its API (README, Trying the daemon)." >&2
-	@exit 1
+demo: $(BUILD)/linkq $(BUILD)/linkqd $(BUILD)/linkq-sim
+	$(Q)BUILD=$(BUILD) scripts/demo
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
@@ -333,7 +328,7 @@ help:
 	@echo "  check              unit and integration tests (installs deps as root)"
 	@echo "  check-unit         cmocka unit tests only"
 	@echo "  check-integration  shell tests only (T=name to pick some)"
-	@echo "  demo               the end-to-end demo against linkq-sim (planned)"
+	@echo "  demo               walk a drawer of cables through linkqd and linkq-sim"
 	@echo "  bench              benchmarks, see bench/README.md"
 	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
 	@echo "  fuzz               libFuzzer harnesses (clang)"

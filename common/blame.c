@@ -401,7 +401,8 @@ judge_devices(const struct lq_blame_cell *cells, size_t n,
 			item_set(&out->devices[d], devices->v[d],
 			    LQ_BLAME_BAD, ev);
 		} else if (pass) {
-			(void)xasprintf(&ev, "passed with %s on %s", c, p);
+			(void)xasprintf(&ev, "passed at least once; tested "
+			    "with %s on %s", c, p);
 			item_set(&out->devices[d], devices->v[d],
 			    LQ_BLAME_GOOD, ev);
 		} else {

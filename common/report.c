@@ -52,6 +52,7 @@ struct run {
 	int64_t		id, cable, port, device, started;
 	int		verdict;		/* enum lq_verdict */
 	int		speed;
+	int64_t		trials;			/* runs.trials; -1 unknown */
 	uint64_t	probes, failures, timeouts;
 	uint64_t	bulk_bytes, bulk_us;	/* bulk rollups */
 	uint64_t	lq_n, lq_us;		/* lockdown-query rollups */
@@ -201,7 +202,8 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 {
 	static const char	*q_runs =
 	    "SELECT r.id, coalesce(a.cable_id, 0), a.port_id, a.device_id,"
-	    " r.verdict, r.started_us, coalesce(a.speed_mbps, 0)"
+	    " r.verdict, r.started_us, coalesce(a.speed_mbps, 0),"
+	    " coalesce(r.trials, -1)"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
 	    " ORDER BY r.id";
@@ -244,6 +246,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 			r->verdict = LQ_VERDICT_NONE;
 		r->started = sqlite3_column_int64(st, 5);
 		r->speed = sqlite3_column_int(st, 6);
+		r->trials = sqlite3_column_int64(st, 7);
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -280,6 +283,12 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
+	/* The verdict's own count of trials, where linkqd recorded it. */
+	for (hint = 0; hint < n; hint++) {
+		if (v[hint].trials >= 0 &&
+		    (uint64_t)v[hint].trials > v[hint].probes)
+			v[hint].probes = (uint64_t)v[hint].trials;
+	}
 
 	if (sqlite3_prepare_v2(db, q_events, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
@@ -687,6 +696,125 @@ row_name(struct lq_report_row *row, const int64_t key[3],
 	}
 }
 
+/*
+ * Runs left out of one row: the key of the row they would have counted
+ * in, the partner blamed, and how many. Ends with a zero count.
+ */
+struct left_out {
+	int64_t		 key;		/* cable id (CABLE) or port id (PORT) */
+	int64_t		 partner;	/* the bad port or cable */
+	unsigned int	 n;
+};
+
+/* Whether the blame item called name is bad. */
+static int
+blamed_bad(const struct lq_blame_item *v, size_t n, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; name != NULL && i < n; i++) {
+		if (v[i].state == LQ_BLAME_BAD && strcmp(v[i].name, name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * For CABLE, drop from runs those on a bad port; for PORT, those with a
+ * bad cable. Returns what was dropped, counted per (row, partner).
+ */
+static struct left_out *
+report_leave_out(struct run *runs, size_t *nruns, enum lq_report_by by,
+    const struct lq_blame *b, const struct names *cables,
+    const struct names *ports)
+{
+	struct left_out		*left;
+	const struct named	*nm;
+	size_t			 i, j, k, nleft = 0;
+	int64_t			 key, partner;
+	int			 bad;
+
+	left = xcalloc(*nruns + 1, sizeof(*left));
+	if (by != LQ_REPORT_CABLE && by != LQ_REPORT_PORT)
+		return (left);
+	for (i = j = 0; i < *nruns; i++) {
+		if (by == LQ_REPORT_CABLE) {
+			key = runs[i].cable;
+			partner = runs[i].port;
+			nm = find_name(ports, partner);
+			bad = nm != NULL && blamed_bad(b->ports, b->nports,
+			    nm->s[0]);
+		} else {
+			key = runs[i].port;
+			partner = runs[i].cable;
+			nm = find_name(cables, partner);
+			bad = nm != NULL && blamed_bad(b->cables, b->ncables,
+			    nm->s[0]);
+		}
+		if (!bad) {
+			runs[j++] = runs[i];
+			continue;
+		}
+		for (k = 0; k < nleft; k++) {
+			if (left[k].key == key && left[k].partner == partner)
+				break;
+		}
+		if (k == nleft) {
+			left[k].key = key;
+			left[k].partner = partner;
+			nleft++;
+		}
+		left[k].n++;
+	}
+	*nruns = j;
+	return (left);
+}
+
+#define LEFT_OUT_NOTE	", found bad, left out"
+
+/*
+ * Whether a reason is such a note: a passing row shows its notes, not
+ * its verdict's reasons. Told by its words, so that a report read back
+ * from the daemon's JSON prints the same.
+ */
+static int
+is_left_out_note(const char *reason)
+{
+	size_t	len = strlen(reason), n = sizeof(LEFT_OUT_NOTE) - 1;
+
+	return (len >= n && strcmp(reason + len - n, LEFT_OUT_NOTE) == 0);
+}
+
+/* Say under row which runs were left out of it, and why. */
+static void
+report_note_left(struct lq_report_row *row, const int64_t key[3],
+    const struct left_out *left, enum lq_report_by by,
+    const struct names *cables, const struct names *ports)
+{
+	const struct named	*nm;
+	int64_t			 id;
+	char			*note;
+
+	if (by != LQ_REPORT_CABLE && by != LQ_REPORT_PORT)
+		return;
+	id = by == LQ_REPORT_CABLE ? key[0] : key[1];
+	for (; left->n > 0; left++) {
+		if (left->key != id)
+			continue;
+		nm = find_name(by == LQ_REPORT_CABLE ? ports : cables,
+		    left->partner);
+		xasprintf(&note, "%u run%s with %s %s%s", left->n,
+		    left->n == 1 ? "" : "s",
+		    by == LQ_REPORT_CABLE ? "port" : "cable",
+		    nm != NULL && nm->s[0] != NULL ? nm->s[0] : "?",
+		    LEFT_OUT_NOTE);
+		row->reasons = xreallocarray(row->reasons,
+		    (size_t)row->nreasons + 2, sizeof(*row->reasons));
+		row->reasons[row->nreasons++] = note;
+		row->reasons[row->nreasons] = NULL;
+	}
+}
+
 int
 lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
     struct lq_report **out, char **cause)
@@ -696,6 +824,7 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	struct lq_report_row	*cells = NULL;
 	struct lq_blame_cell	*bc;
 	struct run		*runs = NULL;
+	struct left_out		*left;
 	int64_t			(*keys)[3] = NULL;
 	size_t			 nruns = 0, ncells, i;
 
@@ -727,11 +856,6 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	rep = xcalloc(1, sizeof(*rep));
 	rep->by = by;
 	rep->since_us = since_us;
-	rep->nrows = group(runs, nruns, by, &rep->rows, &keys);
-	for (i = 0; i < rep->nrows; i++)
-		row_name(&rep->rows[i], keys[i], &cables, &ports, &devices);
-	free(keys);
-	lq_report_sort(rep->rows, rep->nrows);
 
 	/* Blame works on (cable, port, device) cells of the same runs. */
 	ncells = group(runs, nruns, BY_CELL, &cells, &keys);
@@ -749,6 +873,23 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		row_clear(&cells[i]);
 	free(cells);
 	free(keys);
+
+	/*
+	 * A cable's row leaves out its runs on ports the blame found bad,
+	 * and a port's its runs with bad cables: a good cable is not to
+	 * fail for the hub port it was tried on.
+	 */
+	left = report_leave_out(runs, &nruns, by, &rep->blame, &cables,
+	    &ports);
+	rep->nrows = group(runs, nruns, by, &rep->rows, &keys);
+	for (i = 0; i < rep->nrows; i++) {
+		row_name(&rep->rows[i], keys[i], &cables, &ports, &devices);
+		report_note_left(&rep->rows[i], keys[i], left, by, &cables,
+		    &ports);
+	}
+	free(keys);
+	lq_report_sort(rep->rows, rep->nrows);
+	free(left);
 	free(runs);
 	free_names(&cables);
 	free_names(&ports);
@@ -1317,9 +1458,11 @@ lq_report_print_text(FILE *f, const struct lq_report *rep, int color)
 				fprintf(f, "%*s", (int)w, "");
 		}
 		fputc('\n', f);
-		for (j = 0; r != NULL && r->verdict != LQ_VERDICT_PASS &&
-		    j < r->nreasons; j++)
-			fprintf(f, "    %s\n", r->reasons[j]);
+		for (j = 0; r != NULL && j < r->nreasons; j++) {
+			if (r->verdict != LQ_VERDICT_PASS ||
+			    is_left_out_note(r->reasons[j]))
+				fprintf(f, "    %s\n", r->reasons[j]);
+		}
 	}
 	for (i = 0; i < t.nrows * TEXT_COLS; i++)
 		free(t.cell[i]);

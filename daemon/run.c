@@ -830,6 +830,7 @@ run_end(struct run *r, enum run_state state, int finished)
 	reasons = lq_verdict_reasons_json(&r->result);
 	if (store != NULL && store_run_end(store, r->id,
 	    run_state_names[state], verdict, reasons, r->ended_us) == 0 &&
+	    store_run_trials(store, r->id, (int64_t)r->ev.probes) == 0 &&
 	    store_touched != NULL)
 		store_touched();
 	free(reasons);

@@ -53,6 +53,7 @@ enum store_stmt {
 	STMT_ATTACH_END,
 	STMT_RUN_BEGIN,
 	STMT_RUN_END,
+	STMT_RUN_TRIALS,
 	STMT_PROBE,
 	STMT_EVENT,
 	STMT_ROLLUP,
@@ -104,6 +105,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_RUN_END] =
 	    "UPDATE runs SET state = ?2, verdict = ?3, reasons = ?4, "
 	    "ended_us = ?5 WHERE id = ?1",
+	[STMT_RUN_TRIALS] =
+	    "UPDATE runs SET trials = ?2 WHERE id = ?1",
 	[STMT_PROBE] =
 	    "INSERT INTO probes (run_id, kind, ts_us, latency_us, bytes, "
 	    "status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -906,6 +909,20 @@ store_probe(struct store *s, const struct store_probe *p)
 	store_rollup_add(s, p);
 	store_write_end(s);
 	return (id);
+}
+
+/* Record the trials of a run's sequential test. */
+int
+store_run_trials(struct store *s, int64_t run_id, int64_t trials)
+{
+	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_TRIALS];
+
+	if (store_write_begin(s, STMT_RUN_TRIALS) == -1)
+		return (-1);
+	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, trials) != SQLITE_OK)
+		return (store_bind_failed(s, STMT_RUN_TRIALS));
+	return (store_update(s, STMT_RUN_TRIALS));
 }
 
 /*

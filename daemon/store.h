@@ -141,6 +141,11 @@ int64_t		 store_run_begin(struct store *, int64_t, const char *,
 int		 store_run_end(struct store *, int64_t, const char *,
 		    const char *, const char *, int64_t);
 
+/*
+ * Record the trials of a run's sequential test (its probes and the
+ * chunks of its bulk probes), which the rollups do not count.
+ */
+int		 store_run_trials(struct store *, int64_t, int64_t);
 /* Add a probe result to the batch and to its run's rollup. */
 int64_t		 store_probe(struct store *, const struct store_probe *);
 /*

@@ -179,10 +179,18 @@ test_rows(void **state)
 
 	rep = build(s, LQ_REPORT_PORT, 0);
 	assert_int_equal(rep->nrows, 2);
-	/* 1-1 saw the corruption: pooled, the port fails. */
-	assert_string_equal(rep->rows[0].port, "1-2");
-	assert_int_equal(rep->rows[1].verdict, LQ_VERDICT_FAIL);
 	assert_null(rep->rows[0].cable);
+	/*
+	 * 1-1 saw A-03's corruption, but the blame found A-03 bad: its run
+	 * is left out of the port's row, which says so, and 1-1 passes.
+	 */
+	r = row_of(rep, NULL, "1-1");
+	assert_int_equal(r->verdict, LQ_VERDICT_PASS);
+	assert_int_equal(r->runs, 3);
+	assert_int_equal(r->corruptions, 0);
+	assert_true(r->nreasons >= 1);
+	assert_non_null(strstr(r->reasons[r->nreasons - 1],
+	    "1 run with cable A-03, found bad, left out"));
 	lq_report_free(rep);
 
 	rep = build(s, LQ_REPORT_DEVICE, 0);

@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The linkq authors
+#
+# make demo's script against the drawer's ground truth
+# (examples/drawer.scn): cables A-03 (drops) and A-05 (corrupts) fail
+# and are blamed, port 1-4.3 (the desk hub's, with link errors) is
+# blamed, and no good cable or port is. Its bulk volumes are sized for
+# the plain build; under the sanitizers it would take minutes, so it
+# runs there only when LINKQ_SLOW_TESTS is set.
+
+. "$(dirname "$0")/lib.sh"
+
+case $BUILD in
+*/default) ;;
+*)	if [ -z "${LINKQ_SLOW_TESTS:-}" ]; then
+		echo "skipped under $BUILD (set LINKQ_SLOW_TESTS to run it)"
+		exit 0
+	fi ;;
+esac
+
+trace "the demo, as make demo runs it"
+TMPDIR=$T BUILD=$BUILD "$(dirname "$0")/../../scripts/demo" > "$T/demo.out" \
+    2> "$T/demo.err" || { tail -n 30 "$T/demo.err" "$T/demo.out"; fail "the demo failed"; }
+[ -z "$(ls -d "$T"/linkq-demo.* 2> /dev/null)" ] ||
+    fail "the demo left its directory behind"
+
+trace "report --by cable: the good cables first, A-03 and A-05 FAIL"
+sed -n '/^== linkq report --by cable/,/^Blame:/p' "$T/demo.out" > "$T/cable"
+rows=$(grep -E '^A-0[1-6] ' "$T/cable" | awk '{ print $1 ":" $2 }' | tr '\n' ' ')
+case $rows in
+A-0[1246]:PASS\ A-0[1246]:PASS\ A-0[1246]:PASS\ A-0[1246]:PASS\ A-0[35]:FAIL\ A-0[35]:FAIL\ ) ;;
+*) fail "cable rows: $rows" ;;
+esac
+grep -q 'the device dropped out' "$T/cable" || fail "no dropout reason for A-03"
+grep -q 'data read back differed' "$T/cable" || fail "no corruption reason for A-05"
+
+trace "report --by port: 1-4.3 FAIL, the other two PASS"
+sed -n '/^== linkq report --by port/,/^Blame:/p' "$T/demo.out" > "$T/port"
+grep -q '^1-4.3 (desk hub, port 3) *FAIL' "$T/port" || fail "port 1-4.3: $(cat "$T/port")"
+grep -q '^1-1 (front left) *PASS' "$T/port" || fail "port 1-1: $(cat "$T/port")"
+grep -q '^2-1 (front right) *PASS' "$T/port" || fail "port 2-1: $(cat "$T/port")"
+
+trace "blame: A-03, A-05 and 1-4.3 bad, nothing else"
+sed -n '/^== linkq report --by port/,$p' "$T/demo.out" |
+    sed -n '/^Blame:/,/^$/p' | awk '$3 == "bad" { print $1 " " $2 }' |
+    sort | tr '\n' ' ' > "$T/bad"
+expect_eq "$(cat "$T/bad")" "cable A-03 cable A-05 port 1-4.3 " "blamed"
