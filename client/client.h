@@ -11,6 +11,7 @@
 #define LQ_CLIENT_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -52,6 +53,25 @@ const char *client_str(json_t *, const char *, const char *);
  * chip id, the same on every phone of a model.
  */
 const char *client_udid_short(const char *);
+/* A span such as 90s, 30m, 24h, 7d or 2w in seconds; -1 if none. */
+int64_t	 client_span(const char *);
+
+/* qualify.c: what linkq qualify adds to a run (cmd-test.c). */
+struct qualify_target {
+	json_int_t	 attachment;
+	char		 port[64];
+	char		 cable[80];	/* "" if none */
+};
+/* The device a run would go to: by UDID, else port, else the only one. */
+int	 qualify_target(const char *, const char *, struct qualify_target *);
+/*
+ * The newest run of profile on the target's attachment if it passed at
+ * most max_age seconds ago (a new reference), else NULL.
+ */
+json_t	*qualify_fresh_pass(const struct qualify_target *, const char *,
+	    int64_t);
+/* After anything but a PASS: the best other pair the history knows. */
+void	 qualify_alternative(const struct qualify_target *);
 /* Microseconds since the epoch as local time, 2026-11-26 14:03:05.123. */
 void	 client_time(json_int_t, char *, size_t);
 /* Milliseconds as 12.3s, 4m05s or 2h03m. */

@@ -38,30 +38,13 @@
 static int64_t
 parse_since(const char *s, int64_t now)
 {
-	static const struct {
-		char	unit;
-		int64_t	secs;
-	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
-	    { 'd', 86400 }, { 'w', 7 * 86400 } };
 	struct tm	 tm;
-	const char	*errstr, *end;
-	char		 num[32];
-	size_t		 len = strlen(s), i;
-	long long	 n;
+	const char	*end;
+	int64_t		 span;
 	time_t		 t;
 
-	if (len >= 2 && len < sizeof(num)) {
-		for (i = 0; i < nitems(units); i++) {
-			if (s[len - 1] != units[i].unit)
-				continue;
-			memcpy(num, s, len - 1);
-			num[len - 1] = '\0';
-			n = strtonum(num, 0, INT32_MAX, &errstr);
-			if (errstr != NULL)
-				return (-1);
-			return (now - n * units[i].secs);
-		}
-	}
+	if ((span = client_span(s)) >= 0)
+		return (now - span);
 	memset(&tm, 0, sizeof(tm));
 	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL) {
 		memset(&tm, 0, sizeof(tm));

@@ -27,6 +27,7 @@
 #include "client.h"
 #include "http.h"
 #include "linkq.h"
+#include "lq-time.h"
 #include "xmalloc.h"
 
 struct follow {
@@ -220,12 +221,16 @@ run_follow(const char *name, const char *default_profile, int argc,
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
 		{ "cable", required_argument, NULL, 'c' },
+		{ "max-age", required_argument, NULL, 'm' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "udid", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct follow	 f;
-	json_t		*body, *reply = NULL;
+	struct follow		 f;
+	struct qualify_target	 target;
+	json_t			*body, *reply = NULL, *fresh;
+	int64_t			 max_age = -1;
+	int			 qualify = strcmp(name, "qualify") == 0;
 	const char	*profile = default_profile, *cable = NULL;
 	const char	*udid = NULL, *port = NULL, *why;
 	json_int_t	 id;
@@ -237,6 +242,13 @@ run_follow(const char *name, const char *default_profile, int argc,
 		switch (ch) {
 		case 'c':
 			cable = optarg;
+			break;
+		case 'm':
+			if (!qualify || (max_age = client_span(optarg)) < 0) {
+				fprintf(stderr, "linkq: %s: --max-age takes a "
+				    "span such as 30m, 2h or 1d\n", name);
+				return (client_usage(name));
+			}
 			break;
 		case 'p':
 			profile = optarg;
@@ -258,6 +270,24 @@ run_follow(const char *name, const char *default_profile, int argc,
 	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
 		fprintf(stderr, "linkq: bad cable label: %s\n", why);
 		return (LQ_EXIT_USAGE);
+	}
+
+	if (qualify && qualify_target(udid, port, &target) == -1)
+		memset(&target, 0, sizeof(target));
+	if (qualify && max_age >= 0 &&
+	    (fresh = qualify_fresh_pass(&target, profile, max_age)) != NULL) {
+		if (opt_json)
+			client_print_json(fresh);
+		else
+			printf("run %lld passed %lld s ago on this phone, port "
+			    "and cable; not run again (--max-age)\n",
+			    (long long)json_integer_value(json_object_get(fresh,
+			    "id")), (long long)((lq_wall_now_us() -
+			    json_integer_value(json_object_get(fresh,
+			    "started_us"))) / LQ_USEC_PER_SEC));
+		ret = print_end(fresh, !opt_json && isatty(STDOUT_FILENO));
+		json_decref(fresh);
+		return (ret);
 	}
 
 	body = json_pack("{s:s}", "profile", profile);
@@ -299,6 +329,9 @@ run_follow(const char *name, const char *default_profile, int argc,
 	else if (how == HTTP_DONE)
 		fprintf(stderr, "linkq: the progress of run %lld ended "
 		    "without its last line\n", (long long)id);
+	if (qualify && !opt_json && ret != LQ_EXIT_PASS &&
+	    how != HTTP_INTERRUPTED)
+		qualify_alternative(&target);
 	json_decref(f.last);
 out:
 	free(path);

@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	  "[--cable LABEL] [--json]",
 	  "run a profile on a device and follow it to its verdict" },
 	{ "qualify", cmd_qualify, "qualify [PORT | -u UDID] [--profile NAME] "
-	  "[--cable LABEL] [--json]",
+	  "[--cable LABEL] [--max-age SPAN] [--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },
@@ -151,6 +151,33 @@ const char *
 client_color_end(void)
 {
 	return (opt_color && isatty(STDOUT_FILENO) ? "\033[0m" : "");
+}
+
+/* A span such as 90s, 30m, 24h, 7d or 2w in seconds; -1 if it is none. */
+int64_t
+client_span(const char *s)
+{
+	static const struct {
+		char	unit;
+		int64_t	secs;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 },
+	    { 'd', 86400 }, { 'w', 7 * 86400 } };
+	const char	*errstr;
+	char		 num[32];
+	size_t		 len = strlen(s), i;
+	long long	 n;
+
+	if (len < 2 || len >= sizeof(num))
+		return (-1);
+	for (i = 0; i < nitems(units); i++) {
+		if (s[len - 1] != units[i].unit)
+			continue;
+		memcpy(num, s, len - 1);
+		num[len - 1] = '\0';
+		n = strtonum(num, 0, INT32_MAX, &errstr);
+		return (errstr != NULL ? -1 : n * units[i].secs);
+	}
+	return (-1);
 }
 
 /* The tail of a UDID that tells phones apart. */

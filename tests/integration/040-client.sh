@@ -115,11 +115,24 @@ grep -q "^linkq: run $id cancelled" "$T/int.err" ||
 wait_for "get /v1/runs/$id | jq -e '.state == \"cancelled\"' > /dev/null" 20 ||
     fail "run $id not cancelled: $(get /v1/runs/$id)"
 
-trace "qualify on a corrupting cable: FAIL, exit 1"
+trace "qualify --max-age: a fresh PASS on the same attachment stands"
+lq qualify "$port" --profile quick
+expect_eq "$rc" 0 "qualify on a good cable: $(cat "$T/out" "$T/err")"
+nruns=$(get /v1/runs | jq '.runs | length')
+lq qualify "$port" --profile quick --max-age 1h
+expect_eq "$rc" 0 "qualify with a fresh PASS: $(cat "$T/out" "$T/err")"
+grep -q 'not run again (--max-age)' "$T/out" || fail "not said: $(cat "$T/out")"
+expect_eq "$(get /v1/runs | jq '.runs | length')" "$nruns" "runs after --max-age"
+lq qualify "$port" --profile quick --max-age soon
+expect_eq "$rc" 2 "a bad --max-age"
+
+trace "qualify on a corrupting cable: FAIL, exit 1, and the alternative"
 ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=2"}' > /dev/null
 lq qualify "$port" --profile quick
 expect_eq "$rc" 1 "qualify on a bad cable: $(cat "$T/out" "$T/err")"
 grep -q '^FAIL$' "$T/out" || fail "no FAIL: $(cat "$T/out")"
+grep -q '^best known alternative: cable .* on port \|^no cable and port pair has passed' \
+    "$T/out" || fail "no alternative: $(cat "$T/out")"
 ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=0"}' > /dev/null
 
 trace "qualify with no device: exit 3"

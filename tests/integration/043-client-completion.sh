@@ -37,7 +37,12 @@ expect_eq "$(complete_line 'linkq events --')" \
 expect_eq "$(complete_line 'linkq port 1-1 --')" \
     "--help --json --label --clear-label" "port options"
 expect_eq "$(complete_line 'linkq cable 1-1 --c')" "--clear" "cable options"
-for c in status cable cables test qualify events runs show pair ports port; do
+expect_eq "$(complete_line 'linkq report --by ')" "pair cable port device" \
+    "report groupings"
+expect_eq "$(complete_line 'linkq report --c')" "--csv" "report options"
+expect_eq "$(complete_line 'linkq qualify --m')" "--max-age" "qualify options"
+for c in status cable cables test qualify events runs show pair ports port \
+    report; do
 	complete_line "linkq $c" | tr ' ' '\n' | grep -qx "$c" ||
 	    fail "command $c not completed: $(complete_line "linkq $c")"
 done
