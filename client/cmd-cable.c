@@ -79,6 +79,38 @@ out:
 	return (ret);
 }
 
+/* The port a cable is assigned to, from GET /v1/ports, or NULL. */
+static const char *
+cable_port(json_t *ports, const char *cable)
+{
+	json_t		*p;
+	size_t		 i;
+
+	json_array_foreach(ports, i, p) {
+		if (strcmp(client_str(p, "cable", ""), cable) == 0)
+			return (client_str(p, "port", NULL));
+	}
+	return (NULL);
+}
+
+/* Whether the report by cable has a row for cable. */
+static int
+cable_tested(json_t *rows, const char *cable)
+{
+	json_t	*row;
+	size_t	 i;
+
+	json_array_foreach(rows, i, row) {
+		if (strcmp(client_str(row, "cable", ""), cable) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * linkq cables: every cable linkqd has recorded, with where it is now
+ * and its record from the report by cable (runs, verdict, last tested).
+ */
 int
 cmd_cables(int argc, char **argv)
 {
@@ -86,9 +118,9 @@ cmd_cables(int argc, char **argv)
 		CLIENT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t		*reply = NULL, *p;
-	const char	*s;
-	char		 udid[9];
+	json_t		*ports = NULL, *report = NULL, *row, *out;
+	const char	*cable, *port;
+	char		 when[64];
 	long		 code;
 	size_t		 i;
 	int		 ch, ret = LQ_EXIT_USAGE;
@@ -98,32 +130,55 @@ cmd_cables(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("cables"));
 
-	if (http_json("GET", "/v1/ports", NULL, &code, &reply) == -1)
+	if (http_json("GET", "/v1/ports", NULL, &code, &ports) == -1)
 		goto out;
 	if (code != 200) {
-		ret = client_api_error(reply, code);
+		ret = client_api_error(ports, code);
+		goto out;
+	}
+	if (http_json("GET", "/v1/report?by=cable", NULL, &code,
+	    &report) == -1)
+		goto out;
+	if (code != 200) {
+		ret = client_api_error(report, code);
 		goto out;
 	}
 	ret = 0;
 	if (opt_json) {
-		client_print_json(reply);
+		out = json_pack("{s:O, s:O}", "ports", json_object_get(ports,
+		    "ports"), "cables", json_object_get(report, "rows"));
+		client_print_json(out);
+		json_decref(out);
 		goto out;
 	}
-	printf("%-12s %-16s %-16s %s\n", "PORT", "LABEL", "CABLE", "DEVICE");
-	json_array_foreach(json_object_get(reply, "ports"), i, p) {
-		udid[0] = '\0';
-		if ((s = json_string_value(json_object_get(p, "udid"))) != NULL)
-			(void)strlcpy(udid, client_udid_short(s),
-			    sizeof(udid));
-		s = json_string_value(json_object_get(p, "port"));
-		printf("%-12s ", s != NULL ? s : "?");
-		s = json_string_value(json_object_get(p, "label"));
-		printf("%-16s ", s != NULL ? s : "-");
-		s = json_string_value(json_object_get(p, "cable"));
-		printf("%-16s %s\n", s != NULL ? s : "-",
-		    udid[0] != '\0' ? udid : "-");
+	printf("%-16s %-10s %-8s %5s %-8s %s\n", "CABLE", "PORT", "VERDICT",
+	    "RUNS", "P/M/F", "LAST TESTED");
+	json_array_foreach(json_object_get(report, "rows"), i, row) {
+		if ((cable = client_str(row, "cable", NULL)) == NULL)
+			continue;
+		port = cable_port(json_object_get(ports, "ports"), cable);
+		client_time(json_integer_value(json_object_get(row,
+		    "last_tested_us")), when, sizeof(when));
+		printf("%-16s %-10s %s%-8s%s %5lld %lld/%lld/%lld %s\n", cable,
+		    port != NULL ? port : "-",
+		    client_verdict_color(client_str(row, "verdict", "")),
+		    client_str(row, "verdict", "-"), client_color_end(),
+		    (long long)json_integer_value(json_object_get(row, "runs")),
+		    (long long)json_integer_value(json_object_get(row,
+		    "passed")), (long long)json_integer_value(
+		    json_object_get(row, "marginal")), (long long)
+		    json_integer_value(json_object_get(row, "failed")), when);
+	}
+	/* Cables in a port that have no run yet. */
+	json_array_foreach(json_object_get(ports, "ports"), i, row) {
+		if ((cable = client_str(row, "cable", NULL)) == NULL ||
+		    cable_tested(json_object_get(report, "rows"), cable))
+			continue;
+		printf("%-16s %-10s %-8s %5d %-8s %s\n", cable,
+		    client_str(row, "port", "?"), "-", 0, "0/0/0", "never");
 	}
 out:
-	json_decref(reply);
+	json_decref(ports);
+	json_decref(report);
 	return (ret);
 }

@@ -45,14 +45,19 @@ static void
 print_device(json_t *d)
 {
 	json_t		*run, *pct;
-	const char	*trust, *action, *name, *verdict;
-	char		 udid[9];
+	const char	*trust, *action, *name, *verdict, *label;
+	char		 udid[9], port[160];
 
 	(void)strlcpy(udid, client_udid_short(str(d, "udid", "?")),
 	    sizeof(udid));
 	name = str(d, "name", "(unnamed)");
-	printf("%-8s %-10s %s (%s) %s", str(d, "port", "?"),
-	    str(d, "cable", "-"), name, str(d, "product_type", "?"), udid);
+	if ((label = str(d, "port_label", NULL)) != NULL)
+		(void)snprintf(port, sizeof(port), "%s (%s)", str(d, "port",
+		    "?"), label);
+	else
+		(void)strlcpy(port, str(d, "port", "?"), sizeof(port));
+	printf("%-8s %-10s %s (%s) %s, %s mode", port, str(d, "cable", "-"),
+	    name, str(d, "product_type", "?"), udid, str(d, "mode", "?"));
 	if (json_integer_value(json_object_get(d, "speed_mbps")) > 0)
 		printf(", %lld Mb/s", (long long)json_integer_value(
 		    json_object_get(d, "speed_mbps")));

@@ -53,6 +53,7 @@ progress_line(json_t *o, char *buf, size_t size)
 {
 	json_t		*pct, *errors, *v;
 	const char	*kind;
+	json_int_t	 p, ms;
 	size_t		 len;
 
 	pct = json_object_get(o, "percent");
@@ -65,6 +66,13 @@ progress_line(json_t *o, char *buf, size_t size)
 	if (json_is_integer(pct) && len < size)
 		len += (size_t)snprintf(buf + len, size - len, " %3lld%%",
 		    (long long)json_integer_value(pct));
+	/* The time left, from the pace so far; none until it means much. */
+	p = json_integer_value(pct);
+	ms = json_integer_value(json_object_get(o, "elapsed_ms"));
+	if (json_is_integer(pct) && p >= 5 && p < 100 && ms >= 1000 &&
+	    len < size)
+		len += (size_t)snprintf(buf + len, size - len, " eta %llds",
+		    (long long)((ms * (100 - p) / p + 999) / 1000));
 	if (len < size)
 		len += (size_t)snprintf(buf + len, size - len,
 		    " %.1fs %.1f MB/s probes %lld failures %lld",

@@ -33,7 +33,7 @@ static const struct command commands[] = {
 	{ "cable", cmd_cable, "cable PORT LABEL | cable PORT --clear",
 	  "say which cable is in a port, or clear it" },
 	{ "cables", cmd_cables, "cables [--json]",
-	  "the ports with their labels, cables and devices" },
+	  "every known cable: where it is and its record" },
 	{ "test", cmd_test, "test [PORT | -u UDID] [--profile NAME] "
 	  "[--cable LABEL] [--json]",
 	  "run a profile on a device and follow it to its verdict" },

@@ -1221,6 +1221,24 @@ devices_json_info(struct device *d, json_t *o)
 		    json_string(d->info.ios_version));
 }
 
+/* The label the user gave d's port, if any. */
+static void
+devices_json_port_label(struct device *d, json_t *o)
+{
+	static const char	 sql[] = "SELECT label FROM ports WHERE id = ?";
+	sqlite3_stmt		*st;
+	const char		*label;
+
+	if (store == NULL || d->port_id == 0 || sqlite3_prepare_v2(
+	    store_handle(store), sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	(void)sqlite3_bind_int64(st, 1, d->port_id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (label = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		(void)json_object_set_new(o, "port_label", json_string(label));
+	(void)sqlite3_finalize(st);
+}
+
 /* d's attachment: port, cable, trust, what to do, the run. */
 static void
 devices_json_attachment(struct device *d, json_t *o)
@@ -1233,6 +1251,9 @@ devices_json_attachment(struct device *d, json_t *o)
 	struct run	*r;
 
 	(void)json_object_set_new(o, "port", json_string(d->port_key));
+	devices_json_port_label(d, o);
+	(void)json_object_set_new(o, "mode",
+	    json_string(lq_device_mode_name(LQ_MODE_NORMAL)));
 	if (d->cable[0] != '\0')
 		(void)json_object_set_new(o, "cable", json_string(d->cable));
 	(void)json_object_set_new(o, "trust",

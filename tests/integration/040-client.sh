@@ -67,7 +67,10 @@ trace "cable assignment, listing, clearing; a bad label refused"
 lq cable "$port" A-01
 expect_eq "$rc" 0 "cable"
 lq cables
-grep -q "^$port  *-  *A-01  *$short" "$T/out" || fail "cables: $(cat "$T/out")"
+grep -q "^A-01  *$port  *-  *0  *0/0/0  *never" "$T/out" ||
+    fail "cables: $(cat "$T/out")"
+lq ports
+grep -q "^$port  *-  *A-01 " "$T/out" || fail "ports: $(cat "$T/out")"
 lq status
 grep -q "A-01" "$T/out" || fail "status has no cable: $(cat "$T/out")"
 lq cable "$port" "$(printf 'bad\tlabel')"
@@ -78,8 +81,12 @@ expect_eq "$rc" 2 "a long label"
 grep -q 'at most 64' "$T/err" || fail "rule not stated: $(cat "$T/err")"
 lq cable "$port" --clear
 expect_eq "$rc" 0 "clear"
+lq ports
+grep -q "^$port  *-  *- " "$T/out" || fail "not cleared: $(cat "$T/out")"
 lq cables
-grep -q "^$port  *-  *-  *$short" "$T/out" || fail "not cleared: $(cat "$T/out")"
+if grep -q '^A-01 ' "$T/out"; then
+	fail "an untested cable listed after its clearing: $(cat "$T/out")"
+fi
 
 trace "test in pipe mode: PASS with reasons, exit 0"
 lq test -u "$udid" --profile quick
