@@ -78,13 +78,14 @@ void	 client_time(json_int_t, char *, size_t);
 void	 client_duration(json_int_t, char *, size_t);
 
 /*
- * The events after an id, oldest first, page by page (cmd-events.c):
- * cb gets each; -1 from cb stops. *last is the id of the last one seen.
- * 0, or -1 after an error, already printed (*status set for a reply).
+ * The events after an id, of one run if run is not 0, oldest first,
+ * page by page (cmd-events.c): cb gets each; -1 from cb stops. *last is
+ * the id of the last one seen. 0, or -1 after an error, already printed
+ * (*status set for a reply).
  */
 typedef int (*client_event_cb)(json_t *, void *);
-int	 client_events(json_int_t, client_event_cb, void *, json_int_t *,
-	    long *, json_t **);
+int	 client_events(json_int_t, json_int_t, client_event_cb, void *,
+	    json_int_t *, long *, json_t **);
 /* An event but its time: source, kind, ids, errno and detail. */
 void	 client_event_text(json_t *, char *, size_t);
 

@@ -85,8 +85,8 @@ client_event_text(json_t *ev, char *buf, size_t size)
 }
 
 int
-client_events(json_int_t since, client_event_cb cb, void *arg,
-    json_int_t *last, long *status, json_t **reply)
+client_events(json_int_t since, json_int_t run, client_event_cb cb,
+    void *arg, json_int_t *last, long *status, json_t **reply)
 {
 	json_t	*list, *ev;
 	char	*path;
@@ -96,8 +96,9 @@ client_events(json_int_t since, client_event_cb cb, void *arg,
 	*last = since;
 	*reply = NULL;
 	do {
-		(void)xasprintf(&path, "/v1/events?since=%lld&limit=%d",
-		    (long long)*last, EVENTS_PAGE);
+		(void)xasprintf(&path, "/v1/events?since=%lld&limit=%d"
+		    "&run=%lld", (long long)*last, EVENTS_PAGE,
+		    (long long)run);
 		if (http_json("GET", path, NULL, status, reply) == -1) {
 			free(path);
 			return (-1);
@@ -199,7 +200,7 @@ cmd_events(int argc, char **argv)
 		return (client_usage("events"));
 
 	memset(&f, 0, sizeof(f));
-	if (client_events(since, print_event, NULL, &f.last, &code,
+	if (client_events(since, 0, print_event, NULL, &f.last, &code,
 	    &reply) == -1) {
 		json_decref(reply);
 		return (LQ_EXIT_USAGE);

@@ -3,11 +3,8 @@
 
 /*
  * linkq show RUN: one run (GET /v1/runs/ID) with its numbers, verdict
- * and every reason, then the run's events as a timeline.
- *
- * The API has no per-run event query, so the log is read from the start
- * and filtered here on run_id; a run's events are few, and show is run
- * by hand, once.
+ * and every reason, then the run's events as a timeline (GET
+ * /v1/events?run=ID).
  */
 
 #include <getopt.h>
@@ -28,13 +25,13 @@ struct show_events {
 	json_t		*list;		/* the run's events */
 };
 
+/* One of the run's events. */
 static int
 keep_event(json_t *ev, void *arg)
 {
 	struct show_events	*se = arg;
 
-	if (json_integer_value(json_object_get(ev, "run_id")) == se->run)
-		(void)json_array_append(se->list, ev);
+	(void)json_array_append(se->list, ev);
 	return (0);
 }
 
@@ -168,7 +165,8 @@ cmd_show(int argc, char **argv)
 		goto out;
 	}
 	se.list = json_array();
-	if (client_events(0, keep_event, &se, &last, &code, &reply) == -1)
+	if (client_events(0, se.run, keep_event, &se, &last, &code,
+	    &reply) == -1)
 		goto out;
 	ret = 0;
 	if (opt_json) {

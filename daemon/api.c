@@ -549,13 +549,13 @@ api_query_number(struct evkeyvalq *q, const char *key, long long min,
 	return (errstr != NULL ? -1 : 0);
 }
 
-/* GET /v1/events?since=ID&limit=N&follow=1. */
+/* GET /v1/events?since=ID&limit=N&run=ID&follow=1. */
 static json_t *
 api_events(struct evhttp_request *req, char **args, int *code)
 {
 	struct evkeyvalq	 q;
 	const char		*query;
-	long long		 since = 0, limit = 0, follow = 0;
+	long long		 since = 0, limit = 0, follow = 0, run = 0;
 	json_t			*reply = NULL;
 
 	(void)args;
@@ -570,6 +570,11 @@ api_events(struct evhttp_request *req, char **args, int *code)
 		reply = api_fail(code, "limit must be from 1 to 10000");
 	else if (api_query_number(&q, "follow", 0, 1, 0, &follow) == -1)
 		reply = api_fail(code, "follow must be 0 or 1");
+	else if (api_query_number(&q, "run", 0, INT64_MAX, 0, &run) == -1)
+		reply = api_fail(code, "run must be a run id");
+	else if (follow && run != 0)
+		reply = api_fail(code, "follow and run do not go together: "
+		    "the progress stream of a run is /v1/runs/ID/progress");
 	evhttp_clear_headers(&q);
 	if (reply != NULL)
 		return (reply);
@@ -579,7 +584,7 @@ api_events(struct evhttp_request *req, char **args, int *code)
 	}
 	*code = 200;
 	return (json_pack("{s:o}", "events", events_since((int64_t)since,
-	    (unsigned int)limit)));
+	    (unsigned int)limit, (int64_t)run)));
 }
 
 /*

@@ -108,11 +108,11 @@ events_row(sqlite3_stmt *st)
 
 /* The events after since, oldest first. */
 json_t *
-events_since(int64_t since, unsigned int limit)
+events_since(int64_t since, unsigned int limit, int64_t run_id)
 {
 	static const char	 sql[] = "SELECT id, ts_us, source, kind, "
 	    "port_id, attachment_id, run_id, errno, detail FROM events "
-	    "WHERE id > ? ORDER BY id LIMIT ?";
+	    "WHERE id > ?1 AND (?3 = 0 OR run_id = ?3) ORDER BY id LIMIT ?2";
 	sqlite3_stmt		*st;
 	json_t			*list;
 	int			 rc;
@@ -127,6 +127,7 @@ events_since(int64_t since, unsigned int limit)
 	}
 	(void)sqlite3_bind_int64(st, 1, since);
 	(void)sqlite3_bind_int64(st, 2, limit);
+	(void)sqlite3_bind_int64(st, 3, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		(void)json_array_append_new(list, events_row(st));
 	if (rc != SQLITE_DONE)
@@ -143,7 +144,7 @@ events_follow(struct evhttp_request *req, int64_t since)
 	size_t	 i;
 
 	feed_add(followers, req);
-	old = events_since(since, EVENTS_BACKLOG_MAX);
+	old = events_since(since, EVENTS_BACKLOG_MAX, 0);
 	json_array_foreach(old, i, ev)
 		feed_send_one(followers, req, json_incref(ev));
 	json_decref(old);

@@ -25,8 +25,11 @@ void	 events_init(struct store *, void (*)(void));
 void	 events_done(void);
 /* Record ev (ts_us 0: now); returns its id, or -1. */
 int64_t	 events_record(struct store_event *);
-/* Events with an id above since, oldest first, at most limit. */
-json_t	*events_since(int64_t, unsigned int);
+/*
+ * Events with an id above since, oldest first, at most limit; with a
+ * run id (not 0), only that run's.
+ */
+json_t	*events_since(int64_t, unsigned int, int64_t);
 /* Send req the events after since, then every new one as it comes. */
 void	 events_follow(struct evhttp_request *, int64_t);
 

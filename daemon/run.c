@@ -638,8 +638,11 @@ run_job_done(struct worker_job *job)
 		rj->result.detail = detail;
 		rj->result.status = LQ_ETIMEDOUT;
 	}
-	/* A cancel's own casualty says nothing about the link. */
-	if (!(r->state == RUN_CANCELLED && rj->result.status ==
+	/*
+	 * A probe cut because its run had ended (cancelled, failed by the
+	 * kernel, the device gone) says nothing more about the link.
+	 */
+	if (!(r->state != RUN_RUNNING && rj->result.status ==
 	    LQ_ECANCELED)) {
 		run_record(r, rj);
 		if (r->state == RUN_RUNNING)

@@ -192,6 +192,11 @@ trace "the event log, with a follow stream that starts with the backlog"
 get '/v1/events?since=0&limit=10000' |
     jq -e '[.events[].kind] | index("dropout") and index("corruption") and index("timeout")' \
     > /dev/null || fail "events: $(get '/v1/events?since=0' | head -c 500)"
+get "/v1/events?run=$id1" |
+    jq -e "(.events | length) >= 1 and all(.events[]; .run_id == $id1) and any(.events[]; .kind == \"dropout\")" \
+    > /dev/null || fail "events of run $id1: $(get "/v1/events?run=$id1")"
+expect_eq "$(api GET "/v1/events?run=$id1&follow=1" | tail -n 1)" 400 \
+    "follow with run"
 first=$(get '/v1/events?since=0&limit=1' | jq -r '.events[0].id')
 curl -sS -N --max-time 20 --unix-socket "$T/linkqd.sock" \
     "http://linkq/v1/events?since=$first&follow=1" 2> /dev/null |
