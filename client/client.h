@@ -41,6 +41,11 @@ void	 client_option(const char *, int);
 int	 client_usage(const char *);
 /* Print a daemon reply's error and return 2. */
 int	 client_api_error(json_t *, long);
+/*
+ * Send a request that must answer 200: 0 with *reply (the caller's), or
+ * -1 once the error is printed (*reply then NULL).
+ */
+int	 client_call(const char *, const char *, json_t *, json_t **);
 /* Print o as JSON on standard output, one line. */
 void	 client_print_json(json_t *);
 /* A verdict, coloured when stdout is a terminal and colour is on. */

@@ -31,7 +31,6 @@ cmd_cable(int argc, char **argv)
 	json_t		*body = NULL, *reply = NULL;
 	const char	*port, *label = NULL, *why;
 	char		*path, *esc;
-	long		 code;
 	int		 ch, clear = 0, ret = LQ_EXIT_USAGE;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -58,13 +57,8 @@ cmd_cable(int argc, char **argv)
 	esc = http_escape(port);
 	(void)xasprintf(&path, "/v1/ports/%s/cable", esc);
 	free(esc);
-	if (http_json(clear ? "DELETE" : "PUT", path, body, &code,
-	    &reply) == -1)
+	if (client_call(clear ? "DELETE" : "PUT", path, body, &reply) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(reply, code);
-		goto out;
-	}
 	if (opt_json)
 		client_print_json(reply);
 	else if (clear)
@@ -121,7 +115,6 @@ cmd_cables(int argc, char **argv)
 	json_t		*ports = NULL, *report = NULL, *row, *out;
 	const char	*cable, *port;
 	char		 when[64];
-	long		 code;
 	size_t		 i;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
@@ -130,19 +123,10 @@ cmd_cables(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("cables"));
 
-	if (http_json("GET", "/v1/ports", NULL, &code, &ports) == -1)
+	if (client_call("GET", "/v1/ports", NULL, &ports) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(ports, code);
+	if (client_call("GET", "/v1/report?by=cable", NULL, &report) == -1)
 		goto out;
-	}
-	if (http_json("GET", "/v1/report?by=cable", NULL, &code,
-	    &report) == -1)
-		goto out;
-	if (code != 200) {
-		ret = client_api_error(report, code);
-		goto out;
-	}
 	ret = 0;
 	if (opt_json) {
 		out = json_pack("{s:O, s:O}", "ports", json_object_get(ports,

@@ -202,12 +202,8 @@ cmd_pair(int argc, char **argv)
 	if (argc == 1)
 		port = argv[0];
 
-	if (http_json("GET", "/v1/devices", NULL, &code, &devices) == -1)
+	if (client_call("GET", "/v1/devices", NULL, &devices) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(devices, code);
-		goto out;
-	}
 	if ((ret = pick_device(devices, udid, port, &d)) != 0)
 		goto out;
 	target = xstrdup(client_str(d, "udid", ""));

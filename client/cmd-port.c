@@ -33,7 +33,6 @@ cmd_port(int argc, char **argv)
 	json_t		*body = NULL, *reply = NULL;
 	const char	*port, *label = NULL, *why;
 	char		*path, *esc;
-	long		 code;
 	int		 ch, clear = 0, ret = LQ_EXIT_USAGE;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -68,12 +67,8 @@ cmd_port(int argc, char **argv)
 	esc = http_escape(port);
 	(void)xasprintf(&path, "/v1/ports/%s", esc);
 	free(esc);
-	if (http_json("PUT", path, body, &code, &reply) == -1)
+	if (client_call("PUT", path, body, &reply) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(reply, code);
-		goto out;
-	}
 	if (opt_json)
 		client_print_json(reply);
 	else if (clear)
@@ -112,7 +107,6 @@ cmd_ports(int argc, char **argv)
 	json_t		*reply = NULL, *devices = NULL, *p, *d;
 	const char	*udid;
 	char		 shortid[9];
-	long		 code;
 	size_t		 i;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
@@ -121,23 +115,15 @@ cmd_ports(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("ports"));
 
-	if (http_json("GET", "/v1/ports", NULL, &code, &reply) == -1)
+	if (client_call("GET", "/v1/ports", NULL, &reply) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(reply, code);
-		goto out;
-	}
 	if (opt_json) {
 		client_print_json(reply);
 		ret = 0;
 		goto out;
 	}
-	if (http_json("GET", "/v1/devices", NULL, &code, &devices) == -1)
+	if (client_call("GET", "/v1/devices", NULL, &devices) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(devices, code);
-		goto out;
-	}
 	ret = 0;
 	if (json_array_size(json_object_get(reply, "ports")) == 0) {
 		printf("no port has had a device yet\n");

@@ -95,17 +95,12 @@ report_daemon(enum lq_report_by by, int64_t since, struct lq_report **rep)
 {
 	json_t	*reply = NULL;
 	char	*path, *cause;
-	long	 code;
 	int	 ret = -1;
 
 	(void)xasprintf(&path, "/v1/report?by=%s&since=%lld",
 	    lq_report_by_name(by), (long long)since);
-	if (http_json("GET", path, NULL, &code, &reply) == -1)
+	if (client_call("GET", path, NULL, &reply) == -1)
 		goto out;
-	if (code != 200) {
-		(void)client_api_error(reply, code);
-		goto out;
-	}
 	if (lq_report_from_json(reply, rep, &cause) == -1) {
 		fprintf(stderr, "linkq: linkqd's report: %s\n", cause);
 		free(cause);

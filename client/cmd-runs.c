@@ -53,7 +53,6 @@ cmd_runs(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*reply = NULL, *list, *r;
-	long	 code;
 	size_t	 i;
 	int	 ch, ret = LQ_EXIT_USAGE;
 
@@ -62,12 +61,8 @@ cmd_runs(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("runs"));
 
-	if (http_json("GET", "/v1/runs", NULL, &code, &reply) == -1)
+	if (client_call("GET", "/v1/runs", NULL, &reply) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(reply, code);
-		goto out;
-	}
 	ret = 0;
 	if (opt_json) {
 		client_print_json(reply);

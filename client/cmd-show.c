@@ -152,18 +152,10 @@ cmd_show(int argc, char **argv)
 	}
 
 	(void)xasprintf(&path, "/v1/runs/%lld", (long long)se.run);
-	if (http_json("GET", path, NULL, &code, &run) == -1)
+	if (client_call("GET", path, NULL, &run) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(run, code);
+	if (client_call("GET", "/v1/devices", NULL, &devices) == -1)
 		goto out;
-	}
-	if (http_json("GET", "/v1/devices", NULL, &code, &devices) == -1)
-		goto out;
-	if (code != 200) {
-		ret = client_api_error(devices, code);
-		goto out;
-	}
 	se.list = json_array();
 	if (client_events(0, se.run, keep_event, &se, &last, &code,
 	    &reply) == -1)

@@ -90,7 +90,6 @@ cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t		*st = NULL, *devs = NULL, *list, *d;
-	long		 code;
 	size_t		 i, n = 0;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
@@ -99,18 +98,10 @@ cmd_status(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("status"));
 
-	if (http_json("GET", "/v1/status", NULL, &code, &st) == -1)
+	if (client_call("GET", "/v1/status", NULL, &st) == -1)
 		goto out;
-	if (code != 200) {
-		ret = client_api_error(st, code);
+	if (client_call("GET", "/v1/devices", NULL, &devs) == -1)
 		goto out;
-	}
-	if (http_json("GET", "/v1/devices", NULL, &code, &devs) == -1)
-		goto out;
-	if (code != 200) {
-		ret = client_api_error(devs, code);
-		goto out;
-	}
 	list = json_object_get(devs, "devices");
 	if (opt_json) {
 		(void)json_object_set(st, "devices", list);

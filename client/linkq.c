@@ -122,6 +122,24 @@ client_api_error(json_t *reply, long status)
 	return (LQ_EXIT_USAGE);
 }
 
+/* A request that must answer 200. */
+int
+client_call(const char *method, const char *path, json_t *body,
+    json_t **reply)
+{
+	long	code;
+
+	*reply = NULL;
+	if (http_json(method, path, body, &code, reply) == -1)
+		return (-1);
+	if (code == 200)
+		return (0);
+	(void)client_api_error(*reply, code);
+	json_decref(*reply);
+	*reply = NULL;
+	return (-1);
+}
+
 void
 client_print_json(json_t *o)
 {

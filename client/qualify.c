@@ -25,17 +25,9 @@
 static json_t *
 qualify_get(const char *path)
 {
-	json_t	*reply = NULL;
-	long	 code;
+	json_t	*reply;
 
-	if (http_json("GET", path, NULL, &code, &reply) == -1)
-		return (NULL);
-	if (code != 200) {
-		(void)client_api_error(reply, code);
-		json_decref(reply);
-		return (NULL);
-	}
-	return (reply);
+	return (client_call("GET", path, NULL, &reply) == 0 ? reply : NULL);
 }
 
 /*
