@@ -38,6 +38,18 @@
 #include "lq-verdict.h"
 #include "xmalloc.h"
 
+/*
+ * qsort for arrays that may be empty and then NULL, which qsort itself
+ * must not be given.
+ */
+static void
+sort_n(void *v, size_t n, size_t size, int (*cmp)(const void *,
+    const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 /* A set of names, in order of arrival, without repeats. */
 struct names {
 	const char	**v;
@@ -157,7 +169,7 @@ passed_with(const struct blame_ctx *b, const char *cable, const char *port,
 			names_add(out, b->pairs[i].cable);
 	}
 	if (out->n > 1)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_name);
+		sort_n(out->v, out->n, sizeof(*out->v), cmp_name);
 }
 
 static enum pair_class
@@ -390,8 +402,8 @@ judge_devices(const struct lq_blame_cell *cells, size_t n,
 			pass |= cells[i].verdict == LQ_VERDICT_PASS;
 			allfail &= cells[i].verdict == LQ_VERDICT_FAIL;
 		}
-		qsort(cables.v, cables.n, sizeof(*cables.v), cmp_name);
-		qsort(ports.v, ports.n, sizeof(*ports.v), cmp_name);
+		sort_n(cables.v, cables.n, sizeof(*cables.v), cmp_name);
+		sort_n(ports.v, ports.n, sizeof(*ports.v), cmp_name);
 		c = names_join(&cables);
 		p = names_join(&ports);
 		if (allfail && cables.n >= 2 && ports.n >= 2) {
@@ -440,14 +452,14 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 	sorted = xcalloc(n + 1, sizeof(*sorted));
 	if (n > 0)
 		memcpy(sorted, cells, n * sizeof(*cells));
-	qsort(sorted, n, sizeof(*sorted), cmp_cell);
+	sort_n(sorted, n, sizeof(*sorted), cmp_cell);
 	cells = sorted;
 	for (i = 0; i < n; i++) {
 		if (cells[i].cable != NULL && cells[i].port != NULL &&
 		    cells[i].device != NULL)
 			names_add(&devices, cells[i].device);
 	}
-	qsort(devices.v, devices.n, sizeof(*devices.v), cmp_name);
+	sort_n(devices.v, devices.n, sizeof(*devices.v), cmp_name);
 	dev_bad = xcalloc(devices.n + 1, sizeof(*dev_bad));
 	judge_devices(cells, n, out, dev_bad, &devices);
 
@@ -476,9 +488,9 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 			b.pairs[j].verdict = cells[i].verdict;
 	}
 	if (b.cables.n > 1)
-		qsort(b.cables.v, b.cables.n, sizeof(*b.cables.v), cmp_name);
+		sort_n(b.cables.v, b.cables.n, sizeof(*b.cables.v), cmp_name);
 	if (b.ports.n > 1)
-		qsort(b.ports.v, b.ports.n, sizeof(*b.ports.v), cmp_name);
+		sort_n(b.ports.v, b.ports.n, sizeof(*b.ports.v), cmp_name);
 	b.cable_bad = xcalloc(b.cables.n + 1, sizeof(int));
 	b.port_bad = xcalloc(b.ports.n + 1, sizeof(int));
 
@@ -556,9 +568,9 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 		    good != NULL ? " (a cable known to work)" : "");
 		test_add(out, good, p->port, why);
 	}
-	qsort(out->cables, out->ncables, sizeof(*out->cables), cmp_item);
-	qsort(out->ports, out->nports, sizeof(*out->ports), cmp_item);
-	qsort(out->devices, out->ndevices, sizeof(*out->devices), cmp_item);
+	sort_n(out->cables, out->ncables, sizeof(*out->cables), cmp_item);
+	sort_n(out->ports, out->nports, sizeof(*out->ports), cmp_item);
+	sort_n(out->devices, out->ndevices, sizeof(*out->devices), cmp_item);
 
 	free(b.pairs);
 	free(b.cables.v);

@@ -378,7 +378,8 @@ bucket(struct run **idx, size_t n, size_t **startp)
 	out = xreallocarray(NULL, n + 1, sizeof(*out));
 	for (i = 0; i < n; i++)
 		out[start[gid[i] + 1]++] = idx[i];
-	memcpy(idx, out, n * sizeof(*idx));
+	if (n > 0)
+		memcpy(idx, out, n * sizeof(*idx));
 	free(out);
 	free(gid);
 	*startp = start;
@@ -672,7 +673,8 @@ cmp_row(const void *a, const void *b)
 void
 lq_report_sort(struct lq_report_row *rows, size_t n)
 {
-	qsort(rows, n, sizeof(*rows), cmp_row);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_row);
 }
 
 /* Name a row from its key ids. */

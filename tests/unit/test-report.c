@@ -134,6 +134,31 @@ world(void)
 	return (s);
 }
 
+/*
+ * A database with no run yet: every grouping is empty, with an empty
+ * blame, and nothing is handed to qsort or memcpy as NULL (UBSan).
+ */
+static void
+test_empty(void **state)
+{
+	struct lq_report	*rep;
+	struct store		*s;
+	char			*cause = NULL;
+	int			 by;
+
+	(void)state;
+	s = store_open(":memory:", 0, &cause);
+	assert_non_null(s);
+	for (by = LQ_REPORT_PAIR; by <= LQ_REPORT_DEVICE; by++) {
+		rep = build(s, (enum lq_report_by)by, 0);
+		assert_int_equal(rep->nrows, 0);
+		assert_int_equal(rep->blame.ncables + rep->blame.nports +
+		    rep->blame.ndevices + rep->blame.ntests, 0);
+		lq_report_free(rep);
+	}
+	store_close(s);
+}
+
 static void
 test_rows(void **state)
 {
@@ -522,6 +547,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_csv_quoting),
