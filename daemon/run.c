@@ -112,6 +112,8 @@ struct run {
 	struct event		*resume_ev;	/* after a lost connection */
 	int			 timed_out;
 	int			 gone;		/* the device left */
+	int			 cut;		/* we cut the probe in flight:
+						 * its failure is ours */
 	char			 kernel[LQ_VERDICT_REASON_LEN];
 					/* the first kernel report that
 					 * counted, as a reason, or "" */
@@ -417,6 +419,16 @@ run_progress(struct run *r, const char *type)
 	feed_send(r->feed, o);
 }
 
+/* End r's probe in flight ourselves: its result is not evidence. */
+static void
+run_cut(struct run *r)
+{
+	if (r->job == NULL)
+		return;
+	r->cut = 1;
+	worker_cancel(r->target.worker);
+}
+
 /* The loop cut a probe that missed its deadline. */
 static void
 run_timeout(struct run *r)
@@ -640,9 +652,10 @@ run_job_done(struct worker_job *job)
 	}
 	/*
 	 * A probe cut because its run had ended (cancelled, failed by the
-	 * kernel, the device gone) says nothing more about the link.
+	 * kernel, stopped with linkqd) fails because of the cut, which says
+	 * nothing about the link; so does one cancelled for a dropout.
 	 */
-	if (!(r->state != RUN_RUNNING && rj->result.status ==
+	if (!r->cut && !(r->state != RUN_RUNNING && rj->result.status ==
 	    LQ_ECANCELED)) {
 		run_record(r, rj);
 		if (r->state == RUN_RUNNING)
@@ -914,8 +927,7 @@ run_cancel(struct run *r)
 {
 	if (r->state != RUN_RUNNING)
 		return (-1);
-	if (r->job != NULL)
-		worker_cancel(r->target.worker);
+	run_cut(r);
 	run_end(r, RUN_CANCELLED, 0);
 	return (0);
 }
@@ -1023,8 +1035,7 @@ run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
 	run_decide(r, 0);
 	if (r->result.verdict != LQ_VERDICT_FAIL)
 		return;
-	if (r->job != NULL)
-		worker_cancel(r->target.worker);
+	run_cut(r);
 	run_end(r, RUN_DONE, 0);
 }
 
@@ -1129,8 +1140,7 @@ runs_shutdown(void)
 		if (r->state != RUN_RUNNING)
 			continue;
 		run_event(r, "daemon", "interrupted", 0, "linkqd stopped");
-		if (r->job != NULL)
-			worker_cancel(r->target.worker);
+		run_cut(r);
 		run_end(r, RUN_INTERRUPTED, 0);
 	}
 }
