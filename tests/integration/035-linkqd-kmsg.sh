@@ -26,27 +26,6 @@ SCN
 
 : > "$T/linkqd.conf"
 
-# Wait for run $1 to end; print its JSON.
-wait_run() {
-	wait_for "get /v1/runs/$1 | jq -e '.state != \"running\"' > /dev/null" 90 ||
-	    fail "run $1 did not end: $(get /v1/runs/$1)"
-	get /v1/runs/$1
-}
-
-# Start profile $2 on device $1 (a UDID); print the run id.
-start_run() {
-	api POST /v1/runs "{\"udid\":\"$1\",\"profile\":\"$2\"}" > "$T/start"
-	[ "$(tail -n 1 "$T/start")" = 201 ] ||
-	    fail "run $2 not started: $(cat "$T/start")"
-	head -n 1 "$T/start" | jq -r .id
-}
-
-# Wait until device $1 is attached and trusted in linkqd.
-wait_trusted() {
-	wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$1\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||
-	    fail "device $1 never became testable: $(get /v1/devices)"
-}
-
 # Start a wiggle run on $1 and wait until bulk data moves; print its id.
 wiggle() {
 	_id=$(start_run "$1" wiggle)
