@@ -61,7 +61,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 COMMON_PKGS	:= libbsd
 STORE_PKGS	:= sqlite3
 DAEMON_PKGS	:= inih libevent libimobiledevice-1.0 libusbmuxd-2.0 \
-		   libplist-2.0 jansson
+		   libplist-2.0 libusb-1.0 jansson
 TEST_PKGS	:= cmocka
 
 # --- flags ---------------------------------------------------------------
@@ -123,8 +123,9 @@ DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
+		   daemon/probe-usb-control.c \
 		   daemon/retention.c daemon/run.c daemon/session.c \
-		   daemon/sysfs.c daemon/worker.c
+		   daemon/sysfs.c daemon/usb.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

@@ -239,7 +239,8 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			if ((kind = lq_probe_kind_from_name(optarg)) == -1 ||
-			    probe_ops_find(kind) == NULL) {
+			    probe_ops_find(kind) == NULL ||
+			    probe_ops_find(kind)->run == NULL) {
 				(void)fprintf(stderr, "%s: no probe kind "
 				    "\"%s\" runs here\n", PROBE_NAME, optarg);
 				exit(2);
@@ -330,8 +331,8 @@ main(int argc, char **argv)
 	memset(tally, 0, sizeof(tally));
 	for (k = 1; probes && k <= LQ_PROBE_KIND_MAX; k++) {
 		if ((kind != 0 && k != kind) || (ops = probe_ops_find(k)) ==
-		    NULL)
-			continue;
+		    NULL || ops->run == NULL)
+			continue;	/* usb-control runs on a loop */
 		failed += run_kind(s, ops, &plan, count, &tally[k]);
 	}
 	for (k = 1; k <= LQ_PROBE_KIND_MAX; k++) {

@@ -47,6 +47,7 @@
 #include "devices.h"
 #include "events.h"
 #include "kmsg.h"
+#include "usb.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-report.h"
@@ -269,6 +270,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	    "db", db_path,
 	    "devices_attached", (int)devices_attached());
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
+	(void)json_object_set_new(o, "usb", json_string(usb_status()));
 	if (muxquery_reachable(&cause))
 		(void)json_object_set_new(o, "usbmuxd",
 		    json_string("connected"));

@@ -57,6 +57,7 @@
 #include "session.h"
 #include "store.h"
 #include "sysfs.h"
+#include "usb.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -64,6 +65,17 @@
 #define PAIR_POLL_US		(1 * LQ_USEC_PER_SEC)
 /* How long it asks before it gives up. */
 #define PAIR_WAIT_US		(120 * LQ_USEC_PER_SEC)
+/*
+ * How long a device usbmuxd dropped may stay on the bus before it counts
+ * as stranded: a user's unplug takes it off the bus at the same moment,
+ * and libusb reports that a little after usbmuxd.
+ */
+#define STRAND_GRACE_US		(2 * LQ_USEC_PER_SEC)
+/*
+ * Every iPhone and iPad negotiates high speed at least; below that the
+ * link fell back, whatever this device did elsewhere.
+ */
+#define SPEED_FLOOR_MBPS	480
 
 /* Whether the device lets linkq test it. */
 enum trust {
@@ -90,6 +102,15 @@ struct device {
 	uint32_t		 location_id;	/* of the attachment, or 0 */
 	uint64_t		 speed_bps;
 	int			 best_speed_mbps; /* seen in this process */
+	int			 mode;		/* enum lq_device_mode, last */
+	int			 bus;		/* of the attachment, or 0 */
+	int			 devnum;
+	int			 usb_only;	/* attached in a mode usbmuxd
+						 * does not see (recovery,
+						 * DFU): libusb's attachment */
+	int			 stranded;	/* on the bus, out of usbmuxd */
+	int			 strand_devnum;	/* to check after the grace */
+	struct event		*strand_ev;
 	int64_t			 port_id;	/* of the attachment, or 0 */
 	char			 port_key[64];
 	int64_t			 cable_id;	/* of the attachment, or 0 */
@@ -151,9 +172,25 @@ struct locate_job {
 	int			 hub_depth;
 };
 
+/* Where an attachment begins, from usbmuxd and sysfs or from libusb. */
+struct attach_where {
+	char			 port[64];	/* port key */
+	int			 hub_depth;	/* -1 unknown */
+	int			 bus;
+	int			 devnum;
+	uint32_t		 location_id;	/* usbmuxd's, or 0 */
+	int			 speed_mbps;	/* 0 unknown */
+	int			 mode;		/* enum lq_device_mode */
+	const char		*source;	/* "usbmuxd" or "libusb" */
+};
+
 static int	device_cmp(struct device *, struct device *);
 static struct device *device_find(const char *);
 static void	devices_locate(struct device *);
+static void	devices_auto_test(struct device *);
+static void	devices_detach(struct device *);
+static void	devices_strand_clear(struct device *);
+static void	devices_strand_watch(struct device *);
 RB_HEAD(device_tree, device);
 RB_GENERATE_STATIC(device_tree, device, entry, device_cmp)
 
@@ -389,7 +426,12 @@ devices_target(struct device *d, struct run_target *t)
 	t->attachment_id = d->attachment_id;
 	t->speed_mbps = (int)(d->speed_bps / 1000000);
 	t->best_speed_mbps = d->best_speed_mbps;
-	t->mode = LQ_MODE_NORMAL;
+	t->mode = d->mode;
+	/* usb-control needs libusb to see the device where it is now. */
+	if (usb_available() && usb_find(d->udid) != NULL) {
+		t->bus = d->bus;
+		t->devnum = d->devnum;
+	}
 }
 
 /* Whether d can be tested now; if not, *cause says why. */
@@ -405,6 +447,8 @@ devices_testable(struct device *d, char **cause)
 		    "linkq tests USB links only", d->udid);
 		return (0);
 	}
+	if (d->usb_only && d->attachment_id != 0)
+		return (1);	/* nothing to identify: endpoint 0 only */
 	if (d->attachment_id == 0 || d->session == NULL) {
 		xasprintf(cause, "device %s has only just attached; try "
 		    "again in a moment", d->udid);
@@ -436,6 +480,22 @@ devices_run(struct device *d, const char *name, char **cause)
 	return (run_start(config, pr, &t, cause));
 }
 
+/* Test d now if the configuration says so for its port. */
+static void
+devices_auto_test(struct device *d)
+{
+	const char	*profile;
+	char		*cause;
+
+	if ((profile = config_auto_test(config, d->port_key)) == NULL)
+		return;
+	if (devices_run(d, profile, &cause) == NULL) {
+		log_warnx("device %s: auto-test %s: %s", d->udid, profile,
+		    cause);
+		free(cause);
+	}
+}
+
 /* Worker thread: who is this device, and clear its folder. */
 static void
 devices_identify_run(struct worker_job *job)
@@ -463,8 +523,7 @@ static void
 devices_identified(struct device *d, struct identify_job *ij)
 {
 	struct store_device	 sd;
-	const char		*profile;
-	char			*cause, detail[96];
+	char			 detail[96];
 
 	d->trust = devices_trust_of(ij->status);
 	free(d->trust_detail);
@@ -500,13 +559,7 @@ devices_identified(struct device *d, struct identify_job *ij)
 	}
 	log_info("device %s: %s, %s, iOS %s", d->udid, d->info.name,
 	    d->info.product_type, d->info.ios_version);
-	if ((profile = config_auto_test(config, d->port_key)) == NULL)
-		return;
-	if (devices_run(d, profile, &cause) == NULL) {
-		log_warnx("device %s: auto-test %s: %s", d->udid, profile,
-		    cause);
-		free(cause);
-	}
+	devices_auto_test(d);
 }
 
 /* Loop thread: the identify job is back. */
@@ -617,70 +670,160 @@ devices_same_port(const char *a, const char *b)
 	return (strcmp(a, b) == 0);
 }
 
-/* Begin the attachment of d at a location. */
+/*
+ * The best speed d has negotiated on any port of this host before (the
+ * store's memory), with that port; at least SPEED_FLOOR_MBPS.
+ */
+static int
+devices_best_speed(struct device *d, char *port, size_t size)
+{
+	static const char	 sql[] = "SELECT a.speed_mbps, p.path "
+	    "FROM attachments a JOIN ports p ON p.id = a.port_id "
+	    "WHERE a.device_id = ? AND a.speed_mbps IS NOT NULL "
+	    "ORDER BY a.speed_mbps DESC, a.id DESC LIMIT 1";
+	sqlite3_stmt		*st;
+	const char		*path;
+	int			 best = d->best_speed_mbps;
+
+	(void)strlcpy(port, "", size);
+	if (store != NULL && d->store_id != 0 && sqlite3_prepare_v2(
+	    store_handle(store), sql, -1, &st, NULL) == SQLITE_OK) {
+		(void)sqlite3_bind_int64(st, 1, d->store_id);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_int(st, 0) > best) {
+			best = sqlite3_column_int(st, 0);
+			if ((path = (const char *)sqlite3_column_text(st,
+			    1)) != NULL)
+				(void)strlcpy(port, path, size);
+		}
+		(void)sqlite3_finalize(st);
+	}
+	return (best > SPEED_FLOOR_MBPS ? best : SPEED_FLOOR_MBPS);
+}
+
+/*
+ * A speed below the best this device reached (or below high speed): a
+ * speed-fallback finding of the new attachment, and the best speed its
+ * runs are judged against.
+ */
 static void
-devices_attach(struct device *d, const struct mux_location *loc,
-    const char *key, int hub_depth)
+devices_check_speed(struct device *d, const struct attach_where *w)
+{
+	char	detail[192], where[64];
+	int	best;
+
+	best = devices_best_speed(d, where, sizeof(where));
+	if (w->speed_mbps > 0 && w->speed_mbps < best) {
+		if (where[0] != '\0' && best > SPEED_FLOOR_MBPS)
+			(void)snprintf(detail, sizeof(detail), "%d Mb/s on "
+			    "%s; this device reached %d Mb/s on %s",
+			    w->speed_mbps, w->port, best, where);
+		else
+			(void)snprintf(detail, sizeof(detail), "%d Mb/s on "
+			    "%s; an iPhone negotiates %d Mb/s at least",
+			    w->speed_mbps, w->port, SPEED_FLOOR_MBPS);
+		devices_event(d, w->source, "speed-fallback", detail);
+		log_warnx("device %s: %s", d->udid, detail);
+	}
+	d->best_speed_mbps = best > w->speed_mbps ? best : w->speed_mbps;
+}
+
+/*
+ * d is back within the reattach window on the port it left, the
+ * attachment before is prev: a re-enumeration (a reset, or usbmuxd
+ * taking back a device it dropped), or, in another mode, a mode change
+ * that is no fault.
+ */
+static void
+devices_link(struct device *d, const struct attach_where *w, int64_t prev,
+    int64_t now)
+{
+	const char	*kind;
+	char		 detail[128];
+	int		 mode_change = w->mode != d->mode;
+
+	kind = mode_change ? "mode-change" : "reenumeration";
+	(void)store_attachment_end(store, prev, d->detached_us,
+	    mode_change ? "mode-change" : "reset");
+	if (mode_change)
+		(void)snprintf(detail, sizeof(detail), "%s to %s mode after "
+		    "%lld ms", lq_device_mode_name(d->mode),
+		    lq_device_mode_name(w->mode),
+		    (long long)((now - d->detached_us) / 1000));
+	else
+		(void)snprintf(detail, sizeof(detail), "back after %lld ms "
+		    "as device number %d", (long long)((now -
+		    d->detached_us) / 1000), w->devnum);
+	devices_event(d, w->source, kind, detail);
+	log_info("device %s: %s, linked to attachment %lld", d->udid,
+	    detail, (long long)prev);
+}
+
+/* Begin the attachment of d where w says. */
+static void
+devices_attach(struct device *d, const struct attach_where *w)
 {
 	struct store_attachment	 sa;
-	struct store_event	 se;
-	char			 detail[96];
 	int64_t			 port_id, now = lq_wall_now_us();
 
-	d->location_id = loc->location_id;
-	d->speed_bps = loc->speed_bps;
+	d->location_id = w->location_id;
+	d->speed_bps = (uint64_t)w->speed_mbps * 1000000;
+	d->bus = w->bus;
+	d->devnum = w->devnum;
 	if (store == NULL || d->store_id == 0)
 		return;
-	if ((port_id = store_port(store, host_id, key, hub_depth)) < 0)
+	if ((port_id = store_port(store, host_id, w->port, w->hub_depth)) <
+	    0)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.device_id = d->store_id;
 	sa.port_id = port_id;
-	sa.mode = LQ_MODE_NORMAL;	/* usbmuxd sees normal mode only */
-	sa.speed_mbps = (int)(loc->speed_bps / 1000000);
-	sa.bus = (int)(loc->location_id >> 16);
-	sa.devnum = (int)(loc->location_id & 0xffff);
-	sa.location_id = loc->location_id;
+	sa.mode = w->mode;
+	sa.speed_mbps = w->speed_mbps;
+	sa.bus = w->bus;
+	sa.devnum = w->devnum;
+	sa.location_id = w->location_id;
 	sa.started_us = now;
 	if (d->last_attachment_id != 0 && d->detached_us != 0 &&
 	    now - d->detached_us <= reattach_window_us &&
-	    devices_same_port(d->port_key, key))
+	    devices_same_port(d->port_key, w->port))
 		sa.previous_id = d->last_attachment_id;
 	if ((d->attachment_id = store_attachment_begin(store, &sa)) < 0) {
 		d->attachment_id = 0;
 		return;
 	}
 	d->port_id = port_id;
-	(void)strlcpy(d->port_key, key, sizeof(d->port_key));
-	if (sa.speed_mbps > d->best_speed_mbps)
-		d->best_speed_mbps = sa.speed_mbps;
+	(void)strlcpy(d->port_key, w->port, sizeof(d->port_key));
 	devices_take_cable(d, sa.previous_id != 0);
-	if (sa.previous_id != 0) {
-		/* Back so soon: the device was reset, not unplugged. */
-		(void)store_attachment_end(store, sa.previous_id,
-		    d->detached_us, "reset");
-		memset(&se, 0, sizeof(se));
-		se.ts_us = now;
-		se.source = "usbmuxd";
-		se.kind = "reenumeration";
-		se.host_id = host_id;
-		se.port_id = port_id;
-		se.attachment_id = d->attachment_id;
-		(void)snprintf(detail, sizeof(detail), "back after %lld ms",
-		    (long long)((now - d->detached_us) / 1000));
-		se.detail = detail;
-		(void)events_record(&se);
-		log_info("device %s: %s, linked to attachment %lld",
-		    d->udid, detail, (long long)sa.previous_id);
-	}
+	if (sa.previous_id != 0)
+		devices_link(d, w, sa.previous_id, now);
+	devices_check_speed(d, w);
 	if (store_touched != NULL)
 		store_touched();
-	log_info("device %s: attachment %lld on %s at %llu Mb/s", d->udid,
-	    (long long)d->attachment_id, key,
-	    (unsigned long long)(loc->speed_bps / 1000000));
-	if (sa.previous_id != 0)
+	log_info("device %s: attachment %lld on %s at %d Mb/s, %s mode",
+	    d->udid, (long long)d->attachment_id, w->port, w->speed_mbps,
+	    lq_device_mode_name(w->mode));
+	if (sa.previous_id != 0 && w->mode == d->mode)
 		run_device_back(sa.previous_id);
-	devices_session_start(d);
+	d->mode = w->mode;
+	if (d->usb_only)
+		devices_auto_test(d);
+	else
+		devices_session_start(d);
+}
+
+/* Where d is, as libusb sees it. */
+static void
+devices_where_usb(const struct usb_info *u, struct attach_where *w)
+{
+	memset(w, 0, sizeof(*w));
+	(void)strlcpy(w->port, u->port, sizeof(w->port));
+	w->hub_depth = u->hub_depth;
+	w->bus = u->bus;
+	w->devnum = u->devnum;
+	w->speed_mbps = u->speed_mbps;
+	w->mode = u->mode;
+	w->source = "libusb";
 }
 
 /* Loop thread: the locations are known; attach if still there. */
@@ -688,6 +831,8 @@ static void
 devices_locate_done(struct worker_job *job)
 {
 	struct locate_job	*lj = (struct locate_job *)job;
+	struct attach_where	 w;
+	const struct usb_info	*u;
 	struct device		*d;
 	size_t			 i;
 
@@ -697,13 +842,27 @@ devices_locate_done(struct worker_job *job)
 	else if (d != NULL && d->attached && d->handle == lj->handle &&
 	    d->attachment_id == 0) {
 		for (i = 0; i < lj->nfound; i++) {
-			if (lj->found[i].handle == lj->handle) {
-				devices_attach(d, &lj->found[i], lj->port,
-				    lj->hub_depth);
+			if (lj->found[i].handle == lj->handle)
 				break;
-			}
 		}
-		if (i == lj->nfound)
+		memset(&w, 0, sizeof(w));
+		if ((u = usb_find(d->udid)) != NULL &&
+		    u->mode == LQ_MODE_NORMAL)
+			devices_where_usb(u, &w);	/* arrived meanwhile */
+		else if (i < lj->nfound) {
+			(void)strlcpy(w.port, lj->port, sizeof(w.port));
+			w.hub_depth = lj->hub_depth;
+			w.location_id = lj->found[i].location_id;
+			w.bus = (int)(w.location_id >> 16);
+			w.devnum = (int)(w.location_id & 0xffff);
+			w.speed_mbps = (int)(lj->found[i].speed_bps /
+			    1000000);
+			w.mode = LQ_MODE_NORMAL;
+			w.source = "usbmuxd";
+		}
+		if (w.source != NULL)
+			devices_attach(d, &w);
+		else
 			log_warnx("device %s: usbmuxd did not list it",
 			    lj->udid);
 	}
@@ -757,6 +916,7 @@ devices_add(const struct mux_event *ev)
 		d->store_id = 0;
 	else if (store_touched != NULL)
 		store_touched();
+	devices_strand_clear(d);
 	devices_locate(d);
 }
 
@@ -767,7 +927,7 @@ devices_remove(const struct mux_event *ev)
 	struct device	*d;
 
 	RB_FOREACH(d, device_tree, &tree) {
-		if (d->attached && d->handle == ev->handle)
+		if (d->attached && !d->usb_only && d->handle == ev->handle)
 			break;
 	}
 	if (d == NULL) {
@@ -779,7 +939,14 @@ devices_remove(const struct mux_event *ev)
 	log_info("device %s detached (usbmuxd id %u)", d->udid, d->handle);
 	if (d->attachment_id == 0)
 		return;
-	/* An unplug unless it comes back within the reattach window. */
+	devices_strand_watch(d);
+	devices_detach(d);
+}
+
+/* d's attachment ended: an unplug unless d is back within the window. */
+static void
+devices_detach(struct device *d)
+{
 	if (store_attachment_end(store, d->attachment_id, d->since_us,
 	    "unplug") == 0 && store_touched != NULL)
 		store_touched();
@@ -792,6 +959,168 @@ devices_remove(const struct mux_event *ev)
 	d->location_id = 0;
 	d->speed_bps = 0;
 	d->port_id = 0;
+	d->bus = d->devnum = 0;
+}
+
+/* d is no longer a candidate for stranded. */
+static void
+devices_strand_clear(struct device *d)
+{
+	if (d->strand_ev != NULL)
+		(void)evtimer_del(d->strand_ev);
+	d->stranded = 0;
+}
+
+/*
+ * The grace is over: if d is still on the bus as the same device, the
+ * way usbmuxd left it, it is stranded (protocols.md 7): usbmuxd drops a
+ * device after one failed transfer and takes it back only when it
+ * re-enumerates. A hard failure of the attachment it left, and of that
+ * attachment's run; only a replug brings it back.
+ */
+static void
+devices_strand_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct device		*d = arg;
+	const struct usb_info	*u;
+	struct store_event	 se;
+	char			 detail[192];
+
+	(void)fd;
+	(void)what;
+	u = usb_find(d->udid);
+	if (d->attached || u == NULL || u->mode != LQ_MODE_NORMAL ||
+	    u->devnum != d->strand_devnum)
+		return;
+	d->stranded = 1;
+	(void)snprintf(detail, sizeof(detail), "still on the USB bus at %s "
+	    "(device number %d) %lld s after usbmuxd dropped it: replug "
+	    "the cable", u->port, u->devnum,
+	    (long long)(STRAND_GRACE_US / LQ_USEC_PER_SEC));
+	log_warnx("device %s: stranded: %s", d->udid, detail);
+	memset(&se, 0, sizeof(se));
+	se.source = "libusb";
+	se.kind = "stranded";
+	se.host_id = host_id;
+	se.port_id = store != NULL ? store_port(store, host_id, u->port,
+	    u->hub_depth) : 0;
+	se.attachment_id = d->last_attachment_id;
+	se.detail = detail;
+	(void)events_record(&se);
+	if (store != NULL && d->last_attachment_id != 0 &&
+	    store_attachment_end(store, d->last_attachment_id,
+	    d->detached_us, "stranded") == 0 && store_touched != NULL)
+		store_touched();
+	run_device_stranded(d->last_attachment_id, detail);
+}
+
+/* usbmuxd dropped d: watch whether it stays on the bus. */
+static void
+devices_strand_watch(struct device *d)
+{
+	const struct usb_info	*u;
+	struct timeval		 tv;
+
+	if ((u = usb_find(d->udid)) == NULL || u->mode != LQ_MODE_NORMAL)
+		return;
+	if (d->strand_ev == NULL &&
+	    (d->strand_ev = evtimer_new(base, devices_strand_cb, d)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	d->strand_devnum = u->devnum;
+	tv.tv_sec = STRAND_GRACE_US / LQ_USEC_PER_SEC;
+	tv.tv_usec = STRAND_GRACE_US % LQ_USEC_PER_SEC;
+	if (evtimer_add(d->strand_ev, &tv) == -1)
+		log_warnx("device %s: cannot watch for stranding", d->udid);
+}
+
+/* Find a device by a UDID libusb derived (case and dashes may differ). */
+static struct device *
+devices_find_usb(const char *udid)
+{
+	struct device	*d;
+
+	RB_FOREACH(d, device_tree, &tree) {
+		if (usb_udid_equal(d->udid, udid))
+			return (d);
+	}
+	return (NULL);
+}
+
+/*
+ * libusb sees a device arrive. In normal mode usbmuxd drives the
+ * attachment (its Attached follows); out of it, usbmuxd never sees the
+ * device, and the attachment is libusb's.
+ */
+static void
+devices_usb_arrived(struct device *d, const struct usb_info *u)
+{
+	struct store_device	sd;
+	struct attach_where	w;
+
+	if (d != NULL && d->devnum != u->devnum)
+		devices_strand_clear(d);	/* re-enumerated */
+	if (u->mode == LQ_MODE_NORMAL || (d != NULL && d->attached))
+		return;
+	if (d == NULL) {
+		d = xcalloc(1, sizeof(*d));
+		(void)strlcpy(d->udid, u->udid, sizeof(d->udid));
+		d->mode = u->mode;
+		RB_INSERT(device_tree, &tree, d);
+	}
+	d->usb_only = 1;
+	d->attached = 1;
+	d->attaches++;
+	d->handle = 0;
+	d->product_id = u->product_id;
+	d->since_us = lq_wall_now_us();
+	log_info("device %s attached in %s mode on %s (libusb only)",
+	    d->udid, lq_device_mode_name(u->mode), u->port);
+	if (store == NULL)
+		return;
+	memset(&sd, 0, sizeof(sd));
+	sd.udid = d->udid;
+	sd.usb_serial = u->serial;
+	sd.seen_us = d->since_us;
+	if ((d->store_id = store_device(store, &sd)) < 0) {
+		d->store_id = 0;
+		return;
+	}
+	devices_where_usb(u, &w);
+	devices_attach(d, &w);
+}
+
+/* libusb sees a device leave the bus. */
+static void
+devices_usb_left(struct device *d, const struct usb_info *u)
+{
+	devices_strand_clear(d);	/* off the bus: unplugged */
+	if (!d->usb_only || !d->attached || d->devnum != u->devnum)
+		return;
+	d->attached = 0;
+	d->usb_only = 0;
+	d->since_us = lq_wall_now_us();
+	log_info("device %s left the bus (%s mode)", d->udid,
+	    lq_device_mode_name(d->mode));
+	if (d->attachment_id != 0)
+		devices_detach(d);
+}
+
+/* Take one report of the USB topology (a usb_fn). */
+void
+devices_usb_event(int arrived, const struct usb_info *u)
+{
+	struct device	*d;
+
+	if (u->mode == -1 || u->udid[0] == '\0') {
+		log_debug("usb %s: Apple device %04x without a UDID we can "
+		    "name; not followed", u->port, u->product_id);
+		return;
+	}
+	d = devices_find_usb(u->udid);
+	if (arrived)
+		devices_usb_arrived(d, u);
+	else if (d != NULL)
+		devices_usb_left(d, u);
 }
 
 /*
@@ -1253,9 +1582,20 @@ devices_json_attachment(struct device *d, json_t *o)
 	(void)json_object_set_new(o, "port", json_string(d->port_key));
 	devices_json_port_label(d, o);
 	(void)json_object_set_new(o, "mode",
-	    json_string(lq_device_mode_name(LQ_MODE_NORMAL)));
+	    json_string(lq_device_mode_name(d->mode)));
+	if (d->devnum != 0) {
+		(void)json_object_set_new(o, "bus", json_integer(d->bus));
+		(void)json_object_set_new(o, "devnum",
+		    json_integer(d->devnum));
+	}
 	if (d->cable[0] != '\0')
 		(void)json_object_set_new(o, "cable", json_string(d->cable));
+	if (d->usb_only) {
+		(void)json_object_set_new(o, "action", json_string(
+		    "lockdown and AFC are unavailable in this mode; linkq "
+		    "tests endpoint 0 only (usb-control)"));
+		goto run;
+	}
 	(void)json_object_set_new(o, "trust",
 	    json_string(trust_names[d->trust]));
 	if ((advice = devices_trust_advice(d->trust)) != NULL)
@@ -1263,6 +1603,7 @@ devices_json_attachment(struct device *d, json_t *o)
 	if (d->trust_detail != NULL && d->trust != TRUST_OK)
 		(void)json_object_set_new(o, "detail",
 		    json_string(d->trust_detail));
+run:
 	if ((r = run_active(d->attachment_id)) != NULL)
 		(void)json_object_set_new(o, "run", run_json(r));
 	if ((verdict = run_last_verdict(d->attachment_id)) != NULL)
@@ -1286,9 +1627,16 @@ devices_json(void)
 		    "product_id", (int)d->product_id,
 		    "since_us", (json_int_t)d->since_us,
 		    "attaches", (int)d->attaches);
-		if (d->attached)
+		if (d->attached && !d->usb_only)
 			(void)json_object_set_new(o, "usbmuxd_id",
 			    json_integer(d->handle));
+		if (d->stranded) {
+			(void)json_object_set_new(o, "stranded",
+			    json_true());
+			(void)json_object_set_new(o, "action", json_string(
+			    "usbmuxd dropped the device after a USB error "
+			    "and it is still on the bus: replug the cable"));
+		}
 		if (d->attachment_id != 0) {
 			(void)json_object_set_new(o, "attachment_id",
 			    json_integer(d->attachment_id));
@@ -1337,6 +1685,8 @@ devices_clear(void)
 
 	RB_FOREACH_SAFE(d, device_tree, &tree, next) {
 		RB_REMOVE(device_tree, &tree, d);
+		if (d->strand_ev != NULL)
+			event_free(d->strand_ev);
 		free(d->trust_detail);
 		free(d);
 	}

@@ -36,6 +36,9 @@ void	 devices_set_config(const struct config *);
  */
 void	 devices_kernel_finding(const struct kmsg_finding *, const char *,
 	    int64_t);
+/* Take one report of the USB topology (a usb_fn, usb.h). */
+struct usb_info;
+void	 devices_usb_event(int, const struct usb_info *);
 /* Take one usbmuxd event (a muxwatch_fn). */
 void	 devices_mux_event(const struct mux_event *, void *);
 /* The devices as a JSON array, for the control API (new reference). */

@@ -29,6 +29,7 @@
 #include "devices.h"
 #include "events.h"
 #include "kmsg.h"
+#include "usb.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -260,6 +261,7 @@ main(int argc, char **argv)
 	runs_init(d.base, d.store, linkqd_store_touched);
 	devices_init(d.base, d.store, linkqd_store_touched, d.config);
 	kmsg_start(d.base, d.config->kmsg_path, devices_kernel_finding);
+	(void)usb_start(d.base, d.config->sysfs_root, devices_usb_event);
 	retention_start(d.base, d.store, linkqd_store_touched,
 	    d.config->retention_days);
 	api_set_config(d.config);
@@ -276,19 +278,22 @@ main(int argc, char **argv)
 
 	/*
 	 * In order: no new devices and no kernel messages (what they held
-	 * back is dropped); running runs end interrupted, with
-	 * their probes cut; the streams end before evhttp goes; the
-	 * workers finish and their last jobs come back while the store is
-	 * still open; then the runs can go, and the store commits last.
+	 * back is dropped); running runs end interrupted, with their
+	 * probes cut (those on the loop are let back); the streams end
+	 * before evhttp goes; the workers finish and their last jobs come
+	 * back while the store is still open; then the runs can go, and
+	 * the store commits last.
 	 */
 	muxwatch_stop();
 	kmsg_stop();
 	runs_shutdown();
+	usb_drain();
 	events_done();
 	api_stop();
 	devices_clear();
 	worker_shutdown();
 	runs_free();
+	usb_stop();
 	retention_stop();
 	store_close(d.store);
 	event_free(d.flush_ev);

@@ -32,11 +32,12 @@ static const struct probe_ops *const probe_table[] = {
 	&probe_lockdown_handshake_ops,
 	&probe_afc_roundtrip_ops,
 	&probe_bulk_ops,
+	&probe_usb_control_ops,
 };
 
 static uint64_t	stream_word(uint64_t, uint64_t);
 
-/* Return the ops of kind, or NULL (usb-control runs on the loop). */
+/* Return the ops of kind, or NULL. */
 const struct probe_ops *
 probe_ops_find(int kind)
 {

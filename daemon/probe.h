@@ -72,6 +72,7 @@ struct probe_ops {
 	 */
 	int	(*run)(struct session *, const struct probe_plan *,
 		    struct probe_progress *, struct probe_result *);
+	/* NULL: a loop probe (usb-control), started by usbctl_start. */
 };
 
 extern const struct probe_ops	probe_mux_connect_ops;
@@ -79,8 +80,23 @@ extern const struct probe_ops	probe_lockdown_query_ops;
 extern const struct probe_ops	probe_lockdown_handshake_ops;
 extern const struct probe_ops	probe_afc_roundtrip_ops;
 extern const struct probe_ops	probe_bulk_ops;
+extern const struct probe_ops	probe_usb_control_ops;	/* run is NULL */
 
-/* The ops of kind, or NULL if linkqd cannot run it on a worker. */
+/*
+ * usb-control is the one probe that runs on the loop thread, through
+ * libusb's asynchronous API (probe-usb-control.c): usbctl_start opens
+ * the device at bus/devnum and sends its round trips, each with
+ * timeout_us; done(arg) is called once, on the loop, from a callback of
+ * its own (never inside usbctl_start), with result filled in. The probe
+ * frees itself after done returns. usbctl_cancel cuts it (the result is
+ * LQ_ECANCELED unless it was already complete).
+ */
+struct usbctl;
+struct usbctl	*usbctl_start(int, int, int64_t, struct probe_result *,
+		    void (*)(void *), void *);
+void		 usbctl_cancel(struct usbctl *);
+
+/* The ops of kind, or NULL if linkqd has no such probe. */
 const struct probe_ops *probe_ops_find(int);
 
 /* Set result to "not run yet": status LQ_OK, offsets -1, no detail. */

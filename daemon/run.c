@@ -138,6 +138,7 @@ struct run_job {
 	struct run		*run;		/* the loop's only */
 	struct session		*session;
 	const struct probe_ops	*ops;
+	struct usbctl		*usbctl;	/* a loop probe in flight */
 	struct probe_plan	 plan;
 	struct probe_progress	 progress;
 	struct probe_result	 result;
@@ -210,10 +211,18 @@ run_kind_due(const struct run *r, int kind)
 	if (kind == LQ_PROBE_LOCKDOWN_HANDSHAKE && pr->handshake_every > 0 &&
 	    r->cycle % pr->handshake_every == 0)
 		return (1);
+	/*
+	 * Out of normal mode a device answers on endpoint 0 only:
+	 * usb-control is its whole plan, whatever the profile lists.
+	 */
+	if (r->target.mode != LQ_MODE_NORMAL)
+		return (kind == LQ_PROBE_USB_CONTROL && r->target.devnum > 0);
 	if ((pr->kinds & PROFILE_KIND(kind)) == 0)
 		return (0);
 	if (probe_ops_find(kind) == NULL)
-		return (0);	/* usb-control: the topology issue */
+		return (0);
+	if (kind == LQ_PROBE_USB_CONTROL)
+		return (r->target.devnum > 0);	/* libusb sees it */
 	if (kind == LQ_PROBE_BULK)
 		return (run_bulk_size(r) > 0 && (r->profile.forever ||
 		    !run_bulk_done(r)));
@@ -223,6 +232,7 @@ run_kind_due(const struct run *r, int kind)
 /* The kinds of a cycle, in order. */
 static const int run_cycle[] = {
 	LQ_PROBE_BULK,
+	LQ_PROBE_USB_CONTROL,
 	LQ_PROBE_MUX_CONNECT,
 	LQ_PROBE_LOCKDOWN_QUERY,
 	LQ_PROBE_LOCKDOWN_HANDSHAKE,
@@ -419,6 +429,18 @@ run_progress(struct run *r, const char *type)
 	feed_send(r->feed, o);
 }
 
+/* Stop r's probe in flight, on its worker or on the loop. */
+static void
+run_cancel_probe(struct run *r)
+{
+	if (r->job == NULL)
+		return;
+	if (r->job->usbctl != NULL)
+		usbctl_cancel(r->job->usbctl);
+	else
+		worker_cancel(r->target.worker);
+}
+
 /* End r's probe in flight ourselves: its result is not evidence. */
 static void
 run_cut(struct run *r)
@@ -426,7 +448,7 @@ run_cut(struct run *r)
 	if (r->job == NULL)
 		return;
 	r->cut = 1;
-	worker_cancel(r->target.worker);
+	run_cancel_probe(r);
 }
 
 /* The loop cut a probe that missed its deadline. */
@@ -438,7 +460,7 @@ run_timeout(struct run *r)
 	r->timed_out = 1;
 	log_info("run %lld: %s missed its deadline; cutting it",
 	    (long long)r->id, lq_probe_kind_name(r->job->ops->kind));
-	worker_cancel(r->target.worker);
+	run_cancel_probe(r);
 }
 
 /* A non-bulk probe's deadline passed. */
@@ -472,7 +494,18 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 	run_progress(r, "progress");
 }
 
-/* Send the next probe of r to its worker. */
+/* Loop thread: a loop probe (usb-control) is back. */
+static void
+run_loop_probe_done(void *arg)
+{
+	struct run_job	*rj = arg;
+
+	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
+	rj->usbctl = NULL;
+	run_job_done(&rj->job);
+}
+
+/* Send the next probe of r to its worker, or start it on the loop. */
 static void
 run_send(struct run *r, int kind)
 {
@@ -502,6 +535,13 @@ run_send(struct run *r, int kind)
 		if (evtimer_add(r->deadline_ev, &tv) == -1)
 			log_warnx("run %lld: cannot arm a deadline",
 			    (long long)r->id);
+	}
+	if (rj->ops->run == NULL) {
+		rj->started = lq_mono_now();
+		rj->usbctl = usbctl_start(r->target.bus, r->target.devnum,
+		    r->deadline_us[kind], &rj->result, run_loop_probe_done,
+		    rj);
+		return;
 	}
 	worker_submit(r->target.worker, &rj->job);
 }
@@ -810,6 +850,8 @@ run_close_session(struct run *r)
 {
 	struct run_job	*rj;
 
+	if (r->target.worker == NULL)
+		return;		/* no session: recovery or DFU mode */
 	rj = xcalloc(1, sizeof(*rj));
 	worker_job_init(&rj->job, run_close_run, run_close_done);
 	rj->session = r->target.session;
@@ -965,9 +1007,41 @@ run_device_gone(int64_t attachment_id)
 	r->ev.dropouts++;
 	r->gone = 1;
 	run_event(r, "usbmuxd", "dropout", 0, detail);
-	if (r->job != NULL)
-		worker_cancel(r->target.worker);
+	run_cancel_probe(r);
 	run_end(r, RUN_DONE, 0);
+}
+
+/*
+ * The run of attachment_id that ended when its device went: evidence
+ * learnt about that episode afterwards still belongs to it.
+ */
+static struct run *
+run_gone_with(int64_t attachment_id)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->target.attachment_id == attachment_id)
+			break;
+	}
+	if (r == NULL || !r->gone || r->state != RUN_DONE)
+		return (NULL);
+	return (r);
+}
+
+/* Decide r again after the fact and store the new verdict. */
+static void
+run_decide_again(struct run *r)
+{
+	char	*reasons;
+
+	run_decide(r, 0);
+	reasons = lq_verdict_reasons_json(&r->result);
+	if (store != NULL && store_run_end(store, r->id,
+	    run_state_names[r->state], lq_verdict_name(r->result.verdict),
+	    reasons, r->ended_us) == 0 && store_touched != NULL)
+		store_touched();
+	free(reasons);
 }
 
 /*
@@ -979,22 +1053,27 @@ void
 run_device_back(int64_t attachment_id)
 {
 	struct run	*r;
-	char		*reasons;
 
-	TAILQ_FOREACH(r, &runs, entry) {
-		if (r->target.attachment_id == attachment_id)
-			break;
-	}
-	if (r == NULL || !r->gone || r->state != RUN_DONE)
+	if ((r = run_gone_with(attachment_id)) == NULL)
 		return;
 	r->ev.reenumerations++;
-	run_decide(r, 0);
-	reasons = lq_verdict_reasons_json(&r->result);
-	if (store != NULL && store_run_end(store, r->id,
-	    run_state_names[r->state], lq_verdict_name(r->result.verdict),
-	    reasons, r->ended_us) == 0 && store_touched != NULL)
-		store_touched();
-	free(reasons);
+	run_decide_again(r);
+}
+
+/*
+ * The device of attachment_id stayed on the bus after usbmuxd dropped
+ * it: its run's dropout left it stranded, which only a replug mends.
+ */
+void
+run_device_stranded(int64_t attachment_id, const char *detail)
+{
+	struct run	*r;
+
+	if ((r = run_gone_with(attachment_id)) == NULL)
+		return;
+	r->ev.stranded++;
+	log_info("run %lld: %s", (long long)r->id, detail);
+	run_decide_again(r);
 }
 
 /*

@@ -43,7 +43,11 @@ struct run_target {
 	int64_t		 attachment_id;
 	int		 speed_mbps;	/* negotiated now; 0 unknown */
 	int		 best_speed_mbps; /* best seen for the device */
-	int		 mode;		/* enum lq_device_mode */
+	int		 mode;		/* enum lq_device_mode; out of
+					 * normal mode, no worker or
+					 * session: usb-control only */
+	int		 bus;		/* from libusb; devnum 0: libusb */
+	int		 devnum;	/* does not see it */
 };
 
 void		 runs_init(struct event_base *, struct store *,
@@ -65,6 +69,8 @@ int		 run_cancel(struct run *);
 void		 run_device_gone(int64_t);
 /* It came back within the reattach window: a reset. */
 void		 run_device_back(int64_t);
+/* It stayed on the bus out of usbmuxd's sight: stranded (the detail). */
+void		 run_device_stranded(int64_t, const char *);
 /*
  * The kernel reported a hard event (kind, errno or 0, port path or "",
  * the message) on the attachment: add it to the evidence of its running
