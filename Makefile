@@ -236,6 +236,8 @@ $(BENCH_PROGS): $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJS)
 
 $(BUILD)/tests/unit/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(TEST_PKGS) \
 	$(STORE_PKGS))
+$(BUILD)/tests/unit/test-usb.o: CPPFLAGS_PKG = $(call pkg_cflags,$(TEST_PKGS) \
+	libusb-1.0)
 $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) \

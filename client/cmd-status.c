@@ -63,11 +63,13 @@ print_device(json_t *d)
 		    json_object_get(d, "speed_mbps")));
 	if (strcmp(str(d, "connection", "usb"), "network") == 0)
 		printf(", network (not tested)");
-	trust = str(d, "trust", "?");
-	printf(", %s", trust);
-	if (strcmp(trust, "trusted") != 0 &&
-	    (action = str(d, "action", NULL)) != NULL)
-		printf(" (%s)", action);
+	action = str(d, "action", NULL);
+	if ((trust = str(d, "trust", NULL)) != NULL) {
+		printf(", %s", trust);
+		if (strcmp(trust, "trusted") != 0 && action != NULL)
+			printf(" (%s)", action);
+	} else if (action != NULL)
+		printf(", %s", action);	/* recovery, DFU: no lockdown */
 	if ((run = json_object_get(d, "run")) != NULL) {
 		printf(", run %lld %s",
 		    (long long)json_integer_value(json_object_get(run, "id")),
@@ -115,9 +117,17 @@ cmd_status(int argc, char **argv)
 	printf(", usbmuxd %s\n", str(st, "usbmuxd", "?"));
 	if (json_object_get(st, "usbmuxd_detail") != NULL)
 		printf("  %s\n", str(st, "usbmuxd_detail", ""));
+	if (strcmp(str(st, "usb", "watching"), "watching") != 0)
+		printf("  usb topology %s\n", str(st, "usb", ""));
 	json_array_foreach(list, i, d) {
 		if (json_is_true(json_object_get(d, "attached"))) {
 			print_device(d);
+			n++;
+		} else if (json_is_true(json_object_get(d, "stranded"))) {
+			printf("%-8s stranded: %s %s (%s)\n",
+			    str(d, "port", "?"), str(d, "name", "(unnamed)"),
+			    client_udid_short(str(d, "udid", "?")),
+			    str(d, "action", ""));
 			n++;
 		}
 	}

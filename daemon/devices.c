@@ -1633,6 +1633,8 @@ devices_json(void)
 		if (d->stranded) {
 			(void)json_object_set_new(o, "stranded",
 			    json_true());
+			(void)json_object_set_new(o, "port",
+			    json_string(d->port_key));
 			(void)json_object_set_new(o, "action", json_string(
 			    "usbmuxd dropped the device after a USB error "
 			    "and it is still on the bus: replug the cable"));

@@ -529,19 +529,20 @@ run_send(struct run *r, int kind)
 	rj->ts_us = lq_wall_now_us();
 	r->job = rj;
 	r->timed_out = 0;
+	if (rj->ops->run == NULL) {
+		/* Each of its transfers has the deadline as its timeout. */
+		rj->started = lq_mono_now();
+		rj->usbctl = usbctl_start(r->target.bus, r->target.devnum,
+		    r->deadline_us[kind], &rj->result, run_loop_probe_done,
+		    rj);
+		return;
+	}
 	if (kind != LQ_PROBE_BULK) {
 		tv.tv_sec = r->deadline_us[kind] / LQ_USEC_PER_SEC;
 		tv.tv_usec = r->deadline_us[kind] % LQ_USEC_PER_SEC;
 		if (evtimer_add(r->deadline_ev, &tv) == -1)
 			log_warnx("run %lld: cannot arm a deadline",
 			    (long long)r->id);
-	}
-	if (rj->ops->run == NULL) {
-		rj->started = lq_mono_now();
-		rj->usbctl = usbctl_start(r->target.bus, r->target.devnum,
-		    r->deadline_us[kind], &rj->result, run_loop_probe_done,
-		    rj);
-		return;
 	}
 	worker_submit(r->target.worker, &rj->job);
 }
