@@ -22,6 +22,10 @@
  * out of the cable and port rules, so one bad phone does not make a
  * drawer of good cables look bad.
  *
+ * A failure the host side caused (the host controller failed, or the
+ * port had an over-current) blames the port at once, and counts as
+ * neither a pass nor a failure of the cable.
+ *
  * MARGINAL counts as neither a pass nor a failure. Ports are told apart
  * by path alone: a database from two benches with the same port paths
  * merges them here (the report rows keep them apart by host).
@@ -75,6 +79,8 @@ struct blame_ctx {
 	size_t		 npairs;
 	struct names	 cables, ports;
 	int		*cable_bad, *port_bad;
+	const char	**port_host;	/* by port: a cable tested when the
+					 * host side failed, or NULL */
 };
 
 static void
@@ -298,7 +304,15 @@ judge(const struct blame_ctx *b, const char *name, int is_cable,
 		if (!bad || ev != NULL)
 			break;
 	}
-	if (bad) {
+	if (bad && !is_cable && b->port_host[names_find(&b->ports, name)] !=
+	    NULL) {
+		free(ev);
+		(void)xasprintf(&ev, "the host controller failed or the port "
+		    "had an over-current while %s was tested on %s: the port "
+		    "or its controller is at fault, not the cable",
+		    b->port_host[names_find(&b->ports, name)], name);
+		item_set(it, name, LQ_BLAME_BAD, ev);
+	} else if (bad) {
 		if (!is_cable) {
 			passed_with(b, "", name, 0, &seen);
 			if (seen.n == 0)
@@ -444,6 +458,7 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 	int			*dev_bad;
 	size_t			 i, j, k;
 	enum pair_class		 cl;
+	enum lq_verdict		 v;
 
 	memset(out, 0, sizeof(*out));
 	memset(&b, 0, sizeof(b));
@@ -475,17 +490,19 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 			    strcmp(b.pairs[j].port, cells[i].port) == 0)
 				break;
 		}
+		v = cells[i].verdict;
+		if (v == LQ_VERDICT_FAIL && cells[i].host_faults > 0)
+			v = LQ_VERDICT_NONE;	/* the host's, below */
 		if (j == b.npairs) {
 			b.pairs[j].cable = cells[i].cable;
 			b.pairs[j].port = cells[i].port;
-			b.pairs[j].verdict = cells[i].verdict;
+			b.pairs[j].verdict = v;
 			b.npairs++;
 			names_add(&b.cables, cells[i].cable);
 			names_add(&b.ports, cells[i].port);
-		} else if (cells[i].verdict == LQ_VERDICT_FAIL ||
-		    (cells[i].verdict == LQ_VERDICT_PASS &&
+		} else if (v == LQ_VERDICT_FAIL || (v == LQ_VERDICT_PASS &&
 		    b.pairs[j].verdict != LQ_VERDICT_FAIL))
-			b.pairs[j].verdict = cells[i].verdict;
+			b.pairs[j].verdict = v;
 	}
 	if (b.cables.n > 1)
 		sort_n(b.cables.v, b.cables.n, sizeof(*b.cables.v), cmp_name);
@@ -493,6 +510,18 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 		sort_n(b.ports.v, b.ports.n, sizeof(*b.ports.v), cmp_name);
 	b.cable_bad = xcalloc(b.cables.n + 1, sizeof(int));
 	b.port_bad = xcalloc(b.ports.n + 1, sizeof(int));
+	b.port_host = xcalloc(b.ports.n + 1, sizeof(*b.port_host));
+	for (i = 0; i < n; i++) {
+		if (cells[i].verdict != LQ_VERDICT_FAIL ||
+		    cells[i].host_faults == 0 || cells[i].cable == NULL ||
+		    cells[i].port == NULL || cells[i].device == NULL ||
+		    dev_bad[names_find(&devices, cells[i].device)] ||
+		    (k = names_find(&b.ports, cells[i].port)) == SIZE_MAX ||
+		    b.port_host[k] != NULL)
+			continue;
+		b.port_host[k] = cells[i].cable;
+		b.port_bad[k] = 1;
+	}
 
 	/* The pair rules, then two failures where the other side passes. */
 	for (i = 0; i < b.npairs; i++) {
@@ -577,6 +606,7 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 	free(b.ports.v);
 	free(b.cable_bad);
 	free(b.port_bad);
+	free(b.port_host);
 	free(devices.v);
 	free(dev_bad);
 	free(sorted);

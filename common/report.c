@@ -482,6 +482,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	row->resets = ev.resets + ev.reenumerations;
 	row->link_errors = ev.link_errors + ev.urb_errors;
 	row->corruptions = ev.corruptions;
+	row->host_faults = ev.over_currents + ev.hc_failures;
 	if (row->failures > row->probes)
 		row->failures = row->probes;
 	row->cp_upper = lq_cp_upper(row->probes, row->failures,
@@ -868,6 +869,7 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		bc[i].port = cells[i].port;
 		bc[i].device = cells[i].udid;
 		bc[i].verdict = cells[i].verdict;
+		bc[i].host_faults = cells[i].host_faults;
 	}
 	lq_blame_build(bc, ncells, &rep->blame);
 	free(bc);

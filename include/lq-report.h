@@ -51,6 +51,8 @@ struct lq_report_row {
 	double		 cp_upper;	/* one-sided 95% Clopper-Pearson
 					 * bound of failures / probes */
 	uint64_t	 dropouts, resets, link_errors, corruptions;
+	uint64_t	 host_faults;	/* host controller failures and
+					 * over-currents: the host side */
 	/* Across runs; NAN when no run measured it. */
 	double		 bulk_p50, bulk_p5;	/* MB/s (10^6 bytes) */
 	double		 lat_p50, lat_p99;	/* ms */
@@ -98,6 +100,10 @@ struct lq_blame_cell {
 	const char	*port;
 	const char	*device;
 	enum lq_verdict	 verdict;
+	uint64_t	 host_faults;	/* a failure the host side caused
+					 * (hc-failure, over-current): the
+					 * port is bad, the cable is not
+					 * judged by it */
 };
 
 struct lq_report {

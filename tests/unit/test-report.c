@@ -377,9 +377,9 @@ static void
 test_blame_cable(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", P }, { "A-02", "1-1", "d", P },
-		{ "A-04", "1-1", "d", P }, { "A-06", "1-1", "d", P },
-		{ "A-03", "1-1", "d", F },
+		{ "A-01", "1-1", "d", P, 0 }, { "A-02", "1-1", "d", P, 0 },
+		{ "A-04", "1-1", "d", P, 0 }, { "A-06", "1-1", "d", P, 0 },
+		{ "A-03", "1-1", "d", F, 0 },
 	};
 	struct lq_blame	b;
 
@@ -400,7 +400,7 @@ static void
 test_blame_port(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", P }, { "A-01", "1-2", "d", F },
+		{ "A-01", "1-1", "d", P, 0 }, { "A-01", "1-2", "d", F, 0 },
 	};
 	struct lq_blame	b;
 
@@ -415,13 +415,35 @@ test_blame_port(void **state)
 	lq_blame_clear(&b);
 }
 
+/*
+ * A failure the host controller caused blames the port and leaves the
+ * cable unjudged, even where other cables passed on that port.
+ */
+static void
+test_blame_host_side(void **state)
+{
+	static const struct lq_blame_cell c[] = {
+		{ "A-01", "1-2", "d", F, 1 }, { "A-02", "1-2", "d", P, 0 },
+	};
+	struct lq_blame	b;
+
+	(void)state;
+	lq_blame_build(c, nitems(c), &b);
+	expect_state(&b, "port", "1-2", LQ_BLAME_BAD);
+	assert_non_null(strstr(b.ports[0].evidence, "host controller"));
+	assert_non_null(strstr(b.ports[0].evidence, "not the cable"));
+	expect_state(&b, "cable", "A-01", LQ_BLAME_UNKNOWN);
+	expect_state(&b, "cable", "A-02", LQ_BLAME_GOOD);
+	lq_blame_clear(&b);
+}
+
 /* Both pass elsewhere: intermittent, test the pair once more. */
 static void
 test_blame_intermittent(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", F }, { "A-01", "1-2", "d", P },
-		{ "A-02", "1-1", "d", P },
+		{ "A-01", "1-1", "d", F, 0 }, { "A-01", "1-2", "d", P, 0 },
+		{ "A-02", "1-1", "d", P, 0 },
 	};
 	struct lq_blame	b;
 
@@ -442,10 +464,10 @@ static void
 test_blame_undetermined(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", F }, { "A-02", "1-2", "d", P },
+		{ "A-01", "1-1", "d", F, 0 }, { "A-02", "1-2", "d", P, 0 },
 	};
 	static const struct lq_blame_cell lonely[] = {
-		{ "A-01", "1-1", "d", F },
+		{ "A-01", "1-1", "d", F, 0 },
 	};
 	struct lq_blame	b;
 
@@ -474,14 +496,14 @@ static void
 test_blame_two_failures(void **state)
 {
 	static const struct lq_blame_cell cable[] = {
-		{ "A-01", "1-1", "d", F }, { "A-01", "1-2", "d", F },
-		{ "A-01", "1-3", "d", P }, { "A-02", "1-1", "d", P },
-		{ "A-02", "1-2", "d", P },
+		{ "A-01", "1-1", "d", F, 0 }, { "A-01", "1-2", "d", F, 0 },
+		{ "A-01", "1-3", "d", P, 0 }, { "A-02", "1-1", "d", P, 0 },
+		{ "A-02", "1-2", "d", P, 0 },
 	};
 	static const struct lq_blame_cell port[] = {
-		{ "A-01", "1-1", "d", F }, { "A-02", "1-1", "d", F },
-		{ "A-01", "1-2", "d", P }, { "A-02", "1-2", "d", P },
-		{ "A-03", "1-1", "d", P },
+		{ "A-01", "1-1", "d", F, 0 }, { "A-02", "1-1", "d", F, 0 },
+		{ "A-01", "1-2", "d", P, 0 }, { "A-02", "1-2", "d", P, 0 },
+		{ "A-03", "1-1", "d", P, 0 },
 	};
 	struct lq_blame	b;
 
@@ -505,10 +527,11 @@ static void
 test_blame_device(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "bad", F }, { "A-02", "1-1", "bad", F },
-		{ "A-01", "1-2", "bad", F }, { "A-02", "1-2", "bad", F },
-		{ "A-01", "1-1", "good", P }, { "A-02", "1-2", "good", P },
-		{ "A-03", "1-1", "good", M },
+		{ "A-01", "1-1", "bad", F, 0 }, { "A-02", "1-1", "bad", F, 0 },
+		{ "A-01", "1-2", "bad", F, 0 }, { "A-02", "1-2", "bad", F, 0 },
+		{ "A-01", "1-1", "good", P, 0 },
+		{ "A-02", "1-2", "good", P, 0 },
+		{ "A-03", "1-1", "good", M, 0 },
 	};
 	struct lq_blame	b;
 
@@ -555,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_blame_cable),
 		cmocka_unit_test(test_blame_port),
+		cmocka_unit_test(test_blame_host_side),
 		cmocka_unit_test(test_blame_intermittent),
 		cmocka_unit_test(test_blame_undetermined),
 		cmocka_unit_test(test_blame_two_failures),
