@@ -335,7 +335,8 @@ judge(const struct blame_ctx *b, const char *name, int is_cable,
 	} else if (unexplained == 0) {
 		item_set(it, name, LQ_BLAME_UNKNOWN, xstrdup(failed.n > 0 ?
 		    "failed only where the other side is to blame" :
-		    "no pass or failure yet, only marginal results"));
+		    "no pass or failure yet, only marginal results or "
+		    "failures of the host side"));
 	} else {
 		list = names_join(&failed);
 		(void)xasprintf(&ev, "failed %s %s", is_cable ? "on" : "with",

@@ -7,7 +7,8 @@
 # simulator's "disabled by hub (EMI?)" on the hub port 1-4-port3) in
 # the middle of a wiggle run fails it with a reason quoting the kernel
 # and is an event of source kmsg on port 1-4.3; a descriptor read error
-# (-71) appended to the log fails a run naming the errno; an error burst
+# (-71) appended to the log fails a run naming the errno; the host
+# controller dying blames the port, not the cable; an error burst
 # followed by an unplug is the unplug's and records no link error; a
 # log that cannot be read leaves linkqd running and says why in status.
 
@@ -77,6 +78,22 @@ echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("link e
     fail "the -71 did not fail the run: $run"
 wait_for "[ \"\$(kernel_events link-error 1-4.3)\" = 'kmsg|-71|$id' ]" 10 ||
     fail "no link-error event with -71: $(kernel_events link-error 1-4.3)"
+
+trace "the host controller dies during a run: the port is blamed, not the cable"
+wait_trusted "$u1"
+api PUT /v1/ports/1-4.3/cable '{"cable":"C-9"}' | tail -n 1 | grep -q '^200$' ||
+    fail "cannot assign cable C-9 to 1-4.3"
+id=$(wiggle "$u1")
+kernel "3,900004,4,-;xhci_hcd 0000:00:14.0: HC died; cleaning up"
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("host controller"))' > /dev/null ||
+    fail "the host controller's failure did not fail the run: $run"
+report=$(get '/v1/report?by=cable')
+echo "$report" | jq -e '.blame.ports | map(select(.name == "1-4.3" and .state == "bad" and (.evidence | test("host controller.*not the cable")))) | length == 1' > /dev/null ||
+    fail "the port is not blamed for the host controller: $report"
+echo "$report" | jq -e '.blame.cables | map(select(.name == "C-9" and .state == "bad")) | length == 0' > /dev/null ||
+    fail "the cable is blamed for the host controller: $report"
+api DELETE /v1/ports/1-4.3/cable > /dev/null
 
 trace "an error burst, then the unplug: a dropout, not a link error"
 id=$(wiggle "$u2")
