@@ -55,6 +55,21 @@ static const struct lq_event_kind event_kinds[] = {
 	{ "records-lost", LQ_EVENT_INFO,
 	    "kernel log records were lost before linkqd read them" },
 	{ "interrupted", LQ_EVENT_INFO, "a run was interrupted by shutdown" },
+	/*
+	 * The phone's own AppleUSBDeviceMux counters, from its syslog
+	 * (daemon/devlog.h). Errors growing during a run point at the
+	 * link, yet they stay info, outside the verdict: what iOS counts
+	 * as an error, and since when, is not documented; the statistics
+	 * were only ever seen printed when the mux interface went down,
+	 * so how a good link's counters move during a run is unknown; and
+	 * they are not trials for the sequential test (soft). A real
+	 * fault also shows in what the verdict counts: failed probes,
+	 * dropouts, the kernel's link errors.
+	 */
+	{ "device-mux-stats", LQ_EVENT_INFO,
+	    "the device's own USB mux counters, from its syslog" },
+	{ "device-mux-errors", LQ_EVENT_INFO,
+	    "the device's USB mux counted errors or duplicate packets" },
 };
 
 static const char *const event_sources[] = {

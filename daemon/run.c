@@ -28,6 +28,11 @@
  * drops a device after one failed transfer and says so a little after
  * the probe's error, and then the run must end as a dropout rather than
  * as a count of failed probes.
+ *
+ * After each probe the worker also reads what the device's syslog sent
+ * (session_devlog), and the loop records the device's own mux counters
+ * as events (devlog.h). That is side evidence: it never fails a probe
+ * or a run and is not in the verdict.
  */
 
 #include <stdint.h>
@@ -42,6 +47,7 @@
 #include "compat/compat.h"
 #include "compat/queue.h"
 #include "config.h"
+#include "devlog.h"
 #include "events.h"
 #include "feed.h"
 #include "linkq.h"
@@ -117,6 +123,8 @@ struct run {
 	char			 kernel[LQ_VERDICT_REASON_LEN];
 					/* the first kernel report that
 					 * counted, as a reason, or "" */
+	struct devlog_track	 devlog;	/* the device's mux counters */
+	int			 devlog_off;	/* its syslog failed: unread */
 
 	/* What the run saw. */
 	struct lq_run_evidence	 ev;
@@ -144,6 +152,13 @@ struct run_job {
 	struct probe_result	 result;
 	int64_t			 ts_us;
 	lq_mono_t		 started;
+	int			 in_time;	/* returned before any cut */
+	/* The device's syslog, read after the probe (session_devlog). */
+	int			 devlog_want;
+	int			 devlog_fresh;	/* the run's first read */
+	int			 devlog_status;
+	char			*devlog_detail;
+	struct devlog_found	 devlog;
 };
 
 static struct runs		 runs = TAILQ_HEAD_INITIALIZER(runs);
@@ -278,8 +293,21 @@ run_job_run(struct worker_job *job)
 	(void)rj->ops->run(rj->session, &rj->plan, &rj->progress,
 	    &rj->result);
 	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
-	/* A failed probe may leave a connection half way: start afresh. */
-	if (rj->result.status != LQ_OK)
+	rj->in_time = !worker_job_cancelled(job);
+	/*
+	 * Side evidence, whose errors never fail the probe. The stream is
+	 * started only after a probe that worked, as that may block.
+	 */
+	if (rj->devlog_want)
+		rj->devlog_status = session_devlog(rj->session,
+		    (rj->devlog_fresh ? SESSION_DEVLOG_FRESH : 0) |
+		    (rj->result.status == LQ_OK ? SESSION_DEVLOG_OPEN : 0),
+		    &rj->devlog, &rj->devlog_detail);
+	/*
+	 * A failed probe, or a failed syslog read, may leave a connection
+	 * half way: start afresh.
+	 */
+	if (rj->result.status != LQ_OK || rj->devlog_status != LQ_OK)
 		session_close(rj->session);
 	session_set_job(rj->session, NULL);
 }
@@ -526,6 +554,8 @@ run_send(struct run *r, int kind)
 	rj->plan.chunk_bytes = r->profile.chunk_bytes;
 	rj->plan.max_bytes = r->max_bytes;
 	rj->plan.max_free_share_pct = r->max_free_share_pct;
+	rj->devlog_want = !r->devlog_off && rj->ops->run != NULL;
+	rj->devlog_fresh = rj->plan.sequence == 1;
 	rj->ts_us = lq_wall_now_us();
 	r->job = rj;
 	r->timed_out = 0;
@@ -612,6 +642,42 @@ run_record(struct run *r, struct run_job *rj)
 }
 
 /*
+ * What the device's syslog said after a probe: events for its mux
+ * counters. A stream that fails is dropped for the rest of the run,
+ * said once in the log; the run goes on without it.
+ */
+static void
+run_devlog(struct run *r, struct run_job *rj)
+{
+	struct devlog_event	ev[DEVLOG_EVENTS_MAX];
+	int			i, n;
+
+	if (!rj->devlog_want || r->devlog_off)
+		return;
+	if (rj->devlog_status != LQ_OK) {
+		r->devlog_off = 1;
+		log_info("run %lld: the device's syslog is not read for the "
+		    "rest of the run: %s", (long long)r->id,
+		    rj->devlog_detail != NULL ? rj->devlog_detail :
+		    lq_strerror(rj->devlog_status));
+		return;
+	}
+	n = devlog_track(&r->devlog, &rj->devlog, ev);
+	for (i = 0; i < n; i++)
+		run_event(r, "probe", ev[i].kind, 0, ev[i].detail);
+}
+
+/* The end of r: its device's counters over the run, if it saw them. */
+static void
+run_devlog_end(struct run *r)
+{
+	struct devlog_event	ev;
+
+	if (devlog_track_end(&r->devlog, &ev) > 0)
+		run_event(r, "probe", ev.kind, 0, ev.detail);
+}
+
+/*
  * Statuses that are not the link's fault: the run cannot go on, and
  * says why, without a verdict.
  */
@@ -682,6 +748,16 @@ run_job_done(struct worker_job *job)
 
 	r->job = NULL;
 	(void)evtimer_del(r->deadline_ev);
+	/*
+	 * The probe was done, but the device did not start its syslog
+	 * before the deadline: that stall is still the probe's timeout,
+	 * as the next probe would have met it, but say where it was.
+	 */
+	if (r->timed_out && rj->in_time && rj->result.status == LQ_OK) {
+		free(rj->result.detail);
+		rj->result.detail = xstrdup("the probe was done; the device's "
+		    "syslog was being started");
+	}
 	if (r->timed_out) {
 		xasprintf(&detail, "no answer within %lld ms; the connection "
 		    "was cut%s%s", (long long)(r->deadline_us[rj->ops->kind] /
@@ -702,10 +778,13 @@ run_job_done(struct worker_job *job)
 		if (r->state == RUN_RUNNING)
 			run_count(r, rj->ops->kind, &rj->result);
 	}
+	if (r->state == RUN_RUNNING)
+		run_devlog(r, rj);
 	blocker = run_blocker(rj->result.status);
 	lost = rj->result.status == LQ_EDISCONNECTED ||
 	    rj->result.status == LQ_ENODEVICE;
 	free(rj->result.detail);
+	free(rj->devlog_detail);
 	free(rj);
 
 	if (r->state != RUN_RUNNING)
@@ -832,6 +911,7 @@ run_close_run(struct worker_job *job)
 	struct run_job	*rj = (struct run_job *)job;
 
 	session_close(rj->session);
+	session_devlog_stop(rj->session);
 }
 
 /* Loop thread: the connections are closed. */
@@ -868,6 +948,7 @@ run_end(struct run *r, enum run_state state, int finished)
 
 	if (r->state != RUN_RUNNING)
 		return;
+	run_devlog_end(r);
 	r->state = state;
 	r->ended_us = lq_wall_now_us();
 	(void)evtimer_del(r->tick_ev);

@@ -25,12 +25,18 @@
  * own attempt fails at once. Writing to a socket that is shut down
  * raises SIGPIPE (OpenSSL writes with write(2)): the process must
  * ignore SIGPIPE, as linkqd and lq-probe do.
+ *
+ * The device's syslog is read between probes, never waited for: poll(2)
+ * with no timeout says whether bytes are there, and only then is
+ * syslog_relay_receive_with_timeout called (its timeout 0 would mean
+ * none at all in libusbmuxd 2.0.2 socket_check_fd, so it gets 1 ms).
  */
 
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,11 +46,14 @@
 #include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
+#include <libimobiledevice/syslog_relay.h>
 #include <plist/plist.h>
 #include <usbmuxd.h>
 
 #include "compat/compat.h"
+#include "devlog.h"
 #include "lq-status.h"
+#include "lq-time.h"
 #include "session.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -61,6 +70,8 @@ struct session {
 	char			*session_id;	/* of lockdown's session */
 	afc_client_t		 afc;
 	int			 folder_made;	/* through this afc client */
+	syslog_relay_client_t	 syslog;	/* the device's, or NULL */
+	struct devlog		 devlog;	/* its partial line */
 };
 
 struct errname {
@@ -107,6 +118,15 @@ static const struct errname afc_errnames[] = {
 	{ AFC_E_DIR_NOT_EMPTY, "directory not empty" },
 };
 
+static const struct errname syslog_errnames[] = {
+	{ SYSLOG_RELAY_E_INVALID_ARG, "invalid argument" },
+	{ SYSLOG_RELAY_E_MUX_ERROR, "usbmux error" },
+	{ SYSLOG_RELAY_E_SSL_ERROR, "SSL error" },
+	{ SYSLOG_RELAY_E_NOT_ENOUGH_DATA, "not enough data" },
+	{ SYSLOG_RELAY_E_TIMEOUT, "timeout" },
+	{ SYSLOG_RELAY_E_UNKNOWN_ERROR, "unknown error" },
+};
+
 static const char *errname_find(const struct errname *, size_t, int);
 static void	 session_vdetail(char **, const char *, int, const char *,
 		    va_list) printflike(4, 0);
@@ -120,6 +140,8 @@ static int	 session_lockdown_close(struct session *, lockdownd_client_t,
 		    const char *, char **);
 static int	 session_info_value(struct session *, lockdownd_client_t,
 		    const char *, char *, size_t, char **);
+static int	 session_syslog_fd(syslog_relay_client_t);
+static int	 session_devlog_open(struct session *, char **);
 
 /* Look a library error code up in a table. */
 static const char *
@@ -269,6 +291,32 @@ session_status_afc(int error)
 	}
 }
 
+/* Map a syslog_relay_error_t. */
+int
+session_status_syslog(int error)
+{
+	switch (error) {
+	case SYSLOG_RELAY_E_SUCCESS:
+		return (LQ_OK);
+	case SYSLOG_RELAY_E_INVALID_ARG:
+		return (LQ_EINVAL);
+	case SYSLOG_RELAY_E_SSL_ERROR:
+		return (LQ_ETLS);
+	case SYSLOG_RELAY_E_TIMEOUT:
+		return (LQ_ETIMEDOUT);
+	/*
+	 * A connection usbmuxd refused, or one closed or cut: 1.3.0 maps
+	 * every other idevice error to unknown.
+	 */
+	case SYSLOG_RELAY_E_MUX_ERROR:
+	case SYSLOG_RELAY_E_NOT_ENOUGH_DATA:
+	case SYSLOG_RELAY_E_UNKNOWN_ERROR:
+		return (LQ_EDISCONNECTED);
+	default:
+		return (LQ_EIO);
+	}
+}
+
 /* Map error and set *detail to "what: the error (code)"; return status. */
 int
 session_idevice_error(char **detail, int error, const char *fmt, ...)
@@ -307,6 +355,19 @@ session_afc_error(char **detail, int error, const char *fmt, ...)
 	return (session_status_afc(error));
 }
 
+/* As session_idevice_error, for a syslog_relay_error_t. */
+int
+session_syslog_error(char **detail, int error, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	session_vdetail(detail, errname_find(syslog_errnames,
+	    nitems(syslog_errnames), error), error, fmt, ap);
+	va_end(ap);
+	return (session_status_syslog(error));
+}
+
 /* Create a session for the device udid and its folder on the phone. */
 struct session *
 session_new(const char *udid, const char *folder)
@@ -330,6 +391,7 @@ session_free(struct session *s)
 	if (s == NULL)
 		return;
 	session_close(s);
+	session_devlog_stop(s);
 	free(s->udid);
 	free(s->folder);
 	free(s);
@@ -417,10 +479,12 @@ session_conn_fd(idevice_connection_t conn)
  * service_client_t parent; ... }, src/property_list_service.h
  * { service_client_t parent; }, src/service.h struct
  * service_client_private { idevice_connection_t connection; },
- * src/afc.h struct afc_client_private { service_client_t parent; ... }.
- * Only the first members are followed, only in the two functions
- * below; the public idevice_connection_get_fd does the rest. Check
- * these again when the library version changes.
+ * src/afc.h struct afc_client_private { service_client_t parent; ... },
+ * src/syslog_relay.h struct syslog_relay_client_private {
+ * service_client_t parent; THREAD_T worker; }. Only the first members
+ * are followed, only in the three functions below; the public
+ * idevice_connection_get_fd does the rest. Check these again when the
+ * library version changes.
  */
 struct lidm_service_head {
 	idevice_connection_t			 connection;
@@ -432,6 +496,9 @@ struct lidm_lockdown_head {
 	struct lidm_plist_service_head		*parent;
 };
 struct lidm_afc_head {
+	struct lidm_service_head		*parent;
+};
+struct lidm_syslog_head {
 	struct lidm_service_head		*parent;
 };
 
@@ -455,6 +522,17 @@ session_afc_fd(afc_client_t client)
 	if (afc == NULL || afc->parent == NULL)
 		return (-1);
 	return (session_conn_fd(afc->parent->connection));
+}
+
+/* The socket of a syslog_relay client, or -1. */
+static int
+session_syslog_fd(syslog_relay_client_t client)
+{
+	const struct lidm_syslog_head	*sl = (const void *)client;
+
+	if (sl == NULL || sl->parent == NULL)
+		return (-1);
+	return (session_conn_fd(sl->parent->connection));
 }
 
 /* The device handle, looked up through usbmuxd on first use. */
@@ -973,4 +1051,97 @@ session_pair(struct session *s, char **detail)
 	default:
 		return (session_lockdown_error(detail, le, "lockdownd_pair"));
 	}
+}
+
+/* End the syslog stream, if it is open. */
+void
+session_devlog_stop(struct session *s)
+{
+	if (s->syslog == NULL)
+		return;
+	(void)syslog_relay_client_free(s->syslog);
+	s->syslog = NULL;
+}
+
+/* Start the syslog stream through the lockdown session. */
+static int
+session_devlog_open(struct session *s, char **detail)
+{
+	lockdownd_service_descriptor_t	 svc = NULL;
+	lockdownd_client_t		 client;
+	lockdownd_error_t		 le;
+	syslog_relay_error_t		 se;
+	idevice_t			 device;
+	int				 rv;
+
+	if ((rv = session_lockdown(s, &client, detail)) != LQ_OK ||
+	    (rv = session_device(s, &device, detail)) != LQ_OK)
+		return (rv);
+	session_watch(s, session_lockdown_fd(client));
+	le = lockdownd_start_service(client, SYSLOG_RELAY_SERVICE_NAME, &svc);
+	session_watch(s, -1);
+	if (le != LOCKDOWN_E_SUCCESS)
+		return (session_lockdown_error(detail, le,
+		    "lockdownd_start_service " SYSLOG_RELAY_SERVICE_NAME));
+	se = syslog_relay_client_new(device, svc, &s->syslog);
+	(void)lockdownd_service_descriptor_free(svc);
+	if (se != SYSLOG_RELAY_E_SUCCESS) {
+		s->syslog = NULL;
+		return (session_syslog_error(detail, se,
+		    "syslog_relay_client_new"));
+	}
+	devlog_reset(&s->devlog);
+	return (LQ_OK);
+}
+
+/* Read what the device's syslog has sent, without waiting for more. */
+int
+session_devlog(struct session *s, int flags, struct devlog_found *found,
+    char **detail)
+{
+	char			buf[16384];
+	struct pollfd		pfd;
+	syslog_relay_error_t	se;
+	lq_mono_t		end;
+	uint32_t		got;
+	int			fd, rv;
+
+	if (flags & SESSION_DEVLOG_FRESH)
+		session_devlog_stop(s);
+	if (session_cancelled(s))
+		return (LQ_OK);
+	if (s->syslog == NULL) {
+		if ((flags & SESSION_DEVLOG_OPEN) == 0)
+			return (LQ_OK);
+		if ((rv = session_devlog_open(s, detail)) != LQ_OK)
+			return (rv);
+	}
+	end = lq_mono_add(lq_mono_now(), SESSION_DEVLOG_US);
+	/* Without its socket, each read waits the 1 ms for nothing. */
+	fd = session_syslog_fd(s->syslog);
+	while (found->bytes < SESSION_DEVLOG_BYTES && !session_cancelled(s)) {
+		if (fd != -1) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, 0) != 1)
+				break;
+		}
+		got = 0;
+		se = syslog_relay_receive_with_timeout(s->syslog, buf,
+		    sizeof(buf), &got, 1);
+		if (se == SYSLOG_RELAY_E_TIMEOUT)
+			break;
+		if (se != SYSLOG_RELAY_E_SUCCESS) {
+			session_devlog_stop(s);
+			return (session_syslog_error(detail, se,
+			    "syslog_relay_receive_with_timeout"));
+		}
+		if (got == 0 || got > sizeof(buf))
+			break;
+		devlog_input(&s->devlog, buf, got, found);
+		if (lq_mono_passed(end, lq_mono_now()))
+			break;
+	}
+	return (LQ_OK);
 }

@@ -4,13 +4,15 @@
 /*
  * A device session: the libimobiledevice connections one attachment's
  * worker keeps open between probes (a device handle, a live lockdown
- * session with TLS, an AFC client on it), and the jobs done once per
- * attachment: identify the device without pairing it, remove the
- * leftovers of earlier runs, pair on request.
+ * session with TLS, an AFC client on it, the device's syslog stream
+ * during a run), and the jobs done once per attachment: identify the
+ * device without pairing it, remove the leftovers of earlier runs, pair
+ * on request.
  *
  * This is the boundary with libimobiledevice and libusbmuxd: every
- * idevice_error_t, lockdownd_error_t and afc_error_t is mapped to an
- * lq_status here and nowhere else, with a detail string for people.
+ * idevice_error_t, lockdownd_error_t, afc_error_t and
+ * syslog_relay_error_t is mapped to an lq_status here and nowhere else,
+ * with a detail string for people.
  *
  * Threads: a session is created and freed on the loop thread while no
  * job of its worker is in flight; every other function runs on that
@@ -30,6 +32,11 @@
 
 #include "compat/compat.h"
 
+/* What one session_devlog() reads at most. */
+#define SESSION_DEVLOG_BYTES	(256 * 1024)
+#define SESSION_DEVLOG_US	(20 * 1000)
+
+struct devlog_found;
 struct worker_job;
 struct session;
 
@@ -49,7 +56,10 @@ void		 session_free(struct session *);
 void		 session_set_job(struct session *, struct worker_job *);
 /* The socket the next blocking call waits on, or -1 for none. */
 void		 session_watch(struct session *, int);
-/* Drop every connection; the next call opens fresh ones. */
+/*
+ * Drop every connection but the device's syslog stream, which
+ * session_devlog_stop() ends; the next call opens fresh ones.
+ */
 void		 session_close(struct session *);
 /* Whether the job set by session_set_job was cancelled; 0 without one. */
 int		 session_cancelled(struct session *);
@@ -87,6 +97,27 @@ int	 session_handshake(struct session *, char **);
 void	 session_path(struct session *, const char *, char *, size_t);
 
 /*
+ * Read what the device's syslog (com.apple.syslog_relay) sent since the
+ * last call into *found (devlog.h; the caller zeroes it), without
+ * waiting for more: at most SESSION_DEVLOG_BYTES or SESSION_DEVLOG_US,
+ * whichever comes first, and never when the job was cancelled. Flags:
+ * SESSION_DEVLOG_FRESH drops a stream left open before (by an earlier
+ * run) with what it holds unread; SESSION_DEVLOG_OPEN starts the
+ * stream, if it is not open, through the lockdown session, which
+ * blocks (watched) until the device answers. Without it a closed
+ * stream reads nothing. On a failure to start or read the stream is
+ * closed and the status returned, with *detail; the other connections
+ * are left as they are. The stream outlives session_close(), so that
+ * a failed probe does not end it.
+ */
+#define SESSION_DEVLOG_FRESH	0x1
+#define SESSION_DEVLOG_OPEN	0x2
+int	 session_devlog(struct session *, int, struct devlog_found *,
+	    char **);
+/* End the device's syslog stream, if it is open. */
+void	 session_devlog_stop(struct session *);
+
+/*
  * Whether the device trusts this host, and what it is. LQ_ENOTPAIRED
  * (no pair record, or the device refuses it), LQ_ELOCKED (passcode
  * locked), LQ_EPAIRPENDING (Trust prompt showing), or LQ_OK with info.
@@ -104,6 +135,7 @@ int	 session_pair(struct session *, char **);
 int	 session_status_idevice(int);	/* idevice_error_t */
 int	 session_status_lockdown(int);	/* lockdownd_error_t */
 int	 session_status_afc(int);	/* afc_error_t */
+int	 session_status_syslog(int);	/* syslog_relay_error_t */
 /*
  * Map a library error as above and, if detail is not NULL and *detail
  * not yet set (the first failure is the cause), set *detail to the
@@ -114,6 +146,8 @@ int	 session_idevice_error(char **, int, const char *, ...)
 int	 session_lockdown_error(char **, int, const char *, ...)
 	    printflike(3, 4);
 int	 session_afc_error(char **, int, const char *, ...)
+	    printflike(3, 4);
+int	 session_syslog_error(char **, int, const char *, ...)
 	    printflike(3, 4);
 
 #endif /* LQ_SESSION_H */

@@ -21,6 +21,7 @@
 #include <libimobiledevice/afc.h>
 #include <libimobiledevice/libimobiledevice.h>
 #include <libimobiledevice/lockdown.h>
+#include <libimobiledevice/syslog_relay.h>
 
 #include "compat/compat.h"
 #include "linkq.h"
@@ -244,11 +245,20 @@ test_status_mapping(void **state)
 	assert_int_equal(session_status_afc(AFC_E_PERM_DENIED), LQ_EPERM);
 	assert_int_equal(session_status_afc(AFC_E_UNKNOWN_ERROR), LQ_EAFC);
 
+	assert_int_equal(session_status_syslog(SYSLOG_RELAY_E_SUCCESS), LQ_OK);
+	assert_int_equal(session_status_syslog(SYSLOG_RELAY_E_TIMEOUT),
+	    LQ_ETIMEDOUT);
+	assert_int_equal(session_status_syslog(SYSLOG_RELAY_E_MUX_ERROR),
+	    LQ_EDISCONNECTED);
+	assert_int_equal(session_status_syslog(SYSLOG_RELAY_E_UNKNOWN_ERROR),
+	    LQ_EDISCONNECTED);
+
 	/* Every code, known or not, gets a status that exists. */
 	for (code = -300; code <= 300; code++) {
 		assert_true(lq_status_valid(session_status_lockdown(code)));
 		assert_true(lq_status_valid(session_status_idevice(code)));
 		assert_true(lq_status_valid(session_status_afc(code)));
+		assert_true(lq_status_valid(session_status_syslog(code)));
 	}
 }
 
@@ -279,6 +289,13 @@ test_error_detail(void **state)
 	    LOCKDOWN_E_PASSWORD_PROTECTED, "lockdownd_pair"), LQ_ELOCKED);
 	assert_non_null(strstr(detail, "lockdownd_pair: "));
 	assert_non_null(strstr(detail, "(-17)"));
+	free(detail);
+	detail = NULL;
+	assert_int_equal(session_syslog_error(&detail,
+	    SYSLOG_RELAY_E_MUX_ERROR, "syslog_relay_client_new"),
+	    LQ_EDISCONNECTED);
+	assert_string_equal(detail,
+	    "syslog_relay_client_new: usbmux error (-2)");
 	free(detail);
 	/* No detail wanted: only the status. */
 	assert_int_equal(session_afc_error(NULL, AFC_E_OBJECT_EXISTS, "x"),
