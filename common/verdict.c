@@ -778,6 +778,14 @@ verdict_hard(const struct lq_run_evidence *ev, struct lq_verdict_result *res)
 	return (res->nreasons - before);
 }
 
+/* Whether the device's mode lets bulk data move (recovery, DFU: no). */
+static int
+verdict_bulk_possible(const struct lq_run_evidence *ev)
+{
+	return (ev->mode != LQ_MODE_RECOVERY && ev->mode != LQ_MODE_DFU &&
+	    ev->mode != LQ_MODE_WTF);
+}
+
 /*
  * Decide by the soft signals: the sequential test on (n, k), the
  * evidence minimums and the upper bound.
@@ -821,13 +829,16 @@ verdict_soft(const struct lq_verdict_rules *rules,
 		    "%s probes (a pass needs at least %s)", sn,
 		    fmt_u64(sneed, sizeof sneed, need));
 	}
-	if (ev->bulk_bytes_out < rules->min_bulk_bytes) {
+	/* Out of normal mode no bulk can move: the minimum cannot apply. */
+	if (verdict_bulk_possible(ev) &&
+	    ev->bulk_bytes_out < rules->min_bulk_bytes) {
 		(void)snprintf(parts[nparts++], sizeof parts[0],
 		    "%s to the device (needs %s)",
 		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_out),
 		    fmt_bytes(b2, sizeof b2, rules->min_bulk_bytes));
 	}
-	if (ev->bulk_bytes_in < rules->min_bulk_bytes) {
+	if (verdict_bulk_possible(ev) &&
+	    ev->bulk_bytes_in < rules->min_bulk_bytes) {
 		(void)snprintf(parts[nparts++], sizeof parts[0],
 		    "%s from the device (needs %s)",
 		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_in),

@@ -90,7 +90,8 @@ struct lq_verdict_rules {
 					 * alpha = beta = 0.05, n_max 3000 */
 	uint64_t	min_probes;	/* probes before a PASS: 200 */
 	uint64_t	min_bulk_bytes;	/* bulk bytes each way before a
-					 * PASS: 64 MiB */
+					 * PASS: 64 MiB; in normal mode
+					 * only, as no other moves any */
 	double		marginal_upper;	/* a PASS needs the 95% upper bound
 					 * of the failure rate below this,
 					 * else MARGINAL: 0.01 */
