@@ -118,14 +118,15 @@ STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/devices.c daemon/devlog.c daemon/events.c \
-		   daemon/feed.c daemon/kmsg.c daemon/muxquery.c \
-		   daemon/muxwatch.c daemon/probe.c \
+		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
+		   daemon/muxquery.c daemon/muxwatch.c daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
 		   daemon/probe-usb-control.c \
 		   daemon/retention.c daemon/run.c daemon/session.c \
-		   daemon/sysfs.c daemon/usb.c daemon/worker.c
+		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
+		   daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

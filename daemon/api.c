@@ -55,6 +55,7 @@
 #include "muxquery.h"
 #include "run.h"
 #include "store.h"
+#include "usbmon.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_HEADERS	(8 * 1024)
@@ -271,6 +272,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	    "devices_attached", (int)devices_attached());
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	(void)json_object_set_new(o, "usb", json_string(usb_status()));
+	(void)json_object_set_new(o, "usbmon", json_string(usbmon_status()));
 	if (muxquery_reachable(&cause))
 		(void)json_object_set_new(o, "usbmuxd",
 		    json_string("connected"));

@@ -117,6 +117,8 @@ static const struct config_key config_keys[] = {
 	  PATH_MAX - 1 },
 	{ SECTION_DAEMON, "kmsg", TYPE_PATH, CFG(kmsg_path), 1,
 	  PATH_MAX - 1 },
+	{ SECTION_DAEMON, "usbmon", TYPE_PATH, CFG(usbmon_path), 1,
+	  PATH_MAX - 1 },
 	{ SECTION_DAEMON, "flush", TYPE_DURATION, CFG(flush_us),
 	  MS, MINUTE },
 	{ SECTION_DAEMON, "usbmuxd-retry", TYPE_DURATION,
@@ -271,6 +273,7 @@ config_init(struct config *cfg)
 	cfg->db_path = xstrdup(LINKQ_DB);
 	cfg->sysfs_root = xstrdup("/sys");
 	cfg->kmsg_path = xstrdup("/dev/kmsg");
+	cfg->usbmon_path = xstrdup("/sys/kernel/debug/usb/usbmon/0u");
 	cfg->flush_us = 250 * MS;
 	cfg->usbmuxd_retry_us = SEC;
 	cfg->reattach_window_us = 10 * SEC;
@@ -328,6 +331,7 @@ config_release(struct config *cfg)
 	free(cfg->db_path);
 	free(cfg->sysfs_root);
 	free(cfg->kmsg_path);
+	free(cfg->usbmon_path);
 	free(cfg->afc_folder);
 	free(cfg->auto_test);
 	while ((cp = TAILQ_FIRST(&cfg->ports)) != NULL) {

@@ -76,6 +76,7 @@ struct config {
 	char		*db_path;	/* db; default LINKQ_DB */
 	char		*sysfs_root;	/* where sysfs is; "/sys" */
 	char		*kmsg_path;	/* kernel log; "/dev/kmsg" */
+	char		*usbmon_path;	/* usbmon; debugfs's 0u text file */
 	int64_t		 flush_us;	/* store commit interval; 250 ms */
 	int64_t		 usbmuxd_retry_us; /* reconnect interval; 1 s */
 	int64_t		 reattach_window_us; /* same UDID back within: 10 s */

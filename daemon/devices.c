@@ -58,6 +58,7 @@
 #include "store.h"
 #include "sysfs.h"
 #include "usb.h"
+#include "usbmon.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -1609,6 +1610,8 @@ run:
 	if ((verdict = run_last_verdict(d->attachment_id)) != NULL)
 		(void)json_object_set_new(o, "last_verdict",
 		    json_string(verdict));
+	usbmon_json(o, (int)(d->location_id >> 16),
+	    (int)(d->location_id & 0xffff));
 }
 
 /* The devices as JSON. */
@@ -1693,4 +1696,88 @@ devices_clear(void)
 		free(d);
 	}
 	cables_clear();
+}
+
+/*
+ * The attachment of d with bus and devnum: its current one, or the one
+ * it left within the reattach window (usbmuxd drops a device after the
+ * failed transfer usbmon saw, before the burst is handed on); else 0.
+ * *port_id and port get its port.
+ */
+static int64_t
+devices_usbmon_attachment(struct device *d, int bus, int devnum,
+    int64_t now, int64_t *port_id, char *port, size_t size)
+{
+	static const char	 sql[] = "SELECT a.port_id, p.path "
+	    "FROM attachments a JOIN ports p ON p.id = a.port_id "
+	    "WHERE a.id = ? AND a.bus = ? AND a.devnum = ?";
+	sqlite3_stmt		*st;
+	const char		*path;
+	int64_t			 ids[2], id = 0;
+	size_t			 i;
+
+	if (d->network)
+		return (0);
+	ids[0] = d->attached ? d->attachment_id : 0;
+	ids[1] = d->last_attachment_id != 0 && d->detached_us != 0 &&
+	    now - d->detached_us <= reattach_window_us ?
+	    d->last_attachment_id : 0;
+	for (i = 0; i < nitems(ids) && id == 0; i++) {
+		if (ids[i] == 0 || sqlite3_prepare_v2(store_handle(store),
+		    sql, -1, &st, NULL) != SQLITE_OK)
+			continue;
+		(void)sqlite3_bind_int64(st, 1, ids[i]);
+		(void)sqlite3_bind_int(st, 2, bus);
+		(void)sqlite3_bind_int(st, 3, devnum);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			id = ids[i];
+			*port_id = sqlite3_column_int64(st, 0);
+			path = (const char *)sqlite3_column_text(st, 1);
+			(void)strlcpy(port, path != NULL ? path : "", size);
+		}
+		(void)sqlite3_finalize(st);
+	}
+	return (id);
+}
+
+/*
+ * A burst of link errors usbmon saw on bus/devnum: an urb-error event of
+ * the attachment there and evidence of its run. A device linkqd does
+ * not track (a keyboard's errors) records nothing.
+ */
+void
+devices_usbmon_finding(int bus, int devnum, int status, int64_t ts_us,
+    const char *detail)
+{
+	struct store_event	 se;
+	struct device		*d;
+	struct run		*r;
+	char			 port[64];
+	int64_t			 att = 0, port_id = 0;
+
+	if (store == NULL)
+		return;
+	RB_FOREACH(d, device_tree, &tree) {
+		if ((att = devices_usbmon_attachment(d, bus, devnum, ts_us,
+		    &port_id, port, sizeof(port))) != 0)
+			break;
+	}
+	if (d == NULL) {
+		log_debug("usbmon: bus %d device %d is no attachment's: %s",
+		    bus, devnum, detail);
+		return;
+	}
+	memset(&se, 0, sizeof(se));
+	se.ts_us = ts_us;
+	se.source = "usbmon";
+	se.kind = "urb-error";
+	se.host_id = host_id;
+	se.port_id = port_id;
+	se.attachment_id = att;
+	se.errnum = status;
+	se.detail = detail;
+	if ((r = run_active(att)) != NULL)
+		se.run_id = run_id(r);
+	(void)events_record(&se);
+	run_kernel_event(att, "urb-error", status, port, detail);
 }

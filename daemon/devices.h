@@ -57,5 +57,12 @@ int	 devices_set_port_label(const char *, const char *, char **);
 unsigned int devices_attached(void);
 /* Stop the worker and forget every device (at shutdown). */
 void	 devices_clear(void);
+/*
+ * Take one burst of usbmon's link errors (a usbmon_fn): bus, device
+ * number, the first status, its wall time and the detail. An event of
+ * the attachment with that bus and device number (or the one it left
+ * within the reattach window), and evidence of its run.
+ */
+void	 devices_usbmon_finding(int, int, int, int64_t, const char *);
 
 #endif /* LQ_DEVICES_H */

@@ -10,7 +10,6 @@
  * slightly differently.
  */
 
-#include <sys/inotify.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -26,6 +25,7 @@
 
 #include "compat/compat.h"
 #include "compat/queue.h"
+#include "follow.h"
 #include "kmsg.h"
 #include "log.h"
 #include "lq-time.h"
@@ -50,17 +50,16 @@ static struct {
 	struct event_base	*base;
 	kmsg_fn			 fn;
 	char			 status[PATH_MAX + 128];
-	int			 fd;
-	int			 ifd;		/* inotify, for a file */
+	int			 fd;		/* the device */
 	struct event		*ev;
+	struct follow		*follow;	/* a file */
 	struct event		*hold_ev;
 	struct kmsg_helds	 held;
-	char			 buf[KMSG_BUF];
-	size_t			 have;		/* bytes of buf (file) */
+	char			 buf[KMSG_BUF];	/* one record (device) */
 	int			 lost;		/* EPIPE seen (device) */
 	int			 have_seq;
 	uint64_t		 last_seq;
-} k = { .fd = -1, .ifd = -1 };
+} k = { .fd = -1 };
 
 /* Parse an unsigned decimal number ending at one of stop; -1 if none. */
 static int
@@ -630,9 +629,9 @@ kmsg_close(void)
 	}
 	if (k.fd != -1)
 		(void)close(k.fd);
-	if (k.ifd != -1)
-		(void)close(k.ifd);
-	k.fd = k.ifd = -1;
+	k.fd = -1;
+	follow_free(k.follow);
+	k.follow = NULL;
 }
 
 /* /dev/kmsg is readable: one record per read(2). */
@@ -663,64 +662,33 @@ kmsg_device_cb(evutil_socket_t fd, short what, void *unused)
 	}
 }
 
-/* Take the whole records out of the file buffer. */
+/* A whole record of the file. */
 static void
-kmsg_file_records(void)
+kmsg_file_record(const char *buf, size_t len, void *unused)
 {
-	size_t	off = 0, len;
-
-	while ((len = kmsg_record_end(k.buf + off, k.have - off)) > 0) {
-		kmsg_record(k.buf + off, len, 0);
-		off += len;
-	}
-	if (off > 0) {
-		memmove(k.buf, k.buf + off, k.have - off);
-		k.have -= off;
-	}
+	(void)unused;
+	kmsg_record(buf, len, 0);
 }
 
-/* The regular file changed: read what was appended. */
+/* The file could not be read on. */
 static void
-kmsg_file_cb(evutil_socket_t fd, short what, void *unused)
+kmsg_file_error(const char *why, void *unused)
 {
-	char		 ibuf[4096];
-	struct stat	 st;
-	off_t		 pos;
-	ssize_t		 n;
-
-	(void)what;
 	(void)unused;
-	while (read(fd, ibuf, sizeof(ibuf)) > 0)
-		;	/* the events only say "look" */
-	/* Truncated (the simulator started again): from the start. */
-	if (fstat(k.fd, &st) == 0 && (pos = lseek(k.fd, 0, SEEK_CUR)) !=
-	    -1 && st.st_size < pos) {
-		(void)lseek(k.fd, 0, SEEK_SET);
-		k.have = 0;
-	}
-	for (;;) {
-		if (k.have == sizeof(k.buf)) {
-			log_warnx("kmsg: a record longer than %zu bytes; "
-			    "skipped", sizeof(k.buf));
-			k.have = 0;
-		}
-		n = read(k.fd, k.buf + k.have, sizeof(k.buf) - k.have);
-		if (n <= 0)
-			break;
-		k.have += (size_t)n;
-		kmsg_file_records();
-	}
-	if (n == -1 && errno != EAGAIN && errno != EINTR) {
-		kmsg_unreadable("kmsg", strerror(errno));
-		kmsg_close();
-	}
+	kmsg_unreadable("kmsg", why);
+	kmsg_close();
 }
 
 /* Start reading path. */
 void
 kmsg_start(struct event_base *base, const char *path, kmsg_fn fn)
 {
-	struct stat	st;
+	static const struct follow_cb cb = {
+		"kmsg", KMSG_BUF, kmsg_record_end, kmsg_file_record,
+		kmsg_file_error, NULL
+	};
+	struct stat	 st;
+	const char	*cause;
 
 	k.base = base;
 	k.fn = fn;
@@ -742,26 +710,24 @@ kmsg_start(struct event_base *base, const char *path, kmsg_fn fn)
 		kmsg_close();
 		return;
 	}
-	if (S_ISCHR(st.st_mode))
-		k.ev = event_new(base, k.fd, EV_READ | EV_PERSIST,
-		    kmsg_device_cb, NULL);
-	else if (S_ISREG(st.st_mode)) {
-		if ((k.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1 ||
-		    inotify_add_watch(k.ifd, path, IN_MODIFY) == -1) {
-			kmsg_unreadable(path, strerror(errno));
-			kmsg_close();
+	if (S_ISCHR(st.st_mode)) {
+		if ((k.ev = event_new(base, k.fd, EV_READ | EV_PERSIST,
+		    kmsg_device_cb, NULL)) == NULL ||
+		    event_add(k.ev, NULL) == -1)
+			fatalx("%s: event_new", __func__);
+	} else if (S_ISREG(st.st_mode)) {
+		k.follow = follow_file(base, path, k.fd, &cb, &cause);
+		k.fd = -1;	/* the follower's now */
+		if (k.follow == NULL) {
+			kmsg_unreadable(path, cause);
 			return;
 		}
-		k.ev = event_new(base, k.ifd, EV_READ | EV_PERSIST,
-		    kmsg_file_cb, NULL);
 	} else {
 		kmsg_unreadable(path, "neither a character device nor a "
 		    "regular file");
 		kmsg_close();
 		return;
 	}
-	if (k.ev == NULL || event_add(k.ev, NULL) == -1)
-		fatalx("%s: event_new", __func__);
 	(void)snprintf(k.status, sizeof(k.status), "reading %s", path);
 	log_info("kmsg: reading %s", path);
 }

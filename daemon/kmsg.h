@@ -11,7 +11,7 @@
  * pure: no I/O, no global state, any thread. The reader (kmsg_start()
  * and the rest) runs on the loop thread and never busy-polls: the
  * character device is polled for input, a regular file through
- * inotify(7) IN_MODIFY.
+ * inotify(7) IN_MODIFY (follow.h).
  *
  * Findings that a user pulling the cable also produces (link errors,
  * EMI re-enables, enumeration failures) are held for KMSG_HOLD_US: a

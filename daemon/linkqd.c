@@ -37,6 +37,7 @@
 #include "retention.h"
 #include "run.h"
 #include "store.h"
+#include "usbmon.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -92,6 +93,20 @@ linkqd_store_touched(void)
 		d.flush_armed = 1;
 }
 
+/*
+ * A finding of the kernel's log goes to the devices; a "USB disconnect"
+ * also tells usbmon that the link errors it holds for that device were
+ * the unplug's.
+ */
+static void
+linkqd_kernel_finding(const struct kmsg_finding *f, const char *text,
+    int64_t ts_us)
+{
+	if (f->disconnect && f->bus > 0 && f->devnum > 0)
+		usbmon_device_gone(f->bus, f->devnum);
+	devices_kernel_finding(f, text, ts_us);
+}
+
 /* Read the configuration with the command line's overrides applied. */
 static struct config *
 linkqd_read_config(char **cause)
@@ -140,9 +155,10 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	}
 	if (strcmp(c->socket_path, d.config->socket_path) != 0 ||
 	    strcmp(c->db_path, d.config->db_path) != 0 ||
-	    strcmp(c->kmsg_path, d.config->kmsg_path) != 0)
-		log_warnx("reload: a new socket, database or kmsg path takes "
-		    "effect at the next start");
+	    strcmp(c->kmsg_path, d.config->kmsg_path) != 0 ||
+	    strcmp(c->usbmon_path, d.config->usbmon_path) != 0)
+		log_warnx("reload: a new socket, database, kmsg or usbmon path "
+		    "takes effect at the next start");
 	/* The paths in use stay those of the running configuration. */
 	free(c->socket_path);
 	c->socket_path = xstrdup(d.config->socket_path);
@@ -260,7 +276,8 @@ main(int argc, char **argv)
 	events_init(d.store, linkqd_store_touched);
 	runs_init(d.base, d.store, linkqd_store_touched);
 	devices_init(d.base, d.store, linkqd_store_touched, d.config);
-	kmsg_start(d.base, d.config->kmsg_path, devices_kernel_finding);
+	kmsg_start(d.base, d.config->kmsg_path, linkqd_kernel_finding);
+	usbmon_start(d.base, d.config->usbmon_path, devices_usbmon_finding);
 	(void)usb_start(d.base, d.config->sysfs_root, devices_usb_event);
 	retention_start(d.base, d.store, linkqd_store_touched,
 	    d.config->retention_days);
@@ -277,15 +294,16 @@ main(int argc, char **argv)
 		fatalx("event_base_dispatch");
 
 	/*
-	 * In order: no new devices and no kernel messages (what they held
-	 * back is dropped); running runs end interrupted, with their
-	 * probes cut (those on the loop are let back); the streams end
-	 * before evhttp goes; the workers finish and their last jobs come
-	 * back while the store is still open; then the runs can go, and
-	 * the store commits last.
+	 * In order: no new devices, no kernel messages and no usbmon (what
+	 * they held back is dropped); running runs end interrupted, with
+	 * their probes cut (those on the loop are let back); the streams
+	 * end before evhttp goes; the workers finish and their last jobs
+	 * come back while the store is still open; then the runs can go,
+	 * and the store commits last.
 	 */
 	muxwatch_stop();
 	kmsg_stop();
+	usbmon_stop();
 	runs_shutdown();
 	usb_drain();
 	events_done();

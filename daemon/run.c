@@ -1173,6 +1173,9 @@ run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
 	if (strcmp(kind, "link-error") == 0) {
 		if (r->ev.link_errors++ == 0)
 			r->ev.link_errno = errnum;
+	} else if (strcmp(kind, "urb-error") == 0) {
+		if (r->ev.urb_errors++ == 0)
+			r->ev.urb_errno = errnum;
 	} else if (strcmp(kind, "reset") == 0)
 		r->ev.resets++;
 	else if (strcmp(kind, "enumeration-failure") == 0)

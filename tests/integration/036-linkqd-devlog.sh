@@ -9,9 +9,9 @@
 # of the read errors after a link-error episode (which the simulator
 # counts in mux_read_errors without dropping the device), and the
 # counters over the whole run at its end. They are info: the run is
-# not failed by them. linkqd reads a kernel log of its own here, so
-# that the simulator's kernel message about the same episode, a hard
-# event, does not end the run before the device reports the error.
+# not failed by them. linkqd reads a kernel log and usbmon of its own
+# here, so that the simulator's messages about the same episode, hard
+# events, do not end the run before the device reports the error.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -44,12 +44,13 @@ wait_detail() {
 	    fail "run $1: no $2 event matching /$3/: $(get "/v1/events?run=$1")"
 }
 
-trace "the simulator writes another kernel log than the one linkqd reads"
+trace "the simulator writes another kernel log and usbmon than linkqd reads"
 start_sim --control "$T/control" "$T/bench.scn" --kmsg "$T/sim-kmsg"
 : > "$T/kmsg"
+: > "$T/quiet-usbmon"
 u1=$(sim_udid phone)
 u3=$(sim_udid phone3)
-start_linkqd "$T/linkqd.conf"
+LINKQD_USBMON="$T/quiet-usbmon" start_linkqd "$T/linkqd.conf"
 wait_trusted "$u1"
 wait_trusted "$u3"
 

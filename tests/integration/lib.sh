@@ -38,14 +38,14 @@ wait_for() {
 }
 
 SIM_PID=
-# Start linkq-sim on a private socket and state directory, sysfs tree
-# and kernel log ($T/kmsg), with any extra arguments, wait until it
-# listens, and point libusbmuxd at it.
+# Start linkq-sim on a private socket and state directory, sysfs tree,
+# kernel log ($T/kmsg) and usbmon text ($T/usbmon), with any extra
+# arguments, wait until it listens, and point libusbmuxd at it.
 start_sim() {
 	: > "$T/sim.out"
 	"$BUILD/linkq-sim" --socket "$T/usbmuxd" --state "$T/sim-state" \
-	    --sysfs "$T/sysfs" --kmsg "$T/kmsg" "$@" > "$T/sim.out" \
-	    2> "$T/sim.err" &
+	    --sysfs "$T/sysfs" --kmsg "$T/kmsg" --usbmon "$T/usbmon" "$@" \
+	    > "$T/sim.out" 2> "$T/sim.err" &
 	SIM_PID=$!
 	if ! wait_for "grep -q '^USBMUXD_SOCKET_ADDRESS=' '$T/sim.out'" 20
 	then
@@ -81,13 +81,14 @@ sim_udid() {
 }
 
 # Start linkqd in the foreground with the settings of file $1 (if it
-# exists) and the simulator's sysfs and kernel log, a private socket and
-# database; wait for its socket.
+# exists) and the simulator's sysfs, kernel log and usbmon text (or the
+# path in $LINKQD_USBMON), a private socket and database; wait for its
+# socket.
 LINKQD_PID=
 start_linkqd() {
 	{
-		printf '[daemon]\nsysfs = %s\nkmsg = %s\n\n' "$T/sysfs" \
-		    "$T/kmsg"
+		printf '[daemon]\nsysfs = %s\nkmsg = %s\nusbmon = %s\n\n' \
+		    "$T/sysfs" "$T/kmsg" "${LINKQD_USBMON:-$T/usbmon}"
 		[ ! -e "$1" ] || cat "$1"
 	} > "$T/linkqd-run.conf"
 	"$BUILD/linkqd" -d -v -f "$T/linkqd-run.conf" -s "$T/linkqd.sock" \
