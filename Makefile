@@ -151,10 +151,24 @@ SIM_PKGS	:= openssl libplist-2.0 jansson
 SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
 		   sim/control.c sim/device.c sim/kernel.c sim/lockdown.c \
 		   sim/mux.c sim/pair.c sim/plist-service.c sim/scenario.c \
-		   sim/services.c sim/sysfs.c
+		   sim/services.c sim/sysfs.c sim/umockdev.c
 SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
-SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) -lpthread -lm
+# The umockdev testbed (--umockdev) is built in when libumockdev-dev is
+# installed; without it linkq-sim refuses the option. Its headers pull
+# in GLib's, included as system headers so that our warnings skip them.
+UMOCKDEV_PKGS	:= umockdev-1.0
+HAVE_UMOCKDEV	:= $(shell $(PKG_CONFIG) --exists $(UMOCKDEV_PKGS) && \
+		    echo yes)
+ifeq ($(HAVE_UMOCKDEV),yes)
+UMOCKDEV_CFLAGS	= -DLQ_HAVE_UMOCKDEV $(patsubst -I%,-isystem %, \
+		  $(call pkg_cflags,$(UMOCKDEV_PKGS)))
+UMOCKDEV_LIBS	= $(call pkg_libs,$(UMOCKDEV_PKGS))
+endif
+SIM_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(SIM_PKGS)) \
+		  $(UMOCKDEV_LIBS) -lpthread -lm
 $(BUILD)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
+$(BUILD)/sim/umockdev.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS)) \
+	$(UMOCKDEV_CFLAGS)
 
 # linkq, the client: the control API through libcurl, COMMON_OBJS and
 # none of the daemon's modules but the report engine, which `report --db`
@@ -186,11 +200,12 @@ BENCH_TOOLS	:= $(BUILD)/bench/bench-rtt
 # Programs the integration tests run. They use their libraries' public
 # APIs only, never linkq code (compat.h aside: libbsd's strtonum).
 TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
-		   $(COMMON_PKGS)
+		   libusb-1.0 $(COMMON_PKGS)
 TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
 		   $(BUILD)/tests/tools/lq-mux-events \
 		   $(BUILD)/tests/tools/lq-raw \
-		   $(BUILD)/tests/tools/lq-service-check
+		   $(BUILD)/tests/tools/lq-service-check \
+		   $(BUILD)/tests/tools/lq-usb-list
 
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%, \
 		    $(sort $(wildcard tests/unit/test-*.c)))
@@ -248,7 +263,7 @@ $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))
 $(SIM_UNIT_TESTS): $(SIM_OBJS)
 $(SIM_UNIT_TESTS): private LIB_LIBS += $(call pkg_libs,$(SIM_PKGS)) \
-	-lpthread -lm
+	$(UMOCKDEV_LIBS) -lpthread -lm
 $(SIM_UNIT_TESTS:=.o): CPPFLAGS_PKG = -Isim \
 	$(call pkg_cflags,$(TEST_PKGS) $(SIM_PKGS))
 

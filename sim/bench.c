@@ -21,6 +21,14 @@
  * Stranded, it stays on the bus but out of usbmuxd until unplugged or
  * reset; reset, the kernel resets it and after a delay it enumerates
  * again with a new device number and a new DeviceID.
+ *
+ * A device booted into recovery or DFU leaves the bus, and after the
+ * reset delay enumerates again with that mode's product ID and serial
+ * number string, which iBoot builds from the chip ID (CPID) and ECID;
+ * it answers ep0 only and usbmuxd never sees it. A UDID of the modern
+ * form 0000CPID-ECID (what the seed makes) gives both; any other UDID
+ * gives CPID 8030 and an ECID hashed from it. What is on the bus is
+ * shown by sysfs.c (--sysfs) and umockdev.c (--umockdev) alike.
  */
 
 #include <errno.h>
@@ -41,11 +49,15 @@
 #include "lq-time.h"
 #include "sim.h"
 #include "sysfs.h"
+#include "umockdev.h"
 #include "xmalloc.h"
 
 #define BENCH_RESET_DELAY_US	(1500 * LQ_USEC_PER_MSEC)
 #define BENCH_EVENTS_MAX	100000
 #define BENCH_MAX_BUS		128
+#define BENCH_PID_RECOVERY	0x1281
+#define BENCH_PID_DFU		0x1227
+#define BENCH_CPID_DEFAULT	0x8030	/* A13, as iPhone12,1 */
 
 enum bench_timer {
 	TIMER_DROP,
@@ -60,12 +72,19 @@ struct bench_event {
 	TAILQ_ENTRY(bench_event)	 entry;
 };
 
+/* A hub shown to umockdev: "usb1" or an inner port path, "1-4". */
+struct bench_hub {
+	char				*name;
+	TAILQ_ENTRY(bench_hub)		 entry;
+};
+
 /* All guarded by sim_lock(). */
 static TAILQ_HEAD(, bench_port)		ports = TAILQ_HEAD_INITIALIZER(ports);
 static TAILQ_HEAD(, bench_cable)	cables =
     TAILQ_HEAD_INITIALIZER(cables);
 static TAILQ_HEAD(, bench_event)	events =
     TAILQ_HEAD_INITIALIZER(events);
+static TAILQ_HEAD(, bench_hub)		hubs = TAILQ_HEAD_INITIALIZER(hubs);
 static unsigned int			nevents;
 static uint64_t				bench_seed;
 static int				last_devnum[BENCH_MAX_BUS];
@@ -208,6 +227,8 @@ bench_add_device(const struct scn_device *sd, const char *buid,
 	sim_lock();
 	dev->rng_bytes = rng_mix(bench_seed ^ rng_mix(2 * index)) | 1;
 	dev->rng_time = rng_mix(bench_seed ^ rng_mix(2 * index + 1)) | 1;
+	/* Apart from the others, so that ep0 traffic shifts no fault. */
+	dev->rng_control = rng_mix(~bench_seed ^ rng_mix(index)) | 1;
 	sim_unlock();
 	return (dev);
 }
@@ -353,24 +374,156 @@ bench_enumerate_fail(struct sim_device *dev, int speed, int attempt)
 	}
 }
 
+/* The product ID a device shows in its mode. */
+static uint16_t
+bench_usb_pid(const struct sim_device *dev)
+{
+	switch (dev->mode) {
+	case SIM_MODE_RECOVERY:
+		return (BENCH_PID_RECOVERY);
+	case SIM_MODE_DFU:
+		return (BENCH_PID_DFU);
+	default:
+		return (dev->product_id);
+	}
+}
+
+/* The product string a device shows in its mode. */
+static const char *
+bench_usb_product(const struct sim_device *dev)
+{
+	switch (dev->mode) {
+	case SIM_MODE_RECOVERY:
+		return ("Apple Mobile Device (Recovery Mode)");
+	case SIM_MODE_DFU:
+		return ("Apple Mobile Device (DFU Mode)");
+	default:
+		return ("iPhone");
+	}
+}
+
+/*
+ * The chip ID and ECID of a device: from a UDID 0000CPID-ECID, else
+ * CPID 8030 and an ECID hashed from the UDID (FNV-1a, then mixed).
+ */
+static void
+bench_chip(const char *udid, unsigned int *cpid, uint64_t *ecid)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+	size_t		i;
+
+	if (strlen(udid) == 25 && strncmp(udid, "0000", 4) == 0 &&
+	    udid[8] == '-' && strspn(udid + 4, "0123456789ABCDEFabcdef") ==
+	    4 && strspn(udid + 9, "0123456789ABCDEFabcdef") == 16) {
+		*cpid = (unsigned int)strtoul(udid + 4, NULL, 16);
+		*ecid = strtoull(udid + 9, NULL, 16);
+		return;
+	}
+	for (i = 0; udid[i] != '\0'; i++) {
+		h ^= (unsigned char)udid[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	*cpid = BENCH_CPID_DEFAULT;
+	/* Real ECIDs have their top bits clear. */
+	*ecid = rng_mix(h) & UINT64_C(0x000fffffffffffff);
+}
+
+/*
+ * The serial number string of a device in its mode: the UDID without
+ * dashes, or iBoot's description of the chip in recovery and DFU.
+ */
+static void
+bench_usb_serial(const struct sim_device *dev, char *buf, size_t size)
+{
+	unsigned int	cpid;
+	uint64_t	ecid;
+	size_t		i, j;
+
+	if (dev->mode == SIM_MODE_NORMAL) {
+		for (i = j = 0; dev->udid[i] != '\0' && j + 1 < size; i++)
+			if (dev->udid[i] != '-')
+				buf[j++] = dev->udid[i];
+		buf[j] = '\0';
+		return;
+	}
+	bench_chip(dev->udid, &cpid, &ecid);
+	if (dev->mode == SIM_MODE_RECOVERY)
+		(void)snprintf(buf, size, "CPID:%04X CPRV:11 CPFM:03 SCEP:01 "
+		    "BDID:0C ECID:%016llX IBFL:3C SRNM:[%s]", cpid,
+		    (unsigned long long)ecid, dev->serial);
+	else
+		(void)snprintf(buf, size, "CPID:%04X CPRV:11 CPFM:03 SCEP:01 "
+		    "BDID:0C ECID:%016llX IBFL:3C SRTG:[iBoot-10151.121.1]",
+		    cpid, (unsigned long long)ecid);
+}
+
+/*
+ * Put the enumerated device on the bus: sysfs and umockdev show it.
+ * Lock held.
+ */
+static void
+bench_usb_add(struct sim_device *dev, int speed, const char *serial)
+{
+	struct umockdev_dev	ud;
+
+	dev->on_bus = 1;
+	dev->usb_gen++;
+	sysfs_add(dev->port->path, dev->bus, dev->devnum, speed,
+	    bench_usb_pid(dev), bench_usb_product(dev), serial);
+	memset(&ud, 0, sizeof(ud));
+	ud.dev = dev;
+	ud.usb_gen = dev->usb_gen;
+	ud.path = dev->port->path;
+	ud.bus = dev->bus;
+	ud.devnum = dev->devnum;
+	ud.speed_mbps = speed;
+	ud.mode = dev->mode;
+	ud.product_id = bench_usb_pid(dev);
+	ud.product = bench_usb_product(dev);
+	ud.serial = serial;
+	umockdev_add(&ud);
+}
+
+/*
+ * Take the device off the bus: the kernel's line, and sysfs and
+ * umockdev drop it. Nothing if it is not on the bus. Lock held.
+ */
+static void
+bench_usb_remove(struct sim_device *dev)
+{
+	char	devt[32];
+
+	if (!dev->on_bus)
+		return;
+	bench_devt(dev, devt, sizeof(devt));
+	kmsg(6, devt, "usb %s: USB disconnect, device number %d",
+	    dev->port->path, dev->devnum);
+	dev->on_bus = 0;
+	dev->usb_gen++;
+	sysfs_remove(dev->port->path);
+	umockdev_remove(dev->port->path);
+}
+
 /*
  * Enumerate the device on its port: up to four attempts, as the hub
  * driver makes, each failing with the link's enum-fail probability;
- * then a device number, the kernel's lines and a new usbmuxd DeviceID.
- * Returns -1 if every attempt failed: the device sits on the port but
- * the host never sees it. Lock held.
+ * then a device number, the kernel's lines and, in normal mode, a new
+ * usbmuxd DeviceID. Returns -1 if every attempt failed: the device sits
+ * on the port but the host never sees it. Lock held.
  */
 static int
 bench_enumerate(struct sim_device *dev)
 {
 	struct bench_port	*p = dev->port;
-	char			 devt[32], port_dev[64], serial[64];
+	char			 devt[32], port_dev[64], serial[128];
 	int			 speed, devnum, attempt;
-	size_t			 i, j;
 
 	speed = dev->max_speed_mbps;
 	if (dev->fault.speed_mbps > 0 && dev->fault.speed_mbps < speed)
 		speed = dev->fault.speed_mbps;
+	/* iBoot's USB stack is high-speed at most. */
+	if (dev->mode != SIM_MODE_NORMAL && speed > 480)
+		speed = 480;
 	for (attempt = 1; attempt <= 4; attempt++) {
 		if (dev->fault.enum_fail <= 0 ||
 		    rng_unit(&dev->rng_time) >= dev->fault.enum_fail)
@@ -390,21 +543,79 @@ bench_enumerate(struct sim_device *dev)
 	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
 	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
 	    p->path, bench_speed_words(speed), devnum);
-	device_plug(dev, p->bus, devnum, (uint64_t)speed * 1000000);
+	if (dev->mode == SIM_MODE_NORMAL)
+		device_plug(dev, p->bus, devnum, (uint64_t)speed * 1000000);
+	else {
+		/* On the bus, but not a device usbmuxd takes. */
+		dev->bus = p->bus;
+		dev->devnum = devnum;
+		dev->speed_bps = (uint64_t)speed * 1000000;
+	}
 	bench_devt(dev, devt, sizeof(devt));
-	for (i = j = 0; dev->udid[i] != '\0' && j + 1 < sizeof(serial); i++)
-		if (dev->udid[i] != '-')
-			serial[j++] = dev->udid[i];
-	serial[j] = '\0';
+	bench_usb_serial(dev, serial, sizeof(serial));
 	kmsg(6, devt, "usb %s: New USB device found, idVendor=05ac, "
-	    "idProduct=%04x, bcdDevice=14.01", p->path, dev->product_id);
+	    "idProduct=%04x, bcdDevice=%s", p->path, bench_usb_pid(dev),
+	    dev->mode == SIM_MODE_NORMAL ? "14.01" : " 0.00");
 	kmsg(6, devt, "usb %s: New USB device strings: Mfr=1, Product=2, "
 	    "SerialNumber=3", p->path);
-	kmsg(6, devt, "usb %s: Product: iPhone", p->path);
+	kmsg(6, devt, "usb %s: Product: %s", p->path,
+	    bench_usb_product(dev));
 	kmsg(6, devt, "usb %s: Manufacturer: Apple Inc.", p->path);
 	kmsg(6, devt, "usb %s: SerialNumber: %s", p->path, serial);
-	sysfs_add(p->path, p->bus, devnum, speed, dev->product_id, serial);
+	bench_usb_add(dev, speed, serial);
 	return (0);
+}
+
+/* Show a hub to umockdev unless it is shown already. Lock held. */
+static void
+bench_hub(const char *name, const char *parent, int bus, int speed)
+{
+	struct bench_hub	*h;
+
+	TAILQ_FOREACH(h, &hubs, entry) {
+		if (strcmp(h->name, name) == 0)
+			return;
+	}
+	h = xcalloc(1, sizeof(*h));
+	h->name = xstrdup(name);
+	TAILQ_INSERT_TAIL(&hubs, h, entry);
+	umockdev_add_hub(name, parent, bus, parent == NULL ? 1 :
+	    bench_next_devnum(bus), speed);
+}
+
+/*
+ * Show the hubs on the way to every port to umockdev, parents first:
+ * the root hub (device 1) and then each inner component of the path,
+ * with device numbers taken from its bus. They run at SuperSpeed if
+ * any device does, else at high speed.
+ */
+void
+bench_add_hubs(void)
+{
+	struct bench_port	*p;
+	struct sim_device	*dev;
+	const char		*dot;
+	char			 name[64], parent[64];
+	int			 speed = 480;
+
+	if (umockdev_root() == NULL)
+		return;
+	sim_lock();
+	for (dev = device_first(); dev != NULL; dev = device_next(dev))
+		if (dev->max_speed_mbps >= 5000)
+			speed = 5000;
+	TAILQ_FOREACH(p, &ports, entry) {
+		(void)snprintf(name, sizeof(name), "usb%d", p->bus);
+		bench_hub(name, NULL, p->bus, speed);
+		for (dot = strchr(p->path, '.'); dot != NULL;
+		    dot = strchr(dot + 1, '.')) {
+			(void)strlcpy(parent, name, sizeof(parent));
+			(void)snprintf(name, sizeof(name), "%.*s",
+			    (int)(dot - p->path), p->path);
+			bench_hub(name, parent, p->bus, speed);
+		}
+	}
+	sim_unlock();
 }
 
 /* Plug a device into a port through a cable. */
@@ -443,8 +654,15 @@ bench_plug(struct sim_device *dev, const char *port, const char *cable,
 		bench_event("plug %s %s %s", dev->bench_name, p->name,
 		    c->name);
 		if (bench_enumerate(dev) == 0) {
-			bench_event("attach %s speed=%llu", dev->bench_name,
-			    (unsigned long long)(dev->speed_bps / 1000000));
+			if (dev->mode == SIM_MODE_NORMAL)
+				bench_event("attach %s speed=%llu",
+				    dev->bench_name, (unsigned long long)
+				    (dev->speed_bps / 1000000));
+			else
+				bench_event("enumerate %s %s speed=%llu",
+				    dev->bench_name, sim_mode_name(dev->mode),
+				    (unsigned long long)(dev->speed_bps /
+				    1000000));
 			bench_arm(dev);
 		}
 	}
@@ -475,7 +693,6 @@ bench_detach(struct sim_device *dev)
 int
 bench_unplug(struct sim_device *dev, char **cause)
 {
-	char		devt[32];
 	uint32_t	id = 0;
 
 	*cause = NULL;
@@ -496,11 +713,8 @@ bench_unplug(struct sim_device *dev, char **cause)
 			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
 			usbmon('C', "Bo", dev->bus, dev->devnum, 2, -71, 0);
 			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -108, 0);
-			bench_devt(dev, devt, sizeof(devt));
-			kmsg(6, devt, "usb %s: USB disconnect, device number "
-			    "%d", dev->port->path, dev->devnum);
-			sysfs_remove(dev->port->path);
 		}
+		bench_usb_remove(dev);
 		id = bench_detach(dev);
 		dev->port->device = NULL;
 		dev->cable->device = NULL;
@@ -583,22 +797,21 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 	return (0);
 }
 
-/* After a reset: the device enumerates again, if still on its port. */
+/*
+ * After a reset or a reboot into another mode: the device enumerates
+ * again, if still on its port.
+ */
 static void
 bench_reenumerate_cb(void *arg, uint64_t placement)
 {
 	struct sim_device	*dev = arg;
-	char			 devt[32];
 
 	sim_lock();
 	if (dev->placement != placement || dev->port == NULL) {
 		sim_unlock();
 		return;
 	}
-	bench_devt(dev, devt, sizeof(devt));
-	kmsg(6, devt, "usb %s: USB disconnect, device number %d",
-	    dev->port->path, dev->devnum);
-	sysfs_remove(dev->port->path);
+	bench_usb_remove(dev);
 	dev->placement++;
 	bench_relink(dev);
 	if (bench_enumerate(dev) == 0) {
@@ -795,6 +1008,46 @@ bench_trust(struct sim_device *dev, int accept, char **cause)
 	return (0);
 }
 
+/*
+ * Boot a device into a mode. On a port it leaves usbmuxd and the bus at
+ * once and enumerates again after the reset delay; off a port it
+ * enumerates in that mode when next plugged.
+ */
+int
+bench_mode(struct sim_device *dev, enum sim_mode mode, char **cause)
+{
+	uint32_t	id = 0;
+	int64_t		delay;
+
+	*cause = NULL;
+	sim_lock();
+	if (dev->mode == mode)
+		xasprintf(cause, "device %s is in %s mode already",
+		    dev->bench_name, sim_mode_name(mode));
+	else {
+		dev->mode = mode;
+		bench_event("mode %s %s", dev->bench_name,
+		    sim_mode_name(mode));
+		if (dev->port != NULL) {
+			id = bench_detach(dev);
+			dev->stranded = 0;
+			bench_usb_remove(dev);
+			dev->placement++;
+			dev->timer_gen++;
+			delay = dev->fault.reset_delay_us > 0 ?
+			    dev->fault.reset_delay_us : BENCH_RESET_DELAY_US;
+			clock_at(lq_mono_add(clock_base(), delay),
+			    bench_reenumerate_cb, dev, dev->placement);
+		}
+	}
+	sim_unlock();
+	if (*cause != NULL)
+		return (-1);
+	if (id != 0)
+		mux_notify_detached(id);
+	return (0);
+}
+
 /* A timeline event of the scenario falls due. */
 static void
 bench_timeline_cb(void *arg, uint64_t unused)
@@ -820,6 +1073,9 @@ bench_timeline_cb(void *arg, uint64_t unused)
 		break;
 	case SCN_TRUST:
 		ret = bench_trust(dev, e->accept, &cause);
+		break;
+	case SCN_MODE:
+		ret = bench_mode(dev, e->mode, &cause);
 		break;
 	}
 	if (ret == -1) {
@@ -922,4 +1178,49 @@ link_corrupt(struct sim_device *dev, void *buf, size_t n)
 	}
 	dev->bytes_to_corrupt -= left;
 	sim_unlock();
+}
+
+/* Decide the fate of one control transfer on dev's ep0. */
+enum link_ctrl
+link_control(struct sim_device *dev, uint64_t usb_gen, int in,
+    int64_t *due_us)
+{
+	struct fault	*f = &dev->fault;
+	enum link_ctrl	 fate = LINK_CTRL_OK;
+	char		 port_dev[64];
+	int64_t		 now;
+
+	sim_lock();
+	if (dev->port == NULL || !dev->on_bus || dev->usb_gen != usb_gen) {
+		sim_unlock();
+		return (LINK_CTRL_GONE);
+	}
+	now = lq_mono_now().us;
+	*due_us = (dev->stall_until_us > now ? dev->stall_until_us : now) +
+	    f->latency_us;
+	if (f->jitter_us > 0)
+		*due_us += (int64_t)(rng_unit(&dev->rng_control) *
+		    (double)f->jitter_us);
+	if (f->control_timeout > 0 &&
+	    rng_unit(&dev->rng_control) < f->control_timeout) {
+		fate = LINK_CTRL_TIMEOUT;
+		bench_event("control-timeout %s", dev->bench_name);
+	} else if (f->control_error > 0 &&
+	    rng_unit(&dev->rng_control) < f->control_error) {
+		/* As a link error: the hub port hiccups, the URB ends -71. */
+		fate = LINK_CTRL_ERROR;
+		bench_port_device(dev->port->path, port_dev,
+		    sizeof(port_dev));
+		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
+		    "re-enabling...", port_dev);
+		usbmon('C', in ? "Ci" : "Co", dev->bus, dev->devnum, 0, -71,
+		    0);
+		bench_event("control-error %s", dev->bench_name);
+	} else if (f->control_stall > 0 &&
+	    rng_unit(&dev->rng_control) < f->control_stall) {
+		fate = LINK_CTRL_STALL;
+		bench_event("control-stall %s", dev->bench_name);
+	}
+	sim_unlock();
+	return (fate);
 }

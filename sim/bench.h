@@ -68,6 +68,14 @@ int	bench_link_error(struct sim_device *, char **);
 int	bench_stall(struct sim_device *, int64_t, char **);
 int	bench_set_fault(const char *, const char *, char **);
 int	bench_trust(struct sim_device *, int, char **);
+/* Boot the device into a mode: it leaves the bus and enumerates again. */
+int	bench_mode(struct sim_device *, enum sim_mode, char **);
+/*
+ * Show the bench's hubs to umockdev (--umockdev): a root hub per bus
+ * and a hub per inner component of every port path. Call once, after
+ * the ports and devices are added and before anything is plugged.
+ */
+void	bench_add_hubs(void);
 
 /* Call fn for each line of the event log, under the lock. */
 void	bench_events(void (*)(void *, const char *), void *);
@@ -81,5 +89,24 @@ void	bench_events(void (*)(void *, const char *), void *);
  */
 int	link_transfer(struct sim_device *, size_t, int);
 void	link_corrupt(struct sim_device *, void *, size_t);
+
+/* What becomes of one control transfer (link_control). */
+enum link_ctrl {
+	LINK_CTRL_OK,
+	LINK_CTRL_STALL,	/* the device STALLs: -EPIPE */
+	LINK_CTRL_ERROR,	/* the link fails it: -EPROTO */
+	LINK_CTRL_TIMEOUT,	/* it never completes */
+	LINK_CTRL_GONE		/* the device left the bus */
+};
+
+/*
+ * The link model for one control transfer on ep0 of dev as enumerated
+ * at usb_gen, in (device to host) or not: its fate, drawn from the
+ * control-* faults, and in *due_us (CLOCK_MONOTONIC microseconds) when
+ * it completes: after a stall of the link and the latency of a round
+ * trip. An error writes the kernel's lines and an event. Takes the lock
+ * briefly and never sleeps, so umockdev's worker thread may call it.
+ */
+enum link_ctrl link_control(struct sim_device *, uint64_t, int, int64_t *);
 
 #endif /* LQ_SIM_BENCH_H */

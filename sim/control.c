@@ -11,8 +11,8 @@
  *	{"ok": false, "error": "no port or cable called A-01"}
  *
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
- * fault, drop, reset, link-error, stall, trust, oplog, oplog-clear,
- * events.
+ * fault, drop, reset, link-error, stall, trust, mode, oplog,
+ * oplog-clear, events.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
  * ends that client's connection with a log line; nothing else is
  * touched. Each client runs on a thread of its own.
@@ -86,12 +86,13 @@ control_status(void)
 	list = json_array();
 	sim_lock();
 	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
-		d = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b}",
+		d = json_pack("{s:s, s:s, s:b, s:b, s:b, s:b, s:s}",
 		    "device", dev->bench_name, "udid", dev->udid,
 		    "plugged", dev->port != NULL,
 		    "attached", dev->plugged,
 		    "stranded", dev->stranded,
-		    "trust_prompt", dev->trust_prompt);
+		    "trust_prompt", dev->trust_prompt,
+		    "mode", sim_mode_name(dev->mode));
 		if (dev->port != NULL) {
 			(void)json_object_set_new(d, "port",
 			    json_string(dev->port->name));
@@ -99,6 +100,9 @@ control_status(void)
 			    json_string(dev->port->path));
 			(void)json_object_set_new(d, "cable",
 			    json_string(dev->cable->name));
+		}
+		/* Numbers only while on the bus: none of a failed one. */
+		if (dev->port != NULL && dev->on_bus) {
 			(void)json_object_set_new(d, "bus",
 			    json_integer(dev->bus));
 			(void)json_object_set_new(d, "devnum",
@@ -136,7 +140,8 @@ arg(json_t *req, const char *key)
 /* The commands, for telling an unknown one from a missing argument. */
 static const char *const control_commands[] = {
 	"status", "events", "plug", "unplug", "move", "fault", "drop",
-	"reset", "link-error", "stall", "trust", "oplog", "oplog-clear"
+	"reset", "link-error", "stall", "trust", "mode", "oplog",
+	"oplog-clear"
 };
 
 /* Whether cmd is a command. */
@@ -158,6 +163,7 @@ control_run(json_t *req)
 {
 	struct sim_device	*dev = NULL;
 	const char		*cmd, *name, *mode;
+	enum sim_mode		 sm;
 	json_t			*reply, *lines;
 	char			*cause = NULL;
 	json_int_t		 ms;
@@ -222,7 +228,15 @@ control_run(json_t *req)
 	} else if (strcmp(cmd, "trust") == 0)
 		ret = bench_trust(dev, json_is_true(json_object_get(req,
 		    "accept")), &cause);
-	else if (strcmp(cmd, "oplog") == 0) {
+	else if (strcmp(cmd, "mode") == 0) {
+		if ((mode = member(req, "mode")) == NULL ||
+		    sim_mode_parse(mode, &sm) == -1) {
+			xasprintf(&cause, "mode needs a \"mode\": normal, "
+			    "recovery or dfu");
+			ret = -1;
+		} else
+			ret = bench_mode(dev, sm, &cause);
+	} else if (strcmp(cmd, "oplog") == 0) {
 		lines = json_array();
 		afc_fs_oplog(dev->fs, control_collect, lines);
 		(void)json_object_set_new(reply, "oplog", lines);

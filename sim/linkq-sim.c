@@ -6,7 +6,9 @@
  * protocols, so that linkqd and libimobiledevice's own tools run without
  * a phone. main() parses the command line, makes the devices, binds the
  * usbmuxd socket, announces it on standard output and accepts clients,
- * each on a thread of its own (conn.h), until SIGTERM or SIGINT.
+ * each on a thread of its own (conn.h), until SIGTERM or SIGINT. With
+ * --umockdev it also keeps a umockdev testbed (umockdev.h), announced
+ * as UMOCKDEV_DIR=... before the socket.
  */
 
 #include <sys/signalfd.h>
@@ -37,6 +39,7 @@
 #include "scenario.h"
 #include "sim.h"
 #include "sysfs.h"
+#include "umockdev.h"
 #include "xmalloc.h"
 
 #define SIM_THREAD_STACK	(256 * 1024)
@@ -50,6 +53,7 @@ struct sim_options {
 	const char	*sysfs_root;
 	const char	*send;
 	int		 no_timeline;
+	int		 umockdev;
 	const char	*scenario;
 	int		 has_seed;
 	uint64_t	 seed;
@@ -62,8 +66,8 @@ usage(void)
 	(void)fprintf(stderr, "usage: linkq-sim [-v] [--control PATH] "
 	    "[--kmsg PATH] [--seed N] [--socket PATH]\n"
 	    "                 [--no-timeline] [--state DIR] [--sysfs DIR] "
-	    "[--usbmon PATH]\n"
-	    "                 [scenario]\n"
+	    "[--umockdev]\n"
+	    "                 [--usbmon PATH] [scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
@@ -286,6 +290,7 @@ sim_build(const struct sim_options *o, struct scenario *scn)
 		(void)mux_record_put(dev->udid, record, len);
 		free(record);
 	}
+	bench_add_hubs();
 	clock_start();
 	if (!o->no_timeline)
 		bench_schedule(scn);
@@ -303,6 +308,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "state", required_argument, NULL, 't' },
 		{ "sysfs", required_argument, NULL, 'y' },
+		{ "umockdev", no_argument, NULL, 'U' },
 		{ "usbmon", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -344,6 +350,9 @@ main(int argc, char **argv)
 			break;
 		case 'y':
 			o.sysfs_root = optarg;
+			break;
+		case 'U':
+			o.umockdev = 1;
 			break;
 		case 'x':
 			o.send = optarg;
@@ -401,6 +410,11 @@ main(int argc, char **argv)
 		fatalx("pthread_sigmask");
 	if ((sig_fd = signalfd(-1, &mask, SFD_CLOEXEC)) == -1)
 		fatal("signalfd");
+	/* After the mask: umockdev's worker thread inherits it. */
+	if (o.umockdev && umockdev_open(&cause) == -1) {
+		(void)fprintf(stderr, "linkq-sim: %s\n", cause);
+		exit(1);
+	}
 
 	if (o.state_dir != NULL && mkdir(o.state_dir, 0700) == -1 &&
 	    errno != EEXIST)
@@ -416,6 +430,8 @@ main(int argc, char **argv)
 	socket_path = o.socket_path != NULL ? xstrdup(o.socket_path) :
 	    sim_default_socket();
 	listen_fd = sim_listen(socket_path);
+	if (umockdev_root() != NULL)
+		(void)printf("UMOCKDEV_DIR=%s\n", umockdev_root());
 	(void)printf("USBMUXD_SOCKET_ADDRESS=UNIX:%s\n", socket_path);
 	if (fflush(stdout) == EOF)
 		fatal("stdout");
@@ -431,6 +447,7 @@ main(int argc, char **argv)
 	clock_stop();
 	if (conn_live_drain(5000) > 0)
 		log_warnx("some clients did not finish in 5 s");
+	umockdev_close();
 	scenario_free(scn);
 	(void)unlink(socket_path);
 	if (o.control_path != NULL)

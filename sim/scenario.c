@@ -100,6 +100,16 @@ static const struct fault_key {
 	{ "corrupt-per-mb", FAULT_T_RATE,
 	    offsetof(struct fault, corrupt_per_mb) },
 	{ "enum-fail", FAULT_T_PROB, offsetof(struct fault, enum_fail) },
+	{ "control-stall", FAULT_T_PROB,
+	    offsetof(struct fault, control_stall) },
+	{ "control-error", FAULT_T_PROB,
+	    offsetof(struct fault, control_error) },
+	{ "control-timeout", FAULT_T_PROB,
+	    offsetof(struct fault, control_timeout) },
+};
+
+static const char *const sim_mode_names[] = {
+	"normal", "recovery", "dfu"
 };
 
 enum scn_kind {
@@ -566,7 +576,37 @@ fault_combine(struct fault *out, const struct fault *p,
 	f.corrupt_per_mb = p->corrupt_per_mb + c->corrupt_per_mb;
 	/* An attempt fails if either side makes it fail. */
 	f.enum_fail = 1 - (1 - p->enum_fail) * (1 - c->enum_fail);
+	f.control_stall = 1 - (1 - p->control_stall) *
+	    (1 - c->control_stall);
+	f.control_error = 1 - (1 - p->control_error) *
+	    (1 - c->control_error);
+	f.control_timeout = 1 - (1 - p->control_timeout) *
+	    (1 - c->control_timeout);
 	*out = f;
+}
+
+/* The mode called name. */
+int
+sim_mode_parse(const char *name, enum sim_mode *mode)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(sim_mode_names); i++) {
+		if (strcmp(sim_mode_names[i], name) == 0) {
+			*mode = (enum sim_mode)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+/* The name of a mode. */
+const char *
+sim_mode_name(enum sim_mode mode)
+{
+	if ((size_t)mode >= nitems(sim_mode_names))
+		return ("unknown");
+	return (sim_mode_names[mode]);
 }
 
 /* Describe f as "key=value ..." of its non-zero fields (allocated). */
@@ -1114,7 +1154,7 @@ scn_stmt_at(struct scn_parser *p, struct scn_words *ws, const char *raw)
 
 	if (ws->n < 3)
 		return (scn_error(p, p->line, "at needs a time and an action: "
-		    "at TIME plug|unplug|fault|trust ..."));
+		    "at TIME plug|unplug|fault|trust|mode ..."));
 	if (scn_time(ws->w[1].text, &at_us, &msg) != 0)
 		return (scn_error_take(p, p->line, msg));
 	action = ws->w[2].text;
@@ -1147,6 +1187,16 @@ scn_stmt_at(struct scn_parser *p, struct scn_words *ws, const char *raw)
 			return (scn_error(p, p->line, "trust %s: expected "
 			    "accept or deny", ws->w[4].text));
 		}
+	} else if (strcmp(action, "mode") == 0) {
+		if (ws->n != 5)
+			goto usage;
+		ev->action = SCN_MODE;
+		if (sim_mode_parse(ws->w[4].text, &ev->mode) == -1) {
+			free(ev);
+			return (scn_error(p, p->line, "mode %s: expected "
+			    "normal, recovery or dfu", ws->w[4].text));
+		}
+		ev->device = xstrdup(ws->w[3].text);
 	} else if (strcmp(action, "fault") == 0) {
 		if (ws->n < 5)
 			goto usage;
@@ -1164,7 +1214,8 @@ scn_stmt_at(struct scn_parser *p, struct scn_words *ws, const char *raw)
 	} else {
 		free(ev);
 		return (scn_error(p, p->line, "unknown action \"%s\"; the "
-		    "actions are plug, unplug, fault and trust", action));
+		    "actions are plug, unplug, fault, trust and mode",
+		    action));
 	}
 	scn_insert_event(p, ev);
 	return (0);
@@ -1180,6 +1231,9 @@ usage:
 	if (strcmp(action, "trust") == 0)
 		return (scn_error(p, p->line, "trust takes a device and an "
 		    "answer: at TIME trust DEVICE accept|deny"));
+	if (strcmp(action, "mode") == 0)
+		return (scn_error(p, p->line, "mode takes a device and a "
+		    "mode: at TIME mode DEVICE normal|recovery|dfu"));
 	return (scn_error(p, p->line, "fault takes a port or cable and "
 	    "parameters: at TIME fault PORT|CABLE KEY=VALUE ..."));
 }
@@ -1270,8 +1324,10 @@ scn_event_names(struct scn_parser *p, struct scn_event *ev)
 		break;
 	case SCN_UNPLUG:
 	case SCN_TRUST:
+	case SCN_MODE:
 		(void)scn_need(p, SCN_KIND_DEVICE, ev->device,
-		    ev->action == SCN_UNPLUG ? "unplug" : "trust", &msg);
+		    ev->action == SCN_UNPLUG ? "unplug" :
+		    ev->action == SCN_TRUST ? "trust" : "mode", &msg);
 		break;
 	case SCN_FAULT:
 		port = scn_lookup(p, SCN_KIND_PORT, ev->target);

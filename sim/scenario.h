@@ -28,6 +28,13 @@
 
 #include "compat/queue.h"
 
+/* What a device runs, and so how it shows on USB. */
+enum sim_mode {
+	SIM_MODE_NORMAL,	/* iOS: in usbmuxd, product ID its own */
+	SIM_MODE_RECOVERY,	/* iBoot recovery, 0x1281, ep0 only */
+	SIM_MODE_DFU		/* DFU, 0x1227, ep0 only */
+};
+
 enum fault_drop_mode {
 	FAULT_DROP_STRANDED,	/* gone from usbmuxd until a replug */
 	FAULT_DROP_RESET	/* kernel reset, re-enumerates */
@@ -54,6 +61,9 @@ struct fault {
 	int64_t			stall_us;	/* length of one stall */
 	double			corrupt_per_mb;	/* bit flips in AFC reads */
 	double			enum_fail;	/* P(an enumeration fails) */
+	double			control_stall;	/* P(ep0 STALLs a request) */
+	double			control_error;	/* P(it ends -EPROTO) */
+	double			control_timeout; /* P(it never ends) */
 };
 
 enum sim_trust {
@@ -93,18 +103,20 @@ enum scn_action {
 	SCN_PLUG,	/* device port cable */
 	SCN_UNPLUG,	/* device */
 	SCN_FAULT,	/* port or cable name, new fault fields */
-	SCN_TRUST	/* device, accept or deny the Trust prompt */
+	SCN_TRUST,	/* device, accept or deny the Trust prompt */
+	SCN_MODE	/* device, normal, recovery or dfu */
 };
 
 struct scn_event {
 	int64_t			 at_us;		/* from the start */
 	enum scn_action		 action;
-	char			*device;	/* PLUG, UNPLUG, TRUST */
+	char			*device;	/* PLUG, UNPLUG, TRUST, MODE */
 	char			*port;		/* PLUG */
 	char			*cable;		/* PLUG */
 	char			*target;	/* FAULT: port or cable name */
 	char			*params;	/* FAULT: "key=value ..." */
 	int			 accept;	/* TRUST */
+	enum sim_mode		 mode;		/* MODE */
 	int			 line;		/* for messages */
 	TAILQ_ENTRY(scn_event)	 entry;
 };
@@ -138,5 +150,9 @@ void		 fault_combine(struct fault *, const struct fault *,
 		    const struct fault *);
 /* Describe f as "key=value ..." of its non-zero fields (allocated). */
 char		*fault_format(const struct fault *);
+/* The mode called name ("normal", "recovery", "dfu"): 0, or -1. */
+int		 sim_mode_parse(const char *, enum sim_mode *);
+/* The name of a mode. */
+const char	*sim_mode_name(enum sim_mode);
 
 #endif /* LQ_SIM_SCENARIO_H */

@@ -100,11 +100,15 @@ struct sim_device {
 	struct bench_port	*port;		/* NULL: not on any port */
 	struct bench_cable	*cable;
 	int			 stranded;	/* on the bus, not in usbmuxd */
+	int			 on_bus;	/* enumerated, in any mode */
+	enum sim_mode		 mode;		/* kept across replugs */
+	uint64_t		 usb_gen;	/* bumped on and off the bus */
 	uint64_t		 placement;	/* bumped at every change */
 	uint64_t		 timer_gen;	/* bumped to void timers */
 	struct fault		 fault;		/* port and cable combined */
 	uint64_t		 rng_bytes;	/* streams for byte-driven */
-	uint64_t		 rng_time;	/* and time-driven faults */
+	uint64_t		 rng_time;	/* and time-driven faults, */
+	uint64_t		 rng_control;	/* and the control pipe */
 	int64_t			 busy_until_us;	/* bandwidth cap */
 	int64_t			 stall_until_us;
 	double			 bytes_to_drop;

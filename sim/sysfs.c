@@ -113,7 +113,7 @@ sysfs_rmdir(const char *dir)
 /* Add a device: write it under a hidden name, then rename it in. */
 void
 sysfs_add(const char *port_path, int bus, int devnum, int speed_mbps,
-    uint16_t product_id, const char *serial)
+    uint16_t product_id, const char *product, const char *serial)
 {
 	char		 tmp[PATH_MAX], dir[PATH_MAX], v[32];
 	const char	*devpath;
@@ -151,7 +151,7 @@ sysfs_add(const char *port_path, int bus, int devnum, int speed_mbps,
 	(void)snprintf(v, sizeof(v), "%04x", product_id);
 	if (sysfs_attr(tmp, "idProduct", v) == -1 ||
 	    sysfs_attr(tmp, "serial", serial) == -1 ||
-	    sysfs_attr(tmp, "product", "iPhone") == -1 ||
+	    sysfs_attr(tmp, "product", product) == -1 ||
 	    sysfs_attr(tmp, "manufacturer", "Apple Inc.") == -1)
 		goto fail;
 	if (rename(tmp, dir) == 0)

@@ -19,8 +19,12 @@
 
 /* Create DIR/bus/usb/devices (path NULL: off). 0, or -1 and *cause. */
 int	sysfs_open(const char *, char **);
-/* Add the device at port path with its numbers, speed and serial. */
-void	sysfs_add(const char *, int, int, int, uint16_t, const char *);
+/*
+ * Add the device at port path with its bus, device number, speed,
+ * product ID, product string and serial number string.
+ */
+void	sysfs_add(const char *, int, int, int, uint16_t, const char *,
+	    const char *);
 /* Remove the device at port path. */
 void	sysfs_remove(const char *);
 

@@ -8,6 +8,10 @@
 set -eu
 
 : "${BUILD:=build/default}"
+# The top of the source tree, for files the tests use: above the test
+# script's directory, else here (where BUILD is relative to).
+LQ_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+[ -f "$LQ_TOP/tests/run" ] || LQ_TOP=$(pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/lq-it.XXXXXX")
 
 # Say what the test is doing; shows in the log of a failed test.
@@ -37,15 +41,71 @@ wait_for() {
 	done
 }
 
+# Skip the test (exit 0 with a reason, as tests/run counts a pass)
+# unless umockdev is installed: umockdev-wrapper and its preload.
+require_umockdev() {
+	if ! command -v umockdev-wrapper > /dev/null 2>&1; then
+		echo "skipped: umockdev is not installed (umockdev-wrapper)"
+		exit 0
+	fi
+	if [ -n "$(umockdev-wrapper true 2>&1)" ]; then
+		echo "skipped: umockdev's preload library does not load"
+		exit 0
+	fi
+}
+
+# Run a command under umockdev's preload library, with what the
+# sanitizers need there: ASan insists on coming first among the
+# libraries a program loads, which a preload defeats, so
+# verify_asan_link_order=0 lets an ASan program run anyway; under TSan,
+# GLib's and umockdev's own synchronisation (linkq-sim --umockdev) needs
+# the suppressions in tests/umockdev-tsan.supp. Programs built without
+# a sanitizer ignore both. Started in the background
+# (umockdev_preload cmd &), the function execs the command in the
+# background subshell, so that $! is the command's pid.
+umockdev_preload() {
+	set -- env \
+	    LD_PRELOAD="libumockdev-preload.so.0${LD_PRELOAD:+:$LD_PRELOAD}" \
+	    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+	    TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$LQ_TOP/tests/umockdev-tsan.supp" \
+	    "$@"
+	# A child's parent is this shell itself unless we are a subshell.
+	if [ "$(exec sh -c 'echo "$PPID"')" = "$$" ]; then
+		"$@"
+	else
+		exec "$@"
+	fi
+}
+
+# Run a command in the umockdev testbed of start_sim (UMOCKDEV_DIR): it
+# sees the testbed's /sys, USB device nodes and uevents in place of the
+# host's, e.g.
+#	umockdev_env "$BUILD/linkqd" -d ... 2> "$T/linkqd.err" &
+#	LINKQD_PID=$!
+umockdev_env() {
+	umockdev_preload UMOCKDEV_DIR="$UMOCKDEV_DIR" "$@"
+}
+
 SIM_PID=
 # Start linkq-sim on a private socket and state directory, sysfs tree,
 # kernel log ($T/kmsg) and usbmon text ($T/usbmon), with any extra
-# arguments, wait until it listens, and point libusbmuxd at it.
+# arguments, wait until it listens, and point libusbmuxd at it. With
+# SIM_UMOCKDEV=1 it runs under umockdev's preload with --umockdev, its
+# testbed in $T, and UMOCKDEV_DIR is exported for umockdev_env.
 start_sim() {
 	: > "$T/sim.out"
-	"$BUILD/linkq-sim" --socket "$T/usbmuxd" --state "$T/sim-state" \
-	    --sysfs "$T/sysfs" --kmsg "$T/kmsg" --usbmon "$T/usbmon" "$@" \
-	    > "$T/sim.out" 2> "$T/sim.err" &
+	if [ -n "${SIM_UMOCKDEV:-}" ]; then
+		umockdev_preload env -u UMOCKDEV_DIR TMPDIR="$T" \
+		    "$BUILD/linkq-sim" --umockdev --socket "$T/usbmuxd" \
+		    --state "$T/sim-state" --sysfs "$T/sysfs" \
+		    --kmsg "$T/kmsg" --usbmon "$T/usbmon" "$@" \
+		    > "$T/sim.out" 2> "$T/sim.err" &
+	else
+		"$BUILD/linkq-sim" --socket "$T/usbmuxd" \
+		    --state "$T/sim-state" --sysfs "$T/sysfs" \
+		    --kmsg "$T/kmsg" --usbmon "$T/usbmon" "$@" \
+		    > "$T/sim.out" 2> "$T/sim.err" &
+	fi
 	SIM_PID=$!
 	if ! wait_for "grep -q '^USBMUXD_SOCKET_ADDRESS=' '$T/sim.out'" 20
 	then
@@ -55,6 +115,12 @@ start_sim() {
 	USBMUXD_SOCKET_ADDRESS=$(sed -n 's/^USBMUXD_SOCKET_ADDRESS=//p' \
 	    "$T/sim.out")
 	export USBMUXD_SOCKET_ADDRESS
+	if [ -n "${SIM_UMOCKDEV:-}" ]; then
+		UMOCKDEV_DIR=$(sed -n 's/^UMOCKDEV_DIR=//p' "$T/sim.out")
+		[ -d "$UMOCKDEV_DIR" ] ||
+		    fail "linkq-sim announced no testbed: $(cat "$T/sim.out")"
+		export UMOCKDEV_DIR
+	fi
 }
 
 # Stop linkq-sim with SIGTERM and check that it exits cleanly.
@@ -86,13 +152,22 @@ sim_udid() {
 # socket.
 LINKQD_PID=
 start_linkqd() {
+	_sysfs=$T/sysfs
+	[ -z "${SIM_UMOCKDEV:-}" ] || _sysfs=/sys	# the testbed's
 	{
 		printf '[daemon]\nsysfs = %s\nkmsg = %s\nusbmon = %s\n\n' \
-		    "$T/sysfs" "$T/kmsg" "${LINKQD_USBMON:-$T/usbmon}"
+		    "$_sysfs" "$T/kmsg" "${LINKQD_USBMON:-$T/usbmon}"
 		[ ! -e "$1" ] || cat "$1"
 	} > "$T/linkqd-run.conf"
-	"$BUILD/linkqd" -d -v -f "$T/linkqd-run.conf" -s "$T/linkqd.sock" \
-	    --db "$T/linkq.db" 2>> "$T/linkqd.err" &
+	if [ -n "${SIM_UMOCKDEV:-}" ]; then
+		umockdev_env "$BUILD/linkqd" -d -v ${LINKQD_V:-} -f "$T/linkqd-run.conf" \
+		    -s "$T/linkqd.sock" --db "$T/linkq.db" \
+		    2>> "$T/linkqd.err" &
+	else
+		"$BUILD/linkqd" -d -v ${LINKQD_V:-} -f "$T/linkqd-run.conf" \
+		    -s "$T/linkqd.sock" --db "$T/linkq.db" \
+		    2>> "$T/linkqd.err" &
+	fi
 	LINKQD_PID=$!
 	wait_for "[ -S '$T/linkqd.sock' ]" 20 ||
 	    { tail -n 40 "$T/linkqd.err" >&2; fail "linkqd did not start"; }

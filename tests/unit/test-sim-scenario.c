@@ -252,9 +252,10 @@ test_events(__unused void **state)
 	    "at 1.5s trust d accept\n"
 	    "at 2m fault c  drop-per-mb=0.002   drop-mode=\"reset\"  # bad\n"
 	    "at 1h unplug d\n"
+	    "at 2h mode d dfu\n"
 	    "\n"
 	    "device d\nport p path=1-1\ncable c\n");
-	assert_int_equal(count_events(scn), 5);
+	assert_int_equal(count_events(scn), 6);
 
 	ev = event_at(scn, 0);
 	assert_int_equal(ev->action, SCN_PLUG);
@@ -291,6 +292,11 @@ test_events(__unused void **state)
 	assert_true(ev->at_us == INT64_C(3600000000));
 	assert_string_equal(ev->device, "d");
 	assert_null(ev->port);
+
+	ev = event_at(scn, 5);
+	assert_int_equal(ev->action, SCN_MODE);
+	assert_string_equal(ev->device, "d");
+	assert_int_equal(ev->mode, SIM_MODE_DFU);
 	scenario_free(scn);
 }
 
@@ -399,7 +405,8 @@ static const struct err_case err_cases[] = {
 	    "keys are path, label, hub-depth and the fault keys latency-ms, "
 	    "jitter-ms, cap-mbps, speed, drop-per-mb, drop-per-min, "
 	    "drop-mode, reset-delay-ms, link-error-per-min, reset-per-min, "
-	    "stall-per-min, stall-ms, corrupt-per-mb, enum-fail" },
+	    "stall-per-min, stall-ms, corrupt-per-mb, enum-fail, "
+	    "control-stall, control-error, control-timeout" },
 	{ "cable c path=1-1\n", 1, "unknown cable key path; the keys are "
 	    "label and the fault keys latency-ms" },
 	{ "cable c label=a label=b\n", 1, "key label is given twice" },
@@ -495,6 +502,10 @@ static const struct err_case err_cases[] = {
 	    "deny" },
 	{ "at 0s fault c\n", 1, "fault takes a port or cable and "
 	    "parameters" },
+	{ "at 0s mode d\n", 1, "mode takes a device and a mode" },
+	{ "at 0s mode d sleep\n", 1, "mode sleep: expected normal, "
+	    "recovery or dfu" },
+	{ "at 0s mode nod recovery\n", 1, "mode: no device named nod" },
 	{ "cable c\nat 0s fault c label=x\n", 2, "unknown fault key label" },
 	{ "cable c\nat 0s fault c drop-per-mb=-1\n", 2,
 	    "must not be negative" },
@@ -646,7 +657,7 @@ test_fault_parse(__unused void **state)
 	    "latency-ms, jitter-ms, cap-mbps, speed, drop-per-mb, "
 	    "drop-per-min, drop-mode, reset-delay-ms, link-error-per-min, "
 	    "reset-per-min, stall-per-min, stall-ms, corrupt-per-mb, "
-	    "enum-fail");
+	    "enum-fail, control-stall, control-error, control-timeout");
 	free(cause);
 	assert_memory_equal(&f, &before, sizeof(f));
 
