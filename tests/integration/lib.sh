@@ -151,6 +151,8 @@ sim_udid() {
 # path in $LINKQD_USBMON), a private socket and database; wait for its
 # socket.
 LINKQD_PID=
+# LINKQD_V=-v logs more (debug), for a test being investigated.
+LINKQD_V=${LINKQD_V:-}
 start_linkqd() {
 	_sysfs=$T/sysfs
 	[ -z "${SIM_UMOCKDEV:-}" ] || _sysfs=/sys	# the testbed's
@@ -160,11 +162,11 @@ start_linkqd() {
 		[ ! -e "$1" ] || cat "$1"
 	} > "$T/linkqd-run.conf"
 	if [ -n "${SIM_UMOCKDEV:-}" ]; then
-		umockdev_env "$BUILD/linkqd" -d -v ${LINKQD_V:-} -f "$T/linkqd-run.conf" \
-		    -s "$T/linkqd.sock" --db "$T/linkq.db" \
-		    2>> "$T/linkqd.err" &
+		umockdev_env "$BUILD/linkqd" -d -v $LINKQD_V \
+		    -f "$T/linkqd-run.conf" -s "$T/linkqd.sock" \
+		    --db "$T/linkq.db" 2>> "$T/linkqd.err" &
 	else
-		"$BUILD/linkqd" -d -v ${LINKQD_V:-} -f "$T/linkqd-run.conf" \
+		"$BUILD/linkqd" -d -v $LINKQD_V -f "$T/linkqd-run.conf" \
 		    -s "$T/linkqd.sock" --db "$T/linkq.db" \
 		    2>> "$T/linkqd.err" &
 	fi
