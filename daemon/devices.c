@@ -1177,7 +1177,7 @@ devices_kernel_event(const struct kmsg_finding *f, const char *text,
 	se.attachment_id = attachment_id;
 	se.errnum = f->errnum;
 	se.detail = text;
-	if (attachment_id != 0 && (r = run_active(attachment_id)) != NULL)
+	if (attachment_id != 0 && (r = run_episode(attachment_id)) != NULL)
 		se.run_id = run_id(r);
 	(void)events_record(&se);
 	if (attachment_id != 0 && !f->disconnect)
@@ -1776,7 +1776,7 @@ devices_usbmon_finding(int bus, int devnum, int status, int64_t ts_us,
 	se.attachment_id = att;
 	se.errnum = status;
 	se.detail = detail;
-	if ((r = run_active(att)) != NULL)
+	if ((r = run_episode(att)) != NULL)
 		se.run_id = run_id(r);
 	(void)events_record(&se);
 	run_kernel_event(att, "urb-error", status, port, detail);

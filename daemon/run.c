@@ -1159,6 +1159,29 @@ run_device_stranded(int64_t attachment_id, const char *detail)
 }
 
 /*
+ * The run a kernel report about attachment_id belongs to: the one going
+ * on, or the one the kernel failed a moment ago. The kernel tells of one
+ * episode in several messages (a reset, then the descriptor read that
+ * failed in it), and the first to arrive may already have ended the run.
+ */
+struct run *
+run_episode(int64_t attachment_id)
+{
+	struct run	*r;
+
+	if ((r = run_active(attachment_id)) != NULL)
+		return (r);
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->target.attachment_id == attachment_id)
+			break;
+	}
+	if (r == NULL || r->state != RUN_DONE || r->kernel[0] == '\0' ||
+	    lq_wall_now_us() - r->ended_us > RUN_DISCONNECT_GRACE_US)
+		return (NULL);
+	return (r);
+}
+
+/*
  * The kernel reported kind (a hard event kind of the vocabulary) on the
  * port of the attachment's running run: count it and decide again.
  */
@@ -1168,7 +1191,7 @@ run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
 {
 	struct run	*r;
 
-	if ((r = run_active(attachment_id)) == NULL)
+	if ((r = run_episode(attachment_id)) == NULL)
 		return;
 	if (strcmp(kind, "link-error") == 0) {
 		if (r->ev.link_errors++ == 0)
@@ -1196,6 +1219,10 @@ run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
 		    text);
 	log_info("run %lld: the kernel reported %s%s%s", (long long)r->id,
 	    kind, port[0] != '\0' ? " on port " : "", port);
+	if (r->state != RUN_RUNNING) {
+		run_decide_again(r);
+		return;
+	}
 	run_decide(r, 0);
 	if (r->result.verdict != LQ_VERDICT_FAIL)
 		return;

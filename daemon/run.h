@@ -80,6 +80,11 @@ void		 run_kernel_event(int64_t, const char *, int, const char *,
 		    const char *);
 
 struct run	*run_find(int64_t);
+/*
+ * The run a kernel report about this attachment belongs to: the running
+ * one, or the one the kernel failed a moment ago (same episode); NULL.
+ */
+struct run	*run_episode(int64_t);
 /* The running run on an attachment, or NULL. */
 struct run	*run_active(int64_t);
 int64_t		 run_id(const struct run *);

@@ -824,12 +824,13 @@ bench_reenumerate_cb(void *arg, uint64_t placement)
 
 /*
  * A link-error episode that does not drop the device: the hub port
- * is disabled by interference and re-enabled, and usbmon sees -71.
+ * is disabled by interference and re-enabled, the kernel's reset of the
+ * device meets a -71 once, and usbmon sees a transfer fail.
  */
 int
 bench_link_error(struct sim_device *dev, char **cause)
 {
-	char	port_dev[64];
+	char	port_dev[64], devt[32];
 
 	*cause = NULL;
 	sim_lock();
@@ -839,8 +840,19 @@ bench_link_error(struct sim_device *dev, char **cause)
 	else {
 		bench_port_device(dev->port->path, port_dev,
 		    sizeof(port_dev));
+		bench_devt(dev, devt, sizeof(devt));
+		/*
+		 * The hub re-enables the port by resetting the device,
+		 * which keeps its number; the first descriptor read of
+		 * the reset fails on the bad link, the retry succeeds.
+		 */
 		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
 		    "re-enabling...", port_dev);
+		kmsg(6, devt, "usb %s: reset %s USB device number %d using "
+		    "xhci_hcd", dev->port->path, bench_speed_words((int)(
+		    dev->speed_bps / 1000000)), dev->devnum);
+		kmsg(3, devt, "usb %s: device descriptor read/64, error -71",
+		    dev->port->path);
 		/* EPROTO or EILSEQ, as host controllers report either. */
 		usbmon('C', "Bi", dev->bus, dev->devnum, 1,
 		    rng_next(&dev->rng_time) % 2 ? -71 : -84, 0);
