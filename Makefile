@@ -194,8 +194,10 @@ COMPLETIONDIR	:= $(DATADIR)/bash-completion/completions
 
 BENCH_PROGS	:= $(BUILD)/bench/lq-gendb $(BUILD)/bench/bench-store \
 		   $(BUILD)/bench/lq-probe
-# Benchmarks of the simulator, on libimobiledevice alone like TEST_TOOLS.
-BENCH_TOOLS	:= $(BUILD)/bench/bench-rtt
+# The baselines (and the simulator's benchmarks): on libimobiledevice
+# alone like TEST_TOOLS, never on linkq code.
+BENCH_TOOLS	:= $(BUILD)/bench/bench-afc $(BUILD)/bench/bench-handshake \
+		   $(BUILD)/bench/bench-rtt
 
 # Programs the integration tests run. They use their libraries' public
 # APIs only, never linkq code (compat.h aside: libbsd's strtonum).
@@ -287,7 +289,8 @@ check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
 	$(BUILD)/linkq $(TEST_TOOLS)
 	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
 
-bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim
+bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim \
+	$(BUILD)/linkqd $(BUILD)/linkq
 	$(Q)BUILD=$(BUILD) bench/run
 
 demo: $(BUILD)/linkq $(BUILD)/linkqd $(BUILD)/linkq-sim

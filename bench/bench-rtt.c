@@ -2,13 +2,17 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * bench-rtt: lockdown GetValue round trips per second on one lockdown
- * session, through libimobiledevice alone. bench/run uses it to check
- * that linkq-sim's injected latency is what it says it is.
+ * bench-rtt: lockdown GetValue round trips on one lockdown session,
+ * through libimobiledevice alone (no linkq code). It is the baseline of
+ * the probe-overhead benchmark, the bare loop of what linkqd's
+ * lockdown-query probe does: lockdownd_client_new_with_handshake once,
+ * outside the timing, then count times lockdownd_get_value
+ * ProductVersion, each answer checked to be a string. bench/run also
+ * uses it to check that linkq-sim's injected latency is what it says.
  *
  *	bench-rtt [-n count] [-u udid]
  *
- * Prints "N round trips in S s: M us each".
+ * Prints "N round trips in S s: M us each" (wall time of the loop).
  */
 
 #include <stdio.h>
@@ -79,6 +83,13 @@ main(int argc, char **argv)
 		if (lockdownd_get_value(ld, NULL, "ProductVersion", &value) !=
 		    LOCKDOWN_E_SUCCESS) {
 			(void)fprintf(stderr, "bench-rtt: GetValue failed\n");
+			goto out;
+		}
+		if (value == NULL || plist_get_node_type(value) !=
+		    PLIST_STRING) {
+			(void)fprintf(stderr, "bench-rtt: GetValue "
+			    "ProductVersion is not a string\n");
+			plist_free(value);
 			goto out;
 		}
 		plist_free(value);
