@@ -691,7 +691,7 @@ devices_best_speed(struct device *d, char *port, size_t size)
 	    store_handle(store), sql, -1, &st, NULL) == SQLITE_OK) {
 		(void)sqlite3_bind_int64(st, 1, d->store_id);
 		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_int(st, 0) > best) {
+		    sqlite3_column_int(st, 0) >= best) {
 			best = sqlite3_column_int(st, 0);
 			if ((path = (const char *)sqlite3_column_text(st,
 			    1)) != NULL)

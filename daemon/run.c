@@ -195,11 +195,15 @@ run_rules(const struct config *cfg, struct lq_verdict_rules *rules)
 	rules->marginal_upper = cfg->marginal_upper;
 }
 
-/* Whether the bulk volume of r is moved (or r has no bulk). */
+/*
+ * Whether the bulk volume of r is moved (or r has no bulk, or its
+ * device's mode moves none).
+ */
 static int
 run_bulk_done(const struct run *r)
 {
-	if ((r->profile.kinds & PROFILE_KIND(LQ_PROBE_BULK)) == 0)
+	if ((r->profile.kinds & PROFILE_KIND(LQ_PROBE_BULK)) == 0 ||
+	    r->target.mode != LQ_MODE_NORMAL)
 		return (1);
 	if (r->profile.forever)
 		return (1);
@@ -223,15 +227,15 @@ run_kind_due(const struct run *r, int kind)
 {
 	const struct profile	*pr = &r->profile;
 
-	if (kind == LQ_PROBE_LOCKDOWN_HANDSHAKE && pr->handshake_every > 0 &&
-	    r->cycle % pr->handshake_every == 0)
-		return (1);
 	/*
 	 * Out of normal mode a device answers on endpoint 0 only:
 	 * usb-control is its whole plan, whatever the profile lists.
 	 */
 	if (r->target.mode != LQ_MODE_NORMAL)
 		return (kind == LQ_PROBE_USB_CONTROL && r->target.devnum > 0);
+	if (kind == LQ_PROBE_LOCKDOWN_HANDSHAKE && pr->handshake_every > 0 &&
+	    r->cycle % pr->handshake_every == 0)
+		return (1);
 	if ((pr->kinds & PROFILE_KIND(kind)) == 0)
 		return (0);
 	if (probe_ops_find(kind) == NULL)

@@ -95,6 +95,13 @@ run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "PASS" and (.reasons | join(" ") | test("recovery mode, where lockdown and AFC are unavailable"))' > /dev/null ||
     fail "the recovery run: $run"
 wait_sql "SELECT count(DISTINCT kind), min(kind) FROM probes WHERE run_id = $id" '1|6'
+# restore: bulk without a duration and handshakes every 10 cycles, none
+# of which recovery mode has; the evidence ends it.
+id=$(start_run "$u" restore)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "PASS"' > /dev/null ||
+    fail "the recovery run of restore: $run"
+wait_sql "SELECT count(DISTINCT kind), min(kind) FROM probes WHERE run_id = $id" '1|6'
 wait_sql "SELECT count(*) FROM events WHERE kind = 'mode-change'" 1
 
 trace "back in normal mode: a mode change, not a fault"
