@@ -117,7 +117,9 @@ REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
-		   daemon/devices.c daemon/devlog.c daemon/events.c \
+		   daemon/devices.c daemon/devices-api.c \
+		   daemon/devices-kernel.c daemon/devices-usb.c \
+		   daemon/devlog.c daemon/events.c \
 		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
 		   daemon/muxquery.c daemon/muxwatch.c daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \

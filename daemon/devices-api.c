@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The registry's answers to the control API (devices.h): pairing on
+ * request, starting runs, cables and port labels, and the devices and
+ * ports as JSON. Loop thread.
+ */
+
+
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "cables.h"
+#include "compat/compat.h"
+#include "devices.h"
+#include "devices-int.h"
+#include "linkq.h"
+#include "log.h"
+#include "lq-status.h"
+#include "lq-time.h"
+#include "run.h"
+#include "session.h"
+#include "store.h"
+#include "usbmon.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* How often a pairing request asks whether Trust was tapped. */
+#define PAIR_POLL_US		(1 * LQ_USEC_PER_SEC)
+/* How long it asks before it gives up. */
+#define PAIR_WAIT_US		(120 * LQ_USEC_PER_SEC)
+/* Ask the device to pair, on its worker. */
+struct pair_job {
+	struct worker_job	 job;
+	struct session		*session;
+	char			 udid[44];
+	int64_t			 attachment_id;
+	int			 status;
+	char			*detail;
+};
+/* Worker thread: ask the device to pair. */
+static void
+devices_pair_run(struct worker_job *job)
+{
+	struct pair_job	*pj = (struct pair_job *)job;
+
+	session_set_job(pj->session, job);
+	pj->status = session_pair(pj->session, &pj->detail);
+	session_close(pj->session);
+	session_set_job(pj->session, NULL);
+}
+
+static void	devices_pair_submit(struct device *);
+
+/* The pairing poll timer fired: ask again. */
+static void
+devices_pair_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct device	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->worker != NULL && !d->pair_busy)
+		devices_pair_submit(d);
+}
+
+/* Loop thread: the device answered the pairing request. */
+static void
+devices_pair_done(struct worker_job *job)
+{
+	struct pair_job		*pj = (struct pair_job *)job;
+	struct device		*d;
+	struct timeval		 tv;
+
+	d = device_find(pj->udid);
+	if (d == NULL || d->attachment_id != pj->attachment_id ||
+	    d->session != pj->session)
+		goto out;
+	d->pair_busy = 0;
+	d->trust = devices_trust_of(pj->status);
+	if (pj->status == LQ_OK) {
+		devices_event(d, "user", "pairing", "the device now trusts "
+		    "this host");
+		devices_identify(d);
+		goto out;
+	}
+	if (pj->status == LQ_ENOTPAIRED) {
+		devices_event(d, "user", "pairing", "the user declined the "
+		    "Trust prompt");
+		goto out;
+	}
+	if ((pj->status == LQ_EPAIRPENDING || pj->status == LQ_ELOCKED) &&
+	    !lq_mono_passed(d->pair_until, lq_mono_now())) {
+		tv.tv_sec = PAIR_POLL_US / LQ_USEC_PER_SEC;
+		tv.tv_usec = PAIR_POLL_US % LQ_USEC_PER_SEC;
+		if (d->pair_ev == NULL)
+			d->pair_ev = evtimer_new(reg.base, devices_pair_cb, d);
+		if (d->pair_ev == NULL || evtimer_add(d->pair_ev, &tv) == -1)
+			log_warnx("device %s: cannot poll the pairing",
+			    d->udid);
+		goto out;
+	}
+	log_info("device %s: pairing ended: %s", d->udid,
+	    pj->detail != NULL ? pj->detail : lq_strerror(pj->status));
+out:
+	free(pj->detail);
+	free(pj);
+}
+
+/* Send a pairing request to d's worker. */
+static void
+devices_pair_submit(struct device *d)
+{
+	struct pair_job	*pj;
+
+	pj = xcalloc(1, sizeof(*pj));
+	worker_job_init(&pj->job, devices_pair_run, devices_pair_done);
+	pj->session = d->session;
+	pj->attachment_id = d->attachment_id;
+	(void)strlcpy(pj->udid, d->udid, sizeof(pj->udid));
+	d->pair_busy = 1;
+	worker_submit(d->worker, &pj->job);
+}
+
+/* Find an attached device by UDID, else set *code and *cause. */
+static struct device *
+devices_attached_udid(const char *udid, int *code, char **cause)
+{
+	struct device	*d;
+
+	if ((d = device_find(udid)) == NULL || !d->attached) {
+		*code = 404;
+		xasprintf(cause, "no attached device with UDID %s; "
+		    "GET /v1/devices lists them", udid);
+		return (NULL);
+	}
+	return (d);
+}
+
+/*
+ * Start pairing the device: 202 while the Trust prompt waits, 200 if it
+ * already trusts this host; else a 4xx code with *cause.
+ */
+int
+devices_pair(const char *udid, char **message)
+{
+	struct device	*d;
+	int		 code;
+
+	if ((d = devices_attached_udid(udid, &code, message)) == NULL)
+		return (code);
+	if (d->network || d->session == NULL) {
+		xasprintf(message, "device %s cannot be paired over this "
+		    "connection yet; try again in a moment", udid);
+		return (409);
+	}
+	if (d->trust == TRUST_OK) {
+		xasprintf(message, "device %s already trusts this host", udid);
+		return (200);
+	}
+	d->pair_until = lq_mono_add(lq_mono_now(), PAIR_WAIT_US);
+	if (!d->pair_busy)
+		devices_pair_submit(d);
+	xasprintf(message, "unlock the phone and tap Trust; linkqd waits "
+	    "%d s for the answer", (int)(PAIR_WAIT_US / LQ_USEC_PER_SEC));
+	return (202);
+}
+
+/* Start a run: on the device with udid, or else the one on port_key. */
+struct run *
+devices_start_run(const char *udid, const char *port_key,
+    const char *profile, const char *cable, int *code, char **cause)
+{
+	struct device	*d = NULL, *it;
+	struct run	*r;
+
+	*code = 404;
+	if (udid != NULL)
+		d = devices_attached_udid(udid, code, cause);
+	else if (port_key != NULL) {
+		RB_FOREACH(it, device_tree, &reg.tree) {
+			if (it->attached && strcmp(it->port_key, port_key) == 0)
+				d = it;
+		}
+		if (d == NULL)
+			xasprintf(cause, "no device on port %s; GET /v1/ports "
+			    "lists them", port_key);
+	} else {
+		RB_FOREACH(it, device_tree, &reg.tree) {
+			if (!it->attached || it->network)
+				continue;
+			if (d != NULL) {
+				*code = 400;
+				xasprintf(cause, "several devices are "
+				    "attached; say which by udid or port");
+				return (NULL);
+			}
+			d = it;
+		}
+		if (d == NULL)
+			xasprintf(cause, "no device is attached");
+	}
+	if (d == NULL)
+		return (NULL);
+	if (cable != NULL) {
+		(void)strlcpy(d->cable, cable, sizeof(d->cable));
+		devices_store_cable(d);
+	}
+	*code = 409;
+	r = devices_run(d, profile, cause);
+	if (r != NULL)
+		*code = 201;
+	return (r);
+}
+
+/* The run going on the device with udid, or NULL. */
+struct run *
+devices_active_run(const char *udid)
+{
+	struct device	*d;
+
+	if ((d = device_find(udid)) == NULL || d->attachment_id == 0)
+		return (NULL);
+	return (run_active(d->attachment_id));
+}
+
+/*
+ * Whether key can name a port: a sysfs port path such as 1-4.2, or
+ * until the topology is read usbmuxd-location-0x10002; else *cause.
+ */
+static int
+devices_port_key_valid(const char *key, char **cause)
+{
+	size_t	len = strlen(key);
+
+	if (len == 0 || len >= sizeof(((struct device *)0)->port_key) ||
+	    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_") != len) {
+		xasprintf(cause, "bad port \"%.64s\": a port is named as "
+		    "GET /v1/ports shows it (letters, digits, '.', '-', '_')",
+		    key);
+		return (0);
+	}
+	return (1);
+}
+
+/*
+ * Say which cable is in the port (NULL: none). It applies to the device
+ * there now and to the next one, until that device is unplugged.
+ */
+int
+devices_set_cable(const char *port_key, const char *cable, char **cause)
+{
+	struct device		*d;
+	const char		*why;
+
+	if (!devices_port_key_valid(port_key, cause))
+		return (-1);
+	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
+		xasprintf(cause, "bad cable label: %s", why);
+		return (-1);
+	}
+	cables_assign(port_key, cable);
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		if (d->attached && strcmp(d->port_key, port_key) == 0) {
+			(void)strlcpy(d->cable, cable != NULL ? cable : "",
+			    sizeof(d->cable));
+			devices_store_cable(d);
+		}
+	}
+	return (0);
+}
+
+/* Name a port. */
+int
+devices_set_port_label(const char *port_key, const char *label,
+    char **cause)
+{
+	const char	*why;
+	int64_t		 id;
+
+	if (!devices_port_key_valid(port_key, cause))
+		return (-1);
+	if (label != NULL && (why = lq_label_invalid(label)) != NULL) {
+		xasprintf(cause, "bad port label: %s", why);
+		return (-1);
+	}
+	if (reg.store == NULL || (id = store_port(reg.store, reg.host_id,
+	    port_key, -1)) < 0 ||
+	    store_port_label(reg.store, id, label) == -1) {
+		xasprintf(cause, "the database refused the label; see the log");
+		return (-1);
+	}
+	if (reg.store_touched != NULL)
+		reg.store_touched();
+	return (0);
+}
+
+/* The ports of this host, with what is on them. */
+json_t *
+devices_ports_json(void)
+{
+	static const char	 sql[] = "SELECT path, label FROM ports "
+	    "WHERE host_id = ? ORDER BY path";
+	struct device		*d;
+	sqlite3_stmt		*st;
+	json_t			*list, *o;
+	const char		*path, *label, *cable;
+
+	list = json_array();
+	if (reg.store == NULL || sqlite3_prepare_v2(store_handle(reg.store),
+	    sql, -1, &st, NULL) != SQLITE_OK)
+		return (list);
+	(void)sqlite3_bind_int64(st, 1, reg.host_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(st, 0);
+		label = (const char *)sqlite3_column_text(st, 1);
+		o = json_pack("{s:s}", "port", path);
+		if (label != NULL)
+			(void)json_object_set_new(o, "label",
+			    json_string(label));
+		if ((cable = cables_of_port(path)) != NULL)
+			(void)json_object_set_new(o, "cable",
+			    json_string(cable));
+		RB_FOREACH(d, device_tree, &reg.tree) {
+			if (d->attached && strcmp(d->port_key, path) == 0)
+				(void)json_object_set_new(o, "udid",
+				    json_string(d->udid));
+		}
+		(void)json_array_append_new(list, o);
+	}
+	(void)sqlite3_finalize(st);
+	return (list);
+}
+
+/* What is known of d through lockdown. */
+static void
+devices_json_info(struct device *d, json_t *o)
+{
+	if (d->info.name[0] != '\0')
+		(void)json_object_set_new(o, "name",
+		    json_string(d->info.name));
+	if (d->info.product_type[0] != '\0')
+		(void)json_object_set_new(o, "product_type",
+		    json_string(d->info.product_type));
+	if (d->info.ios_version[0] != '\0')
+		(void)json_object_set_new(o, "ios_version",
+		    json_string(d->info.ios_version));
+}
+
+/* The label the user gave d's port, if any. */
+static void
+devices_json_port_label(struct device *d, json_t *o)
+{
+	static const char	 sql[] = "SELECT label FROM ports WHERE id = ?";
+	sqlite3_stmt		*st;
+	const char		*label;
+
+	if (reg.store == NULL || d->port_id == 0 || sqlite3_prepare_v2(
+	    store_handle(reg.store), sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	(void)sqlite3_bind_int64(st, 1, d->port_id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (label = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		(void)json_object_set_new(o, "port_label", json_string(label));
+	(void)sqlite3_finalize(st);
+}
+
+/* d's attachment: port, cable, trust, what to do, the run. */
+static void
+devices_json_attachment(struct device *d, json_t *o)
+{
+	static const char *const trust_names[] = {
+		"identifying", "trusted", "not-paired", "locked",
+		"pair-pending", "error"
+	};
+	const char	*advice, *verdict;
+	struct run	*r;
+
+	(void)json_object_set_new(o, "port", json_string(d->port_key));
+	devices_json_port_label(d, o);
+	(void)json_object_set_new(o, "mode",
+	    json_string(lq_device_mode_name(d->mode)));
+	if (d->devnum != 0) {
+		(void)json_object_set_new(o, "bus", json_integer(d->bus));
+		(void)json_object_set_new(o, "devnum",
+		    json_integer(d->devnum));
+	}
+	if (d->cable[0] != '\0')
+		(void)json_object_set_new(o, "cable", json_string(d->cable));
+	if (d->usb_only) {
+		(void)json_object_set_new(o, "action", json_string(
+		    "lockdown and AFC are unavailable in this mode; linkq "
+		    "tests endpoint 0 only (usb-control)"));
+		goto run;
+	}
+	(void)json_object_set_new(o, "trust",
+	    json_string(trust_names[d->trust]));
+	if ((advice = devices_trust_advice(d->trust)) != NULL)
+		(void)json_object_set_new(o, "action", json_string(advice));
+	if (d->trust_detail != NULL && d->trust != TRUST_OK)
+		(void)json_object_set_new(o, "detail",
+		    json_string(d->trust_detail));
+run:
+	if ((r = run_active(d->attachment_id)) != NULL)
+		(void)json_object_set_new(o, "run", run_json(r));
+	if ((verdict = run_last_verdict(d->attachment_id)) != NULL)
+		(void)json_object_set_new(o, "last_verdict",
+		    json_string(verdict));
+	usbmon_json(o, (int)(d->location_id >> 16),
+	    (int)(d->location_id & 0xffff));
+}
+
+/* The devices as JSON. */
+json_t *
+devices_json(void)
+{
+	struct device	*d;
+	json_t		*list, *o;
+
+	list = json_array();
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		o = json_pack("{s:s, s:b, s:s, s:i, s:I, s:i}",
+		    "udid", d->udid,
+		    "attached", d->attached,
+		    "connection", d->network ? "network" : "usb",
+		    "product_id", (int)d->product_id,
+		    "since_us", (json_int_t)d->since_us,
+		    "attaches", (int)d->attaches);
+		if (d->attached && !d->usb_only)
+			(void)json_object_set_new(o, "usbmuxd_id",
+			    json_integer(d->handle));
+		if (d->stranded) {
+			(void)json_object_set_new(o, "stranded",
+			    json_true());
+			(void)json_object_set_new(o, "port",
+			    json_string(d->port_key));
+			(void)json_object_set_new(o, "action", json_string(
+			    "usbmuxd dropped the device after a USB error "
+			    "and it is still on the bus: replug the cable"));
+		}
+		if (d->attachment_id != 0) {
+			(void)json_object_set_new(o, "attachment_id",
+			    json_integer(d->attachment_id));
+			(void)json_object_set_new(o, "location_id",
+			    json_integer(d->location_id));
+			(void)json_object_set_new(o, "speed_mbps",
+			    json_integer((json_int_t)(d->speed_bps /
+			    1000000)));
+			devices_json_attachment(d, o);
+		}
+		devices_json_info(d, o);
+		(void)json_array_append_new(list, o);
+	}
+	return (list);
+}
+
+/* How many devices are attached now. */
+unsigned int
+devices_attached(void)
+{
+	struct device	*d;
+	unsigned int	 n = 0;
+
+	RB_FOREACH(d, device_tree, &reg.tree)
+		n += d->attached;
+	return (n);
+}
