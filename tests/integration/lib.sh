@@ -240,7 +240,6 @@ wait_sql() {
 }
 
 cleanup() {
-	[ -z "${KEEP_T:-}" ] || { echo "kept $T" >&2; return; }
 	if [ -n "$LINKQD_PID" ]; then
 		kill -TERM "$LINKQD_PID" 2>/dev/null || :
 		wait "$LINKQD_PID" 2>/dev/null || :
@@ -249,6 +248,11 @@ cleanup() {
 		kill -TERM "$SIM_PID" 2>/dev/null || :
 		wait "$SIM_PID" 2>/dev/null || :
 	fi
-	rm -rf "$T"
+	# KEEP_T=1 keeps the files for a look, not the processes.
+	if [ -n "${KEEP_T:-}" ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
