@@ -172,7 +172,9 @@ usbctl_submit(struct usbctl *uc)
 	libusb_fill_control_transfer(uc->xfer, uc->handle, uc->buf,
 	    usbctl_transfer_cb, uc, uc->timeout_ms);
 	uc->sent = lq_mono_now();
-	if ((r = libusb_submit_transfer(uc->xfer)) != 0) {
+	r = libusb_submit_transfer(uc->xfer);
+	usb_restore_mask();
+	if (r != 0) {
 		(void)snprintf(why, sizeof(why), "%s: cannot submit: %s",
 		    rq->name, libusb_strerror(r));
 		usbctl_finish(uc, usb_status_of_error(r), why);
@@ -191,8 +193,10 @@ usbctl_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	uc->done(uc->arg);
-	if (uc->handle != NULL)
+	if (uc->handle != NULL) {
 		libusb_close(uc->handle);
+		usb_restore_mask();
+	}
 	libusb_free_transfer(uc->xfer);
 	json_decref(uc->transfers);
 	event_free(uc->done_ev);
@@ -234,6 +238,8 @@ void
 usbctl_cancel(struct usbctl *uc)
 {
 	uc->cancelled = 1;
-	if (uc->in_flight)
+	if (uc->in_flight) {
 		(void)libusb_cancel_transfer(uc->xfer);
+		usb_restore_mask();
+	}
 }

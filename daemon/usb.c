@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +83,7 @@ static libusb_hotplug_callback_handle hotplug;
 static unsigned int		 unpollable;	/* fds without an event */
 static unsigned int		 in_flight;	/* transfers */
 static int			 epoll_probe = -1;
+static sigset_t			 loop_mask;	/* the loop thread's */
 
 static void	usb_handle(void);
 
@@ -275,12 +278,15 @@ usb_read_serial(const char *port, char *buf, size_t size)
 	    sysfs_root, port);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return;
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fp = fopen(path, "r")) == NULL) {
+		usb_restore_mask();
 		return;
+	}
 	if (fgets(buf, (int)size, fp) == NULL)
 		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	(void)fclose(fp);
+	usb_restore_mask();
 }
 
 /* Describe dev; -1 if it is not an Apple device we can name. */
@@ -423,6 +429,20 @@ usb_arm_spin(void)
 		(void)evtimer_del(spin_ev);
 }
 
+/*
+ * Put back the loop thread's signal mask after a call into libusb or a
+ * file under /sys. umockdev 0.17's preload, which the tests and the demo
+ * run linkqd under, blocks every signal around such calls and restores
+ * the mask saved in one variable for all threads: two threads at once
+ * can leave the loop with SIGTERM blocked for good, and linkqd could no
+ * longer be stopped. Elsewhere this is a no-op.
+ */
+void
+usb_restore_mask(void)
+{
+	(void)pthread_sigmask(SIG_SETMASK, &loop_mask, NULL);
+}
+
 /* Let libusb do what is ready, without waiting. */
 static void
 usb_handle(void)
@@ -431,6 +451,7 @@ usb_handle(void)
 	int		r;
 
 	r = libusb_handle_events_timeout_completed(ctx, &zero, NULL);
+	usb_restore_mask();
 	if (r != 0 && r != LIBUSB_ERROR_INTERRUPTED)
 		log_debug("libusb: %s", libusb_error_name(r));
 	usb_arm_timeout();
@@ -552,6 +573,7 @@ usb_start(struct event_base *b, const char *root, usb_fn fn)
 	base = b;
 	notify = fn;
 	(void)strlcpy(sysfs_root, root, sizeof(sysfs_root));
+	(void)pthread_sigmask(SIG_SETMASK, NULL, &loop_mask);
 	if ((r = libusb_init(&ctx)) != 0) {
 		ctx = NULL;
 		return (usb_unavailable("libusb_init", r));
@@ -672,7 +694,9 @@ usb_open(int bus, int devnum, libusb_device_handle **handle)
 	}
 	if (ud == NULL)
 		return (LQ_ENODEVICE);
-	if ((r = libusb_open(ud->dev, handle)) != 0) {
+	r = libusb_open(ud->dev, handle);
+	usb_restore_mask();
+	if (r != 0) {
 		*handle = NULL;
 		return (usb_status_of_error(r));
 	}

@@ -73,6 +73,8 @@ const struct usb_info *usb_find(const char *);
  * cannot be polled is serviced while they are in flight.
  */
 int		 usb_open(int, int, libusb_device_handle **);
+/* After a libusb call on the loop: put its signal mask back (usb.c). */
+void		 usb_restore_mask(void);
 void		 usb_transfer_begin(void);
 void		 usb_transfer_end(void);
 /* Map a libusb transfer status or error code to an lq_status. */

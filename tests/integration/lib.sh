@@ -25,6 +25,15 @@ fail() {
 	exit 1
 }
 
+# Show what a program's log says of its end: the sanitizers' reports,
+# which may come long before its last lines, then those lines.
+show_log() {
+	sed -n '/^WARNING: ThreadSanitizer/,/^SUMMARY:/p
+	    /^==[0-9]*==ERROR: /,/^SUMMARY:/p
+	    /runtime error: /p' "$1" | head -n 200 >&2
+	tail -n 40 "$1" >&2
+}
+
 # Fail unless "$1" equals "$2"; $3 says what was compared.
 expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
@@ -131,7 +140,7 @@ stop_sim() {
 	wait "$SIM_PID" || _status=$?
 	SIM_PID=
 	if [ "$_status" -ne 0 ]; then
-		tail -n 40 "$T/sim.err" >&2
+		show_log "$T/sim.err"
 		fail "linkq-sim exited with status $_status"
 	fi
 }
@@ -183,7 +192,7 @@ stop_linkqd() {
 	wait "$LINKQD_PID" || _status=$?
 	LINKQD_PID=
 	if [ "$_status" -ne 0 ]; then
-		tail -n 40 "$T/linkqd.err" >&2
+		show_log "$T/linkqd.err"
 		fail "linkqd exited with status $_status"
 	fi
 }
