@@ -744,6 +744,21 @@ bench_drop(struct sim_device *dev, enum fault_drop_mode mode, char **cause)
 }
 
 /*
+ * The device enumerates again after its reset delay, if it is still on
+ * its port then. Call with the lock held.
+ */
+static void
+bench_reenumerate_later(struct sim_device *dev)
+{
+	int64_t	delay;
+
+	delay = dev->fault.reset_delay_us > 0 ? dev->fault.reset_delay_us :
+	    BENCH_RESET_DELAY_US;
+	clock_at(lq_mono_add(clock_base(), delay), bench_reenumerate_cb, dev,
+	    dev->placement);
+}
+
+/*
  * A USB error on the pipe of one direction: to_host (the device writes,
  * the host's IN pipe) or not (the device reads, the host's OUT pipe).
  */
@@ -753,7 +768,6 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 {
 	char		devt[32];
 	uint32_t	id = 0;
-	int64_t		delay;
 
 	*cause = NULL;
 	sim_lock();
@@ -783,10 +797,7 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 			    bench_speed_words((int)(dev->speed_bps /
 			    1000000)), dev->devnum);
 			bench_event("drop %s reset", dev->bench_name);
-			delay = dev->fault.reset_delay_us > 0 ?
-			    dev->fault.reset_delay_us : BENCH_RESET_DELAY_US;
-			clock_at(lq_mono_add(clock_base(), delay),
-			    bench_reenumerate_cb, dev, dev->placement);
+			bench_reenumerate_later(dev);
 		}
 	}
 	sim_unlock();
@@ -1029,7 +1040,6 @@ int
 bench_mode(struct sim_device *dev, enum sim_mode mode, char **cause)
 {
 	uint32_t	id = 0;
-	int64_t		delay;
 
 	*cause = NULL;
 	sim_lock();
@@ -1046,10 +1056,7 @@ bench_mode(struct sim_device *dev, enum sim_mode mode, char **cause)
 			bench_usb_remove(dev);
 			dev->placement++;
 			dev->timer_gen++;
-			delay = dev->fault.reset_delay_us > 0 ?
-			    dev->fault.reset_delay_us : BENCH_RESET_DELAY_US;
-			clock_at(lq_mono_add(clock_base(), delay),
-			    bench_reenumerate_cb, dev, dev->placement);
+			bench_reenumerate_later(dev);
 		}
 	}
 	sim_unlock();
