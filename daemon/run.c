@@ -24,6 +24,16 @@
  * device goes away (a dropout). A run that lasts forever ends only when
  * it fails, is cancelled or loses its device.
  *
+ * The loop queues the next quick probe (not bulk, not usb-control, not
+ * across the interval) on the worker behind the one in flight
+ * (run_send_ahead), so that storing a result and deciding overlap the
+ * next round trip instead of sitting between two: that gap was a tenth
+ * of a lockdown-query. The plan stays the same: a probe behind one that
+ * failed does not run (the run's halt flag), one a cancel took off the
+ * queue never ran, and for either the plan goes back to it
+ * (run_job_unrun). When the run ends, a probe still in flight is cut
+ * and is not evidence.
+ *
  * A probe that lost its connection holds the run for a moment: usbmuxd
  * drops a device after one failed transfer and says so a little after
  * the probe's error, and then the run must end as a dropout rather than
@@ -107,11 +117,20 @@ struct run {
 	/* Where the plan stands. */
 	unsigned int		 cycle;
 	int			 step;		/* next kind to consider */
+	unsigned int		 planned_cycle;	/* cycle and step before the */
+	int			 planned_step;	/* kind last planned */
 	uint32_t		 sequence;	/* probes sent */
 	uint64_t		 bulk_moved;	/* each way, finished probes */
 
-	/* The probe in flight, or NULL. */
+	/*
+	 * The probe in flight (the oldest), or NULL, and the quick probe
+	 * queued on the worker behind it, or NULL (run_send_ahead).
+	 */
 	struct run_job		*job;
+	struct run_job		*ahead;
+	int			 halt;		/* atomics: a probe failed, so
+						 * the one behind it must not
+						 * run (run_job_run) */
 	struct event		*deadline_ev;
 	struct event		*tick_ev;	/* 1 s: progress, bulk stall */
 	struct event		*next_ev;	/* interval between cycles */
@@ -150,9 +169,15 @@ struct run_job {
 	struct probe_plan	 plan;
 	struct probe_progress	 progress;
 	struct probe_result	 result;
-	int64_t			 ts_us;
+	int64_t			 ts_us;		/* when it started */
 	lq_mono_t		 started;
 	int			 in_time;	/* returned before any cut */
+	int			 ran;		/* run() was called on it */
+	int			*halt;		/* the run's halt; NULL: the
+						 * job is not queued ahead */
+	/* Where the plan stood before this probe: for a rewind. */
+	unsigned int		 plan_cycle;
+	int			 plan_step;
 	/* The device's syslog, read after the probe (session_devlog). */
 	int			 devlog_want;
 	int			 devlog_fresh;	/* the run's first read */
@@ -168,6 +193,7 @@ static void			(*store_touched)(void);
 
 static void	run_next(struct run *);
 static void	run_job_done(struct worker_job *);
+static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
 
@@ -268,6 +294,8 @@ run_next_kind(struct run *r)
 {
 	int	kind, wrapped = 0;
 
+	r->planned_cycle = r->cycle;
+	r->planned_step = r->step;
 	for (;;) {
 		if (r->step >= (int)nitems(run_cycle)) {
 			if (wrapped)
@@ -290,10 +318,21 @@ run_job_run(struct worker_job *job)
 {
 	struct run_job	*rj = (struct run_job *)job;
 
+	/*
+	 * A probe queued behind one that failed does not run: the loop has
+	 * yet to see the failure and decide (a lost connection waits for
+	 * usbmuxd's word). A probe sent with nothing in flight finds halt
+	 * cleared.
+	 */
+	if (__atomic_load_n(rj->halt, __ATOMIC_ACQUIRE))
+		return;
+	rj->ran = 1;
 	session_set_job(rj->session, job);
-	__atomic_store_n(&rj->progress.moved_us, lq_mono_now().us,
-	    __ATOMIC_RELEASE);
+	rj->ts_us = lq_wall_now_us();
 	rj->started = lq_mono_now();
+	/* Also the start the loop's deadline counts from (run_job_left). */
+	__atomic_store_n(&rj->progress.moved_us, rj->started.us,
+	    __ATOMIC_RELEASE);
 	(void)rj->ops->run(rj->session, &rj->plan, &rj->progress,
 	    &rj->result);
 	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
@@ -311,8 +350,10 @@ run_job_run(struct worker_job *job)
 	 * A failed probe, or a failed syslog read, may leave a connection
 	 * half way: start afresh.
 	 */
-	if (rj->result.status != LQ_OK || rj->devlog_status != LQ_OK)
+	if (rj->result.status != LQ_OK || rj->devlog_status != LQ_OK) {
 		session_close(rj->session);
+		__atomic_store_n(rj->halt, 1, __ATOMIC_RELEASE);
+	}
 	session_set_job(rj->session, NULL);
 }
 
@@ -495,13 +536,72 @@ run_timeout(struct run *r)
 	run_cancel_probe(r);
 }
 
-/* A non-bulk probe's deadline passed. */
+/*
+ * When the quick probe rj started (monotonic us), or 0 if it has not
+ * started yet: run_job_run stores it as the progress's moved_us, which
+ * only bulk moves on.
+ */
+static int64_t
+run_job_started(struct run_job *rj)
+{
+	return (__atomic_load_n(&rj->progress.moved_us, __ATOMIC_ACQUIRE));
+}
+
+/* Arm r's deadline for us from now (at least 0). */
+static void
+run_deadline_add(struct run *r, int64_t us)
+{
+	struct timeval	tv;
+
+	if (us < 0)
+		us = 0;
+	tv.tv_sec = us / LQ_USEC_PER_SEC;
+	tv.tv_usec = us % LQ_USEC_PER_SEC;
+	if (evtimer_add(r->deadline_ev, &tv) == -1)
+		log_warnx("run %lld: cannot arm a deadline", (long long)r->id);
+}
+
+/*
+ * Arm the deadline of r's quick probe in flight. A probe's deadline
+ * counts from its own start, and a probe that was queued ahead may have
+ * started before the loop saw the one before it come back; one that has
+ * not started is given its whole deadline from now.
+ */
+static void
+run_deadline_arm(struct run *r)
+{
+	int64_t	started, limit;
+
+	limit = r->deadline_us[r->job->ops->kind];
+	if ((started = run_job_started(r->job)) == 0)
+		run_deadline_add(r, limit);
+	else
+		run_deadline_add(r, started + limit - lq_mono_now().us);
+}
+
+/*
+ * A quick probe's deadline timer fired. A probe that started late has
+ * the rest of its own deadline; one that has not started at all is
+ * stuck behind something on its worker, which is a timeout too.
+ */
 static void
 run_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct run	*r = arg;
+	int64_t		 started, left;
+
 	(void)fd;
 	(void)what;
-	run_timeout(arg);
+	if (r->job == NULL)
+		return;
+	started = run_job_started(r->job);
+	left = started + r->deadline_us[r->job->ops->kind] -
+	    lq_mono_now().us;
+	if (started != 0 && left > 0) {
+		run_deadline_add(r, left);
+		return;
+	}
+	run_timeout(r);
 }
 
 /* Once a second: throughput, progress, and the bulk stall deadline. */
@@ -537,12 +637,21 @@ run_loop_probe_done(void *arg)
 	run_job_done(&rj->job);
 }
 
-/* Send the next probe of r to its worker, or start it on the loop. */
-static void
-run_send(struct run *r, int kind)
+/* Whether a probe of kind is quick and runs on the worker. */
+static int
+run_kind_quick(int kind)
+{
+	const struct probe_ops	*ops;
+
+	ops = probe_ops_find(kind);
+	return (ops != NULL && ops->run != NULL && kind != LQ_PROBE_BULK);
+}
+
+/* A probe of kind for r, just planned by run_next_kind. */
+static struct run_job *
+run_job_new(struct run *r, int kind)
 {
 	struct run_job	*rj;
-	struct timeval	 tv;
 
 	rj = xcalloc(1, sizeof(*rj));
 	worker_job_init(&rj->job, run_job_run, run_job_done);
@@ -550,6 +659,9 @@ run_send(struct run *r, int kind)
 	rj->session = r->target.session;
 	rj->ops = probe_ops_find(kind);
 	probe_result_init(&rj->result);
+	rj->halt = &r->halt;
+	rj->plan_cycle = r->planned_cycle;
+	rj->plan_step = r->planned_step;
 	rj->plan.run_id = r->id;
 	rj->plan.sequence = ++r->sequence;
 	rj->plan.seed = (uint64_t)r->id << 32 ^ rj->plan.sequence ^
@@ -560,25 +672,64 @@ run_send(struct run *r, int kind)
 	rj->plan.max_free_share_pct = r->max_free_share_pct;
 	rj->devlog_want = !r->devlog_off && rj->ops->run != NULL;
 	rj->devlog_fresh = rj->plan.sequence == 1;
-	rj->ts_us = lq_wall_now_us();
+	return (rj);
+}
+
+/*
+ * Queue r's next probe on the worker behind the one in flight when both
+ * are quick: the worker starts it the moment the first is done, and the
+ * loop's work on a result (store, verdict, the wake-up itself) overlaps
+ * the next round trip rather than sitting between two (bench/README.md,
+ * lockdown-query). Never behind a probe that failed or timed out, nor
+ * across the profile's interval, a bulk probe or a loop probe.
+ */
+static void
+run_send_ahead(struct run *r)
+{
+	unsigned int	cycle = r->cycle;
+	int		step = r->step, kind;
+
+	if (r->job == NULL || r->ahead != NULL || r->timed_out ||
+	    !run_kind_quick(r->job->ops->kind) ||
+	    __atomic_load_n(&r->halt, __ATOMIC_ACQUIRE))
+		return;
+	kind = run_next_kind(r);
+	if (kind <= 0 || !run_kind_quick(kind)) {
+		r->cycle = cycle;
+		r->step = step;
+		return;
+	}
+	r->ahead = run_job_new(r, kind);
+	worker_submit(r->target.worker, &r->ahead->job);
+}
+
+/*
+ * Send the next probe of r, with nothing of r in flight, to its worker
+ * or start it on the loop.
+ */
+static void
+run_send(struct run *r, int kind)
+{
+	struct run_job	*rj;
+
+	rj = run_job_new(r, kind);
 	r->job = rj;
 	r->timed_out = 0;
+	__atomic_store_n(&r->halt, 0, __ATOMIC_RELEASE);
 	if (rj->ops->run == NULL) {
 		/* Each of its transfers has the deadline as its timeout. */
+		rj->ran = 1;
+		rj->ts_us = lq_wall_now_us();
 		rj->started = lq_mono_now();
 		rj->usbctl = usbctl_start(r->target.bus, r->target.devnum,
 		    r->deadline_us[kind], &rj->result, run_loop_probe_done,
 		    rj);
 		return;
 	}
-	if (kind != LQ_PROBE_BULK) {
-		tv.tv_sec = r->deadline_us[kind] / LQ_USEC_PER_SEC;
-		tv.tv_usec = r->deadline_us[kind] % LQ_USEC_PER_SEC;
-		if (evtimer_add(r->deadline_ev, &tv) == -1)
-			log_warnx("run %lld: cannot arm a deadline",
-			    (long long)r->id);
-	}
+	if (kind != LQ_PROBE_BULK)
+		run_deadline_arm(r);
 	worker_submit(r->target.worker, &rj->job);
+	run_send_ahead(r);
 }
 
 /* Count a finished probe into the evidence of r. */
@@ -739,6 +890,46 @@ run_should_end(struct run *r, int *finished)
 	return (0);
 }
 
+/*
+ * r's probe in flight is back: the one queued ahead, if any, is in
+ * flight now, with its own deadline.
+ */
+static void
+run_promote(struct run *r)
+{
+	r->job = r->ahead;
+	r->ahead = NULL;
+	r->timed_out = 0;
+	(void)evtimer_del(r->deadline_ev);
+	if (r->job != NULL && r->state == RUN_RUNNING)
+		run_deadline_arm(r);
+}
+
+/*
+ * Loop thread: a probe that never ran came back. It was queued ahead
+ * behind one that failed, or a cancel took it off the worker's queue.
+ * It is no evidence: the plan goes back to it, and if nothing else of r
+ * is in flight or waited for, the run goes on.
+ */
+static void
+run_job_unrun(struct run *r, struct run_job *rj)
+{
+	if (rj == r->ahead)
+		r->ahead = NULL;
+	else
+		run_promote(r);
+	if (r->state == RUN_RUNNING && rj->plan.sequence <= r->sequence) {
+		r->cycle = rj->plan_cycle;
+		r->step = rj->plan_step;
+		r->sequence = rj->plan.sequence - 1;
+	}
+	free(rj);
+	if (r->state == RUN_RUNNING && r->job == NULL &&
+	    !evtimer_pending(r->resume_ev, NULL) &&
+	    !evtimer_pending(r->next_ev, NULL))
+		run_continue(r);
+}
+
 /* Loop thread: a probe came back. */
 static void
 run_job_done(struct worker_job *job)
@@ -748,21 +939,26 @@ run_job_done(struct worker_job *job)
 	struct timeval	 tv;
 	const char	*blocker;
 	char		*detail;
-	int		 lost;
+	int		 lost, timed_out = r->timed_out;
 
-	r->job = NULL;
-	(void)evtimer_del(r->deadline_ev);
+	/* One that never started within its deadline is a timeout. */
+	if (!rj->ran && !(rj == r->job && timed_out)) {
+		run_job_unrun(r, rj);
+		return;
+	}
+	/* Jobs come back in order: this one is r->job. */
+	run_promote(r);
 	/*
 	 * The probe was done, but the device did not start its syslog
 	 * before the deadline: that stall is still the probe's timeout,
 	 * as the next probe would have met it, but say where it was.
 	 */
-	if (r->timed_out && rj->in_time && rj->result.status == LQ_OK) {
+	if (timed_out && rj->in_time && rj->result.status == LQ_OK) {
 		free(rj->result.detail);
 		rj->result.detail = xstrdup("the probe was done; the device's "
 		    "syslog was being started");
 	}
-	if (r->timed_out) {
+	if (timed_out) {
 		xasprintf(&detail, "no answer within %lld ms; the connection "
 		    "was cut%s%s", (long long)(r->deadline_us[rj->ops->kind] /
 		    1000), rj->result.detail != NULL ? ": " : "",
@@ -815,10 +1011,15 @@ run_continue(struct run *r)
 
 	run_decide(r, 0);
 	if (run_should_end(r, &finished)) {
+		/* A probe queued ahead of the decision is not the run's. */
+		run_cut(r);
 		run_end(r, RUN_DONE, finished);
 		return;
 	}
-	run_next(r);
+	if (r->job != NULL)
+		run_send_ahead(r);
+	else
+		run_next(r);
 }
 
 /* The device stayed after a lost connection: go on. */
