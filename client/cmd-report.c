@@ -80,8 +80,7 @@ report_local(const char *file, enum lq_report_by by, int64_t since,
 	sqlite3_busy_timeout(db, 5000);
 	if (lq_report_build(db, by, since * LQ_USEC_PER_SEC, rep,
 	    &cause) == -1) {
-		fprintf(stderr, "linkq: %s: %s (is it a linkq database?)\n",
-		    file, cause);
+		fprintf(stderr, "linkq: %s: %s\n", file, cause);
 		free(cause);
 		sqlite3_close(db);
 		return (-1);

@@ -107,6 +107,38 @@ db_fail(sqlite3 *db, const char *what, char **cause)
 	return (-1);
 }
 
+/*
+ * The oldest schema the report reads (schema/0005-run-totals.sql keeps
+ * each run's probe totals on the run). linkqd migrates its database
+ * when it opens it; `linkq report --db` only reads.
+ */
+#define REPORT_SCHEMA_MIN	5
+
+/* Whether db has a schema the report can read; if not, say why. */
+static int
+schema_check(sqlite3 *db, char **cause)
+{
+	sqlite3_stmt	*st;
+	int64_t		 version = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK)
+		return (db_fail(db, "schema version", cause));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (version >= REPORT_SCHEMA_MIN)
+		return (0);
+	if (version <= 0)
+		(void)xasprintf(cause, "report: no linkq schema in it");
+	else
+		(void)xasprintf(cause, "report: the database has schema "
+		    "version %lld and the report needs %d; let linkqd open "
+		    "it once to bring it up to date", (long long)version,
+		    REPORT_SCHEMA_MIN);
+	return (-1);
+}
+
 static int
 cmp_named(const void *a, const void *b)
 {
@@ -192,9 +224,8 @@ find_run(struct run *v, size_t n, int64_t id)
 
 /*
  * The runs that have ended (a running run's verdict and evidence are
- * not in yet), started at or after since, with their rollups and hard
- * events. All three scans are in run id order, so each rollup usually
- * lands on the run after the previous one and the lookup is a step.
+ * not in yet), started at or after since, with their probe totals (kept
+ * on the run, schema 0005) and hard events.
  */
 static int
 load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
@@ -203,14 +234,12 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	static const char	*q_runs =
 	    "SELECT r.id, coalesce(a.cable_id, 0), a.port_id, a.device_id,"
 	    " r.verdict, r.started_us, coalesce(a.speed_mbps, 0),"
-	    " coalesce(r.trials, -1)"
+	    " coalesce(r.trials, -1), r.total_probes, r.total_failures,"
+	    " r.total_timeouts, r.total_bulk_bytes, r.total_bulk_us,"
+	    " r.total_query_probes, r.total_query_us"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
 	    " ORDER BY r.id";
-	static const char	*q_rollups =
-	    "SELECT run_id, kind, probes, failures, timeouts, bytes,"
-	    " latency_sum_us FROM run_rollups WHERE run_id >= ?1"
-	    " ORDER BY run_id";
 	/* The bare errno comes from the row of min(id): the first one. */
 	static const char	*q_events =
 	    "SELECT run_id, kind, count(*), errno, min(id) FROM events"
@@ -221,10 +250,9 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " GROUP BY run_id, kind";
 	sqlite3_stmt	*st = NULL;
 	struct run	*v = NULL, *r;
-	size_t		 n = 0, cap = 0, hint = 0;
+	size_t		 n = 0, cap = 0;
 	const char	*s;
-	int64_t		 id;
-	int		 rc, kind, h;
+	int		 rc, h;
 
 	if (sqlite3_prepare_v2(db, q_runs, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
@@ -247,6 +275,16 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		r->started = sqlite3_column_int64(st, 5);
 		r->speed = sqlite3_column_int(st, 6);
 		r->trials = sqlite3_column_int64(st, 7);
+		r->probes = (uint64_t)sqlite3_column_int64(st, 8);
+		r->failures = (uint64_t)sqlite3_column_int64(st, 9);
+		r->timeouts = (uint64_t)sqlite3_column_int64(st, 10);
+		r->bulk_bytes = (uint64_t)sqlite3_column_int64(st, 11);
+		r->bulk_us = (uint64_t)sqlite3_column_int64(st, 12);
+		r->lq_n = (uint64_t)sqlite3_column_int64(st, 13);
+		r->lq_us = (uint64_t)sqlite3_column_int64(st, 14);
+		/* The verdict's own count of trials, where it is known. */
+		if (r->trials >= 0 && (uint64_t)r->trials > r->probes)
+			r->probes = (uint64_t)r->trials;
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
@@ -254,41 +292,6 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	st = NULL;
 	if (n == 0)
 		goto done;
-
-	if (sqlite3_prepare_v2(db, q_rollups, -1, &st, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_bind_int64(st, 1, v[0].id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		while (hint < n && v[hint].id < id)
-			hint++;
-		if (hint == n)
-			break;
-		if (v[hint].id != id)
-			continue;	/* a run left out: running, too old */
-		r = &v[hint];
-		kind = sqlite3_column_int(st, 1);
-		r->probes += (uint64_t)sqlite3_column_int64(st, 2);
-		r->failures += (uint64_t)sqlite3_column_int64(st, 3);
-		r->timeouts += (uint64_t)sqlite3_column_int64(st, 4);
-		if (kind == LQ_PROBE_BULK) {
-			r->bulk_bytes += (uint64_t)sqlite3_column_int64(st, 5);
-			r->bulk_us += (uint64_t)sqlite3_column_int64(st, 6);
-		} else if (kind == LQ_PROBE_LOCKDOWN_QUERY) {
-			r->lq_n += (uint64_t)sqlite3_column_int64(st, 2);
-			r->lq_us += (uint64_t)sqlite3_column_int64(st, 6);
-		}
-	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		goto fail;
-	sqlite3_finalize(st);
-	st = NULL;
-	/* The verdict's own count of trials, where linkqd recorded it. */
-	for (hint = 0; hint < n; hint++) {
-		if (v[hint].trials >= 0 &&
-		    (uint64_t)v[hint].trials > v[hint].probes)
-			v[hint].probes = (uint64_t)v[hint].trials;
-	}
 
 	if (sqlite3_prepare_v2(db, q_events, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
@@ -838,6 +841,8 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		*cause = xstrdup("report: no such grouping");
 		return (-1);
 	}
+	if (schema_check(db, cause) == -1)
+		return (-1);
 	if (load_names(db, "SELECT id, label FROM cables ORDER BY id", 1,
 	    &cables, cause) == -1)
 		return (-1);

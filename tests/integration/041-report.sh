@@ -116,4 +116,17 @@ lq report --since 1h --db "$T/linkq.db"
 expect_eq "$rc" 0 "--since 1h"
 lq report --since 2000-01-01 --db "$T/nonesuch.db"
 expect_eq "$rc" 2 "no such database"
+
+trace "--db on a database linkqd has not brought up to date, or not linkq's"
+cp "$T/linkq.db" "$T/old.db"
+sqlite3 "$T/old.db" 'PRAGMA user_version = 4'
+lq report --db "$T/old.db"
+expect_eq "$rc" 2 "an old schema"
+grep -q 'schema version 4 .*let linkqd open it' "$T/err" ||
+    fail "the old schema is not explained: $(cat "$T/err")"
+sqlite3 "$T/other.db" 'CREATE TABLE t (a)'
+lq report --db "$T/other.db"
+expect_eq "$rc" 2 "not a linkq database"
+grep -q 'no linkq schema' "$T/err" ||
+    fail "a foreign database is not explained: $(cat "$T/err")"
 stop_sim

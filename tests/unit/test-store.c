@@ -191,6 +191,84 @@ test_migrate_file(void **state)
 	store_close(s);
 }
 
+/*
+ * A database written before schema 0005, with rollups, is brought up to
+ * date with each run's totals summed from them; rollups written after
+ * keep the totals (the triggers).
+ */
+static void
+test_migrate_run_totals(void **state)
+{
+	struct fixture		*f = *state;
+	struct store		*s;
+	struct store_probe	 p;
+	sqlite3			*db;
+	char			*sql;
+	int			 i;
+
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(store_migrations[i].version, i + 1);
+		if (sqlite3_exec(db, store_migrations[i].sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			fail_msg("%s: %s", store_migrations[i].name,
+			    sqlite3_errmsg(db));
+	}
+	xasprintf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = 4;"
+	    "INSERT INTO hosts (id, machine_id, hostname, first_seen_us) "
+	    "VALUES (1, 'm', 'h', 1);"
+	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
+	    "VALUES (1, 1, '1-1', 1);"
+	    "INSERT INTO devices (id, udid, first_seen_us, last_seen_us) "
+	    "VALUES (1, 'u', 1, 1);"
+	    "INSERT INTO attachments (id, device_id, port_id, started_us) "
+	    "VALUES (1, 1, 1, 1);"
+	    "INSERT INTO runs (id, attachment_id, profile, started_us) "
+	    "VALUES (7, 1, 'quick', 1);"
+	    "INSERT INTO run_rollups VALUES (7, 2, 10, 1, 1, 0, 900, 50, 150),"
+	    " (7, 5, 3, 0, 0, 3145728, 40000, 9000, 20000),"
+	    " (7, 1, 5, 2, 0, 0, 500, 80, 120);", STORE_APPLICATION_ID);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	free(sql);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	s = open_ok(f->db_path, 0);
+	db = store_handle(s);
+	assert_int_equal(store_schema_version(s), store_schema_latest());
+	assert_int_equal(query_int(db, "SELECT total_probes FROM runs"), 18);
+	assert_int_equal(query_int(db, "SELECT total_failures FROM runs"), 3);
+	assert_int_equal(query_int(db, "SELECT total_timeouts FROM runs"), 1);
+	assert_int_equal(query_int(db, "SELECT total_bulk_bytes FROM runs"),
+	    3145728);
+	assert_int_equal(query_int(db, "SELECT total_bulk_us FROM runs"),
+	    40000);
+	assert_int_equal(query_int(db, "SELECT total_query_probes FROM runs"),
+	    10);
+	assert_int_equal(query_int(db, "SELECT total_query_us FROM runs"),
+	    900);
+
+	/* One more lockdown-query through the store: an upsert. */
+	memset(&p, 0, sizeof(p));
+	p.run_id = 7;
+	p.kind = LQ_PROBE_LOCKDOWN_QUERY;
+	p.ts_us = 2;
+	p.latency_us = 100;
+	p.status = LQ_ETIMEDOUT;
+	assert_true(store_probe(s, &p) > 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(query_int(db, "SELECT total_probes FROM runs"), 19);
+	assert_int_equal(query_int(db, "SELECT total_failures FROM runs"), 4);
+	assert_int_equal(query_int(db, "SELECT total_timeouts FROM runs"), 2);
+	assert_int_equal(query_int(db, "SELECT total_query_probes FROM runs"),
+	    11);
+	assert_int_equal(query_int(db, "SELECT total_query_us FROM runs"),
+	    1000);
+	assert_int_equal(query_int(db, "SELECT total_bulk_bytes FROM runs"),
+	    3145728);
+	store_close(s);
+}
+
 /* Opening again changes nothing: no migration, no duplicate seeds. */
 static void
 test_reopen_idempotent(void **state)
@@ -326,7 +404,7 @@ test_batched_insert_and_rollups(void **state)
 	struct store		*s;
 	struct world		 w1, w2;
 	struct store_probe	 p;
-	struct expect		 exp[2][LQ_PROBE_KIND_MAX + 1];
+	struct expect		 exp[2][LQ_PROBE_KIND_MAX + 1], t;
 	struct expect		*e;
 	sqlite3			*db;
 	sqlite3_stmt		*stmt;
@@ -411,6 +489,36 @@ test_batched_insert_and_rollups(void **state)
 	    "ru.bytes = g.b AND ru.latency_sum_us = g.s AND "
 	    "ru.latency_min_us = g.lo AND ru.latency_max_us = g.hi"),
 	    2 * LQ_PROBE_KIND_MAX);
+
+	/*
+	 * Each run's totals (schema 0005, kept by triggers over three
+	 * batches, so through inserts and upserts) agree with the raw rows.
+	 */
+	for (r = 0; r < 2; r++) {
+		memset(&t, 0, sizeof(t));
+		for (k = 1; k <= LQ_PROBE_KIND_MAX; k++) {
+			t.probes += exp[r][k].probes;
+			t.failures += exp[r][k].failures;
+			t.timeouts += exp[r][k].timeouts;
+		}
+		if (sqlite3_prepare_v2(db, "SELECT total_probes, "
+		    "total_failures, total_timeouts, total_bulk_bytes, "
+		    "total_bulk_us, total_query_probes, total_query_us "
+		    "FROM runs WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
+			fail_msg("%s", sqlite3_errmsg(db));
+		(void)sqlite3_bind_int64(stmt, 1, r == 0 ? w1.run : w2.run);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(stmt, 0), t.probes);
+		assert_int_equal(sqlite3_column_int64(stmt, 1), t.failures);
+		assert_int_equal(sqlite3_column_int64(stmt, 2), t.timeouts);
+		e = &exp[r][LQ_PROBE_BULK];
+		assert_int_equal(sqlite3_column_int64(stmt, 3), e->bytes);
+		assert_int_equal(sqlite3_column_int64(stmt, 4), e->sum);
+		e = &exp[r][LQ_PROBE_LOCKDOWN_QUERY];
+		assert_int_equal(sqlite3_column_int64(stmt, 5), e->probes);
+		assert_int_equal(sqlite3_column_int64(stmt, 6), e->sum);
+		(void)sqlite3_finalize(stmt);
+	}
 	store_close(s);
 }
 
@@ -897,6 +1005,8 @@ main(void)
 		cmocka_unit_test(test_vocabulary_matches_schema),
 		cmocka_unit_test_setup_teardown(
 		    test_batched_insert_and_rollups, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_migrate_run_totals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_commits_on_flush,
 		    setup, teardown),
 		cmocka_unit_test(test_bad_row_keeps_batch),
