@@ -50,6 +50,15 @@ unrun() {
 	sql "SELECT count(*) FROM probes WHERE run_id = $1 AND latency_us = 0"
 }
 
+# Start profile $1 on the phone and wait until it has made 30 probes;
+# print the run id.
+start_going() {
+	_id=$(start_run "$u" "$1")
+	wait_for "get /v1/runs/$_id | jq -e '.probes >= 30' > /dev/null" 30 ||
+	    fail "the run did not get going: $(get /v1/runs/$_id)"
+	echo "$_id"
+}
+
 trace "the simulator with one device, linkqd with 2 s deadlines"
 start_sim --control "$T/control" "$T/bench.scn"
 u=$(sim_udid phone)
@@ -58,9 +67,7 @@ start_linkqd "$T/linkqd.conf"
 wait_trusted "$u"
 
 trace "a stall past the deadline: one timeout, the plan kept, then success"
-id=$(start_run "$u" chain)
-wait_for "get /v1/runs/$id | jq -e '.probes >= 30' > /dev/null" 30 ||
-    fail "the run did not get going: $(get /v1/runs/$id)"
+id=$(start_going chain)
 ctl '{"cmd":"stall","device":"phone","ms":2500}' > /dev/null
 run=$(wait_run "$id")
 echo "$run" | jq -e '.state == "done"' > /dev/null ||
@@ -78,9 +85,7 @@ expect_eq "$(sql "SELECT count(*) FROM probes WHERE run_id = $id")" \
     "$(get /v1/runs/$id | jq .probes)" "probes stored against counted"
 
 trace "an unplug: one dropout, at most one failed probe"
-id=$(start_run "$u" connects)
-wait_for "get /v1/runs/$id | jq -e '.probes >= 30' > /dev/null" 30 ||
-    fail "the run did not get going: $(get /v1/runs/$id)"
+id=$(start_going connects)
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
 run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "FAIL" and

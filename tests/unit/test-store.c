@@ -191,6 +191,35 @@ test_migrate_file(void **state)
 	store_close(s);
 }
 
+/* A run's totals (schema 0005), in the order of its columns. */
+struct run_totals {
+	int64_t	probes, failures, timeouts, bulk_bytes, bulk_us;
+	int64_t	query_probes, query_us;
+};
+
+/* Check the totals schema 0005 keeps on run id. */
+static void
+assert_run_totals(sqlite3 *db, int64_t id, const struct run_totals *want)
+{
+	sqlite3_stmt	*stmt;
+
+	if (sqlite3_prepare_v2(db, "SELECT total_probes, total_failures, "
+	    "total_timeouts, total_bulk_bytes, total_bulk_us, "
+	    "total_query_probes, total_query_us FROM runs WHERE id = ?1", -1,
+	    &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	(void)sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(stmt, 0), want->probes);
+	assert_int_equal(sqlite3_column_int64(stmt, 1), want->failures);
+	assert_int_equal(sqlite3_column_int64(stmt, 2), want->timeouts);
+	assert_int_equal(sqlite3_column_int64(stmt, 3), want->bulk_bytes);
+	assert_int_equal(sqlite3_column_int64(stmt, 4), want->bulk_us);
+	assert_int_equal(sqlite3_column_int64(stmt, 5), want->query_probes);
+	assert_int_equal(sqlite3_column_int64(stmt, 6), want->query_us);
+	(void)sqlite3_finalize(stmt);
+}
+
 /*
  * A database written before schema 0005, with rollups, is brought up to
  * date with each run's totals summed from them; rollups written after
@@ -202,6 +231,7 @@ test_migrate_run_totals(void **state)
 	struct fixture		*f = *state;
 	struct store		*s;
 	struct store_probe	 p;
+	struct run_totals	 want;
 	sqlite3			*db;
 	char			*sql;
 	int			 i;
@@ -236,17 +266,8 @@ test_migrate_run_totals(void **state)
 	s = open_ok(f->db_path, 0);
 	db = store_handle(s);
 	assert_int_equal(store_schema_version(s), store_schema_latest());
-	assert_int_equal(query_int(db, "SELECT total_probes FROM runs"), 18);
-	assert_int_equal(query_int(db, "SELECT total_failures FROM runs"), 3);
-	assert_int_equal(query_int(db, "SELECT total_timeouts FROM runs"), 1);
-	assert_int_equal(query_int(db, "SELECT total_bulk_bytes FROM runs"),
-	    3145728);
-	assert_int_equal(query_int(db, "SELECT total_bulk_us FROM runs"),
-	    40000);
-	assert_int_equal(query_int(db, "SELECT total_query_probes FROM runs"),
-	    10);
-	assert_int_equal(query_int(db, "SELECT total_query_us FROM runs"),
-	    900);
+	want = (struct run_totals){ 18, 3, 1, 3145728, 40000, 10, 900 };
+	assert_run_totals(db, 7, &want);
 
 	/* One more lockdown-query through the store: an upsert. */
 	memset(&p, 0, sizeof(p));
@@ -257,15 +278,8 @@ test_migrate_run_totals(void **state)
 	p.status = LQ_ETIMEDOUT;
 	assert_true(store_probe(s, &p) > 0);
 	assert_int_equal(store_flush(s), 0);
-	assert_int_equal(query_int(db, "SELECT total_probes FROM runs"), 19);
-	assert_int_equal(query_int(db, "SELECT total_failures FROM runs"), 4);
-	assert_int_equal(query_int(db, "SELECT total_timeouts FROM runs"), 2);
-	assert_int_equal(query_int(db, "SELECT total_query_probes FROM runs"),
-	    11);
-	assert_int_equal(query_int(db, "SELECT total_query_us FROM runs"),
-	    1000);
-	assert_int_equal(query_int(db, "SELECT total_bulk_bytes FROM runs"),
-	    3145728);
+	want = (struct run_totals){ 19, 4, 2, 3145728, 40000, 11, 1000 };
+	assert_run_totals(db, 7, &want);
 	store_close(s);
 }
 
@@ -404,7 +418,8 @@ test_batched_insert_and_rollups(void **state)
 	struct store		*s;
 	struct world		 w1, w2;
 	struct store_probe	 p;
-	struct expect		 exp[2][LQ_PROBE_KIND_MAX + 1], t;
+	struct expect		 exp[2][LQ_PROBE_KIND_MAX + 1];
+	struct run_totals	 want;
 	struct expect		*e;
 	sqlite3			*db;
 	sqlite3_stmt		*stmt;
@@ -495,29 +510,17 @@ test_batched_insert_and_rollups(void **state)
 	 * batches, so through inserts and upserts) agree with the raw rows.
 	 */
 	for (r = 0; r < 2; r++) {
-		memset(&t, 0, sizeof(t));
+		memset(&want, 0, sizeof(want));
 		for (k = 1; k <= LQ_PROBE_KIND_MAX; k++) {
-			t.probes += exp[r][k].probes;
-			t.failures += exp[r][k].failures;
-			t.timeouts += exp[r][k].timeouts;
+			want.probes += exp[r][k].probes;
+			want.failures += exp[r][k].failures;
+			want.timeouts += exp[r][k].timeouts;
 		}
-		if (sqlite3_prepare_v2(db, "SELECT total_probes, "
-		    "total_failures, total_timeouts, total_bulk_bytes, "
-		    "total_bulk_us, total_query_probes, total_query_us "
-		    "FROM runs WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
-			fail_msg("%s", sqlite3_errmsg(db));
-		(void)sqlite3_bind_int64(stmt, 1, r == 0 ? w1.run : w2.run);
-		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int64(stmt, 0), t.probes);
-		assert_int_equal(sqlite3_column_int64(stmt, 1), t.failures);
-		assert_int_equal(sqlite3_column_int64(stmt, 2), t.timeouts);
-		e = &exp[r][LQ_PROBE_BULK];
-		assert_int_equal(sqlite3_column_int64(stmt, 3), e->bytes);
-		assert_int_equal(sqlite3_column_int64(stmt, 4), e->sum);
-		e = &exp[r][LQ_PROBE_LOCKDOWN_QUERY];
-		assert_int_equal(sqlite3_column_int64(stmt, 5), e->probes);
-		assert_int_equal(sqlite3_column_int64(stmt, 6), e->sum);
-		(void)sqlite3_finalize(stmt);
+		want.bulk_bytes = exp[r][LQ_PROBE_BULK].bytes;
+		want.bulk_us = exp[r][LQ_PROBE_BULK].sum;
+		want.query_probes = exp[r][LQ_PROBE_LOCKDOWN_QUERY].probes;
+		want.query_us = exp[r][LQ_PROBE_LOCKDOWN_QUERY].sum;
+		assert_run_totals(db, r == 0 ? w1.run : w2.run, &want);
 	}
 	store_close(s);
 }
