@@ -169,12 +169,12 @@ struct run_job {
 	struct probe_plan	 plan;
 	struct probe_progress	 progress;
 	struct probe_result	 result;
-	int64_t			 ts_us;		/* when it started */
+	int64_t			 ts_us;		/* when it started (if it
+						 * never did: was queued) */
 	lq_mono_t		 started;
 	int			 in_time;	/* returned before any cut */
 	int			 ran;		/* run() was called on it */
-	int			*halt;		/* the run's halt; NULL: the
-						 * job is not queued ahead */
+	int			*halt;		/* the run's halt flag */
 	/* Where the plan stood before this probe: for a rewind. */
 	unsigned int		 plan_cycle;
 	int			 plan_step;
@@ -330,7 +330,7 @@ run_job_run(struct worker_job *job)
 	session_set_job(rj->session, job);
 	rj->ts_us = lq_wall_now_us();
 	rj->started = lq_mono_now();
-	/* Also the start the loop's deadline counts from (run_job_left). */
+	/* Also the start the loop's deadline counts from. */
 	__atomic_store_n(&rj->progress.moved_us, rj->started.us,
 	    __ATOMIC_RELEASE);
 	(void)rj->ops->run(rj->session, &rj->plan, &rj->progress,
@@ -672,6 +672,7 @@ run_job_new(struct run *r, int kind)
 	rj->plan.max_free_share_pct = r->max_free_share_pct;
 	rj->devlog_want = !r->devlog_off && rj->ops->run != NULL;
 	rj->devlog_fresh = rj->plan.sequence == 1;
+	rj->ts_us = lq_wall_now_us();
 	return (rj);
 }
 
@@ -719,7 +720,6 @@ run_send(struct run *r, int kind)
 	if (rj->ops->run == NULL) {
 		/* Each of its transfers has the deadline as its timeout. */
 		rj->ran = 1;
-		rj->ts_us = lq_wall_now_us();
 		rj->started = lq_mono_now();
 		rj->usbctl = usbctl_start(r->target.bus, r->target.devnum,
 		    r->deadline_us[kind], &rj->result, run_loop_probe_done,
