@@ -128,6 +128,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/probe-usb-control.c \
 		   daemon/retention.c daemon/run.c daemon/session.c \
 		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
+		   daemon/usbmon-parse.c daemon/usbmon-track.c \
 		   daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c

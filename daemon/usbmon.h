@@ -10,10 +10,11 @@
  * Statuses are counted per bus and device number by class, and the
  * completions that failed with a link error are handed on in bursts.
  *
- * usbmon_parse(), usbmon_parse_bin(), usbmon_format(), the classifiers
- * and the tracker (usbmon_tracker_*) are pure: no I/O, no global state,
- * the time passed in; any thread. The reader (usbmon_start() and the
- * rest) runs on the loop thread.
+ * usbmon_parse(), usbmon_parse_bin(), usbmon_format() and the
+ * classifiers (usbmon-parse.c) and the tracker (usbmon_tracker_*,
+ * usbmon-track.c) are pure: no I/O, no global state, the time passed
+ * in; any thread. The reader (usbmon_start() and the rest, usbmon.c)
+ * runs on the loop thread.
  *
  * DESIGN. The loop must never block, and neither kernel interface can
  * simply be polled on it: a text file of debugfs has no poll method

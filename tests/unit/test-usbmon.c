@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * Unit tests for usbmon (daemon/usbmon.c): text lines of every event
+ * Unit tests for usbmon (daemon/usbmon*.c): text lines of every event
  * type and transfer type as mon_text.c prints them (setup words, data
  * words, interrupt and isochronous status words), malformed lines,
  * binary headers laid out as struct mon_bin_hdr, every status class,
