@@ -9,11 +9,12 @@
  * Why the grouping is done here and not in SQL: the percentiles need
  * every run's figure in C anyway, and a GROUP BY over run_rollups in
  * SQLite costs about 200 ms on 100k runs (eight CASE aggregates over
- * 600k rows), the whole budget. Instead three plain scans in id order
- * (runs with their attachment, the rollups, the hard events grouped by
- * run and kind) feed a per-run array, merged by run id, and the groups
- * are a sort of that array. The same array gives the blame engine its
- * (cable, port, device) cells without a second pass over the database.
+ * 600k rows), the whole budget. Instead two plain scans (runs with
+ * their attachment and their probe totals, which schema 0005 keeps on
+ * the run; the hard events grouped by run and kind) feed a per-run
+ * array, and the groups are a sort of that array. The same array gives
+ * the blame engine its (cable, port, device) cells without a second
+ * pass over the database.
  */
 
 #include <sys/param.h>
@@ -47,15 +48,15 @@ static const char *const hard_names[H_MAX] = {
 	"emi-reenable", "over-current", "hc-failure"
 };
 
-/* One run, with its rollups and hard events summed. */
+/* One run, with its probe totals and hard events summed. */
 struct run {
 	int64_t		id, cable, port, device, started;
 	int		verdict;		/* enum lq_verdict */
 	int		speed;
 	int64_t		trials;			/* runs.trials; -1 unknown */
 	uint64_t	probes, failures, timeouts;
-	uint64_t	bulk_bytes, bulk_us;	/* bulk rollups */
-	uint64_t	lq_n, lq_us;		/* lockdown-query rollups */
+	uint64_t	bulk_bytes, bulk_us;	/* bulk probes' totals */
+	uint64_t	lq_n, lq_us;		/* lockdown-query's */
 	unsigned int	hard[H_MAX];
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
@@ -508,7 +509,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	row->lat_p99 = lq_percentile(scratch, nl, 99);
 
 	/*
-	 * The rollups do not split bulk bytes by direction; a bulk probe
+	 * The totals do not split bulk bytes by direction; a bulk probe
 	 * writes and reads back the same stream, so half each way.
 	 */
 	ev.probes = row->probes;
@@ -523,7 +524,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	/*
 	 * The pooled evidence fails a group, and so does a failed run. It
 	 * cannot pass a group whose runs all passed by itself, though:
-	 * the rollups count probe rows, while the daemon counted a bulk
+	 * the totals count probe rows, while the daemon counted a bulk
 	 * probe's chunks as trials, so a quick run that passed holds too
 	 * few rows for the sequential test. Runs that all passed, with no
 	 * hard signal and no failed run, pass the group.

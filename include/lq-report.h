@@ -12,11 +12,11 @@
  * daemon's JSON back into a struct lq_report (lq_report_from_json) and
  * prints that, byte for byte what --db prints.
  *
- * The report reads runs, attachments, run_rollups and events, never the
- * raw probes table, which is too large to scan in the report's budget
- * (200 ms over 100k runs and 10M probes). Percentiles are therefore
- * across runs: of each run's bulk throughput and of each run's mean
- * lockdown-query latency.
+ * The report reads runs (with their probe totals), attachments and
+ * events, never the raw probes table, which is too large to scan in the
+ * report's budget (200 ms over 100k runs and 10M probes). Percentiles
+ * are therefore across runs: of each run's bulk throughput and of each
+ * run's mean lockdown-query latency.
  */
 
 #ifndef LQ_REPORT_H
