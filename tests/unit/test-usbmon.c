@@ -559,51 +559,63 @@ wake(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 }
 
-/* Run base until found reaches n or seconds pass. */
-static void
-run_until(struct event_base *base, int n, int seconds)
+/*
+ * Run base, waking at least every 100 ms, until done(arg) holds or
+ * seconds pass; return whether it holds.
+ */
+static int
+loop_until(struct event_base *base, int (*done)(const void *),
+    const void *arg, int seconds)
 {
 	struct event	*ev;
 	struct timeval	 tv = { 0, 100 * 1000 };
 	lq_mono_t	 until;
+	int		 held;
 
 	assert_non_null(ev = evtimer_new(base, wake, NULL));
 	until = lq_mono_add(lq_mono_now(), seconds * LQ_USEC_PER_SEC);
-	while (found < n && !lq_mono_passed(until, lq_mono_now())) {
+	while (!(held = done(arg)) && !lq_mono_passed(until, lq_mono_now())) {
 		assert_int_equal(evtimer_add(ev, &tv), 0);
 		assert_int_not_equal(event_base_loop(base, EVLOOP_ONCE), -1);
 	}
 	event_free(ev);
+	return (held);
 }
 
-/* Run base until bus/devnum has a link error counted. */
-static void
-wait_counted(struct event_base *base, int bus, int devnum)
+/* Whether found has reached *n. */
+static int
+found_reached(const void *n)
 {
-	struct event	*ev;
-	struct timeval	 tv = { 0, 100 * 1000 };
-	lq_mono_t	 until;
-	json_t		*o, *n;
+	return (found >= *(const int *)n);
+}
 
-	assert_non_null(ev = evtimer_new(base, wake, NULL));
-	until = lq_mono_add(lq_mono_now(), 10 * LQ_USEC_PER_SEC);
-	for (;;) {
-		o = json_object();
-		usbmon_json(o, bus, devnum);
-		n = json_object_get(json_object_get(o, "usbmon"),
-		    "link_errors");
-		if (json_integer_value(n) > 0) {
-			json_decref(o);
-			event_free(ev);
-			return;
-		}
-		json_decref(o);
-		if (lq_mono_passed(until, lq_mono_now()))
-			fail_msg("bus %d device %d: nothing counted", bus,
-			    devnum);
-		assert_int_equal(evtimer_add(ev, &tv), 0);
-		assert_int_not_equal(event_base_loop(base, EVLOOP_ONCE), -1);
-	}
+/* Run base until found reaches n or seconds pass. */
+static void
+run_until(struct event_base *base, int n, int seconds)
+{
+	(void)loop_until(base, found_reached, &n, seconds);
+}
+
+/* What usbmon_json() counts of bus/devnum as what ("link_errors"...). */
+static json_int_t
+counted(int bus, int devnum, const char *what)
+{
+	json_t		*o;
+	json_int_t	 n;
+
+	o = json_object();
+	usbmon_json(o, bus, devnum);
+	n = json_integer_value(json_object_get(json_object_get(o, "usbmon"),
+	    what));
+	json_decref(o);
+	return (n);
+}
+
+/* Whether bus 1 device *devnum has a link error counted. */
+static int
+link_counted(const void *devnum)
+{
+	return (counted(1, *(const int *)devnum, "link_errors") > 0);
 }
 
 static void
@@ -612,7 +624,7 @@ test_reader_file(void **state)
 	struct event_base	*base;
 	char			 path[] = "/tmp/test-usbmon.XXXXXX";
 	json_t			*o;
-	int			 fd;
+	int			 fd, devnum;
 
 	(void)state;
 	assert_non_null(base = event_base_new());
@@ -631,17 +643,14 @@ test_reader_file(void **state)
 	assert_int_equal(found_status, -71);
 	assert_string_equal(found_detail, "usbmon: bus 1 device 5: 2 "
 	    "transfers failed with link errors within 0 ms (-71 EPROTO: 2)");
-	o = json_object();
-	usbmon_json(o, 1, 5);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(o,
-	    "usbmon"), "link_errors")), 2);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(o,
-	    "usbmon"), "cancels")), 1);
-	json_decref(o);
+	assert_int_equal(counted(1, 5, "link_errors"), 2);
+	assert_int_equal(counted(1, 5, "cancels"), 1);
 
 	/* A burst and then the kernel's disconnect: nothing handed on. */
 	append(path, "1 0 C Bi:1:006:1 -71 0\n");
-	wait_counted(base, 1, 6);
+	devnum = 6;
+	if (!loop_until(base, link_counted, &devnum, 10))
+		fail_msg("bus 1 device 6: nothing counted");
 	usbmon_device_gone(1, 6);
 	run_until(base, 2, 2);
 	assert_int_equal(found, 1);
@@ -661,24 +670,11 @@ test_reader_file(void **state)
 	event_base_free(base);
 }
 
-/* Run base until usbmon_status() starts with prefix. */
-static void
-wait_status(struct event_base *base, const char *prefix)
+/* Whether usbmon_status() starts with prefix. */
+static int
+status_is(const void *prefix)
 {
-	struct event	*ev;
-	struct timeval	 tv = { 0, 100 * 1000 };
-	lq_mono_t	 until;
-
-	assert_non_null(ev = evtimer_new(base, wake, NULL));
-	until = lq_mono_add(lq_mono_now(), 10 * LQ_USEC_PER_SEC);
-	while (strncmp(usbmon_status(), prefix, strlen(prefix)) != 0) {
-		if (lq_mono_passed(until, lq_mono_now()))
-			fail_msg("status \"%s\", not \"%s...\"",
-			    usbmon_status(), prefix);
-		assert_int_equal(evtimer_add(ev, &tv), 0);
-		assert_int_not_equal(event_base_loop(base, EVLOOP_ONCE), -1);
-	}
-	event_free(ev);
+	return (strncmp(usbmon_status(), prefix, strlen(prefix)) == 0);
 }
 
 /*
@@ -698,7 +694,6 @@ test_reader_thread(void **state)
 	struct event_base	*base;
 	char			 dir[] = "/tmp/test-usbmon.XXXXXX", path[64];
 	char			 want[128];
-	json_t			*o;
 	int			 fd;
 
 	(void)state;
@@ -718,11 +713,7 @@ test_reader_thread(void **state)
 	assert_int_equal(found_status, -75);
 	assert_string_equal(found_detail, "usbmon: bus 1 device 5: a "
 	    "transfer failed with a link error (-75 EOVERFLOW)");
-	o = json_object();
-	usbmon_json(o, 1, 5);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(o,
-	    "usbmon"), "cancels")), 1);
-	json_decref(o);
+	assert_int_equal(counted(1, 5, "cancels"), 1);
 	/* The thread blocks in read(2): stopping cancels it. */
 	usbmon_stop();
 
@@ -731,7 +722,8 @@ test_reader_thread(void **state)
 	assert_int_equal(close(fd), 0);
 	(void)snprintf(want, sizeof(want), "unreadable: %s: end of file",
 	    path);
-	wait_status(base, want);
+	if (!loop_until(base, status_is, want, 10))
+		fail_msg("status \"%s\", not \"%s\"", usbmon_status(), want);
 	assert_string_equal(usbmon_status(), want);
 	usbmon_stop();
 
