@@ -39,6 +39,13 @@ attachments() {
 	sql "SELECT p.path, a.mode, a.previous_id IS NOT NULL FROM attachments a JOIN ports p ON p.id = a.port_id ORDER BY a.id"
 }
 
+# linkq status must have a line matching $1 (grep), or fail with $2.
+status_says() {
+	"$LQ" -s "$T/linkqd.sock" status > "$T/status" ||
+	    fail "linkq status failed"
+	grep -q "$1" "$T/status" || fail "$2: $(cat "$T/status")"
+}
+
 # Wait until the device is attached in mode $1 on port $2.
 wait_on() {
 	wait_for "get /v1/devices | jq -e '.devices[] | select(.attached and .mode == \"$1\" and .port == \"$2\")' > /dev/null" 30 ||
@@ -53,10 +60,7 @@ wait_trusted "$u"
 expect_eq "$(get /v1/status | jq -r .usb)" watching "usb status"
 get /v1/devices | jq -e ".devices[] | select(.udid == \"$u\" and .port == \"1-4.2\" and .speed_mbps == 480 and .bus == 1 and .devnum > 1)" > /dev/null ||
     fail "the device's topology: $(get /v1/devices)"
-"$LQ" -s "$T/linkqd.sock" status > "$T/status" ||
-    fail "linkq status failed"
-grep -q '^1-4.2 .*normal mode, 480 Mb/s, trusted' "$T/status" ||
-    fail "linkq status: $(cat "$T/status")"
+status_says '^1-4.2 .*normal mode, 480 Mb/s, trusted' "linkq status"
 
 trace "a usb-control run talks to the device on endpoint 0"
 id=$(start_run "$u" ctl)
@@ -86,10 +90,8 @@ ctl '{"cmd":"mode","device":"phone","mode":"recovery"}' > /dev/null
 wait_on recovery 1-3
 get /v1/devices | jq -e '.devices[] | select(.mode == "recovery") | .action | test("endpoint 0 only")' > /dev/null ||
     fail "recovery mode's action: $(get /v1/devices)"
-"$LQ" -s "$T/linkqd.sock" status > "$T/status" ||
-    fail "linkq status failed"
-grep -q '^1-3 .*recovery mode, 480 Mb/s, lockdown and AFC are unavailable' "$T/status" ||
-    fail "linkq status in recovery: $(cat "$T/status")"
+status_says '^1-3 .*recovery mode, 480 Mb/s, lockdown and AFC are unavailable' \
+    "linkq status in recovery"
 id=$(start_run "$u" quick)
 run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "PASS" and (.reasons | join(" ") | test("recovery mode, where lockdown and AFC are unavailable"))' > /dev/null ||
@@ -138,10 +140,8 @@ get /v1/runs/$id | jq -e '.verdict == "FAIL"' > /dev/null ||
 get /v1/devices | jq -e ".devices[] | select(.udid == \"$u\" and .stranded and (.action | test(\"replug\")))" > /dev/null ||
     fail "the device is not shown stranded: $(get /v1/devices)"
 wait_sql "SELECT source, count(*) FROM events WHERE kind = 'stranded'" 'libusb|1'
-"$LQ" -s "$T/linkqd.sock" status > "$T/status" ||
-    fail "linkq status failed"
-grep -q '^1-4.2 *stranded: .*replug the cable' "$T/status" ||
-    fail "linkq status of a stranded device: $(cat "$T/status")"
+status_says '^1-4.2 *stranded: .*replug the cable' \
+    "linkq status of a stranded device"
 
 trace "replugged, it is back"
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
