@@ -126,7 +126,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
 		   daemon/probe-usb-control.c \
-		   daemon/retention.c daemon/run.c daemon/session.c \
+		   daemon/retention.c daemon/run.c daemon/run-plan.c daemon/session.c \
 		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
 		   daemon/usbmon-parse.c daemon/usbmon-track.c \
 		   daemon/worker.c

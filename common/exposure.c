@@ -26,7 +26,8 @@
 #include "compat/compat.h"
 #include "lq-exposure.h"
 
-#define LN_SQRT_2PI	0.9189385332046727417803297364056	/* ln sqrt(2 pi) */
+/* ln sqrt(2 pi) */
+#define LN_SQRT_2PI	0.9189385332046727417803297364056
 
 #define POISSON_RTOL	1e-14
 #define POISSON_MAXIT	200
@@ -147,7 +148,7 @@ lq_exposure_bounds(const struct lq_exposure *e, double alpha,
 
 	mean = lq_poisson_upper(e->faults, alpha);
 	minutes = (double)e->load_us / US_PER_MINUTE;
-	gb = (double)(e->bytes_out + e->bytes_in) / BYTES_PER_GB;
+	gb = ((double)e->bytes_out + (double)e->bytes_in) / BYTES_PER_GB;
 	b->per_minute = minutes > 0.0 ? mean / minutes : INFINITY;
 	b->per_gb = gb > 0.0 ? mean / gb : INFINITY;
 	b->power_fast = lq_detect_power(LQ_EXPOSURE_REF_FAST, minutes);
@@ -219,7 +220,10 @@ lq_fmt_count(char *buf, size_t len, uint64_t n)
 	return (buf);
 }
 
-/* Format a rate with two significant digits, rounded up. */
+/*
+ * Format a rate with two significant digits, rounded up; below 0.001 as
+ * 0.001, which still bounds it.
+ */
 static char *
 fmt_rate_up(char *buf, size_t len, double v)
 {
@@ -228,6 +232,10 @@ fmt_rate_up(char *buf, size_t len, double v)
 
 	if (isinf(v)) {
 		(void)strlcpy(buf, "unbounded", len);
+		return (buf);
+	}
+	if (v < 0.001) {
+		(void)strlcpy(buf, "0.001", len);
 		return (buf);
 	}
 	if (v >= 100.0) {

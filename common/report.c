@@ -33,6 +33,7 @@
 
 #include "compat/compat.h"
 #include "linkq.h"
+#include "lq-exposure.h"
 #include "lq-report.h"
 #include "lq-verdict.h"
 #include "xmalloc.h"
@@ -57,6 +58,7 @@ struct run {
 	uint64_t	probes, failures, timeouts;
 	uint64_t	bulk_bytes, bulk_us;	/* bulk probes' totals */
 	uint64_t	lq_n, lq_us;		/* lockdown-query's */
+	uint64_t	load_us, bytes, bulk_n;	/* every probe's (0006) */
 	unsigned int	hard[H_MAX];
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
@@ -110,10 +112,11 @@ db_fail(sqlite3 *db, const char *what, char **cause)
 
 /*
  * The oldest schema the report reads (schema/0005-run-totals.sql keeps
- * each run's probe totals on the run). linkqd migrates its database
- * when it opens it; `linkq report --db` only reads.
+ * each run's probe totals on the run, 0006 its exposure). linkqd
+ * migrates its database when it opens it; `linkq report --db` only
+ * reads.
  */
-#define REPORT_SCHEMA_MIN	5
+#define REPORT_SCHEMA_MIN	6
 
 /* Whether db has a schema the report can read; if not, say why. */
 static int
@@ -237,7 +240,8 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " r.verdict, r.started_us, coalesce(a.speed_mbps, 0),"
 	    " coalesce(r.trials, -1), r.total_probes, r.total_failures,"
 	    " r.total_timeouts, r.total_bulk_bytes, r.total_bulk_us,"
-	    " r.total_query_probes, r.total_query_us"
+	    " r.total_query_probes, r.total_query_us, r.total_load_us,"
+	    " r.total_bytes, r.total_bulk_probes"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
 	    " ORDER BY r.id";
@@ -283,6 +287,9 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		r->bulk_us = (uint64_t)sqlite3_column_int64(st, 12);
 		r->lq_n = (uint64_t)sqlite3_column_int64(st, 13);
 		r->lq_us = (uint64_t)sqlite3_column_int64(st, 14);
+		r->load_us = (uint64_t)sqlite3_column_int64(st, 15);
+		r->bytes = (uint64_t)sqlite3_column_int64(st, 16);
+		r->bulk_n = (uint64_t)sqlite3_column_int64(st, 17);
 		/* The verdict's own count of trials, where it is known. */
 		if (r->trials >= 0 && (uint64_t)r->trials > r->probes)
 			r->probes = (uint64_t)r->trials;
@@ -436,9 +443,64 @@ lq_percentile(double *v, size_t n, double p)
 }
 
 /*
- * Sum a group's runs, take the percentiles across them and decide the
- * pooled evidence with the default rules, as a finished run: a group
- * with any hard event fails with the verdict engine's reasons.
+ * The verdict of a group whose runs did not fail: MARGINAL if any was,
+ * PASS if any passed, stating the pooled exposure, its bounds and the
+ * detection power; with no run that ended with a verdict (cancelled,
+ * interrupted, stopped by an error), none: such a run is no evidence.
+ */
+static void
+row_verdict_clean(const struct lq_report_row *row,
+    struct lq_verdict_result *res)
+{
+	char	words[LQ_VERDICT_REASON_LEN];
+	uint64_t none;
+
+	res->nreasons = 0;
+	none = row->runs - row->passed - row->marginal - row->failed;
+	if (row->marginal > 0) {
+		res->verdict = LQ_VERDICT_MARGINAL;
+		(void)snprintf(res->reasons[res->nreasons++],
+		    sizeof(res->reasons[0]), "%" PRIu64 " of %" PRIu64
+		    " runs were marginal", row->marginal, row->runs);
+		return;
+	}
+	if (row->passed == 0) {
+		res->verdict = LQ_VERDICT_NONE;
+		(void)snprintf(res->reasons[res->nreasons++],
+		    sizeof(res->reasons[0]), "no run ended with a verdict: "
+		    "%" PRIu64 " cancelled, interrupted or stopped", none);
+		return;
+	}
+	res->verdict = LQ_VERDICT_PASS;
+	if (none == 0)
+		(void)snprintf(res->reasons[res->nreasons++],
+		    sizeof(res->reasons[0]), "all %" PRIu64 " runs passed; "
+		    "%" PRIu64 " failures in %" PRIu64 " probes", row->runs,
+		    row->failures, row->probes);
+	else
+		(void)snprintf(res->reasons[res->nreasons++],
+		    sizeof(res->reasons[0]), "%" PRIu64 " of %" PRIu64
+		    " runs passed, %" PRIu64 " ended without a verdict; %"
+		    PRIu64 " failures in %" PRIu64 " probes", row->passed,
+		    row->runs, none, row->failures, row->probes);
+	(void)snprintf(res->reasons[res->nreasons++], sizeof(res->reasons[0]),
+	    "%s without a fault", lq_exposure_words(words, sizeof words,
+	    &res->exposure));
+	(void)strlcpy(res->reasons[res->nreasons++], lq_exposure_bound_words(
+	    words, sizeof words, &res->bounds, LQ_VERDICT_CP_ALPHA),
+	    sizeof(res->reasons[0]));
+	(void)strlcpy(res->reasons[res->nreasons++], lq_exposure_power_words(
+	    words, sizeof words, &res->bounds), sizeof(res->reasons[0]));
+}
+
+/*
+ * Sum a group's runs, take the percentiles across them and decide. The
+ * pooled hard events decide as for a finished run, with the verdict
+ * engine's reasons; a failed run fails its group. Otherwise the group's
+ * verdict comes from its runs' verdicts (row_verdict_clean): the pooled
+ * probe rows alone could not, as only runs that reached a verdict are
+ * evidence, and a cancelled run is never evidence for a PASS. The
+ * exposure is what the runs with a verdict held the link through.
  */
 static void
 row_fill(struct lq_report_row *row, struct run **g, size_t n,
@@ -447,7 +509,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	struct lq_verdict_rules		rules;
 	struct lq_run_evidence		ev;
 	struct lq_verdict_result	res;
-	uint64_t			bulk = 0;
+	uint64_t			bulk = 0, bytes = 0;
 	size_t				i, nb = 0, nl = 0;
 	int				j;
 
@@ -461,6 +523,13 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 		row->failures += g[i]->failures;
 		row->timeouts += g[i]->timeouts;
 		bulk += g[i]->bulk_bytes;
+		if (g[i]->verdict != LQ_VERDICT_NONE) {
+			ev.exposure.load_us += (int64_t)g[i]->load_us;
+			ev.exposure.round_trips += g[i]->probes -
+			    (g[i]->bulk_n < g[i]->probes ? g[i]->bulk_n :
+			    g[i]->probes);
+			bytes += g[i]->bytes;
+		}
 		if (g[i]->speed > row->speed_mbps)
 			row->speed_mbps = g[i]->speed;
 		if (i == 0 || g[i]->started > row->last_us)
@@ -509,41 +578,31 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	row->lat_p99 = lq_percentile(scratch, nl, 99);
 
 	/*
-	 * The totals do not split bulk bytes by direction; a bulk probe
-	 * writes and reads back the same stream, so half each way.
+	 * The totals do not split bytes by direction; a bulk probe writes
+	 * and reads back the same stream, so half each way.
 	 */
 	ev.probes = row->probes;
 	ev.failures = row->failures;
 	ev.timeouts = row->timeouts;
 	ev.bulk_bytes_out = bulk / 2;
 	ev.bulk_bytes_in = bulk / 2;
+	ev.exposure.bytes_out = bytes / 2;
+	ev.exposure.bytes_in = bytes / 2;
 	ev.mode = LQ_MODE_NORMAL;
 	ev.finished = 1;
 	lq_verdict_rules_default(&rules);
 	lq_verdict_decide(&rules, &ev, &res);
-	/*
-	 * The pooled evidence fails a group, and so does a failed run. It
-	 * cannot pass a group whose runs all passed by itself, though:
-	 * the totals count probe rows, while the daemon counted a bulk
-	 * probe's chunks as trials, so a quick run that passed holds too
-	 * few rows for the sequential test. Runs that all passed, with no
-	 * hard signal and no failed run, pass the group.
-	 */
 	if (res.verdict != LQ_VERDICT_FAIL && row->failed > 0) {
 		res.verdict = LQ_VERDICT_FAIL;
 		res.nreasons = 0;
 		(void)snprintf(res.reasons[res.nreasons++],
 		    sizeof(res.reasons[0]), "%" PRIu64 " of %" PRIu64
 		    " runs failed", row->failed, row->runs);
-	} else if (res.verdict == LQ_VERDICT_MARGINAL && row->runs > 0 &&
-	    row->passed == row->runs) {
-		res.verdict = LQ_VERDICT_PASS;
-		res.nreasons = 0;
-		(void)snprintf(res.reasons[res.nreasons++],
-		    sizeof(res.reasons[0]), "all %" PRIu64 " runs passed; "
-		    "%" PRIu64 " failures in %" PRIu64 " probes", row->runs,
-		    row->failures, row->probes);
-	}
+	} else if (res.verdict != LQ_VERDICT_FAIL)
+		row_verdict_clean(row, &res);
+	row->load_us = res.exposure.load_us;
+	row->bytes = bytes;
+	row->round_trips = res.exposure.round_trips;
 	row->verdict = res.verdict;
 	row->nreasons = res.nreasons;
 	row->reasons = xcalloc((size_t)res.nreasons + 1,
@@ -1047,6 +1106,12 @@ lq_report_to_json(const struct lq_report *rep)
 		    when[0] != '\0' ? json_string(when) : json_null());
 		(void)json_object_set_new(o, "last_tested_us",
 		    json_integer(r->last_us));
+		(void)json_object_set_new(o, "load_ms",
+		    json_integer(r->load_us / 1000));
+		(void)json_object_set_new(o, "bytes",
+		    json_integer((json_int_t)r->bytes));
+		(void)json_object_set_new(o, "round_trips",
+		    json_integer((json_int_t)r->round_trips));
 		(void)json_object_set_new(o, "reasons", reasons);
 		(void)json_array_append_new(rows, o);
 	}
@@ -1169,6 +1234,10 @@ lq_report_from_json(json_t *o, struct lq_report **out, char **cause)
 		r->speed_mbps = (int)get_u64(row, "speed_mbps");
 		r->last_us = json_integer_value(json_object_get(row,
 		    "last_tested_us"));
+		r->load_us = json_integer_value(json_object_get(row,
+		    "load_ms")) * 1000;
+		r->bytes = get_u64(row, "bytes");
+		r->round_trips = get_u64(row, "round_trips");
 		reasons = json_object_get(row, "reasons");
 		r->reasons = xcalloc(json_array_size(reasons) + 1,
 		    sizeof(*r->reasons));

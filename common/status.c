@@ -46,6 +46,7 @@ static const struct status_entry status_table[] = {
 	{ LQ_EUSB, "usb", "USB transfer error" },
 	{ LQ_EUNSUPPORTED, "unsupported", "not possible in this mode" },
 	{ LQ_EINTERNAL, "internal", "internal error" },
+	{ LQ_ELINK, "usb-link", "USB link error" },
 };
 
 static const struct status_entry *

@@ -7,8 +7,14 @@
  * reasons for a repair technician. Pure functions: linkqd decides with
  * them as a run goes, `linkq report --db` recomputes the same answers.
  *
- * STATISTICS (research/linux-usb-signals-and-performance.md, A6). Each
- * probe is a Bernoulli trial that fails with an unknown rate p.
+ * EXPOSURE. Hard signals (a dropout, a link error, a reset) are faults
+ * in time and in bytes moved; one fails the run, and a run without one
+ * bounds the fault rate per minute of load and per GB it moved
+ * (common/exposure.c). That is what a PASS states.
+ *
+ * STATISTICS of the soft signals (research/linux-usb-signals-and-
+ * performance.md, A6). Each probe is a Bernoulli trial that fails with
+ * an unknown rate p; the chunks of a bulk probe are not trials.
  *
  * - The figure reported is the exact one-sided 95% Clopper-Pearson upper
  *   bound of p: the largest p under which k or fewer failures in n
@@ -38,10 +44,12 @@
  *   why no figure here is a probability that a restore will succeed: a
  *   short soak cannot show that (A6, last part).
  *
- * The daemon calls lq_verdict_decide() again as evidence grows and keeps
- * probing past a first SPRT acceptance until the evidence minimums are
- * met; a later failure can then undo the acceptance. That departs from
- * Wald's stopping rule in the safe direction only.
+ * The daemon calls lq_verdict_decide() again as evidence grows. A run
+ * passes when its plan has run to the end (a profile keeps its word);
+ * only a profile that allows it stops at the test's acceptance, and
+ * then not before the evidence minimums are met, so a later failure can
+ * still undo an acceptance. That departs from Wald's stopping rule in
+ * the safe direction only.
  */
 
 #include <float.h>
@@ -55,6 +63,7 @@
 
 #include "compat/compat.h"
 #include "linkq.h"
+#include "lq-exposure.h"
 #include "lq-verdict.h"
 #include "xmalloc.h"
 
@@ -101,7 +110,6 @@ static const char *fmt_percent(char *, size_t, double, enum round_mode);
 static const char *fmt_speed(char *, size_t, int);
 static const char *fmt_errno(char *, size_t, const char *, int);
 static const char *fmt_timeouts(char *, size_t, uint64_t);
-static const char *fmt_moved(char *, size_t, uint64_t, uint64_t);
 static int	verdict_hard(const struct lq_run_evidence *,
 		    struct lq_verdict_result *);
 static void	verdict_soft(const struct lq_verdict_rules *,
@@ -676,27 +684,6 @@ fmt_timeouts(char *buf, size_t len, uint64_t timeouts)
 }
 
 /*
- * Format the bulk data moved: "64 MiB each way", "64 MiB to the device
- * and 12 MiB back"; an empty string if none.
- */
-static const char *
-fmt_moved(char *buf, size_t len, uint64_t out, uint64_t in)
-{
-	char	a[48], b[48];
-
-	if (out == 0 && in == 0)
-		buf[0] = '\0';
-	else if (out == in)
-		(void)snprintf(buf, len, "%s each way", fmt_bytes(a, sizeof a,
-		    out));
-	else {
-		(void)snprintf(buf, len, "%s to the device and %s back",
-		    fmt_bytes(a, sizeof a, out), fmt_bytes(b, sizeof b, in));
-	}
-	return (buf);
-}
-
-/*
  * Add one reason per kind of hard signal the run saw; return how many.
  * Faults that blame the host or the port come first, as they change how
  * the others read.
@@ -787,18 +774,88 @@ verdict_bulk_possible(const struct lq_run_evidence *ev)
 }
 
 /*
- * Decide by the soft signals: the sequential test on (n, k), the
- * evidence minimums and the upper bound.
+ * What an early PASS still lacks, as parts of a sentence; how many. The
+ * probes the test needs and the minimum, and the bulk minimum where the
+ * plan moves bulk.
+ */
+static int
+verdict_early_missing(const struct lq_verdict_rules *rules,
+    const struct lq_run_evidence *ev, uint64_t n, uint64_t k,
+    struct lq_verdict_result *res, char parts[3][128])
+{
+	char		sn[24], sneed[24], b1[48], b2[48];
+	uint64_t	need;
+	int		nparts = 0;
+
+	need = lq_sprt_pass_n(&rules->sprt, k);
+	if (need < rules->min_probes)
+		need = rules->min_probes;
+	res->more_probes = need > n ? need - n : 0;
+	if (n < need) {
+		(void)snprintf(parts[nparts++], 128, "%s of %s probes",
+		    fmt_u64(sn, sizeof sn, n), fmt_u64(sneed, sizeof sneed,
+		    need));
+	}
+	/* Out of normal mode no bulk can move: the minimum cannot apply. */
+	if (ev->bulk_planned && verdict_bulk_possible(ev) &&
+	    ev->bulk_bytes_out < rules->min_bulk_bytes) {
+		(void)snprintf(parts[nparts++], 128, "%s of %s to the device",
+		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_out),
+		    fmt_bytes(b2, sizeof b2, rules->min_bulk_bytes));
+	}
+	if (ev->bulk_planned && verdict_bulk_possible(ev) &&
+	    ev->bulk_bytes_in < rules->min_bulk_bytes) {
+		(void)snprintf(parts[nparts++], 128,
+		    "%s of %s from the device",
+		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_in),
+		    fmt_bytes(b2, sizeof b2, rules->min_bulk_bytes));
+	}
+	return (nparts);
+}
+
+/*
+ * A PASS: the exposure, the soft failures if any, the bounds of the
+ * fault rate and the detection power; triage says what it rules out.
+ */
+static void
+verdict_pass(const struct lq_run_evidence *ev, uint64_t n, uint64_t k,
+    struct lq_verdict_result *res)
+{
+	char	words[LQ_VERDICT_REASON_LEN], sn[24], sk[24], to[48];
+	char	bound[32];
+
+	res->verdict = LQ_VERDICT_PASS;
+	lq_exposure_words(words, sizeof words, &res->exposure);
+	reason_add(res, "%s without a fault", words);
+	if (k > 0) {
+		reason_add(res, "%s of %s probes failed%s: a failure rate "
+		    "below %s (95%% upper bound)", fmt_u64(sk, sizeof sk, k),
+		    fmt_u64(sn, sizeof sn, n), fmt_timeouts(to, sizeof to,
+		    ev->timeouts), fmt_percent(bound, sizeof bound,
+		    res->cp_upper, ROUND_UP));
+	}
+	reason_add(res, "%s", lq_exposure_bound_words(words, sizeof words,
+	    &res->bounds, LQ_VERDICT_CP_ALPHA));
+	reason_add(res, "%s", lq_exposure_power_words(words, sizeof words,
+	    &res->bounds));
+	if (ev->triage)
+		reason_add(res, "triage: this rules out only frequent faults; "
+		    "run the restore profile before a restore");
+}
+
+/*
+ * Decide by the soft signals: the sequential test on (n, k), then an
+ * early PASS where the profile allows it, or the finished run's PASS or
+ * MARGINAL.
  */
 static void
 verdict_soft(const struct lq_verdict_rules *rules,
     const struct lq_run_evidence *ev, uint64_t n, uint64_t k,
     struct lq_verdict_result *res)
 {
-	char		sn[24], sk[24], sneed[24], to[48], rate[32], bound[32];
-	char		limit[32], moved[128], b1[48], b2[48], parts[3][128];
-	uint64_t	need;
-	int		nparts;
+	char	sn[24], sk[24], to[48], rate[32], bound[32], limit[32];
+	char	parts[3][128], words[LQ_VERDICT_REASON_LEN];
+	int	nparts;
 
 	fmt_u64(sn, sizeof sn, n);
 	fmt_u64(sk, sizeof sk, k);
@@ -817,75 +874,76 @@ verdict_soft(const struct lq_verdict_rules *rules,
 		return;
 	}
 
-	/* Probes needed: the test's own need and the minimum. */
-	need = lq_sprt_pass_n(&rules->sprt, k);
-	if (need < rules->min_probes)
-		need = rules->min_probes;
-	res->more_probes = need > n ? need - n : 0;
-
-	nparts = 0;
-	if (n < need) {
-		(void)snprintf(parts[nparts++], sizeof parts[0],
-		    "%s probes (a pass needs at least %s)", sn,
-		    fmt_u64(sneed, sizeof sneed, need));
-	}
-	/* Out of normal mode no bulk can move: the minimum cannot apply. */
-	if (verdict_bulk_possible(ev) &&
-	    ev->bulk_bytes_out < rules->min_bulk_bytes) {
-		(void)snprintf(parts[nparts++], sizeof parts[0],
-		    "%s to the device (needs %s)",
-		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_out),
-		    fmt_bytes(b2, sizeof b2, rules->min_bulk_bytes));
-	}
-	if (verdict_bulk_possible(ev) &&
-	    ev->bulk_bytes_in < rules->min_bulk_bytes) {
-		(void)snprintf(parts[nparts++], sizeof parts[0],
-		    "%s from the device (needs %s)",
-		    fmt_bytes(b1, sizeof b1, ev->bulk_bytes_in),
-		    fmt_bytes(b2, sizeof b2, rules->min_bulk_bytes));
-	}
-
-	if (res->sprt == LQ_SPRT_ACCEPT && nparts == 0 &&
-	    res->cp_upper < rules->marginal_upper) {
-		res->verdict = LQ_VERDICT_PASS;
-		fmt_moved(moved, sizeof moved, ev->bulk_bytes_out,
-		    ev->bulk_bytes_in);
-		if (k == 0) {
-			reason_add(res, "%s probes%s%s without a failure; "
-			    "failure rate below %s (95%% upper bound)", sn,
-			    moved[0] != '\0' ? " and " : "", moved, bound);
-		} else {
-			reason_add(res, "%s of %s probes failed%s%s%s; "
-			    "failure rate below %s (95%% upper bound)", sk, sn,
-			    to, moved[0] != '\0' ? ", with " : "", moved,
-			    bound);
+	nparts = verdict_early_missing(rules, ev, n, k, res, parts);
+	if (!ev->finished) {
+		if (ev->stop_early && res->sprt == LQ_SPRT_ACCEPT &&
+		    nparts == 0 && res->cp_upper < rules->marginal_upper) {
+			verdict_pass(ev, n, k, res);
+			return;
 		}
+		res->verdict = LQ_VERDICT_NONE;
+		reason_add(res, "no verdict yet: %s so far, %s of %s probes "
+		    "failed%s", lq_exposure_words(words, sizeof words,
+		    &res->exposure), sk, sn, to);
+		if (ev->stop_early && nparts > 0)
+			reason_add(res, "an early pass needs more: %s%s%s%s%s",
+			    parts[0], nparts > 1 ? ", " : "",
+			    nparts > 1 ? parts[1] : "", nparts > 2 ? ", " : "",
+			    nparts > 2 ? parts[2] : "");
 		return;
 	}
 
-	/* Not decided yet, or short of evidence. */
-	res->verdict = ev->finished ? LQ_VERDICT_MARGINAL : LQ_VERDICT_NONE;
-	if (nparts > 0) {
-		reason_add(res, "%s: %s%s%s%s%s", ev->finished ?
-		    "not enough evidence" : "no verdict yet", parts[0],
-		    nparts > 1 ? ", " : "", nparts > 1 ? parts[1] : "",
-		    nparts > 2 ? ", " : "", nparts > 2 ? parts[2] : "");
-	}
 	if (n == 0) {
-		if (ev->finished)
-			reason_add(res, "the run ended before any probe "
-			    "completed");
-	} else if (nparts == 0) {
-		/* Only the upper bound stands in the way. */
+		res->verdict = LQ_VERDICT_MARGINAL;
+		reason_add(res, "the run ended before any probe completed");
+		return;
+	}
+	/* Probes that took no time bound nothing: no PASS on them. */
+	if (res->exposure.load_us <= 0) {
+		res->verdict = LQ_VERDICT_MARGINAL;
+		reason_add(res, "the run measured no time under load");
+		return;
+	}
+	if (k > 0 && res->cp_upper >= rules->marginal_upper) {
+		res->verdict = LQ_VERDICT_MARGINAL;
 		reason_add(res, "%s of %s probes failed%s; the failure rate "
 		    "may be as high as %s (95%% upper bound), a pass needs it "
 		    "below %s", sk, sn, to, bound, fmt_percent(limit,
 		    sizeof limit, rules->marginal_upper, ROUND_TRIM));
-	} else {
-		reason_add(res, "so far %s of %s probes failed%s; the failure "
-		    "rate may be as high as %s (95%% upper bound)", sk, sn,
-		    to, bound);
+		reason_add(res, "%s", lq_exposure_words(words, sizeof words,
+		    &res->exposure));
+		return;
 	}
+	verdict_pass(ev, n, k, res);
+}
+
+/* The hard faults of ev: every hard counter added up. */
+static uint64_t
+verdict_faults(const struct lq_run_evidence *ev)
+{
+	uint64_t	f;
+
+	f = (uint64_t)ev->dropouts + ev->stranded + ev->resets +
+	    ev->reenumerations + ev->link_errors + ev->urb_errors +
+	    ev->corruptions + ev->speed_fallbacks + ev->enum_failures +
+	    ev->emi_reenables + ev->over_currents + ev->hc_failures;
+	/* A speed below the device's best, where no fallback was seen. */
+	if (ev->speed_fallbacks == 0 && ev->speed_mbps > 0 &&
+	    ev->best_speed_mbps > 0 && ev->speed_mbps < ev->best_speed_mbps)
+		f++;
+	return (f);
+}
+
+/* After the hard reasons: how many faults in how much exposure. */
+static void
+verdict_fault_exposure(struct lq_verdict_result *res)
+{
+	char	words[LQ_VERDICT_REASON_LEN], n[24];
+
+	lq_exposure_words(words, sizeof words, &res->exposure);
+	reason_add(res, "%s fault%s in %s", lq_fmt_count(n, sizeof n,
+	    res->exposure.faults), res->exposure.faults == 1 ? "" : "s",
+	    words);
 }
 
 /* Decide a run from its evidence under rules. */
@@ -902,13 +960,17 @@ lq_verdict_decide(const struct lq_verdict_rules *rules,
 	if (k > n)
 		n = k;	/* a failure counted before its probe */
 	res->cp_upper = lq_cp_upper(n, k, LQ_VERDICT_CP_ALPHA);
+	res->exposure = ev->exposure;
+	res->exposure.faults = verdict_faults(ev);
+	lq_exposure_bounds(&res->exposure, LQ_VERDICT_CP_ALPHA, &res->bounds);
 	cause = lq_verdict_rules_check(rules);
 	res->sprt = cause == NULL ? lq_sprt_decide(&rules->sprt, n, k) :
 	    LQ_SPRT_CONTINUE;
 
-	if (verdict_hard(ev, res) > 0)
+	if (verdict_hard(ev, res) > 0) {
 		res->verdict = LQ_VERDICT_FAIL;
-	else if (cause != NULL) {
+		verdict_fault_exposure(res);
+	} else if (cause != NULL) {
 		res->verdict = LQ_VERDICT_NONE;
 		reason_add(res, "no verdict: the verdict rules are invalid "
 		    "(%s)", cause);

@@ -159,6 +159,7 @@ static const struct config_key config_keys[] = {
 	  PRF(handshake_every), 0, 1000000 },
 	{ SECTION_PROFILE, "stop-early", TYPE_BOOL, PRF(stop_early), 0, 1 },
 	{ SECTION_PROFILE, "forever", TYPE_BOOL, PRF(forever), 0, 1 },
+	{ SECTION_PROFILE, "triage", TYPE_BOOL, PRF(triage), 0, 1 },
 };
 
 /* Deadlines: one key per probe kind, each in this range. */
@@ -199,9 +200,7 @@ struct config_parse {
 	unsigned int		 auto_test_line;
 };
 
-static void	 config_add_profile(struct config *, const char *,
-		    unsigned int, int64_t, uint64_t, uint32_t, int64_t,
-		    unsigned int, int, int);
+static struct profile *config_add_profile(struct config *, const char *);
 static int	 config_error(struct config_parse *, unsigned int,
 		    const char *, ...) printflike(3, 4);
 static void	 config_seen_clear(struct config_seen **, size_t *);
@@ -238,35 +237,75 @@ static int	 config_handler_cb(void *, const char *, const char *,
 static void	 config_dump_key(const struct config_key *, const void *,
 		    FILE *);
 
-/* Append a profile to cfg. */
-static void
-config_add_profile(struct config *cfg, const char *name, unsigned int kinds,
-    int64_t duration_us, uint64_t bulk_bytes, uint32_t chunk_bytes,
-    int64_t interval_us, unsigned int handshake_every, int stop_early,
-    int forever)
+/* Append a profile called name to cfg, every key 0 or no. */
+static struct profile *
+config_add_profile(struct config *cfg, const char *name)
 {
 	struct profile	*pr;
 
 	pr = xcalloc(1, sizeof(*pr));
 	pr->name = xstrdup(name);
-	pr->kinds = kinds;
-	pr->duration_us = duration_us;
-	pr->bulk_bytes = bulk_bytes;
-	pr->chunk_bytes = chunk_bytes;
-	pr->interval_us = interval_us;
-	pr->handshake_every = handshake_every;
-	pr->stop_early = stop_early;
-	pr->forever = forever;
 	TAILQ_INSERT_TAIL(&cfg->profiles, pr, entry);
+	return (pr);
+}
+
+/* Every probe kind, as PROFILE_KIND bits. */
+#define ALL_KINDS	(PROFILE_KIND(LQ_PROBE_KIND_MAX + 1) - 2)
+
+/*
+ * The built-in profiles, as linkq.conf(5) lists them with what a PASS
+ * of each rules out. Each keeps its word: a run lasts its duration and
+ * moves at least its bulk bytes each way.
+ */
+static const struct profile_default {
+	const char	*name;
+	unsigned int	 kinds;
+	int64_t		 duration_us;
+	uint64_t	 bulk_bytes;
+	uint32_t	 chunk_bytes;
+	int64_t		 interval_us;
+	unsigned int	 handshake_every;
+	int		 forever;
+	int		 triage;
+} profile_defaults[] = {
+	{ "quick", ALL_KINDS & ~PROFILE_KIND(LQ_PROBE_USB_CONTROL), 30 * SEC,
+	  64 * MIB, MIB, 0, 0, 0, 1 },
+	{ "standard", ALL_KINDS, 300 * SEC, 256 * MIB, MIB, 0, 0, 0, 0 },
+	{ "restore", PROFILE_KIND(LQ_PROBE_BULK), 0, UINT64_C(8000000000),
+	  128 * KIB, 0, 10, 0, 0 },
+	{ "monitor", PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
+	  PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
+	  PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0, MIB, 10 * SEC, 0, 1, 0 },
+	{ "wiggle", PROFILE_KIND(LQ_PROBE_BULK), 0, 256 * MIB, MIB, 0, 0, 1,
+	  0 },
+};
+
+/* Add the built-in profiles to cfg. */
+static void
+config_add_defaults(struct config *cfg)
+{
+	const struct profile_default	*d;
+	struct profile			*pr;
+	size_t				 i;
+
+	for (i = 0; i < nitems(profile_defaults); i++) {
+		d = &profile_defaults[i];
+		pr = config_add_profile(cfg, d->name);
+		pr->kinds = d->kinds;
+		pr->duration_us = d->duration_us;
+		pr->bulk_bytes = d->bulk_bytes;
+		pr->chunk_bytes = d->chunk_bytes;
+		pr->interval_us = d->interval_us;
+		pr->handshake_every = d->handshake_every;
+		pr->forever = d->forever;
+		pr->triage = d->triage;
+	}
 }
 
 /* Fill cfg with the compiled-in defaults; config_release() frees it. */
 void
 config_init(struct config *cfg)
 {
-	unsigned int	all = 0;
-	int		k;
-
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->path = NULL;
 	cfg->socket_path = xstrdup(LINKQ_SOCKET);
@@ -302,21 +341,8 @@ config_init(struct config *cfg)
 	cfg->auto_test = NULL;
 	TAILQ_INIT(&cfg->ports);
 
-	for (k = 1; k <= LQ_PROBE_KIND_MAX; k++)
-		all |= PROFILE_KIND(k);
 	TAILQ_INIT(&cfg->profiles);
-	config_add_profile(cfg, "quick", all & ~PROFILE_KIND(
-	    LQ_PROBE_USB_CONTROL), 30 * SEC, 64 * MIB, MIB, 0, 0, 1, 0);
-	config_add_profile(cfg, "standard", all, 300 * SEC, 256 * MIB, MIB,
-	    0, 0, 1, 0);
-	config_add_profile(cfg, "restore", PROFILE_KIND(LQ_PROBE_BULK), 0,
-	    UINT64_C(8000000000), 128 * KIB, 0, 10, 0, 0);
-	config_add_profile(cfg, "monitor", PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
-	    PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
-	    PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0, MIB, 10 * SEC, 0, 0,
-	    1);
-	config_add_profile(cfg, "wiggle", PROFILE_KIND(LQ_PROBE_BULK), 0,
-	    256 * MIB, MIB, 0, 0, 0, 1);
+	config_add_defaults(cfg);
 }
 
 /* Free what cfg holds, leaving it unusable until config_init(). */
@@ -1028,11 +1054,8 @@ config_begin_section(struct config_parse *p, char *s)
 		}
 		p->profile_new = (pr == NULL);
 		p->profile_kinds = 0;
-		if (pr == NULL) {
-			config_add_profile(p->cfg, name, 0, 0, 0, 0, 0, 0, 0,
-			    0);
-			pr = TAILQ_LAST(&p->cfg->profiles, profiles);
-		}
+		if (pr == NULL)
+			pr = config_add_profile(p->cfg, name);
 		p->profile = pr;
 	}
 	return (0);

@@ -52,6 +52,8 @@ struct profile {
 	unsigned int	 handshake_every; /* handshake every N cycles; 0: no */
 	int		 stop_early;	/* the SPRT may end the run early */
 	int		 forever;	/* runs until cancelled */
+	int		 triage;	/* its PASS rules out only frequent
+					 * faults, and says so */
 	TAILQ_ENTRY(profile) entry;
 };
 TAILQ_HEAD(profiles, profile);

@@ -4,25 +4,19 @@
 /*
  * Runs (contract in run.h).
  *
- * A run walks its profile in cycles. A cycle is, in this order and as
- * far as the profile's kinds allow: one bulk probe while the bulk volume
- * is not yet moved (or always, for a run that lasts forever), then
- * mux-connect, lockdown-query, lockdown-handshake (every cycle if it is
- * one of the kinds, else every handshake-every cycles) and
- * afc-roundtrip. A bulk probe moves at most RUN_BULK_PROBE_MAX each
- * way, so that long volumes (restore: 8 GB) are many probes with the
- * handshakes between them.
+ * A run walks its profile's plan (run-plan.h): which kind is due, how
+ * much a bulk probe moves, and when the run has seen enough.
  *
- * Evidence for the sequential test: every probe is one trial, and every
- * chunk a bulk probe moved is one more, since each is a transfer that a
- * bad link can drop. A failed bulk probe is one failed trial.
+ * Evidence (lq-verdict.h): every probe that ended adds its time to the
+ * run's time under load and its bytes to the bytes moved, and is one
+ * trial of the sequential test on soft failures. The chunks of a bulk
+ * probe are not trials: a link fault is an event in time and bytes.
  *
- * A run ends when the verdict is FAIL; when it is PASS, the profile may
- * stop early and the bulk volume is moved; when its duration is up;
- * when a run without a duration has moved its volume and the test has
- * decided or reached its truncation; when it is cancelled; or when its
- * device goes away (a dropout). A run that lasts forever ends only when
- * it fails, is cancelled or loses its device.
+ * A run ends when its plan says so (run_plan_end): at a FAIL; when its
+ * duration is up and its bulk bytes are moved; early at a PASS only
+ * where the profile allows it and after every kind ran; when it is
+ * cancelled; or when its device goes away (a dropout). A run that lasts
+ * forever ends only when it fails, is cancelled or loses its device.
  *
  * The loop queues the next quick probe (not bulk, not usb-control, not
  * across the interval) on the worker behind the one in flight
@@ -45,6 +39,7 @@
  * or a run and is not in the verdict.
  */
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,14 +61,13 @@
 #include "lq-time.h"
 #include "lq-verdict.h"
 #include "probe.h"
+#include "run-plan.h"
 #include "run.h"
 #include "session.h"
 #include "store.h"
 #include "worker.h"
 #include "xmalloc.h"
 
-/* Most bytes each way of one bulk probe. */
-#define RUN_BULK_PROBE_MAX	(UINT64_C(256) << 20)
 /*
  * How long a run waits after a probe lost its connection before it goes
  * on: usbmuxd drops a device after a failed transfer, and its Detached
@@ -114,13 +108,8 @@ struct run {
 	int64_t			 ended_us;
 	char			*error;		/* state error: why */
 
-	/* Where the plan stands. */
-	unsigned int		 cycle;
-	int			 step;		/* next kind to consider */
-	unsigned int		 planned_cycle;	/* cycle and step before the */
-	int			 planned_step;	/* kind last planned */
+	struct run_plan		 plan;
 	uint32_t		 sequence;	/* probes sent */
-	uint64_t		 bulk_moved;	/* each way, finished probes */
 
 	/*
 	 * The probe in flight (the oldest), or NULL, and the quick probe
@@ -139,9 +128,10 @@ struct run {
 	int			 gone;		/* the device left */
 	int			 cut;		/* we cut the probe in flight:
 						 * its failure is ours */
-	char			 kernel[LQ_VERDICT_REASON_LEN];
-					/* the first kernel report that
-					 * counted, as a reason, or "" */
+	char			 said[LQ_VERDICT_REASON_LEN];
+					/* the first report of the kernel
+					 * or libusb that counted, in its
+					 * words, as a reason, or "" */
 	struct devlog_track	 devlog;	/* the device's mux counters */
 	int			 devlog_off;	/* its syslog failed: unread */
 
@@ -176,8 +166,7 @@ struct run_job {
 	int			 ran;		/* run() was called on it */
 	int			*halt;		/* the run's halt flag */
 	/* Where the plan stood before this probe: for a rewind. */
-	unsigned int		 plan_cycle;
-	int			 plan_step;
+	struct run_plan_pos	 plan_pos;
 	/* The device's syslog, read after the probe (session_devlog). */
 	int			 devlog_want;
 	int			 devlog_fresh;	/* the run's first read */
@@ -219,97 +208,6 @@ run_rules(const struct config *cfg, struct lq_verdict_rules *rules)
 	rules->min_probes = cfg->min_probes;
 	rules->min_bulk_bytes = cfg->min_bulk_bytes;
 	rules->marginal_upper = cfg->marginal_upper;
-}
-
-/*
- * Whether the bulk volume of r is moved (or r has no bulk, or its
- * device's mode moves none).
- */
-static int
-run_bulk_done(const struct run *r)
-{
-	if ((r->profile.kinds & PROFILE_KIND(LQ_PROBE_BULK)) == 0 ||
-	    r->target.mode != LQ_MODE_NORMAL)
-		return (1);
-	if (r->profile.forever)
-		return (1);
-	return (r->bulk_moved >= r->profile.bulk_bytes);
-}
-
-/* Bytes each way for the next bulk probe. */
-static uint64_t
-run_bulk_size(const struct run *r)
-{
-	uint64_t	left = r->profile.bulk_bytes;
-
-	if (!r->profile.forever)
-		left -= r->bulk_moved < left ? r->bulk_moved : left;
-	return (left < RUN_BULK_PROBE_MAX ? left : RUN_BULK_PROBE_MAX);
-}
-
-/* Whether kind is due at this step of the cycle. */
-static int
-run_kind_due(const struct run *r, int kind)
-{
-	const struct profile	*pr = &r->profile;
-
-	/*
-	 * Out of normal mode a device answers on endpoint 0 only:
-	 * usb-control is its whole plan, whatever the profile lists.
-	 */
-	if (r->target.mode != LQ_MODE_NORMAL)
-		return (kind == LQ_PROBE_USB_CONTROL && r->target.devnum > 0);
-	if (kind == LQ_PROBE_LOCKDOWN_HANDSHAKE && pr->handshake_every > 0 &&
-	    r->cycle % pr->handshake_every == 0)
-		return (1);
-	if ((pr->kinds & PROFILE_KIND(kind)) == 0)
-		return (0);
-	if (probe_ops_find(kind) == NULL)
-		return (0);
-	if (kind == LQ_PROBE_USB_CONTROL)
-		return (r->target.devnum > 0);	/* libusb sees it */
-	if (kind == LQ_PROBE_BULK)
-		return (run_bulk_size(r) > 0 && (r->profile.forever ||
-		    !run_bulk_done(r)));
-	return (1);
-}
-
-/* The kinds of a cycle, in order. */
-static const int run_cycle[] = {
-	LQ_PROBE_BULK,
-	LQ_PROBE_USB_CONTROL,
-	LQ_PROBE_MUX_CONNECT,
-	LQ_PROBE_LOCKDOWN_QUERY,
-	LQ_PROBE_LOCKDOWN_HANDSHAKE,
-	LQ_PROBE_AFC_ROUNDTRIP
-};
-
-/*
- * The next kind of the plan, moving on to the next cycle when this one
- * is through; 0 if a whole cycle has nothing left to do, and -1 if the
- * next cycle must wait for the profile's interval.
- */
-static int
-run_next_kind(struct run *r)
-{
-	int	kind, wrapped = 0;
-
-	r->planned_cycle = r->cycle;
-	r->planned_step = r->step;
-	for (;;) {
-		if (r->step >= (int)nitems(run_cycle)) {
-			if (wrapped)
-				return (0);
-			wrapped = 1;
-			r->step = 0;
-			r->cycle++;
-			if (r->profile.interval_us > 0)
-				return (-1);
-		}
-		kind = run_cycle[r->step++];
-		if (run_kind_due(r, kind))
-			return (kind);
-	}
 }
 
 /* Worker thread: run one probe. */
@@ -388,44 +286,41 @@ run_decide(struct run *r, int finished)
 
 	r->ev.finished = finished;
 	lq_verdict_decide(&r->rules, &r->ev, res);
-	if (r->kernel[0] != '\0' && res->verdict == LQ_VERDICT_FAIL &&
+	if (r->said[0] != '\0' && res->verdict == LQ_VERDICT_FAIL &&
 	    res->nreasons < LQ_VERDICT_REASONS)
-		(void)strlcpy(res->reasons[res->nreasons++], r->kernel,
+		(void)strlcpy(res->reasons[res->nreasons++], r->said,
 		    sizeof(res->reasons[0]));
 }
 
-/* Percent done, or -1 for a run without an end. */
+/*
+ * Percent done, or -1 for a run without an end: the plan's duration and
+ * bytes, and for a run that the evidence ends (no duration, round trips
+ * to make), the probes the sequential test needs at least.
+ */
 static int
 run_percent(const struct run *r)
 {
-	double		 t = 0, b = 1, e, inflight = 0;
-	uint64_t	 need;
+	double		 done, e;
+	uint64_t	 inflight = 0, need;
 
 	if (r->state != RUN_RUNNING)
 		return (100);
 	if (r->profile.forever)
 		return (-1);
-	if (r->profile.duration_us > 0)
-		t = (double)lq_mono_sub(lq_mono_now(), r->started) /
-		    (double)r->profile.duration_us;
-	if (!run_bulk_done(r) && r->profile.bulk_bytes > 0) {
-		if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
-			inflight = (double)__atomic_load_n(
-			    &r->job->progress.bytes_in, __ATOMIC_ACQUIRE);
-		b = ((double)r->bulk_moved + inflight) /
-		    (double)r->profile.bulk_bytes;
+	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
+		inflight = __atomic_load_n(&r->job->progress.bytes_in,
+		    __ATOMIC_ACQUIRE);
+	done = run_plan_progress(&r->plan, lq_mono_sub(lq_mono_now(),
+	    r->started), inflight);
+	if (r->plan.duration_us == 0 &&
+	    (r->plan.kinds & ~PROFILE_KIND(LQ_PROBE_BULK)) != 0) {
+		need = lq_sprt_pass_n(&r->rules.sprt, r->ev.failures);
+		e = need > 0 && need != UINT64_MAX ?
+		    (double)r->ev.probes / (double)need : 0;
+		if (e < done)
+			done = e;
 	}
-	need = lq_sprt_pass_n(&r->rules.sprt, r->ev.failures);
-	if (need < r->rules.min_probes)
-		need = r->rules.min_probes;
-	e = need > 0 ? (double)r->ev.probes / (double)need : 1;
-	if (e > 1)
-		e = 1;
-	if (b < e)
-		e = b;
-	if (t > e)
-		e = t;
-	return (e >= 0.99 ? 99 : (int)(e * 100));
+	return (done >= 0.99 ? 99 : (int)(done * 100));
 }
 
 /* Bytes moved so far, with the probe in flight. */
@@ -439,6 +334,35 @@ run_bytes_now(const struct run *r)
 		    __ATOMIC_ACQUIRE) + __atomic_load_n(
 		    &r->job->progress.bytes_in, __ATOMIC_ACQUIRE);
 	return (n);
+}
+
+/* A bound or a power for JSON: null where there is none (infinite). */
+static json_t *
+run_json_real(double v)
+{
+	return (isfinite(v) ? json_real(v) : json_null());
+}
+
+/*
+ * The run's exposure (lq-exposure.h) and, once decided on it, the 95%
+ * upper bounds of the fault rate and the detection power.
+ */
+static json_t *
+run_exposure_json(const struct run *r)
+{
+	const struct lq_exposure	*e = &r->result.exposure;
+	const struct lq_exposure_bounds	*b = &r->result.bounds;
+
+	return (json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
+	    "load_ms", (json_int_t)(e->load_us / 1000),
+	    "bytes_out", (json_int_t)e->bytes_out,
+	    "bytes_in", (json_int_t)e->bytes_in,
+	    "round_trips", (json_int_t)e->round_trips,
+	    "faults", (json_int_t)e->faults,
+	    "faults_per_minute_upper", run_json_real(b->per_minute),
+	    "faults_per_gb_upper", run_json_real(b->per_gb),
+	    "power_once_a_minute", json_real(b->power_fast),
+	    "power_once_in_ten_minutes", json_real(b->power_slow)));
 }
 
 /* The run as the API shows it. */
@@ -478,6 +402,7 @@ run_json(const struct run *r)
 	    "mb_s", r->mb_s,
 	    "cp_upper", r->result.cp_upper,
 	    "reasons", reasons);
+	(void)json_object_set_new(o, "exposure", run_exposure_json(r));
 	pct = run_percent(r);
 	(void)json_object_set_new(o, "percent", pct < 0 ? json_null() :
 	    json_integer(pct));
@@ -660,13 +585,12 @@ run_job_new(struct run *r, int kind)
 	rj->ops = probe_ops_find(kind);
 	probe_result_init(&rj->result);
 	rj->halt = &r->halt;
-	rj->plan_cycle = r->planned_cycle;
-	rj->plan_step = r->planned_step;
+	rj->plan_pos = r->plan.planned;
 	rj->plan.run_id = r->id;
 	rj->plan.sequence = ++r->sequence;
 	rj->plan.seed = (uint64_t)r->id << 32 ^ rj->plan.sequence ^
 	    (uint64_t)r->started_us;
-	rj->plan.bulk_bytes = run_bulk_size(r);
+	rj->plan.bulk_bytes = run_plan_bulk_size(&r->plan);
 	rj->plan.chunk_bytes = r->profile.chunk_bytes;
 	rj->plan.max_bytes = r->max_bytes;
 	rj->plan.max_free_share_pct = r->max_free_share_pct;
@@ -687,17 +611,16 @@ run_job_new(struct run *r, int kind)
 static void
 run_send_ahead(struct run *r)
 {
-	unsigned int	cycle = r->cycle;
-	int		step = r->step, kind;
+	struct run_plan_pos	pos = r->plan.pos;
+	int			kind;
 
 	if (r->job == NULL || r->ahead != NULL || r->timed_out ||
 	    !run_kind_quick(r->job->ops->kind) ||
 	    __atomic_load_n(&r->halt, __ATOMIC_ACQUIRE))
 		return;
-	kind = run_next_kind(r);
+	kind = run_plan_next(&r->plan);
 	if (kind <= 0 || !run_kind_quick(kind)) {
-		r->cycle = cycle;
-		r->step = step;
+		run_plan_rewind(&r->plan, &pos);
 		return;
 	}
 	r->ahead = run_job_new(r, kind);
@@ -736,20 +659,19 @@ run_send(struct run *r, int kind)
 static void
 run_count(struct run *r, int kind, const struct probe_result *res)
 {
-	uint64_t	trials = 1, chunks;
+	struct lq_exposure	*e = &r->ev.exposure;
 
-	if (kind == LQ_PROBE_BULK && r->profile.chunk_bytes > 0) {
-		chunks = (res->bytes_out + res->bytes_in) /
-		    r->profile.chunk_bytes;
-		trials = chunks + (res->status != LQ_OK ? 1 : 0);
-		if (trials == 0)
-			trials = 1;
+	if (kind == LQ_PROBE_BULK) {
 		r->ev.bulk_bytes_out += res->bytes_out;
 		r->ev.bulk_bytes_in += res->bytes_in;
-		r->bulk_moved += res->bytes_in < res->bytes_out ?
-		    res->bytes_in : res->bytes_out;
-	}
-	r->ev.probes += trials;
+	} else
+		e->round_trips++;
+	e->load_us += res->latency_us;
+	e->bytes_out += res->bytes_out;
+	e->bytes_in += res->bytes_in;
+	run_plan_ended(&r->plan, kind, res->bytes_in < res->bytes_out ?
+	    res->bytes_in : res->bytes_out);
+	r->ev.probes++;
 	r->probes_by_kind[kind]++;
 	r->bytes += res->bytes_out + res->bytes_in;
 	if (res->status == LQ_OK)
@@ -760,6 +682,30 @@ run_count(struct run *r, int kind, const struct probe_result *res)
 		r->ev.timeouts++;
 	if (res->status == LQ_ECORRUPT)
 		r->ev.corruptions++;
+	if (res->status == LQ_ELINK)
+		r->ev.link_errors++;
+}
+
+/*
+ * What a probe that failed with a USB link error (usb-control, through
+ * libusb) saw: its request and libusb's status, from the probe's
+ * detail. libusb cannot tell the kernel's -71, -84 and -62 apart, so
+ * the words name no single one.
+ */
+static void
+run_link_words(const struct run_job *rj, char *buf, size_t len)
+{
+	json_t		*o;
+	const char	*why = NULL;
+
+	o = rj->result.detail != NULL ? json_loads(rj->result.detail, 0,
+	    NULL) : NULL;
+	if (o != NULL)
+		why = json_string_value(json_object_get(o, "error"));
+	(void)snprintf(buf, len, "%s probe %u: %s", lq_probe_kind_name(
+	    rj->ops->kind), rj->plan.sequence, why != NULL ? why :
+	    "a transfer failed with a link error");
+	json_decref(o);
 }
 
 /* Write the probe to the store; events for what it found. */
@@ -793,6 +739,12 @@ run_record(struct run *r, struct run_job *rj)
 		    rj->ops->kind), rj->plan.sequence,
 		    (long long)(r->deadline_us[rj->ops->kind] / 1000));
 		run_event(r, "probe", "timeout", 0, detail);
+	} else if (res->status == LQ_ELINK) {
+		run_link_words(rj, detail, sizeof(detail));
+		run_event(r, "libusb", "link-error", 0, detail);
+		if (r->state == RUN_RUNNING && r->said[0] == '\0')
+			(void)snprintf(r->said, sizeof(r->said),
+			    "libusb said: %.140s", detail);
 	}
 }
 
@@ -855,39 +807,21 @@ run_blocker(int status)
 	}
 }
 
-/*
- * Whether every kind of the profile has run at least once: the bulk
- * chunks alone can satisfy the sequential test, and a run that stopped
- * then would not have tried a handshake or a round trip at all.
- */
-static int
-run_cycle_done(const struct run *r)
-{
-	return (r->cycle > 0 || r->step >= (int)nitems(run_cycle));
-}
-
-/* Whether r has seen enough to end now. */
+/* Whether r has seen enough to end now; *finished if its plan is done. */
 static int
 run_should_end(struct run *r, int *finished)
 {
-	*finished = 0;
-	if (r->result.verdict == LQ_VERDICT_FAIL)
-		return (1);
-	if (r->profile.forever)
-		return (0);
-	if (r->result.verdict == LQ_VERDICT_PASS && r->profile.stop_early &&
-	    run_bulk_done(r) && run_cycle_done(r))
-		return (1);
-	*finished = 1;
-	if (r->profile.duration_us > 0 && lq_mono_sub(lq_mono_now(),
-	    r->started) >= r->profile.duration_us)
-		return (1);
-	if (r->profile.duration_us == 0 && run_bulk_done(r) &&
-	    (r->result.sprt != LQ_SPRT_CONTINUE ||
-	    (r->rules.sprt.n_max > 0 && r->ev.probes >= r->rules.sprt.n_max)))
-		return (1);
-	*finished = 0;
-	return (0);
+	struct run_plan_state	st;
+	enum run_plan_end	end;
+
+	st.failed = r->result.verdict == LQ_VERDICT_FAIL;
+	st.passed = r->result.verdict == LQ_VERDICT_PASS;
+	st.decided = r->result.sprt != LQ_SPRT_CONTINUE ||
+	    (r->rules.sprt.n_max > 0 && r->ev.probes >= r->rules.sprt.n_max);
+	st.elapsed_us = lq_mono_sub(lq_mono_now(), r->started);
+	end = run_plan_end(&r->plan, &st);
+	*finished = end == RUN_PLAN_FINISHED;
+	return (end != RUN_PLAN_GO_ON);
 }
 
 /*
@@ -919,8 +853,7 @@ run_job_unrun(struct run *r, struct run_job *rj)
 	else
 		run_promote(r);
 	if (r->state == RUN_RUNNING && rj->plan.sequence <= r->sequence) {
-		r->cycle = rj->plan_cycle;
-		r->step = rj->plan_step;
+		run_plan_rewind(&r->plan, &rj->plan_pos);
 		r->sequence = rj->plan.sequence - 1;
 	}
 	free(rj);
@@ -1045,7 +978,7 @@ run_next_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->state != RUN_RUNNING || r->job != NULL)
 		return;
-	if ((kind = run_next_kind(r)) > 0)
+	if ((kind = run_plan_next(&r->plan)) > 0)
 		run_send(r, kind);
 	else
 		run_end(r, RUN_DONE, 1);
@@ -1058,7 +991,7 @@ run_next(struct run *r)
 	struct timeval	tv;
 	int		kind;
 
-	kind = run_next_kind(r);
+	kind = run_plan_next(&r->plan);
 	if (kind > 0) {
 		run_send(r, kind);
 		return;
@@ -1222,6 +1155,8 @@ run_start(const struct config *cfg, const struct profile *pr,
 	r->ev.speed_mbps = target->speed_mbps;
 	r->ev.best_speed_mbps = target->best_speed_mbps;
 	r->ev.mode = target->mode;
+	r->ev.stop_early = pr->stop_early;
+	r->ev.triage = pr->triage;
 	r->started = lq_mono_now();
 	r->started_us = lq_wall_now_us();
 	if (store == NULL || (r->id = store_run_begin(store,
@@ -1240,7 +1175,9 @@ run_start(const struct config *cfg, const struct profile *pr,
 	    r->next_ev == NULL || r->resume_ev == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	r->feed = feed_new();
-	r->step = 0;
+	run_plan_init(&r->plan, &r->profile, target->mode,
+	    target->devnum > 0);
+	r->ev.bulk_planned = r->plan.bulk_bytes > 0;
 	TAILQ_INSERT_HEAD(&runs, r, entry);
 	if (evtimer_add(r->tick_ev, &one) == -1)
 		log_warnx("run %lld: no progress timer", (long long)r->id);
@@ -1380,7 +1317,7 @@ run_episode(int64_t attachment_id)
 		if (r->target.attachment_id == attachment_id)
 			break;
 	}
-	if (r == NULL || r->state != RUN_DONE || r->kernel[0] == '\0' ||
+	if (r == NULL || r->state != RUN_DONE || r->said[0] == '\0' ||
 	    lq_wall_now_us() - r->ended_us > RUN_DISCONNECT_GRACE_US)
 		return (NULL);
 	return (r);
@@ -1418,8 +1355,8 @@ run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
 		r->ev.speed_fallbacks++;
 	else
 		return;
-	if (r->kernel[0] == '\0')
-		(void)snprintf(r->kernel, sizeof(r->kernel), "the kernel "
+	if (r->said[0] == '\0')
+		(void)snprintf(r->said, sizeof(r->said), "the kernel "
 		    "said%s%s: %s", port[0] != '\0' ? " on port " : "", port,
 		    text);
 	log_info("run %lld: the kernel reported %s%s%s", (long long)r->id,

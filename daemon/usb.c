@@ -215,9 +215,17 @@ usb_status_of_transfer(enum libusb_transfer_status st)
 	case LIBUSB_TRANSFER_NO_DEVICE:
 		return (LQ_ENODEVICE);
 	case LIBUSB_TRANSFER_STALL:
+		return (LQ_EUSB);
+	/*
+	 * libusb's linux backend reports the kernel's -71, -84, -62 (and
+	 * the host's -70, -63) as ERROR and -75 as OVERFLOW, and cannot
+	 * tell them apart (research/linux-usb-signals-and-performance.md,
+	 * libusb statuses): on a request every device supports, a link
+	 * error.
+	 */
 	case LIBUSB_TRANSFER_ERROR:
 	case LIBUSB_TRANSFER_OVERFLOW:
-		return (LQ_EUSB);
+		return (LQ_ELINK);
 	}
 	return (LQ_EUSB);
 }

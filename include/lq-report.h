@@ -58,8 +58,14 @@ struct lq_report_row {
 	double		 lat_p50, lat_p99;	/* ms */
 	int		 speed_mbps;	/* best negotiated; 0 unknown */
 	int64_t		 last_us;	/* newest run's start */
+	/* The exposure of the runs that ended with a verdict. */
+	int64_t		 load_us;	/* time under load */
+	uint64_t	 bytes;		/* moved, both ways */
+	uint64_t	 round_trips;	/* probes but bulk */
 
-	enum lq_verdict	 verdict;	/* of the pooled evidence */
+	enum lq_verdict	 verdict;	/* FAIL: a run failed or the pooled
+					 * hard events; else from the runs'
+					 * verdicts; NONE: no run had one */
 	char		**reasons;
 	int		 nreasons;
 };

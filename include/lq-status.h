@@ -45,10 +45,12 @@ enum lq_status {
 	LQ_ENOSPACE = -23,	/* not enough free space on the device */
 	LQ_EUSB = -24,		/* USB transfer error */
 	LQ_EUNSUPPORTED = -25,	/* not possible in this mode */
-	LQ_EINTERNAL = -26	/* bug: an impossible state */
+	LQ_EINTERNAL = -26,	/* bug: an impossible state */
+	LQ_ELINK = -27		/* USB link error: a bus error on the
+				 * wire (-71, -84, -62) or babble (-75) */
 };
 
-#define LQ_STATUS_MIN	LQ_EINTERNAL
+#define LQ_STATUS_MIN	LQ_ELINK
 
 const char	*lq_strerror(int);
 const char	*lq_status_name(int);

@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "lq-exposure.h"
+
 /*
  * One-sided (1 - alpha) Clopper-Pearson upper bound of a failure rate
  * after k failures in n independent trials: the largest rate p at which
@@ -88,13 +90,13 @@ enum lq_verdict {
 struct lq_verdict_rules {
 	struct lq_sprt	sprt;		/* soft signals: p0 1e-3, p1 1e-2,
 					 * alpha = beta = 0.05, n_max 3000 */
-	uint64_t	min_probes;	/* probes before a PASS: 200 */
-	uint64_t	min_bulk_bytes;	/* bulk bytes each way before a
-					 * PASS: 64 MiB; in normal mode
-					 * only, as no other moves any */
+	uint64_t	min_probes;	/* probes before an early PASS: 200 */
+	uint64_t	min_bulk_bytes;	/* bulk bytes each way before an
+					 * early PASS: 64 MiB; only where
+					 * the plan moves bulk */
 	double		marginal_upper;	/* a PASS needs the 95% upper bound
-					 * of the failure rate below this,
-					 * else MARGINAL: 0.01 */
+					 * of the soft failure rate below
+					 * this, else MARGINAL: 0.01 */
 };
 
 /*
@@ -103,6 +105,11 @@ struct lq_verdict_rules {
  * vocab.c, named in the comments) has a counter here, and any of them
  * above 0 fails the run. The verdict does not look at timestamps:
  * counting an event once per burst or per probe is the caller's choice.
+ *
+ * The evidence of a run that saw no hard event is its exposure: time
+ * under load, bytes moved, round trips (lq-exposure.h). The soft
+ * signals are trials of the sequential test, one per probe: the chunks
+ * of a bulk probe are not independent trials.
  */
 struct lq_run_evidence {
 	/* Soft signals, all probe kinds together. */
@@ -114,6 +121,9 @@ struct lq_run_evidence {
 	uint64_t	bulk_bytes_out;	/* bulk bytes written, host to device */
 	uint64_t	bulk_bytes_in;	/* bulk bytes read back and verified,
 					 * device to host */
+	struct lq_exposure exposure;	/* every probe kind; its faults are
+					 * the verdict's to count, from the
+					 * hard signals below */
 
 	/* Hard signals. */
 	unsigned int	dropouts;	/* "dropout" */
@@ -141,6 +151,11 @@ struct lq_run_evidence {
 	int		mode;		/* enum lq_device_mode */
 	int		finished;	/* the plan ran to its end or its
 					 * limit: no more evidence comes */
+	int		stop_early;	/* the profile allows a PASS before
+					 * the plan's end */
+	int		triage;		/* the profile is triage: its PASS
+					 * rules out only frequent faults */
+	int		bulk_planned;	/* the plan moves bulk data */
 };
 
 #define LQ_VERDICT_CP_ALPHA	0.05	/* the reported bound is 95% */
@@ -154,8 +169,12 @@ struct lq_verdict_result {
 						 * Pearson upper bound of the
 						 * failure rate */
 	uint64_t		 more_probes;	/* clean probes still needed
-						 * at least before a PASS; 0
-						 * when the count is enough */
+						 * at least before an early
+						 * PASS; 0 when enough */
+	struct lq_exposure	 exposure;	/* the evidence's, faults
+						 * counted */
+	struct lq_exposure_bounds bounds;	/* its 95% bounds and the
+						 * detection power */
 	char			 reasons[LQ_VERDICT_REASONS]
 				     [LQ_VERDICT_REASON_LEN];
 						/* sentences for a technician,
@@ -170,13 +189,17 @@ const char *lq_verdict_rules_check(const struct lq_verdict_rules *);
  * Decide a run; call it again whenever the evidence grows. In order:
  * - any hard signal: FAIL, one reason per kind with its count (a host
  *   controller failure or an over-current says it blames the port or
- *   the host, not the cable);
+ *   the host, not the cable), then the faults against the exposure;
  * - rules that fail lq_verdict_rules_check(): NONE;
  * - the sequential test on (probes, failures) rejects: FAIL;
- * - it accepts, the evidence minimums are met and the upper bound is
- *   below marginal_upper: PASS, stating the evidence and the bound;
- * - otherwise MARGINAL if the run finished, NONE (keep probing) if not,
- *   saying what is missing and the bound so far.
+ * - a run that has not finished: PASS only where the profile may stop
+ *   early, the test accepts, the evidence minimums are met and the
+ *   upper bound is below marginal_upper; otherwise NONE (keep going);
+ * - a finished run: MARGINAL if no probe ended, or if soft failures
+ *   leave the upper bound at or above marginal_upper; otherwise PASS.
+ * A PASS states its exposure, the 95% upper bound of the fault rate per
+ * minute of load and per GB, and the detection power at a fault a
+ * minute and a fault in ten minutes; triage says what it rules out.
  * A device in recovery, DFU or WTF mode adds a reason saying that
  * lockdown and AFC were unavailable. failures > probes counts as
  * failures probes.

@@ -38,8 +38,10 @@ start_sim --control "$T/control" "$T/bench.scn"
 phone=$(sim_udid phone)
 fresh=$(sim_udid fresh)
 # Auto-test by port: both of the bench's ports, nothing elsewhere.
-printf '[auto-test]\ndefault = off\nport 1-1 = quick\nport 1-2 = quick\n' \
-    > "$T/linkqd.conf"
+printf '[auto-test]\ndefault = off\nport 1-1 = quick\nport 1-2 = quick\n%s' \
+    '[profile quick]
+duration = 3s
+' > "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$fresh\") | .trust == \"not-paired\"' > /dev/null" 30 ||
     fail "the untrusted device: $(get /v1/devices)"

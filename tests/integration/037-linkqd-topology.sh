@@ -29,6 +29,9 @@ at 0s plug phone a good
 SCN
 
 cat > "$T/linkqd.conf" <<'CONF'
+[profile quick]
+duration = 3s
+
 [profile ctl]
 kinds = usb-control lockdown-query
 duration = 3s
@@ -105,6 +108,20 @@ echo "$run" | jq -e '.verdict == "PASS"' > /dev/null ||
     fail "the recovery run of restore: $run"
 wait_sql "SELECT count(DISTINCT kind), min(kind) FROM probes WHERE run_id = $id" '1|6'
 wait_sql "SELECT count(*) FROM events WHERE kind = 'mode-change'" 1
+
+trace "recovery mode: control transfers failing with -71 are a link error"
+ctl '{"cmd":"fault","target":"good","params":"control-error=1"}' |
+    jq -e .ok > /dev/null || fail "the control-error fault was refused"
+id=$(start_run "$u" quick)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "FAIL" and
+    (.reasons | join(" ") | test("the kernel reported a USB link error")) and
+    (.reasons | join(" ") | test("libusb said: usb-control probe 1: GET_DESCRIPTOR")) and
+    (.reasons | join(" ") | test("probes failed") | not)' > /dev/null ||
+    fail "the link error in recovery mode: $run"
+wait_sql "SELECT count(*) FROM events WHERE run_id = $id AND kind = 'link-error' AND source = 'libusb'" 1
+wait_sql "SELECT count(*) FROM probes p JOIN statuses s ON s.code = p.status WHERE p.run_id = $id AND s.name = 'usb-link'" 1
+ctl '{"cmd":"fault","target":"good","params":"control-error=0"}' > /dev/null
 
 trace "back in normal mode: a mode change, not a fault"
 ctl '{"cmd":"mode","device":"phone","mode":"normal"}' > /dev/null

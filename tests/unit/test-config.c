@@ -163,12 +163,16 @@ test_defaults(__unused void **state)
 	assert_int_equal(pr->duration_us, 30 * SEC);
 	assert_true(pr->bulk_bytes == 64 * MIB);
 	assert_int_equal(pr->chunk_bytes, MIB);
-	assert_int_equal(pr->stop_early, 1);
+	/* It keeps its 30 s, and its PASS says it is triage. */
+	assert_int_equal(pr->stop_early, 0);
+	assert_int_equal(pr->triage, 1);
 	assert_int_equal(pr->forever, 0);
 	pr = config_profile(cfg, "standard");
 	assert_int_equal(pr->kinds, 0x7e);
 	assert_int_equal(pr->duration_us, 300 * SEC);
 	assert_true(pr->bulk_bytes == 256 * MIB);
+	assert_int_equal(pr->stop_early, 0);
+	assert_int_equal(pr->triage, 0);
 	pr = config_profile(cfg, "restore");
 	assert_int_equal(pr->kinds, PROFILE_KIND(LQ_PROBE_BULK));
 	assert_true(pr->bulk_bytes == UINT64_C(8000000000));
@@ -348,10 +352,12 @@ test_units(__unused void **state)
 	config_free(cfg);
 
 	for (i = 0; i < nitems(yes); i++) {
-		xasprintf(&text, "[profile quick]\nstop-early = %s\n"
-		    "[profile monitor]\nforever = %s\n", no[i], yes[i]);
+		xasprintf(&text, "[profile quick]\ntriage = %s\n"
+		    "stop-early = %s\n[profile monitor]\nforever = %s\n",
+		    no[i], yes[i], yes[i]);
 		cfg = read_ok(text);
-		assert_int_equal(config_profile(cfg, "quick")->stop_early, 0);
+		assert_int_equal(config_profile(cfg, "quick")->triage, 0);
+		assert_int_equal(config_profile(cfg, "quick")->stop_early, 1);
 		assert_int_equal(config_profile(cfg, "monitor")->forever, 1);
 		config_free(cfg);
 		free(text);
@@ -449,8 +455,8 @@ static const struct error_case error_cases[] = {
 	{ "[profile wiggle]\nduration = 1m\n", 1, "forever and a duration "
 	  "contradict" },
 	{ "[profile quick]\nforever = yes\n", 1, "forever and a duration" },
-	{ "[profile quick]\nforever = yes\nduration = 0\n", 1,
-	  "forever and stop-early contradict" },
+	{ "[profile quick]\nforever = yes\nduration = 0\nstop-early = yes\n",
+	  1, "forever and stop-early contradict" },
 	{ "[profile quick]\nkinds = bulk\n[profile quick]\n", 3,
 	  "section [profile quick] is given twice (first at line 1)" },
 

@@ -32,7 +32,8 @@
 /*
  * One run of the quick profile: device udid with cable on port,
  * probes probes of which failures failed, bulk bytes in bulk_us, one
- * lockdown query of lat_us, verdict, and one event of kind (NULL none).
+ * lockdown query of lat_us, verdict (NULL: the run was cancelled), and
+ * one event of kind (NULL none).
  */
 static void
 add_run(struct store *s, const char *port, const char *cable,
@@ -77,8 +78,8 @@ add_run(struct store *s, const char *port, const char *cable,
 		e.attachment_id = a.previous_id;
 		assert_true(store_event(s, &e) > 0);
 	}
-	assert_int_equal(store_run_end(s, run, "done", verdict, NULL, t + 10),
-	    0);
+	assert_int_equal(store_run_end(s, run, verdict != NULL ? "done" :
+	    "cancelled", verdict, NULL, t + 10), 0);
 }
 
 static struct lq_report *
@@ -188,6 +189,21 @@ test_rows(void **state)
 	assert_true(fabs(r->lat_p99 - 4.0) < 1e-9);
 	assert_int_equal(r->speed_mbps, 480);
 	assert_int_equal(r->last_us, 3000000);
+	/*
+	 * The exposure: every probe's time (a bulk probe of 1 s, a query,
+	 * 398 others of 100 us, three runs), every byte, the round trips.
+	 */
+	assert_int_equal(r->load_us, 3 * 1000000 + 2000 + 4000 + 3000 +
+	    3 * 398 * 100);
+	assert_int_equal(r->bytes, 90000000);
+	assert_int_equal(r->round_trips, 1197);
+	assert_int_equal(r->nreasons, 4);
+	assert_string_equal(r->reasons[0], "all 3 runs passed; 1 failures in "
+	    "1200 probes");
+	assert_string_equal(r->reasons[1], "3.1 s under load, 45 MB each way, "
+	    "1,197 round trips without a fault");
+	assert_non_null(strstr(r->reasons[2], "faults per minute of load"));
+	assert_non_null(strstr(r->reasons[3], "once a minute"));
 	r = row_of(rep, "A-03", NULL);
 	assert_int_equal(r->verdict, LQ_VERDICT_FAIL);
 	assert_int_equal(r->corruptions, 1);
@@ -550,6 +566,51 @@ test_blame_device(void **state)
 	lq_blame_clear(&b);
 }
 
+/*
+ * A cable whose only run was cancelled has no verdict in the report
+ * and is not good in the blame: a cancelled run is no evidence, however
+ * clean its probes were (issue 13). Beside a passed run it does not
+ * count as one.
+ */
+static void
+test_cancelled_is_no_evidence(void **state)
+{
+	struct store			*s = world();
+	struct lq_report		*rep;
+	const struct lq_report_row	*r;
+	size_t				 i;
+
+	(void)state;
+	add_run(s, "1-2", "A-04", "udid-1", 400, 0, 40000000, 1000000, 2000,
+	    NULL, NULL, 7000000);
+	add_run(s, "1-2", "A-02", "udid-1", 400, 0, 40000000, 1000000, 2000,
+	    NULL, NULL, 8000000);
+	rep = build(s, LQ_REPORT_CABLE, 0);
+	r = row_of(rep, "A-04", NULL);
+	assert_int_equal(r->verdict, LQ_VERDICT_NONE);
+	assert_int_equal(r->runs, 1);
+	assert_int_equal(r->passed, 0);
+	assert_int_equal(r->load_us, 0);
+	assert_int_equal(r->nreasons, 1);
+	assert_string_equal(r->reasons[0], "no run ended with a verdict: 1 "
+	    "cancelled, interrupted or stopped");
+	/* Last: after the FAIL, as nothing is known of it. */
+	assert_string_equal(rep->rows[rep->nrows - 1].cable, "A-04");
+	for (i = 0; i < rep->blame.ncables; i++)
+		if (strcmp(rep->blame.cables[i].name, "A-04") == 0)
+			assert_int_not_equal(rep->blame.cables[i].state,
+			    LQ_BLAME_GOOD);
+	/* A-02 passed twice; its cancelled run adds no exposure. */
+	r = row_of(rep, "A-02", NULL);
+	assert_int_equal(r->verdict, LQ_VERDICT_PASS);
+	assert_int_equal(r->runs, 3);
+	assert_int_equal(r->load_us, 2 * (1000000 + 1000 + 98 * 100));
+	assert_string_equal(r->reasons[0], "2 of 3 runs passed, 1 ended "
+	    "without a verdict; 0 failures in 600 probes");
+	lq_report_free(rep);
+	store_close(s);
+}
+
 /* The report's blame comes from the database's cells. */
 static void
 test_report_blame(void **state)
@@ -584,6 +645,7 @@ main(void)
 		cmocka_unit_test(test_blame_two_failures),
 		cmocka_unit_test(test_blame_device),
 		cmocka_unit_test(test_report_blame),
+		cmocka_unit_test(test_cancelled_is_no_evidence),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -191,13 +191,14 @@ test_migrate_file(void **state)
 	store_close(s);
 }
 
-/* A run's totals (schema 0005), in the order of its columns. */
+/* A run's totals (schemas 0005 and 0006), in the order of its columns. */
 struct run_totals {
 	int64_t	probes, failures, timeouts, bulk_bytes, bulk_us;
 	int64_t	query_probes, query_us;
+	int64_t	load_us, bytes, bulk_probes;
 };
 
-/* Check the totals schema 0005 keeps on run id. */
+/* Check the totals schemas 0005 and 0006 keep on run id. */
 static void
 assert_run_totals(sqlite3 *db, int64_t id, const struct run_totals *want)
 {
@@ -205,8 +206,9 @@ assert_run_totals(sqlite3 *db, int64_t id, const struct run_totals *want)
 
 	if (sqlite3_prepare_v2(db, "SELECT total_probes, total_failures, "
 	    "total_timeouts, total_bulk_bytes, total_bulk_us, "
-	    "total_query_probes, total_query_us FROM runs WHERE id = ?1", -1,
-	    &stmt, NULL) != SQLITE_OK)
+	    "total_query_probes, total_query_us, total_load_us, total_bytes, "
+	    "total_bulk_probes FROM runs WHERE id = ?1", -1, &stmt,
+	    NULL) != SQLITE_OK)
 		fail_msg("%s", sqlite3_errmsg(db));
 	(void)sqlite3_bind_int64(stmt, 1, id);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
@@ -217,6 +219,9 @@ assert_run_totals(sqlite3 *db, int64_t id, const struct run_totals *want)
 	assert_int_equal(sqlite3_column_int64(stmt, 4), want->bulk_us);
 	assert_int_equal(sqlite3_column_int64(stmt, 5), want->query_probes);
 	assert_int_equal(sqlite3_column_int64(stmt, 6), want->query_us);
+	assert_int_equal(sqlite3_column_int64(stmt, 7), want->load_us);
+	assert_int_equal(sqlite3_column_int64(stmt, 8), want->bytes);
+	assert_int_equal(sqlite3_column_int64(stmt, 9), want->bulk_probes);
 	(void)sqlite3_finalize(stmt);
 }
 
@@ -266,7 +271,8 @@ test_migrate_run_totals(void **state)
 	s = open_ok(f->db_path, 0);
 	db = store_handle(s);
 	assert_int_equal(store_schema_version(s), store_schema_latest());
-	want = (struct run_totals){ 18, 3, 1, 3145728, 40000, 10, 900 };
+	want = (struct run_totals){ 18, 3, 1, 3145728, 40000, 10, 900, 41400,
+	    3145728, 3 };
 	assert_run_totals(db, 7, &want);
 
 	/* One more lockdown-query through the store: an upsert. */
@@ -278,7 +284,8 @@ test_migrate_run_totals(void **state)
 	p.status = LQ_ETIMEDOUT;
 	assert_true(store_probe(s, &p) > 0);
 	assert_int_equal(store_flush(s), 0);
-	want = (struct run_totals){ 19, 4, 2, 3145728, 40000, 11, 1000 };
+	want = (struct run_totals){ 19, 4, 2, 3145728, 40000, 11, 1000, 41500,
+	    3145728, 3 };
 	assert_run_totals(db, 7, &want);
 	store_close(s);
 }
@@ -506,7 +513,7 @@ test_batched_insert_and_rollups(void **state)
 	    2 * LQ_PROBE_KIND_MAX);
 
 	/*
-	 * Each run's totals (schema 0005, kept by triggers over three
+	 * Each run's totals (schemas 0005 and 0006, kept by triggers over three
 	 * batches, so through inserts and upserts) agree with the raw rows.
 	 */
 	for (r = 0; r < 2; r++) {
@@ -515,7 +522,10 @@ test_batched_insert_and_rollups(void **state)
 			want.probes += exp[r][k].probes;
 			want.failures += exp[r][k].failures;
 			want.timeouts += exp[r][k].timeouts;
+			want.load_us += exp[r][k].sum;
+			want.bytes += exp[r][k].bytes;
 		}
+		want.bulk_probes = exp[r][LQ_PROBE_BULK].probes;
 		want.bulk_bytes = exp[r][LQ_PROBE_BULK].bytes;
 		want.bulk_us = exp[r][LQ_PROBE_BULK].sum;
 		want.query_probes = exp[r][LQ_PROBE_LOCKDOWN_QUERY].probes;

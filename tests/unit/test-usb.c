@@ -115,8 +115,11 @@ test_status_mapping(void **state)
 	    LQ_ETIMEDOUT);
 	assert_int_equal(usb_status_of_transfer(LIBUSB_TRANSFER_STALL),
 	    LQ_EUSB);
+	/* The kernel's -71, -84, -62 (ERROR) and -75 (OVERFLOW). */
 	assert_int_equal(usb_status_of_transfer(LIBUSB_TRANSFER_ERROR),
-	    LQ_EUSB);
+	    LQ_ELINK);
+	assert_int_equal(usb_status_of_transfer(LIBUSB_TRANSFER_OVERFLOW),
+	    LQ_ELINK);
 	assert_int_equal(usb_status_of_transfer(LIBUSB_TRANSFER_NO_DEVICE),
 	    LQ_ENODEVICE);
 	assert_int_equal(usb_status_of_transfer(LIBUSB_TRANSFER_CANCELLED),

@@ -389,39 +389,94 @@ test_sprt_edges(void **state __unused)
 	    LQ_SPRT_REJECT);
 }
 
-/* Evidence that passes the default rules, to spoil one way at a time. */
+#define GB	UINT64_C(1000000000)
+#define MINUTE	INT64_C(60000000)	/* in microseconds */
+
+/*
+ * The words of the clean run below: 5 minutes of load, 1 GB each way,
+ * 300 round trips. Without a fault the 95% bound is -ln 0.05 = 3.0
+ * faults, over 5 minutes and 2 GB, rounded up; the power is 1 - e^-5
+ * and 1 - e^-0.5, rounded down.
+ */
+#define CLEAN_WORDS	"5 min 0 s under load, 1.0 GB each way, 300 " \
+			"round trips"
+#define CLEAN_BOUNDS	"at most 0.60 faults per minute of load and 1.5 per " \
+			"GB (95% upper bound)"
+#define CLEAN_POWER	"a cable that faults once a minute would have shown " \
+			"with 99.3% probability; one that faults once in ten " \
+			"minutes, 39%"
+#define TRIAGE		"triage: this rules out only frequent faults; run " \
+			"the restore profile before a restore"
+
+/* What the clean run passes with. */
+static const char *const	clean_pass[] = {
+	CLEAN_WORDS " without a fault", CLEAN_BOUNDS, CLEAN_POWER, NULL
+};
+
+/*
+ * Move bulk data: the bulk counters and the exposure's bytes agree (the
+ * few bytes of the round trips are left out).
+ */
+static void
+set_bulk(struct lq_run_evidence *ev, uint64_t out, uint64_t in)
+{
+	ev->bulk_bytes_out = ev->exposure.bytes_out = out;
+	ev->bulk_bytes_in = ev->exposure.bytes_in = in;
+}
+
+/*
+ * Evidence that passes the default rules, to spoil one way at a time: a
+ * plan that moves bulk data has run to its end, 326 probes (the test's
+ * first pass), 300 of them round trips, in 5 minutes of load with 1 GB
+ * each way.
+ */
 static void
 clean_run(struct lq_run_evidence *ev)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->probes = 326;
-	ev->bulk_bytes_out = 64 * MIB;
-	ev->bulk_bytes_in = 64 * MIB;
+	ev->exposure.load_us = 5 * MINUTE;
+	ev->exposure.round_trips = 300;
+	set_bulk(ev, GB, GB);
 	ev->speed_mbps = 480;
 	ev->best_speed_mbps = 480;
 	ev->mode = LQ_MODE_NORMAL;
 	ev->finished = 1;
+	ev->bulk_planned = 1;
 }
 
-/* Decide with the default rules; check the verdict and the reasons. */
+/*
+ * Decide with rules; check the verdict and every reason in order, and
+ * leave the result in res for the caller to look at further.
+ */
+static void
+check_rules_verdict(const struct lq_verdict_rules *rules,
+    const struct lq_run_evidence *ev, enum lq_verdict want,
+    const char *const *reasons, struct lq_verdict_result *res)
+{
+	int	i;
+
+	lq_verdict_decide(rules, ev, res);
+	for (i = 0; reasons[i] != NULL; i++) {
+		if (i >= res->nreasons)
+			fail_msg("reason %d missing: \"%s\"", i, reasons[i]);
+		assert_string_equal(res->reasons[i], reasons[i]);
+	}
+	if (res->nreasons > i)
+		fail_msg("extra reason: \"%s\"", res->reasons[i]);
+	assert_int_equal(res->verdict, want);
+}
+
+/* The same with the default rules. */
 static void
 check_verdict(const struct lq_run_evidence *ev, enum lq_verdict want,
     const char *const *reasons)
 {
 	struct lq_verdict_rules		rules;
 	struct lq_verdict_result	res;
-	int				i;
 
 	lq_verdict_rules_default(&rules);
-	lq_verdict_decide(&rules, ev, &res);
-	for (i = 0; reasons[i] != NULL; i++) {
-		if (i >= res.nreasons)
-			fail_msg("reason %d missing: \"%s\"", i, reasons[i]);
-		assert_string_equal(res.reasons[i], reasons[i]);
-	}
-	if (res.nreasons > i)
-		fail_msg("extra reason: \"%s\"", res.reasons[i]);
-	assert_int_equal(res.verdict, want);
+	check_rules_verdict(&rules, ev, want, reasons, &res);
 }
 
 static void
@@ -459,86 +514,114 @@ test_rules(void **state __unused)
 	assert_non_null(lq_verdict_rules_check(&r));
 }
 
+/*
+ * A PASS states the exposure, the bounds of the fault rate and the power
+ * to have caught a bad cable; soft failures, if any, with their bound.
+ */
 static void
 test_verdict_pass(void **state __unused)
 {
-	struct lq_run_evidence	ev;
-	static const char *const	r1[] = {
-		"326 probes and 64 MiB each way without a failure; failure "
-		"rate below 0.92% (95% upper bound)", NULL
-	};
+	struct lq_run_evidence		ev;
 	static const char *const	r2[] = {
-		"1 of 1200 probes failed (1 timeout), with 64 MiB to the "
-		"device and 70.5 MiB back; failure rate below 0.40% (95% "
-		"upper bound)", NULL
+		"20 min 0 s under load, 2.5 GB to the device and 3.1 GB back, "
+		"1,150 round trips without a fault",
+		"1 of 1200 probes failed (1 timeout): a failure rate below "
+		"0.40% (95% upper bound)",
+		"at most 0.15 faults per minute of load and 0.54 per GB (95% "
+		"upper bound)",
+		"a cable that faults once a minute would have shown with more "
+		"than 99.9% probability; one that faults once in ten minutes, "
+		"86%", NULL
 	};
 	static const char *const	r3[] = {
-		"1000 probes and 1.5 GiB each way without a failure; failure "
-		"rate below 0.30% (95% upper bound)", NULL
+		"2 h 05 min under load, 1.6 GB each way, 12,345 round trips "
+		"without a fault",
+		"at most 0.024 faults per minute of load and 0.93 per GB (95% "
+		"upper bound)",
+		"a cable that faults once a minute would have shown with more "
+		"than 99.9% probability; one that faults once in ten minutes, "
+		"more than 99.9%", NULL
 	};
 
 	clean_run(&ev);
-	check_verdict(&ev, LQ_VERDICT_PASS, r1);
-	/* An early pass: the plan has not finished. */
-	ev.finished = 0;
-	check_verdict(&ev, LQ_VERDICT_PASS, r1);
+	check_verdict(&ev, LQ_VERDICT_PASS, clean_pass);
+	/* At the plan's end, whether it could have stopped early is moot. */
+	ev.stop_early = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, clean_pass);
 
+	/* A soft failure below the bound; unequal bytes each way. */
 	clean_run(&ev);
 	ev.probes = 1200;
 	ev.failures = 1;
 	ev.timeouts = 1;
-	ev.bulk_bytes_in = 70 * MIB + MIB / 2;
+	ev.exposure.load_us = 20 * MINUTE;
+	ev.exposure.round_trips = 1150;
+	set_bulk(&ev, UINT64_C(2500000000), UINT64_C(3100000000));
 	check_verdict(&ev, LQ_VERDICT_PASS, r2);
 
+	/* A long soak: tighter bounds, a power past what the words show. */
 	clean_run(&ev);
-	ev.probes = 1000;
-	ev.bulk_bytes_out = ev.bulk_bytes_in = 1536 * MIB;
+	ev.probes = 12400;
+	ev.exposure.load_us = 125 * MINUTE + 30000000;
+	ev.exposure.round_trips = 12345;
+	set_bulk(&ev, 1536 * MIB, 1536 * MIB);
 	check_verdict(&ev, LQ_VERDICT_PASS, r3);
 }
 
-/* Each hard signal alone fails the run with its own sentence. */
+/*
+ * Each hard signal alone fails the run with its own sentence, then the
+ * faults against the exposure; at once, before the plan's end too.
+ */
 static void
 test_verdict_hard_each(void **state __unused)
 {
 	static const struct {
 		size_t		 offset;
 		unsigned int	 count;
+		const char	*faults;
 		const char	*reason;
 	} kinds[] = {
 #define F(x)	offsetof(struct lq_run_evidence, x)
-		{ F(dropouts), 1, "the device dropped out once" },
-		{ F(dropouts), 2, "the device dropped out 2 times" },
-		{ F(stranded), 1, "the device was stranded once: usbmuxd "
-		    "dropped it after a failed transfer, only a replug brings "
-		    "it back" },
-		{ F(resets), 3, "the kernel reset the device 3 times" },
-		{ F(reenumerations), 1, "the device re-enumerated once (it "
-		    "reset and came back with a new device number)" },
-		{ F(link_errors), 1, "the kernel reported a USB link error" },
-		{ F(link_errors), 3, "the kernel reported USB link errors 3 "
+		{ F(dropouts), 1, "1 fault", "the device dropped out once" },
+		{ F(dropouts), 2, "2 faults", "the device dropped out 2 "
 		    "times" },
-		{ F(urb_errors), 1, "a USB transfer failed with a link "
-		    "error" },
-		{ F(urb_errors), 4, "USB transfers failed with link errors 4 "
+		{ F(stranded), 1, "1 fault", "the device was stranded once: "
+		    "usbmuxd dropped it after a failed transfer, only a "
+		    "replug brings it back" },
+		{ F(resets), 3, "3 faults", "the kernel reset the device 3 "
 		    "times" },
-		{ F(corruptions), 1, "data read back differed from what was "
-		    "written (1 corruption)" },
-		{ F(corruptions), 2, "data read back differed from what was "
-		    "written (2 corruptions)" },
-		{ F(speed_fallbacks), 1, "the link fell back to a lower speed "
-		    "once" },
-		{ F(enum_failures), 2, "the computer could not enumerate "
-		    "(recognise) the device 2 times" },
-		{ F(emi_reenables), 1, "the port was disabled by interference "
-		    "or a loose contact and re-enabled once" },
-		{ F(over_currents), 1, "over-current on the port once: that "
-		    "points to the port or the hub's power, not the cable" },
-		{ F(hc_failures), 2, "the host controller failed 2 times: that "
-		    "points to the port or the computer, not the cable" },
+		{ F(reenumerations), 1, "1 fault", "the device re-enumerated "
+		    "once (it reset and came back with a new device "
+		    "number)" },
+		{ F(link_errors), 1, "1 fault", "the kernel reported a USB "
+		    "link error" },
+		{ F(link_errors), 3, "3 faults", "the kernel reported USB "
+		    "link errors 3 times" },
+		{ F(urb_errors), 1, "1 fault", "a USB transfer failed with a "
+		    "link error" },
+		{ F(urb_errors), 4, "4 faults", "USB transfers failed with "
+		    "link errors 4 times" },
+		{ F(corruptions), 1, "1 fault", "data read back differed from "
+		    "what was written (1 corruption)" },
+		{ F(corruptions), 2, "2 faults", "data read back differed "
+		    "from what was written (2 corruptions)" },
+		{ F(speed_fallbacks), 1, "1 fault", "the link fell back to a "
+		    "lower speed once" },
+		{ F(enum_failures), 2, "2 faults", "the computer could not "
+		    "enumerate (recognise) the device 2 times" },
+		{ F(emi_reenables), 1, "1 fault", "the port was disabled by "
+		    "interference or a loose contact and re-enabled once" },
+		{ F(over_currents), 1, "1 fault", "over-current on the port "
+		    "once: that points to the port or the hub's power, not "
+		    "the cable" },
+		{ F(hc_failures), 2, "2 faults", "the host controller failed "
+		    "2 times: that points to the port or the computer, not "
+		    "the cable" },
 #undef F
 	};
 	struct lq_run_evidence	ev;
-	const char		*reasons[2];
+	char			faults[LQ_VERDICT_REASON_LEN];
+	const char		*reasons[3];
 	size_t			i;
 
 	for (i = 0; i < nitems(kinds); i++) {
@@ -546,8 +629,15 @@ test_verdict_hard_each(void **state __unused)
 		ev.probes = 5000;	/* plenty of clean probes */
 		memcpy((char *)&ev + kinds[i].offset, &kinds[i].count,
 		    sizeof kinds[i].count);
+		(void)snprintf(faults, sizeof faults, "%s in " CLEAN_WORDS,
+		    kinds[i].faults);
 		reasons[0] = kinds[i].reason;
-		reasons[1] = NULL;
+		reasons[1] = faults;
+		reasons[2] = NULL;
+		check_verdict(&ev, LQ_VERDICT_FAIL, reasons);
+		/* Where an early pass was allowed as well. */
+		ev.finished = 0;
+		ev.stop_early = 1;
 		check_verdict(&ev, LQ_VERDICT_FAIL, reasons);
 	}
 }
@@ -561,15 +651,17 @@ test_verdict_error_statuses(void **state __unused)
 		"the kernel reported USB link errors 3 times (first: -71, "
 		"protocol error)",
 		"a USB transfer failed with a link error (-84, CRC mismatch)",
-		NULL
+		"4 faults in " CLEAN_WORDS, NULL
 	};
 	static const char *const	r2[] = {
 		"the kernel reported a USB link error (-62, no response)",
 		"USB transfers failed with link errors 2 times (first: -75, "
-		"babble)", NULL
+		"babble)",
+		"3 faults in " CLEAN_WORDS, NULL
 	};
 	static const char *const	r3[] = {
-		"the kernel reported a USB link error (-5)", NULL
+		"the kernel reported a USB link error (-5)",
+		"1 fault in " CLEAN_WORDS, NULL
 	};
 
 	clean_run(&ev);
@@ -589,26 +681,33 @@ test_verdict_error_statuses(void **state __unused)
 	check_verdict(&ev, LQ_VERDICT_FAIL, r3);
 }
 
-/* Below the best speed seen elsewhere is a hard signal. */
+/*
+ * Below the best speed seen elsewhere is a hard signal, and a fault when
+ * no counter says how many there were.
+ */
 static void
 test_verdict_speed(void **state __unused)
 {
 	struct lq_run_evidence		ev;
 	static const char *const	r1[] = {
 		"negotiated 12 Mb/s although this device reached 480 Mb/s "
-		"elsewhere", NULL
+		"elsewhere",
+		"1 fault in " CLEAN_WORDS, NULL
 	};
 	static const char *const	r2[] = {
 		"negotiated 5 Gb/s although this device reached 10 Gb/s "
-		"elsewhere", NULL
+		"elsewhere",
+		"1 fault in " CLEAN_WORDS, NULL
 	};
 	static const char *const	r3[] = {
 		"negotiated 1.5 Mb/s although this device reached 480 Mb/s "
-		"elsewhere", NULL
+		"elsewhere",
+		"1 fault in " CLEAN_WORDS, NULL
 	};
-	static const char *const	pass[] = {
-		"326 probes and 64 MiB each way without a failure; failure "
-		"rate below 0.92% (95% upper bound)", NULL
+	static const char *const	r4[] = {
+		"negotiated 12 Mb/s although this device reached 480 Mb/s "
+		"elsewhere",
+		"2 faults in " CLEAN_WORDS, NULL
 	};
 
 	clean_run(&ev);
@@ -617,6 +716,9 @@ test_verdict_speed(void **state __unused)
 	/* The numbers say more than the fallback event: one reason. */
 	ev.speed_fallbacks = 1;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r1);
+	/* The fallbacks are the faults; the speed is not one more. */
+	ev.speed_fallbacks = 2;
+	check_verdict(&ev, LQ_VERDICT_FAIL, r4);
 	ev.speed_fallbacks = 0;
 	ev.speed_mbps = 5000;
 	ev.best_speed_mbps = 10000;
@@ -627,16 +729,19 @@ test_verdict_speed(void **state __unused)
 
 	/* Unknown on either side, or faster than before: nothing. */
 	ev.speed_mbps = 0;
-	check_verdict(&ev, LQ_VERDICT_PASS, pass);
+	check_verdict(&ev, LQ_VERDICT_PASS, clean_pass);
 	ev.speed_mbps = 12;
 	ev.best_speed_mbps = 0;
-	check_verdict(&ev, LQ_VERDICT_PASS, pass);
+	check_verdict(&ev, LQ_VERDICT_PASS, clean_pass);
 	ev.speed_mbps = 5000;
 	ev.best_speed_mbps = 480;
-	check_verdict(&ev, LQ_VERDICT_PASS, pass);
+	check_verdict(&ev, LQ_VERDICT_PASS, clean_pass);
 }
 
-/* Every kind at once: host blame first, one reason each, mode last. */
+/*
+ * Every kind at once: host blame first, one reason each, then all the
+ * faults (the speed reason stands for the fallback's), mode last.
+ */
 static void
 test_verdict_hard_all(void **state __unused)
 {
@@ -663,6 +768,8 @@ test_verdict_hard_all(void **state __unused)
 		"times",
 		"the port was disabled by interference or a loose contact and "
 		"re-enabled once",
+		/* No exposure was counted: DFU mode, evidence zeroed. */
+		"16 faults in 0.0 s under load",
 		"the device was in DFU mode, where lockdown and AFC are "
 		"unavailable: only USB control probes could run",
 		NULL
@@ -733,23 +840,38 @@ test_verdict_sprt_reject(void **state __unused)
 	check_verdict(&ev, LQ_VERDICT_FAIL, r3);
 }
 
-/* A truncated test accepts below L = 0; the bound still has to hold. */
+/*
+ * A truncated test accepts below L = 0; the bound still has to hold. The
+ * probe limit ends the test even where the plan would go on.
+ */
 static void
 test_verdict_truncated_pass(void **state __unused)
 {
 	struct lq_run_evidence		ev;
 	static const char *const	reasons[] = {
-		"11 of 3000 probes failed, with 64 MiB each way; failure rate "
-		"below 0.61% (95% upper bound)", NULL
+		CLEAN_WORDS " without a fault",
+		"11 of 3000 probes failed: a failure rate below 0.61% (95% "
+		"upper bound)",
+		CLEAN_BOUNDS, CLEAN_POWER, NULL
 	};
 
 	clean_run(&ev);
 	ev.probes = 3000;
 	ev.failures = 11;
 	check_verdict(&ev, LQ_VERDICT_PASS, reasons);
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, reasons);
 }
 
-/* Short of evidence: MARGINAL when finished, NONE while it runs. */
+#define SHORT_WORDS	"40 s under load, 12 MB to the device and 0 bytes " \
+			"back, 140 round trips"
+
+/*
+ * Short of the evidence minimums: no early pass, and the reasons say
+ * what it lacks where the profile may stop early. A run at its plan's
+ * end does not need them: its exposure says what it showed.
+ */
 static void
 test_verdict_not_enough(void **state __unused)
 {
@@ -757,182 +879,276 @@ test_verdict_not_enough(void **state __unused)
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
 	static const char *const	r1[] = {
-		"not enough evidence: 150 probes (a pass needs at least 326), "
-		"12 MiB to the device (needs 64 MiB), 0 bytes from the device "
-		"(needs 64 MiB)",
-		"so far 0 of 150 probes failed; the failure rate may be as "
-		"high as 2.0% (95% upper bound)", NULL
+		"no verdict yet: " SHORT_WORDS " so far, 0 of 150 probes "
+		"failed",
+		"an early pass needs more: 150 of 326 probes"
+		", 12 MiB of 64 MiB to the device, 0 bytes of 64 MiB "
+		"from the device", NULL
 	};
 	static const char *const	r2[] = {
-		"no verdict yet: 150 probes (a pass needs at least 326), 12 "
-		"MiB to the device (needs 64 MiB), 0 bytes from the device "
-		"(needs 64 MiB)",
-		"so far 0 of 150 probes failed; the failure rate may be as "
-		"high as 2.0% (95% upper bound)", NULL
+		"no verdict yet: " SHORT_WORDS " so far, 0 of 150 probes "
+		"failed", NULL
 	};
 	static const char *const	r3[] = {
-		"not enough evidence: 63.9 MiB from the device (needs 64 MiB)",
-		"so far 0 of 326 probes failed; the failure rate may be as "
-		"high as 0.92% (95% upper bound)", NULL
+		SHORT_WORDS " without a fault",
+		"at most 4.5 faults per minute of load and 239 per GB (95% "
+		"upper bound)",
+		"a cable that faults once a minute would have shown with 48% "
+		"probability; one that faults once in ten minutes, 6%", NULL
 	};
 	static const char *const	r4[] = {
-		"not enough evidence: 1 byte to the device (needs 64 MiB), "
-		"1023 bytes from the device (needs 64 MiB)",
-		"so far 0 of 326 probes failed; the failure rate may be as "
-		"high as 0.92% (95% upper bound)", NULL
+		"no verdict yet: 5 min 0 s under load, 67 MB to the device "
+		"and 67 MB back, 300 round trips so far, 0 of 326 probes "
+		"failed",
+		"an early pass needs more: 63.9 MiB of 64 MiB from the "
+		"device", NULL
 	};
 	static const char *const	r5[] = {
-		"no verdict yet: 0 probes (a pass needs at least 326), 0 "
-		"bytes to the device (needs 64 MiB), 0 bytes from the device "
-		"(needs 64 MiB)", NULL
+		"no verdict yet: 5 min 0 s under load, 1 byte to the device "
+		"and 1.0 kB back, 300 round trips so far, 0 of 326 probes "
+		"failed",
+		"an early pass needs more: 1 byte of 64 MiB to the device"
+		", 1023 bytes of 64 MiB from the device", NULL
 	};
 	static const char *const	r6[] = {
-		"not enough evidence: 0 probes (a pass needs at least 326), 0 "
-		"bytes to the device (needs 64 MiB), 0 bytes from the device "
-		"(needs 64 MiB)",
+		"no verdict yet: " CLEAN_WORDS " so far, 0 of 326 probes "
+		"failed",
+		"an early pass needs more: 326 of 1000 probes", NULL
+	};
+	static const char *const	r7[] = {
+		"no verdict yet: 0.0 s under load so far, 0 of 0 probes failed",
+		NULL
+	};
+	static const char *const	r8[] = {
+		"no verdict yet: 0.0 s under load so far, 0 of 0 probes failed",
+		"an early pass needs more: 0 of 326 probes"
+		", 0 bytes of 64 MiB to the device, 0 bytes of 64 MiB "
+		"from the device", NULL
+	};
+	static const char *const	r9[] = {
 		"the run ended before any probe completed", NULL
 	};
 
+	lq_verdict_rules_default(&rules);
 	clean_run(&ev);
 	ev.probes = 150;
-	ev.bulk_bytes_out = 12 * MIB;
-	ev.bulk_bytes_in = 0;
-	check_verdict(&ev, LQ_VERDICT_MARGINAL, r1);
+	ev.exposure.load_us = 40000000;
+	ev.exposure.round_trips = 140;
+	set_bulk(&ev, 12 * MIB, 0);
 	ev.finished = 0;
-	check_verdict(&ev, LQ_VERDICT_NONE, r2);
-	lq_verdict_rules_default(&rules);
-	lq_verdict_decide(&rules, &ev, &res);
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r1, &res);
 	assert_int_equal(res.more_probes, 326 - 150);
 	assert_int_equal(res.sprt, LQ_SPRT_CONTINUE);
+	/* A profile that runs to its end has no early pass to wait for. */
+	ev.stop_early = 0;
+	check_verdict(&ev, LQ_VERDICT_NONE, r2);
+	/* At the end the minimums do not apply; the bounds say little. */
+	ev.finished = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, r3);
 
 	/* One byte short is short: sizes are rounded down. */
 	clean_run(&ev);
-	ev.bulk_bytes_in = 64 * MIB - 1;
-	check_verdict(&ev, LQ_VERDICT_MARGINAL, r3);
-	lq_verdict_decide(&rules, &ev, &res);
+	set_bulk(&ev, 64 * MIB, 64 * MIB - 1);
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r4, &res);
 	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
 	assert_int_equal(res.more_probes, 0);
-	ev.bulk_bytes_out = 1;
-	ev.bulk_bytes_in = 1023;
-	check_verdict(&ev, LQ_VERDICT_MARGINAL, r4);
+	/* The last byte makes it. */
+	set_bulk(&ev, 64 * MIB, 64 * MIB);
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
+	set_bulk(&ev, 1, 1023);
+	check_verdict(&ev, LQ_VERDICT_NONE, r5);
 
-	/* The minimum probe count binds when it is above the test's. */
+	/* The minimum probe count binds when it is above the test's... */
 	rules.min_probes = 1000;
 	clean_run(&ev);
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_MARGINAL);
-	assert_string_equal(res.reasons[0], "not enough evidence: 326 probes "
-	    "(a pass needs at least 1000)");
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r6, &res);
 	assert_int_equal(res.more_probes, 1000 - 326);
-
-	memset(&ev, 0, sizeof ev);
-	check_verdict(&ev, LQ_VERDICT_NONE, r5);
+	/* ...for an early pass only. */
 	ev.finished = 1;
-	check_verdict(&ev, LQ_VERDICT_MARGINAL, r6);
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, clean_pass, &res);
+
+	/* Nothing at all yet; then a run that ended with nothing. */
+	memset(&ev, 0, sizeof ev);
+	check_verdict(&ev, LQ_VERDICT_NONE, r7);
+	ev.stop_early = 1;
+	ev.bulk_planned = 1;
+	check_verdict(&ev, LQ_VERDICT_NONE, r8);
+	ev.finished = 1;
+	check_verdict(&ev, LQ_VERDICT_MARGINAL, r9);
 }
 
-/* The test has not decided when the run ends: MARGINAL. */
+#undef SHORT_WORDS
+
+/*
+ * Soft failures the test has not decided on when the run ends leave the
+ * bound too high: MARGINAL. While the run goes on: NONE.
+ */
 static void
 test_verdict_undecided(void **state __unused)
 {
+	struct lq_verdict_rules		rules;
+	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
 	static const char *const	r1[] = {
-		"not enough evidence: 500 probes (a pass needs at least 837)",
-		"so far 2 of 500 probes failed (1 timeout); the failure rate "
-		"may be as high as 1.3% (95% upper bound)", NULL
+		"2 of 500 probes failed (1 timeout); the failure rate may be "
+		"as high as 1.3% (95% upper bound), a pass needs it below 1%",
+		CLEAN_WORDS, NULL
 	};
 	static const char *const	r2[] = {
-		"no verdict yet: 500 probes (a pass needs at least 837)",
-		"so far 2 of 500 probes failed (1 timeout); the failure rate "
-		"may be as high as 1.3% (95% upper bound)", NULL
+		"no verdict yet: " CLEAN_WORDS " so far, 2 of 500 probes "
+		"failed (1 timeout)", NULL
+	};
+	static const char *const	r3[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 2 of 500 probes "
+		"failed (1 timeout)",
+		"an early pass needs more: 500 of 837 probes", NULL
 	};
 
+	lq_verdict_rules_default(&rules);
 	clean_run(&ev);
 	ev.probes = 500;
 	ev.failures = 2;
 	ev.timeouts = 1;
-	check_verdict(&ev, LQ_VERDICT_MARGINAL, r1);
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r1, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_CONTINUE);
 	ev.finished = 0;
 	check_verdict(&ev, LQ_VERDICT_NONE, r2);
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r3, &res);
+	assert_int_equal(res.more_probes, 837 - 500);
 }
 
-/* Accepted and enough evidence, but the bound is above the limit. */
+/*
+ * Soft failures the test accepts, but their bound is above the limit:
+ * MARGINAL at the end, keep going before it. Without a soft failure the
+ * limit only holds an early pass back.
+ */
 static void
 test_verdict_bound_too_high(void **state __unused)
 {
 	struct lq_verdict_rules		rules;
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		"1 of 600 probes failed; the failure rate may be as high as "
+		"0.79% (95% upper bound), a pass needs it below 0.5%",
+		CLEAN_WORDS, NULL
+	};
+	static const char *const	r2[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 1 of 600 probes "
+		"failed", NULL
+	};
+	static const char *const	r3[] = {
+		CLEAN_WORDS " without a fault",
+		"1 of 1000 probes failed: a failure rate below 0.48% (95% "
+		"upper bound)",
+		CLEAN_BOUNDS, CLEAN_POWER, NULL
+	};
+	static const char *const	r4[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 0 of 400 probes "
+		"failed", NULL
+	};
 
 	lq_verdict_rules_default(&rules);
 	rules.marginal_upper = 0.005;
 	clean_run(&ev);
-	ev.probes = 400;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_MARGINAL);
+	ev.probes = 600;
+	ev.failures = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r1, &res);
 	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
-	assert_int_equal(res.nreasons, 1);
-	assert_string_equal(res.reasons[0], "0 of 400 probes failed; the "
-	    "failure rate may be as high as 0.75% (95% upper bound), a pass "
-	    "needs it below 0.5%");
 	/* More clean probes will bring it down: keep going. */
 	ev.finished = 0;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_NONE);
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r2, &res);
+	assert_int_equal(res.more_probes, 0);
+	ev.probes = 1000;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r3, &res);
+
+	/* Bound 0.75% after 400 clean probes: not early, but at the end. */
+	ev.probes = 400;
+	ev.failures = 0;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r4, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
+	ev.finished = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, clean_pass, &res);
+	/* 600 bring it to 0.498%. */
+	ev.finished = 0;
 	ev.probes = 600;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, clean_pass, &res);
 }
 
-/* Recovery, DFU and WTF modes say why lockdown and AFC are missing. */
+/*
+ * Recovery, DFU and WTF modes say why lockdown and AFC are missing, and
+ * an early pass there does not wait for bulk data that cannot move.
+ */
 static void
 test_verdict_modes(void **state __unused)
 {
 	struct lq_verdict_rules		rules;
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		"5 min 0 s under load, 326 round trips without a fault",
+		"at most 0.60 faults per minute of load (95% upper bound)",
+		CLEAN_POWER,
+		"the device was in recovery mode, where lockdown and AFC are "
+		"unavailable: only USB control probes could run", NULL
+	};
+	static const char *const	r2[] = {
+		"5 min 0 s under load, 326 round trips without a fault",
+		"at most 0.60 faults per minute of load (95% upper bound)",
+		CLEAN_POWER,
+		"the device was in WTF mode, where lockdown and AFC are "
+		"unavailable: only USB control probes could run", NULL
+	};
+	static const char *const	r3[] = {
+		"5 min 0 s under load, 326 round trips without a fault",
+		"at most 0.60 faults per minute of load (95% upper bound)",
+		CLEAN_POWER,
+		"the device was in DFU mode, where lockdown and AFC are "
+		"unavailable: only USB control probes could run", NULL
+	};
+	static const char *const	r4[] = {
+		"no verdict yet: 5 min 0 s under load, 326 round trips so "
+		"far, 0 of 326 probes failed",
+		"an early pass needs more: 0 bytes of 64 MiB to the device"
+		", 0 bytes of 64 MiB from the device", NULL
+	};
 
+	/* A profile for recovery mode: control probes only. */
 	lq_verdict_rules_default(&rules);
-	rules.min_bulk_bytes = 0;	/* a profile for recovery mode */
+	rules.min_bulk_bytes = 0;
 	clean_run(&ev);
-	ev.bulk_bytes_out = ev.bulk_bytes_in = 0;
+	set_bulk(&ev, 0, 0);
+	ev.exposure.round_trips = 326;
+	ev.bulk_planned = 0;
 	ev.mode = LQ_MODE_RECOVERY;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
-	assert_int_equal(res.nreasons, 2);
-	assert_string_equal(res.reasons[0], "326 probes without a failure; "
-	    "failure rate below 0.92% (95% upper bound)");
-	assert_string_equal(res.reasons[1], "the device was in recovery "
-	    "mode, where lockdown and AFC are unavailable: only USB control "
-	    "probes could run");
-
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r1, &res);
 	ev.mode = LQ_MODE_WTF;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_string_equal(res.reasons[1], "the device was in WTF mode, "
-	    "where lockdown and AFC are unavailable: only USB control probes "
-	    "could run");
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r2, &res);
 
 	/*
-	 * The default rules want bulk data, which DFU mode cannot move:
-	 * out of normal mode that minimum does not apply.
+	 * A plan with bulk data under the default rules: DFU mode cannot
+	 * move it, so out of normal mode the minimum does not hold an
+	 * early pass back.
 	 */
-	lq_verdict_rules_default(&rules);
+	ev.bulk_planned = 1;
+	ev.finished = 0;
+	ev.stop_early = 1;
 	ev.mode = LQ_MODE_DFU;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
-	assert_int_equal(res.nreasons, 2);
-	assert_string_equal(res.reasons[1], "the device was in DFU mode, "
-	    "where lockdown and AFC are unavailable: only USB control probes "
-	    "could run");
+	check_verdict(&ev, LQ_VERDICT_PASS, r3);
 
-	/* In normal mode it does. */
+	/* In normal mode it does, and in a mode this does not know. */
 	ev.mode = LQ_MODE_NORMAL;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_MARGINAL);
-	assert_int_equal(res.nreasons, 2);
+	check_verdict(&ev, LQ_VERDICT_NONE, r4);
 	ev.mode = 42;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.nreasons, 2);
+	check_verdict(&ev, LQ_VERDICT_NONE, r4);
 }
 
 static void
@@ -941,22 +1157,48 @@ test_verdict_odd_input(void **state __unused)
 	struct lq_verdict_rules		rules;
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		"no verdict: the verdict rules are invalid (the failure rates "
+		"must satisfy 0 < p0 < p1 < 1)", NULL
+	};
+	static const char *const	r2[] = {
+		"the device dropped out once",
+		"1 fault in " CLEAN_WORDS, NULL
+	};
+	static const char *const	r3[] = {
+		"2562047788 h 00 min under load, 18446 PB each way, "
+		"18,446,744,073,709,551,615 round trips without a fault",
+		"at most 0.001 faults per minute of load and 0.001 per GB "
+		"(95% upper bound)",
+		"a cable that faults once a minute would have shown with more "
+		"than 99.9% probability; one that faults once in ten minutes, "
+		"more than 99.9%", NULL
+	};
+	static const char *const	r4[] = {
+		"the run measured no time under load", NULL
+	};
 
-	/* Invalid rules decide nothing, but hard signals still fail. */
+	/* Invalid rules decide nothing, early or not... */
 	lq_verdict_rules_default(&rules);
 	rules.sprt.p0 = 0.5;
 	clean_run(&ev);
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_NONE);
-	assert_int_equal(res.nreasons, 1);
-	assert_string_equal(res.reasons[0], "no verdict: the verdict rules "
-	    "are invalid (the failure rates must satisfy 0 < p0 < p1 < 1)");
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r1, &res);
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r1, &res);
+	/* ...but hard signals still fail. */
+	ev.finished = 1;
 	ev.dropouts = 1;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_FAIL);
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_FAIL, r2, &res);
+
+	/* The exposure's faults are the verdict's to count, not input. */
+	lq_verdict_rules_default(&rules);
+	clean_run(&ev);
+	ev.exposure.faults = 5;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, clean_pass, &res);
+	assert_int_equal(res.exposure.faults, 0);
 
 	/* More failures than probes: every probe failed. */
-	lq_verdict_rules_default(&rules);
 	clean_run(&ev);
 	ev.probes = 1;
 	ev.failures = 3;
@@ -966,21 +1208,72 @@ test_verdict_odd_input(void **state __unused)
 	assert_string_equal(res.reasons[0], "3 of 3 probes failed: a failure "
 	    "rate of 100%, above the 0.1% a good connection may have");
 
-	/* Huge counts: still sentences that fit. */
+	/*
+	 * Huge counts: still sentences that fit, and the two directions
+	 * added up without wrapping around.
+	 */
 	clean_run(&ev);
 	ev.probes = UINT64_MAX;
-	ev.bulk_bytes_out = ev.bulk_bytes_in = UINT64_MAX;
-	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
-	assert_string_equal(res.reasons[0], "18446744073709551615 probes and "
-	    "15.9 EiB each way without a failure; failure rate below "
-	    "0.000000000000000017% (95% upper bound)");
+	ev.exposure.load_us = INT64_MAX;
+	ev.exposure.round_trips = UINT64_MAX;
+	set_bulk(&ev, UINT64_MAX, UINT64_MAX);
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r3, &res);
 	ev.failures = UINT64_MAX / 2;
 	lq_verdict_decide(&rules, &ev, &res);
 	assert_int_equal(res.verdict, LQ_VERDICT_FAIL);
+
+	/*
+	 * No load time, or less than none: nothing bounded per minute, and
+	 * no PASS on it.
+	 */
+	clean_run(&ev);
+	ev.exposure.load_us = 0;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r4, &res);
+	assert_true(isinf(res.bounds.per_minute));
+	assert_rel(res.bounds.power_fast, 0.0, 0);
+	ev.exposure.load_us = -1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r4, &res);
+
+	/* Probes that ended, but no exposure at all. */
+	memset(&ev, 0, sizeof ev);
+	ev.probes = 10;
+	ev.finished = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r4, &res);
+	assert_true(isinf(res.bounds.per_gb));
 }
 
-/* No sentence is cut short or speaks of a restore's chances. */
+/*
+ * Check that no reason of res is cut short or speaks of a restore's
+ * chances: the one sentence with "probability" is the power to have
+ * caught a cable that faults, the one with "restore" is the advice of a
+ * triage PASS.
+ */
+static void
+check_wording(const struct lq_run_evidence *ev,
+    const struct lq_verdict_result *res)
+{
+	static const char	power[] = "a cable that faults once a minute "
+	    "would have shown with ";
+	const char		*r;
+	int			 i;
+
+	assert_true(res->nreasons > 0);
+	for (i = 0; i < res->nreasons; i++) {
+		r = res->reasons[i];
+		assert_true(strlen(r) < LQ_VERDICT_REASON_LEN - 1);
+		if (strstr(r, "probability") != NULL)
+			assert_memory_equal(r, power, sizeof power - 1);
+		if (strstr(r, "restore") != NULL) {
+			assert_string_equal(r, TRIAGE);
+			assert_int_equal(res->verdict, LQ_VERDICT_PASS);
+			assert_true(ev->triage);
+		}
+		assert_null(strstr(r, "succeed"));
+		assert_null(strstr(r, "chance"));
+	}
+}
+
+/* Every verdict on a spread of evidence and profiles reads right. */
 static void
 test_verdict_wording(void **state __unused)
 {
@@ -988,36 +1281,361 @@ test_verdict_wording(void **state __unused)
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
 	uint64_t			n, k;
-	int				i, finished;
+	int				flags;
 
 	lq_verdict_rules_default(&rules);
-	for (finished = 0; finished < 2; finished++) {
+	for (flags = 0; flags < 16; flags++) {
 		for (n = 0; n < 20000; n = n * 2 + 7) {
 			for (k = 0; k <= n && k < 40; k = k * 2 + 1) {
 				clean_run(&ev);
 				ev.probes = n;
 				ev.failures = k;
 				ev.timeouts = k / 2;
-				ev.bulk_bytes_out = n * 100000;
-				ev.bulk_bytes_in = n * 300000;
-				ev.finished = finished;
+				ev.exposure.load_us = (int64_t)n * 40000;
+				ev.exposure.round_trips = n - n / 8;
+				set_bulk(&ev, n * 100000, n * 300000);
+				ev.finished = (flags & 1) != 0;
+				ev.stop_early = (flags & 2) != 0;
+				ev.triage = (flags & 4) != 0;
+				ev.bulk_planned = (flags & 8) != 0;
 				ev.mode = (int)(k % 4);
 				ev.dropouts = (unsigned int)(n % 3 == 0);
 				lq_verdict_decide(&rules, &ev, &res);
-				assert_true(res.nreasons > 0 ||
-				    res.verdict == LQ_VERDICT_NONE);
-				for (i = 0; i < res.nreasons; i++) {
-					assert_true(strlen(res.reasons[i]) <
-					    LQ_VERDICT_REASON_LEN - 1);
-					assert_null(strstr(res.reasons[i],
-					    "probability"));
-					assert_null(strstr(res.reasons[i],
-					    "restore"));
-				}
+				check_wording(&ev, &res);
 			}
 		}
 	}
 }
+
+/*
+ * Before the plan's end a PASS needs a profile that may stop early: the
+ * test accepts, the minimums are met, the bound is low enough. Until
+ * then the run goes on, and a failure can undo an acceptance.
+ */
+static void
+test_verdict_early_pass(void **state __unused)
+{
+	struct lq_verdict_rules		rules;
+	struct lq_verdict_result	res;
+	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 0 of 326 probes "
+		"failed", NULL
+	};
+	static const char *const	r2[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 0 of 325 probes "
+		"failed",
+		"an early pass needs more: 325 of 326 probes", NULL
+	};
+	static const char *const	r3[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 1 of 326 probes "
+		"failed",
+		"an early pass needs more: 326 of 581 probes", NULL
+	};
+	static const char *const	r4[] = {
+		CLEAN_WORDS " without a fault",
+		"1 of 581 probes failed: a failure rate below 0.82% (95% upper "
+		"bound)",
+		CLEAN_BOUNDS, CLEAN_POWER, NULL
+	};
+
+	/* Accepted with every minimum met: the profile keeps its word. */
+	lq_verdict_rules_default(&rules);
+	clean_run(&ev);
+	ev.finished = 0;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r1, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
+	assert_int_equal(res.more_probes, 0);
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, clean_pass, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
+
+	/* One probe short of the test's first pass. */
+	ev.probes = 325;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r2, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_CONTINUE);
+	assert_int_equal(res.more_probes, 1);
+
+	/* A failure after the acceptance: 255 more clean probes. */
+	ev.probes = 326;
+	ev.failures = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r3, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_CONTINUE);
+	assert_int_equal(res.more_probes, 581 - 326);
+	ev.probes = 581;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r4, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_ACCEPT);
+}
+
+/*
+ * A triage PASS says what it rules out, before the mode's reason, which
+ * is always last; a verdict that is not a PASS rules nothing out.
+ */
+static void
+test_verdict_triage(void **state __unused)
+{
+	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		CLEAN_WORDS " without a fault", CLEAN_BOUNDS, CLEAN_POWER,
+		TRIAGE, NULL
+	};
+	static const char *const	r2[] = {
+		"5 min 0 s under load, 326 round trips without a fault",
+		"at most 0.60 faults per minute of load (95% upper bound)",
+		CLEAN_POWER, TRIAGE,
+		"the device was in recovery mode, where lockdown and AFC are "
+		"unavailable: only USB control probes could run", NULL
+	};
+	static const char *const	r3[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 0 of 326 probes "
+		"failed", NULL
+	};
+	static const char *const	r4[] = {
+		"the device dropped out once",
+		"1 fault in " CLEAN_WORDS, NULL
+	};
+	static const char *const	r5[] = {
+		"2 of 500 probes failed (1 timeout); the failure rate may be "
+		"as high as 1.3% (95% upper bound), a pass needs it below 1%",
+		CLEAN_WORDS, NULL
+	};
+
+	clean_run(&ev);
+	ev.triage = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, r1);
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, r1);
+	ev.stop_early = 0;
+	check_verdict(&ev, LQ_VERDICT_NONE, r3);
+
+	clean_run(&ev);
+	ev.triage = 1;
+	set_bulk(&ev, 0, 0);
+	ev.exposure.round_trips = 326;
+	ev.bulk_planned = 0;
+	ev.mode = LQ_MODE_RECOVERY;
+	check_verdict(&ev, LQ_VERDICT_PASS, r2);
+
+	clean_run(&ev);
+	ev.triage = 1;
+	ev.dropouts = 1;
+	check_verdict(&ev, LQ_VERDICT_FAIL, r4);
+
+	clean_run(&ev);
+	ev.triage = 1;
+	ev.probes = 500;
+	ev.failures = 2;
+	ev.timeouts = 1;
+	check_verdict(&ev, LQ_VERDICT_MARGINAL, r5);
+}
+
+/*
+ * Soft failures pass at the plan's end while their bound stays below
+ * the limit, whether the test has decided or not: 1 failure needs 473
+ * probes for a bound under 1% (A6). An early pass needs the test's
+ * acceptance as well: 1092 probes for 3 failures.
+ */
+static void
+test_verdict_soft_pass(void **state __unused)
+{
+	struct lq_verdict_rules		rules;
+	struct lq_verdict_result	res;
+	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		CLEAN_WORDS " without a fault",
+		"1 of 473 probes failed: a failure rate below 1.00% (95% upper "
+		"bound)",
+		CLEAN_BOUNDS, CLEAN_POWER, NULL
+	};
+	static const char *const	r2[] = {
+		"1 of 472 probes failed; the failure rate may be as high as "
+		"1.1% (95% upper bound), a pass needs it below 1%",
+		CLEAN_WORDS, NULL
+	};
+	static const char *const	r3[] = {
+		"no verdict yet: " CLEAN_WORDS " so far, 3 of 1091 probes "
+		"failed (2 timeouts)",
+		"an early pass needs more: 1091 of 1092 probes", NULL
+	};
+	static const char *const	r4[] = {
+		CLEAN_WORDS " without a fault",
+		"3 of 1092 probes failed (2 timeouts): a failure rate below "
+		"0.71% (95% upper bound)",
+		CLEAN_BOUNDS, CLEAN_POWER, NULL
+	};
+
+	lq_verdict_rules_default(&rules);
+	clean_run(&ev);
+	ev.probes = 473;
+	ev.failures = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r1, &res);
+	assert_int_equal(res.sprt, LQ_SPRT_CONTINUE);
+	assert_true(res.cp_upper < rules.marginal_upper);
+	ev.probes = 472;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_MARGINAL, r2, &res);
+	assert_false(res.cp_upper < rules.marginal_upper);
+
+	/* The bound is low enough at 1091, the test not yet satisfied. */
+	ev.probes = 1091;
+	ev.failures = 3;
+	ev.timeouts = 2;
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r3, &res);
+	assert_true(res.cp_upper < rules.marginal_upper);
+	assert_int_equal(res.more_probes, 1);
+	ev.probes = 1092;
+	check_rules_verdict(&rules, &ev, LQ_VERDICT_PASS, r4, &res);
+}
+
+/*
+ * The result carries the exposure with its faults counted from the hard
+ * counters, whatever the evidence said, and the 95% bounds: the Poisson
+ * bound of the faults over the minutes of load and the GB moved.
+ */
+static void
+test_verdict_exposure_fields(void **state __unused)
+{
+	static const size_t	counters[] = {
+#define F(x)	offsetof(struct lq_run_evidence, x)
+		F(dropouts), F(stranded), F(resets), F(reenumerations),
+		F(link_errors), F(urb_errors), F(corruptions),
+		F(speed_fallbacks), F(enum_failures), F(emi_reenables),
+		F(over_currents), F(hc_failures),
+#undef F
+	};
+	struct lq_verdict_rules		rules;
+	struct lq_verdict_result	res;
+	struct lq_run_evidence		ev;
+	unsigned int			count;
+	size_t				i;
+
+	lq_verdict_rules_default(&rules);
+	clean_run(&ev);
+	ev.exposure.faults = 99;	/* not the evidence's to say */
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.verdict, LQ_VERDICT_PASS);
+	assert_int_equal(res.exposure.load_us, 5 * MINUTE);
+	assert_int_equal(res.exposure.bytes_out, GB);
+	assert_int_equal(res.exposure.bytes_in, GB);
+	assert_int_equal(res.exposure.round_trips, 300);
+	assert_int_equal(res.exposure.faults, 0);
+	/* No fault: -ln 0.05 = ln 20 over 5 minutes and 2 GB. */
+	assert_rel(res.bounds.per_minute, log(20.0) / 5.0, 1e-12);
+	assert_rel(res.bounds.per_gb, log(20.0) / 2.0, 1e-12);
+	assert_rel(res.bounds.power_fast, -expm1(-5.0), 1e-12);
+	assert_rel(res.bounds.power_slow, -expm1(-0.5), 1e-12);
+
+	/* 7 faults of 4 kinds. */
+	ev.dropouts = 2;
+	ev.resets = 3;
+	ev.link_errors = 1;
+	ev.hc_failures = 1;
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.verdict, LQ_VERDICT_FAIL);
+	assert_int_equal(res.exposure.faults, 7);
+	assert_int_equal(res.exposure.load_us, 5 * MINUTE);
+	assert_rel(res.bounds.per_minute, lq_poisson_upper(7, 0.05) / 5.0,
+	    1e-12);
+	/* chi2(0.95; 16) / 2 */
+	assert_rel(res.bounds.per_minute, 13.148114 / 5.0, 1e-6);
+	assert_rel(res.bounds.per_gb, lq_poisson_upper(7, 0.05) / 2.0,
+	    1e-12);
+	/* The power is that of the load alone, faults or not. */
+	assert_rel(res.bounds.power_fast, -expm1(-5.0), 1e-12);
+	assert_string_equal(res.reasons[res.nreasons - 1],
+	    "7 faults in " CLEAN_WORDS);
+
+	/* Every counter counts: distinct powers of two, a distinct sum. */
+	clean_run(&ev);
+	for (i = 0; i < nitems(counters); i++) {
+		count = 1U << i;
+		memcpy((char *)&ev + counters[i], &count, sizeof count);
+	}
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.exposure.faults, (1U << nitems(counters)) - 1);
+
+	/* A speed below the best is one fault when nothing else counts. */
+	clean_run(&ev);
+	ev.speed_mbps = 12;
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.exposure.faults, 1);
+	assert_rel(res.bounds.per_minute, lq_poisson_upper(1, 0.05) / 5.0,
+	    1e-12);
+	ev.speed_fallbacks = 2;
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.exposure.faults, 2);
+	/* A dropout and the speed below the best: two faults, two reasons. */
+	ev.speed_fallbacks = 0;
+	ev.dropouts = 1;
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.exposure.faults, 2);
+
+	/* No exposure: nothing bounded, nothing caught. */
+	memset(&ev, 0, sizeof ev);
+	ev.resets = 1;
+	lq_verdict_decide(&rules, &ev, &res);
+	assert_int_equal(res.exposure.faults, 1);
+	assert_true(isinf(res.bounds.per_minute));
+	assert_true(isinf(res.bounds.per_gb));
+	assert_rel(res.bounds.power_fast, 0.0, 0);
+	assert_rel(res.bounds.power_slow, 0.0, 0);
+}
+
+#define MONITOR_WORDS	"5 min 0 s under load, 1.3 MB to the device and " \
+			"2.6 MB back"
+
+/*
+ * A plan that moves no bulk data (monitor-like: round trips only)
+ * passes at its end, and its early pass does not wait for bulk bytes.
+ */
+static void
+test_verdict_no_bulk(void **state __unused)
+{
+	struct lq_run_evidence		ev;
+	static const char *const	r1[] = {
+		MONITOR_WORDS ", 326 round trips without a fault",
+		"at most 0.60 faults per minute of load and 766 per GB (95% "
+		"upper bound)",
+		CLEAN_POWER, NULL
+	};
+	static const char *const	r2[] = {
+		"no verdict yet: " MONITOR_WORDS ", 326 round trips so far, 0 "
+		"of 326 probes failed",
+		"an early pass needs more: 0 bytes of 64 MiB to the device"
+		", 0 bytes of 64 MiB from the device", NULL
+	};
+	static const char *const	r3[] = {
+		"no verdict yet: " MONITOR_WORDS ", 200 round trips so far, 0 "
+		"of 200 probes failed",
+		"an early pass needs more: 200 of 326 probes", NULL
+	};
+
+	clean_run(&ev);
+	ev.bulk_planned = 0;
+	set_bulk(&ev, 0, 0);
+	/* What the round trips carried: 4 kB out, 8 kB back each. */
+	ev.exposure.bytes_out = 326 * 4000;
+	ev.exposure.bytes_in = 326 * 8000;
+	ev.exposure.round_trips = 326;
+	check_verdict(&ev, LQ_VERDICT_PASS, r1);
+	ev.finished = 0;
+	ev.stop_early = 1;
+	check_verdict(&ev, LQ_VERDICT_PASS, r1);
+
+	/* The same evidence where the plan moves bulk: not yet. */
+	ev.bulk_planned = 1;
+	check_verdict(&ev, LQ_VERDICT_NONE, r2);
+
+	/* Without bulk the probes still have to be there. */
+	ev.bulk_planned = 0;
+	ev.probes = 200;
+	ev.exposure.round_trips = 200;
+	check_verdict(&ev, LQ_VERDICT_NONE, r3);
+}
+
+#undef MONITOR_WORDS
 
 static void
 test_verdict_names(void **state __unused)
@@ -1098,7 +1716,17 @@ test_reasons_json_of_a_verdict(void **state __unused)
 	json = lq_verdict_reasons_json(&res);
 	assert_string_equal(json, "[\"the host controller failed once: that "
 	    "points to the port or the computer, not the cable\","
-	    "\"the device dropped out once\"]");
+	    "\"the device dropped out once\","
+	    "\"2 faults in " CLEAN_WORDS "\"]");
+	free(json);
+
+	/* A triage PASS: four sentences in order, nothing to escape. */
+	clean_run(&ev);
+	ev.triage = 1;
+	lq_verdict_decide(&rules, &ev, &res);
+	json = lq_verdict_reasons_json(&res);
+	assert_string_equal(json, "[\"" CLEAN_WORDS " without a fault\",\""
+	    CLEAN_BOUNDS "\",\"" CLEAN_POWER "\",\"" TRIAGE "\"]");
 	free(json);
 }
 
@@ -1129,6 +1757,11 @@ main(void)
 		cmocka_unit_test(test_verdict_not_enough),
 		cmocka_unit_test(test_verdict_undecided),
 		cmocka_unit_test(test_verdict_bound_too_high),
+		cmocka_unit_test(test_verdict_early_pass),
+		cmocka_unit_test(test_verdict_triage),
+		cmocka_unit_test(test_verdict_soft_pass),
+		cmocka_unit_test(test_verdict_exposure_fields),
+		cmocka_unit_test(test_verdict_no_bulk),
 		cmocka_unit_test(test_verdict_modes),
 		cmocka_unit_test(test_verdict_odd_input),
 		cmocka_unit_test(test_verdict_wording),
