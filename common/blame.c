@@ -64,6 +64,7 @@ struct pair {
 	const char	*cable;
 	const char	*port;
 	enum lq_verdict	 verdict;
+	const char	*finding;	/* of a failure; NULL none */
 };
 
 enum pair_class {
@@ -154,6 +155,18 @@ append(char **s, const char *fmt, ...)
 	free(*s);
 	free(more);
 	*s = tmp;
+}
+
+/*
+ * After "X failed on Y": what the failure was, in its first reason's
+ * words, so that the blame line names the finding (a speed, a dropout,
+ * a link error) and not only the verdict.
+ */
+static void
+finding_append(char **s, const struct pair *p)
+{
+	if (p->finding != NULL && p->finding[0] != '\0')
+		append(s, " (%s)", p->finding);
 }
 
 /* The ports other than port where cable passed, or cables on port. */
@@ -290,11 +303,13 @@ judge(const struct blame_ctx *b, const char *name, int is_cable,
 			if (is_cable) {
 				append(&ev, "%s%s failed on %s",
 				    ev != NULL ? "; " : "", name, p->port);
+				finding_append(&ev, p);
 				if (seen.n > 0)
 					append(&ev, ", where %s passed", list);
 			} else {
 				append(&ev, "%s%s failed on %s",
 				    ev != NULL ? "; " : "", p->cable, name);
+				finding_append(&ev, p);
 				if (seen.n > 0)
 					append(&ev, " but passed on %s", list);
 			}
@@ -504,6 +519,8 @@ lq_blame_build(const struct lq_blame_cell *cells, size_t n,
 		} else if (v == LQ_VERDICT_FAIL || (v == LQ_VERDICT_PASS &&
 		    b.pairs[j].verdict != LQ_VERDICT_FAIL))
 			b.pairs[j].verdict = v;
+		if (v == LQ_VERDICT_FAIL && b.pairs[j].finding == NULL)
+			b.pairs[j].finding = cells[i].finding;
 	}
 	if (b.cables.n > 1)
 		sort_n(b.cables.v, b.cables.n, sizeof(*b.cables.v), cmp_name);

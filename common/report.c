@@ -59,6 +59,8 @@ struct run {
 	uint64_t	bulk_bytes, bulk_us;	/* bulk probes' totals */
 	uint64_t	lq_n, lq_us;		/* lockdown-query's */
 	uint64_t	load_us, bytes, bulk_n;	/* every probe's (0006) */
+	int		best;			/* the device's best speed
+						 * among the runs loaded */
 	unsigned int	hard[H_MAX];
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
@@ -209,6 +211,52 @@ find_name(const struct names *n, int64_t id)
 	return (bsearch(&key, n->v, n->n, sizeof(*n->v), cmp_named));
 }
 
+struct device_speed {
+	int64_t	device;
+	int	speed;
+};
+
+static int
+cmp_device_speed(const void *a, const void *b)
+{
+	const struct device_speed	*x = a, *y = b;
+
+	return (x->device < y->device ? -1 : x->device > y->device);
+}
+
+/*
+ * Give every run its device's best negotiated speed among the runs: a
+ * run below it was on a link that fell back (a bad cable or port at
+ * enumeration), which the kernel said at attach time, before the run.
+ */
+static void
+runs_best_speed(struct run *v, size_t n)
+{
+	struct device_speed	*ds, key, *hit;
+	size_t			 i, m = 0;
+
+	ds = xcalloc(n + 1, sizeof(*ds));
+	for (i = 0; i < n; i++) {
+		ds[i].device = v[i].device;
+		ds[i].speed = v[i].speed;
+	}
+	if (n > 1)
+		qsort(ds, n, sizeof(*ds), cmp_device_speed);
+	for (i = 0; i < n; i++) {
+		if (m > 0 && ds[m - 1].device == ds[i].device) {
+			if (ds[i].speed > ds[m - 1].speed)
+				ds[m - 1].speed = ds[i].speed;
+		} else
+			ds[m++] = ds[i];
+	}
+	for (i = 0; i < n; i++) {
+		key.device = v[i].device;
+		hit = bsearch(&key, ds, m, sizeof(*ds), cmp_device_speed);
+		v[i].best = hit != NULL ? hit->speed : 0;
+	}
+	free(ds);
+}
+
 static struct run *
 find_run(struct run *v, size_t n, int64_t id)
 {
@@ -324,6 +372,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		goto fail;
 	sqlite3_finalize(st);
 done:
+	runs_best_speed(v, n);
 	*out = v;
 	*nout = n;
 	return (0);
@@ -550,6 +599,12 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 			ev.link_errno = g[i]->link_errno;
 		if (ev.urb_errno == 0)
 			ev.urb_errno = g[i]->urb_errno;
+		/* The slowest fallback of the group, against that best. */
+		if (g[i]->speed > 0 && g[i]->speed < g[i]->best &&
+		    (ev.speed_mbps == 0 || g[i]->speed < ev.speed_mbps)) {
+			ev.speed_mbps = g[i]->speed;
+			ev.best_speed_mbps = g[i]->best;
+		}
 	}
 	row->dropouts = ev.dropouts + ev.stranded;
 	row->resets = ev.resets + ev.reenumerations;
@@ -934,6 +989,8 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		bc[i].port = cells[i].port;
 		bc[i].device = cells[i].udid;
 		bc[i].verdict = cells[i].verdict;
+		bc[i].finding = cells[i].verdict == LQ_VERDICT_FAIL &&
+		    cells[i].nreasons > 0 ? cells[i].reasons[0] : NULL;
 		bc[i].host_faults = cells[i].host_faults;
 	}
 	lq_blame_build(bc, ncells, &rep->blame);

@@ -69,8 +69,9 @@ void		 run_plan_init(struct run_plan *, const struct profile *, int,
  * for the interval. The place before it is kept in plan->planned.
  */
 int		 run_plan_next(struct run_plan *);
-/* Go back to pos: the probe planned there never ran. */
-void		 run_plan_rewind(struct run_plan *, const struct run_plan_pos *);
+/* Go back to pos: the probe planned at it never ran. */
+void		 run_plan_rewind(struct run_plan *,
+		    const struct run_plan_pos *);
 /* Bytes each way for the next bulk probe. */
 uint64_t	 run_plan_bulk_size(const struct run_plan *);
 /* Whether the bulk bytes are moved (or the plan has none). */
@@ -108,7 +109,7 @@ enum run_plan_end {
  */
 enum run_plan_end run_plan_end(const struct run_plan *,
 		    const struct run_plan_state *);
-/* Done, 0..1, of a run that has an end; the evidence part is the caller's. */
+/* How far the plan's duration and bytes are met, 0..1. */
 double		 run_plan_progress(const struct run_plan *, int64_t, uint64_t);
 
 #endif /* LQ_RUN_PLAN_H */

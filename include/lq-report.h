@@ -110,6 +110,8 @@ struct lq_blame_cell {
 					 * (hc-failure, over-current): the
 					 * port is bad, the cable is not
 					 * judged by it */
+	const char	*finding;	/* the first reason of a FAIL, for
+					 * the blame line; NULL none */
 };
 
 struct lq_report {

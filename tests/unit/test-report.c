@@ -35,6 +35,9 @@
  * lockdown query of lat_us, verdict (NULL: the run was cancelled), and
  * one event of kind (NULL none).
  */
+/* The speed the next add_run's attachment negotiated, in Mb/s. */
+static int	run_speed = 480;
+
 static void
 add_run(struct store *s, const char *port, const char *cable,
     const char *udid, int probes, int failures, int64_t bulk,
@@ -54,7 +57,7 @@ add_run(struct store *s, const char *port, const char *cable,
 	a.device_id = store_device(s, &d);
 	a.port_id = store_port(s, host, port, 1);
 	a.cable_id = cable != NULL ? store_cable(s, cable) : 0;
-	a.speed_mbps = 480;
+	a.speed_mbps = run_speed;
 	a.started_us = t;
 	a.previous_id = store_attachment_begin(s, &a);
 	run = store_run_begin(s, a.previous_id, "quick", t);
@@ -393,9 +396,11 @@ static void
 test_blame_cable(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", P, 0 }, { "A-02", "1-1", "d", P, 0 },
-		{ "A-04", "1-1", "d", P, 0 }, { "A-06", "1-1", "d", P, 0 },
-		{ "A-03", "1-1", "d", F, 0 },
+		{ "A-01", "1-1", "d", P, 0, NULL },
+		{ "A-02", "1-1", "d", P, 0, NULL },
+		{ "A-04", "1-1", "d", P, 0, NULL },
+		{ "A-06", "1-1", "d", P, 0, NULL },
+		{ "A-03", "1-1", "d", F, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -416,7 +421,8 @@ static void
 test_blame_port(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", P, 0 }, { "A-01", "1-2", "d", F, 0 },
+		{ "A-01", "1-1", "d", P, 0, NULL },
+		{ "A-01", "1-2", "d", F, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -439,7 +445,8 @@ static void
 test_blame_host_side(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-2", "d", F, 1 }, { "A-02", "1-2", "d", P, 0 },
+		{ "A-01", "1-2", "d", F, 1, NULL },
+		{ "A-02", "1-2", "d", P, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -458,8 +465,9 @@ static void
 test_blame_intermittent(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", F, 0 }, { "A-01", "1-2", "d", P, 0 },
-		{ "A-02", "1-1", "d", P, 0 },
+		{ "A-01", "1-1", "d", F, 0, NULL },
+		{ "A-01", "1-2", "d", P, 0, NULL },
+		{ "A-02", "1-1", "d", P, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -480,10 +488,11 @@ static void
 test_blame_undetermined(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "d", F, 0 }, { "A-02", "1-2", "d", P, 0 },
+		{ "A-01", "1-1", "d", F, 0, NULL },
+		{ "A-02", "1-2", "d", P, 0, NULL },
 	};
 	static const struct lq_blame_cell lonely[] = {
-		{ "A-01", "1-1", "d", F, 0 },
+		{ "A-01", "1-1", "d", F, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -512,14 +521,18 @@ static void
 test_blame_two_failures(void **state)
 {
 	static const struct lq_blame_cell cable[] = {
-		{ "A-01", "1-1", "d", F, 0 }, { "A-01", "1-2", "d", F, 0 },
-		{ "A-01", "1-3", "d", P, 0 }, { "A-02", "1-1", "d", P, 0 },
-		{ "A-02", "1-2", "d", P, 0 },
+		{ "A-01", "1-1", "d", F, 0, NULL },
+		{ "A-01", "1-2", "d", F, 0, NULL },
+		{ "A-01", "1-3", "d", P, 0, NULL },
+		{ "A-02", "1-1", "d", P, 0, NULL },
+		{ "A-02", "1-2", "d", P, 0, NULL },
 	};
 	static const struct lq_blame_cell port[] = {
-		{ "A-01", "1-1", "d", F, 0 }, { "A-02", "1-1", "d", F, 0 },
-		{ "A-01", "1-2", "d", P, 0 }, { "A-02", "1-2", "d", P, 0 },
-		{ "A-03", "1-1", "d", P, 0 },
+		{ "A-01", "1-1", "d", F, 0, NULL },
+		{ "A-02", "1-1", "d", F, 0, NULL },
+		{ "A-01", "1-2", "d", P, 0, NULL },
+		{ "A-02", "1-2", "d", P, 0, NULL },
+		{ "A-03", "1-1", "d", P, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -543,11 +556,13 @@ static void
 test_blame_device(void **state)
 {
 	static const struct lq_blame_cell c[] = {
-		{ "A-01", "1-1", "bad", F, 0 }, { "A-02", "1-1", "bad", F, 0 },
-		{ "A-01", "1-2", "bad", F, 0 }, { "A-02", "1-2", "bad", F, 0 },
-		{ "A-01", "1-1", "good", P, 0 },
-		{ "A-02", "1-2", "good", P, 0 },
-		{ "A-03", "1-1", "good", M, 0 },
+		{ "A-01", "1-1", "bad", F, 0, NULL },
+		{ "A-02", "1-1", "bad", F, 0, NULL },
+		{ "A-01", "1-2", "bad", F, 0, NULL },
+		{ "A-02", "1-2", "bad", F, 0, NULL },
+		{ "A-01", "1-1", "good", P, 0, NULL },
+		{ "A-02", "1-2", "good", P, 0, NULL },
+		{ "A-03", "1-1", "good", M, 0, NULL },
 	};
 	struct lq_blame	b;
 
@@ -611,6 +626,46 @@ test_cancelled_is_no_evidence(void **state)
 	store_close(s);
 }
 
+/*
+ * A cable that negotiated 12 Mb/s where the device reaches 480: the
+ * speed is found at attach time, before any run, yet the cable's row
+ * and its blame line name it, not only "1 of 1 runs failed".
+ */
+static void
+test_speed_fallback_named(void **state)
+{
+	struct store			*s = world();
+	struct lq_report		*rep;
+	const struct lq_report_row	*r;
+	size_t				 i;
+	int				 found = 0;
+
+	(void)state;
+	run_speed = 12;
+	add_run(s, "1-1", "C-12", "udid-1", 50, 0, 1000000, 1000000, 1000,
+	    "FAIL", NULL, 7000000);
+	run_speed = 480;
+	rep = build(s, LQ_REPORT_CABLE, 0);
+	r = row_of(rep, "C-12", NULL);
+	assert_int_equal(r->verdict, LQ_VERDICT_FAIL);
+	assert_string_equal(r->reasons[0], "negotiated 12 Mb/s although "
+	    "this device reached 480 Mb/s elsewhere");
+	for (i = 0; i < rep->blame.ncables; i++) {
+		if (strcmp(rep->blame.cables[i].name, "C-12") != 0)
+			continue;
+		found = 1;
+		assert_int_equal(rep->blame.cables[i].state, LQ_BLAME_BAD);
+		assert_non_null(strstr(rep->blame.cables[i].evidence,
+		    "C-12 failed on 1-1 (negotiated 12 Mb/s although this "
+		    "device reached 480 Mb/s elsewhere), where "));
+	}
+	assert_true(found);
+	/* The cables at 480 Mb/s are not touched by it. */
+	assert_int_equal(row_of(rep, "A-01", NULL)->verdict, LQ_VERDICT_PASS);
+	lq_report_free(rep);
+	store_close(s);
+}
+
 /* The report's blame comes from the database's cells. */
 static void
 test_report_blame(void **state)
@@ -646,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_blame_device),
 		cmocka_unit_test(test_report_blame),
 		cmocka_unit_test(test_cancelled_is_no_evidence),
+		cmocka_unit_test(test_speed_fallback_named),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));

@@ -185,11 +185,13 @@ test_interval(void **state __unused)
 static void
 test_rewind(void **state __unused)
 {
-	struct profile		pr = profile(PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
-	    PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
-	    PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 6 * SEC, 0);
+	struct profile		pr;
 	struct run_plan		plan;
 	struct run_plan_pos	before;
+
+	pr = profile(PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
+	    PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
+	    PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 6 * SEC, 0);
 
 	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
 	assert_int_equal(step(&plan), LQ_PROBE_MUX_CONNECT);
@@ -220,11 +222,12 @@ test_rewind(void **state __unused)
 static void
 test_all_ran_counts_ended(void **state __unused)
 {
-	struct profile		pr = profile(PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
-	    PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0);
+	struct profile		pr;
 	struct run_plan		plan;
 	struct run_plan_state	st;
 
+	pr = profile(PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
+	    PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0);
 	pr.stop_early = 1;
 	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
 	memset(&st, 0, sizeof st);
