@@ -2,9 +2,10 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * linkq cable PORT LABEL, linkq cable PORT --clear: which cable is in a
- * port (PUT and DELETE /v1/ports/PORT/cable). linkq cables: the ports
- * with their labels, cables and devices (GET /v1/ports).
+ * linkq cable PORT LABEL [--fixed], linkq cable PORT --clear: which
+ * cable is in a port (PUT and DELETE /v1/ports/PORT/cable). linkq
+ * cables: the ports with their labels, cables and devices (GET
+ * /v1/ports).
  */
 
 #include <getopt.h>
@@ -26,22 +27,25 @@ cmd_cable(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
 		{ "clear", no_argument, NULL, 'c' },
+		{ "fixed", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t		*body = NULL, *reply = NULL;
 	const char	*port, *label = NULL, *why;
 	char		*path, *esc;
-	int		 ch, clear = 0, ret = LQ_EXIT_USAGE;
+	int		 ch, clear = 0, fixed = 0, ret = LQ_EXIT_USAGE;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (ch == 'c')
 			clear = 1;
+		else if (ch == 'f')
+			fixed = 1;
 		else
 			client_option("cable", ch);
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != (clear ? 1 : 2))
+	if (argc != (clear ? 1 : 2) || (clear && fixed))
 		return (client_usage("cable"));
 	port = argv[0];
 	if (!clear) {
@@ -51,7 +55,7 @@ cmd_cable(int argc, char **argv)
 			fprintf(stderr, "linkq: bad cable label: %s\n", why);
 			return (LQ_EXIT_USAGE);
 		}
-		body = json_pack("{s:s}", "cable", label);
+		body = json_pack("{s:s, s:b}", "cable", label, "fixed", fixed);
 	}
 
 	esc = http_escape(port);
@@ -64,7 +68,8 @@ cmd_cable(int argc, char **argv)
 	else if (clear)
 		printf("%s: no cable assigned\n", port);
 	else
-		printf("%s: cable %s\n", port, label);
+		printf("%s: cable %s%s\n", port, label, fixed ?
+		    ", fixed until cleared" : "");
 	ret = 0;
 out:
 	free(path);

@@ -30,7 +30,7 @@ struct command {
 static const struct command commands[] = {
 	{ "status", cmd_status, "status [--json]",
 	  "the daemon, usbmuxd and each attached device" },
-	{ "cable", cmd_cable, "cable PORT LABEL | cable PORT --clear",
+	{ "cable", cmd_cable, "cable PORT LABEL [--fixed] | cable PORT --clear",
 	  "say which cable is in a port, or clear it" },
 	{ "cables", cmd_cables, "cables [--json]",
 	  "every known cable: where it is and its record" },

@@ -61,6 +61,8 @@ struct run {
 	uint64_t	load_us, bytes, bulk_n;	/* every probe's (0006) */
 	int		best;			/* the device's best speed
 						 * among the runs loaded */
+	int		fixed;			/* its cable rests on a fixed
+						 * declaration for its port */
 	unsigned int	hard[H_MAX];
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
@@ -76,6 +78,9 @@ struct names {
 	struct named	*v;
 	size_t		 n;
 };
+
+/* The end of a row's note on the runs a fixed cable declaration charged. */
+#define FIXED_NOTE	" declared fixed, not confirmed per attachment"
 
 /* The internal grouping for blame: (cable, port, device). */
 #define BY_CELL		((enum lq_report_by)-1)
@@ -289,7 +294,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " coalesce(r.trials, -1), r.total_probes, r.total_failures,"
 	    " r.total_timeouts, r.total_bulk_bytes, r.total_bulk_us,"
 	    " r.total_query_probes, r.total_query_us, r.total_load_us,"
-	    " r.total_bytes, r.total_bulk_probes"
+	    " r.total_bytes, r.total_bulk_probes, a.cable_fixed"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
 	    " ORDER BY r.id";
@@ -338,6 +343,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		r->load_us = (uint64_t)sqlite3_column_int64(st, 15);
 		r->bytes = (uint64_t)sqlite3_column_int64(st, 16);
 		r->bulk_n = (uint64_t)sqlite3_column_int64(st, 17);
+		r->fixed = r->cable != 0 && sqlite3_column_int(st, 18) != 0;
 		/* The verdict's own count of trials, where it is known. */
 		if (r->trials >= 0 && (uint64_t)r->trials > r->probes)
 			r->probes = (uint64_t)r->trials;
@@ -559,7 +565,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	struct lq_run_evidence		ev;
 	struct lq_verdict_result	res;
 	uint64_t			bulk = 0, bytes = 0;
-	size_t				i, nb = 0, nl = 0;
+	size_t				i, nb = 0, nl = 0, fixed = 0;
 	int				j;
 
 	memset(&ev, 0, sizeof(ev));
@@ -658,6 +664,12 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	row->load_us = res.exposure.load_us;
 	row->bytes = bytes;
 	row->round_trips = res.exposure.round_trips;
+	for (i = 0; i < n; i++)
+		fixed += g[i]->fixed;
+	if (fixed > 0 && res.nreasons < LQ_VERDICT_REASONS)
+		(void)snprintf(res.reasons[res.nreasons++],
+		    sizeof(res.reasons[0]), "%zu of %zu runs charged to "
+		    "their cable by a port's cable" FIXED_NOTE, fixed, n);
 	row->verdict = res.verdict;
 	row->nreasons = res.nreasons;
 	row->reasons = xcalloc((size_t)res.nreasons + 1,
@@ -893,17 +905,26 @@ report_leave_out(struct run *runs, size_t *nruns, enum lq_report_by by,
 
 #define LEFT_OUT_NOTE	", found bad, left out"
 
+/* Whether reason ends with note. */
+static int
+ends_with(const char *reason, const char *note)
+{
+	size_t	len = strlen(reason), n = strlen(note);
+
+	return (len >= n && strcmp(reason + len - n, note) == 0);
+}
+
 /*
- * Whether a reason is such a note: a passing row shows its notes, not
- * its verdict's reasons. Told by its words, so that a report read back
- * from the daemon's JSON prints the same.
+ * Whether a reason is a note (runs left out, attributions that rest on a
+ * declaration): a passing row shows its notes, not its verdict's
+ * reasons. Told by its words, so that a report read back from the
+ * daemon's JSON prints the same.
  */
 static int
 is_left_out_note(const char *reason)
 {
-	size_t	len = strlen(reason), n = sizeof(LEFT_OUT_NOTE) - 1;
-
-	return (len >= n && strcmp(reason + len - n, LEFT_OUT_NOTE) == 0);
+	return (ends_with(reason, LEFT_OUT_NOTE) ||
+	    ends_with(reason, FIXED_NOTE));
 }
 
 /* Say under row which runs were left out of it, and why. */

@@ -242,6 +242,29 @@ api_field(json_t *body, const char *key, int nullable, const char **value,
 	return (1);
 }
 
+/*
+ * A boolean field of a body: 1 with *value (0 if absent), or 0 with
+ * *reply set when it has the wrong type.
+ */
+static int
+api_flag(json_t *body, const char *key, int *value, int *code,
+    json_t **reply)
+{
+	json_t	*v = json_object_get(body, key);
+
+	*value = 0;
+	if (v == NULL)
+		return (1);
+	if (!json_is_boolean(v)) {
+		*code = 400;
+		*reply = api_fail(code, "field \"%s\" must be true or false",
+		    key);
+		return (0);
+	}
+	*value = json_is_true(v);
+	return (1);
+}
+
 /* A run id from a path segment, or 0. */
 static int64_t
 api_run_id(const char *s)
@@ -356,26 +379,31 @@ api_port_put(struct evhttp_request *req, char **args, int *code)
 	return (reply);
 }
 
-/* PUT /v1/ports/PORT/cable {"cable": "A-03"}: which cable is there. */
+/*
+ * PUT /v1/ports/PORT/cable {"cable": "A-03", "fixed": false}: which
+ * cable is there; fixed, it stays across unplugs until cleared.
+ */
 static json_t *
 api_cable_put(struct evhttp_request *req, char **args, int *code)
 {
-	static const char *const allowed[] = { "cable", NULL };
+	static const char *const allowed[] = { "cable", "fixed", NULL };
 	json_t		*body, *reply = NULL;
 	const char	*cable;
 	char		*cause;
+	int		 fixed;
 
 	if ((body = api_body(req, allowed, code, &reply)) == NULL)
 		return (reply);
-	if (api_field(body, "cable", 1, &cable, code, &reply)) {
-		if (devices_set_cable(args[0], cable, &cause) == -1) {
+	if (api_field(body, "cable", 1, &cable, code, &reply) &&
+	    api_flag(body, "fixed", &fixed, code, &reply)) {
+		if (devices_set_cable(args[0], cable, fixed, &cause) == -1) {
 			reply = api_fail(code, "%s", cause);
 			free(cause);
 		} else {
 			*code = 200;
-			reply = json_pack("{s:s, s:o}", "port", args[0],
+			reply = json_pack("{s:s, s:o, s:b}", "port", args[0],
 			    "cable", cable != NULL ? json_string(cable) :
-			    json_null());
+			    json_null(), "fixed", cable != NULL && fixed);
 		}
 	}
 	json_decref(body);
@@ -389,7 +417,7 @@ api_cable_delete(struct evhttp_request *req, char **args, int *code)
 	char	*cause;
 
 	(void)req;
-	if (devices_set_cable(args[0], NULL, &cause) == -1) {
+	if (devices_set_cable(args[0], NULL, 0, &cause) == -1) {
 		*code = 400;
 		return (api_fail(code, "%s", cause));
 	}

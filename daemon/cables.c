@@ -18,6 +18,7 @@
 struct assignment {
 	char			 port_key[64];
 	char			 cable[LQ_LABEL_MAX + 1];
+	int			 fixed;
 	TAILQ_ENTRY(assignment)	 entry;
 };
 TAILQ_HEAD(assignments, assignment);
@@ -40,7 +41,7 @@ cables_find(const char *port_key)
 
 /* Assign or clear. */
 void
-cables_assign(const char *port_key, const char *label)
+cables_assign(const char *port_key, const char *label, int fixed)
 {
 	struct assignment	*a;
 
@@ -53,16 +54,32 @@ cables_assign(const char *port_key, const char *label)
 	a = xcalloc(1, sizeof(*a));
 	(void)strlcpy(a->port_key, port_key, sizeof(a->port_key));
 	(void)strlcpy(a->cable, label, sizeof(a->cable));
+	a->fixed = fixed;
 	TAILQ_INSERT_TAIL(&assignments, a, entry);
 }
 
 /* The label in the port. */
 const char *
-cables_of_port(const char *port_key)
+cables_of_port(const char *port_key, int *fixed)
 {
 	struct assignment	*a;
 
-	return ((a = cables_find(port_key)) != NULL ? a->cable : NULL);
+	if ((a = cables_find(port_key)) == NULL) {
+		*fixed = 0;
+		return (NULL);
+	}
+	*fixed = a->fixed;
+	return (a->cable);
+}
+
+/* The device left the port. */
+void
+cables_release(const char *port_key)
+{
+	struct assignment	*a;
+
+	if ((a = cables_find(port_key)) != NULL && !a->fixed)
+		cables_assign(port_key, NULL, 0);
 }
 
 /* Forget them all. */

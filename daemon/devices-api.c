@@ -211,6 +211,7 @@ devices_start_run(const char *udid, const char *port_key,
 		return (NULL);
 	if (cable != NULL) {
 		(void)strlcpy(d->cable, cable, sizeof(d->cable));
+		d->cable_fixed = 0;
 		devices_store_cable(d);
 	}
 	*code = 409;
@@ -253,10 +254,12 @@ devices_port_key_valid(const char *key, char **cause)
 
 /*
  * Say which cable is in the port (NULL: none). It applies to the device
- * there now and to the next one, until that device is unplugged.
+ * there now and to the next one, until that device is unplugged; a
+ * fixed one until it is cleared.
  */
 int
-devices_set_cable(const char *port_key, const char *cable, char **cause)
+devices_set_cable(const char *port_key, const char *cable, int fixed,
+    char **cause)
 {
 	struct device		*d;
 	const char		*why;
@@ -267,11 +270,12 @@ devices_set_cable(const char *port_key, const char *cable, char **cause)
 		xasprintf(cause, "bad cable label: %s", why);
 		return (-1);
 	}
-	cables_assign(port_key, cable);
+	cables_assign(port_key, cable, cable != NULL && fixed);
 	RB_FOREACH(d, device_tree, &reg.tree) {
 		if (d->attached && strcmp(d->port_key, port_key) == 0) {
 			(void)strlcpy(d->cable, cable != NULL ? cable : "",
 			    sizeof(d->cable));
+			d->cable_fixed = cable != NULL && fixed;
 			devices_store_cable(d);
 		}
 	}
@@ -313,6 +317,7 @@ devices_ports_json(void)
 	sqlite3_stmt		*st;
 	json_t			*list, *o;
 	const char		*path, *label, *cable;
+	int			 fixed;
 
 	list = json_array();
 	if (reg.store == NULL || sqlite3_prepare_v2(store_handle(reg.store),
@@ -326,9 +331,13 @@ devices_ports_json(void)
 		if (label != NULL)
 			(void)json_object_set_new(o, "label",
 			    json_string(label));
-		if ((cable = cables_of_port(path)) != NULL)
+		if ((cable = cables_of_port(path, &fixed)) != NULL) {
 			(void)json_object_set_new(o, "cable",
 			    json_string(cable));
+			if (fixed)
+				(void)json_object_set_new(o, "cable_fixed",
+				    json_true());
+		}
 		RB_FOREACH(d, device_tree, &reg.tree) {
 			if (d->attached && strcmp(d->port_key, path) == 0)
 				(void)json_object_set_new(o, "udid",
@@ -395,6 +404,8 @@ devices_json_attachment(struct device *d, json_t *o)
 	}
 	if (d->cable[0] != '\0')
 		(void)json_object_set_new(o, "cable", json_string(d->cable));
+	if (d->cable_fixed)
+		(void)json_object_set_new(o, "cable_fixed", json_true());
 	if (d->usb_only) {
 		(void)json_object_set_new(o, "action", json_string(
 		    "lockdown and AFC are unavailable in this mode; linkq "

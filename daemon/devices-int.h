@@ -65,6 +65,7 @@ struct device {
 	char			 port_key[64];
 	int64_t			 cable_id;	/* of the attachment, or 0 */
 	char			 cable[LQ_LABEL_MAX + 1];
+	int			 cable_fixed;	/* by a fixed declaration */
 
 	/* While attached: the worker and session of the attachment. */
 	struct worker		*worker;

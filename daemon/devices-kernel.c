@@ -78,12 +78,13 @@ devices_kernel_event(const struct kmsg_finding *f, const char *text,
 	se.attachment_id = attachment_id;
 	se.errnum = f->errnum;
 	se.detail = text;
-	if (attachment_id != 0 && (r = run_episode(attachment_id)) != NULL)
+	if (attachment_id != 0 &&
+	    (r = run_episode(attachment_id, ts_us)) != NULL)
 		se.run_id = run_id(r);
 	(void)events_record(&se);
 	if (attachment_id != 0 && !f->disconnect)
-		run_kernel_event(attachment_id, f->kind, f->errnum, f->port,
-		    text);
+		run_kernel_event(attachment_id, ts_us, f->kind, f->errnum,
+		    f->port, text);
 }
 
 /*
@@ -204,8 +205,8 @@ devices_usbmon_finding(int bus, int devnum, int status, int64_t ts_us,
 	se.attachment_id = att;
 	se.errnum = status;
 	se.detail = detail;
-	if ((r = run_episode(att)) != NULL)
+	if ((r = run_episode(att, ts_us)) != NULL)
 		se.run_id = run_id(r);
 	(void)events_record(&se);
-	run_kernel_event(att, "urb-error", status, port, detail);
+	run_kernel_event(att, ts_us, "urb-error", status, port, detail);
 }

@@ -29,7 +29,13 @@
  *
  * Cable assignments are by port: the cable given for a port belongs to
  * the attachment there now, or to the next one, and stays with the
- * device until it is unplugged (a reset carries it over).
+ * device until it leaves. An unplug is never a reset (issue 13): a
+ * device back on its port within the reattach window may be through
+ * another cable, so its cable is unconfirmed until somebody says, and
+ * nothing of the new attachment is charged to the old cable; only a
+ * cable declared fixed to its port stays. The two attachments are
+ * linked, as history, but the first ended with an unplug, and the run
+ * it had is not given a reset.
  *
  * The registry's other files (devices-int.h): devices-usb.c (libusb's
  * topology: recovery and DFU attachments, stranded devices),
@@ -248,34 +254,34 @@ devices_store_cable(struct device *d)
 		d->cable_id = 0;
 		return;
 	}
-	if (store_attachment_cable(reg.store, d->attachment_id, d->cable_id) ==
-	    0 && reg.store_touched != NULL)
+	if (store_attachment_cable(reg.store, d->attachment_id, d->cable_id,
+	    d->cable_fixed) == 0 && reg.store_touched != NULL)
 		reg.store_touched();
 }
 
 /*
- * A new attachment of d takes the cable assigned to its port; after a
- * reset it keeps the cable it had, which moves to the new port key.
+ * A new attachment of d takes the cable assigned to its port, if any:
+ * one said since d left, or one declared fixed. Else it has none.
  */
 static void
-devices_take_cable(struct device *d, int reset)
+devices_take_cable(struct device *d)
 {
 	const char	*label;
 
-	if ((label = cables_of_port(d->port_key)) != NULL)
+	if ((label = cables_of_port(d->port_key, &d->cable_fixed)) != NULL)
 		(void)strlcpy(d->cable, label, sizeof(d->cable));
-	else if (reset && d->cable[0] != '\0')
-		cables_assign(d->port_key, d->cable);
 	else
 		d->cable[0] = '\0';
 	devices_store_cable(d);
 }
 
-/* d left its port: the port's assignment ends with it. */
+/* d left its port: the port's assignment ends with it, unless fixed. */
 static void
 devices_leave_port(struct device *d)
 {
-	cables_assign(d->port_key, NULL);
+	cables_release(d->port_key);
+	d->cable[0] = '\0';
+	d->cable_fixed = 0;
 }
 
 /* What the user must do about d's trust, or NULL if nothing. */
@@ -636,31 +642,32 @@ devices_check_speed(struct device *d, const struct attach_where *w)
 
 /*
  * d is back within the reattach window on the port it left, the
- * attachment before is prev: a re-enumeration (a reset, or usbmuxd
- * taking back a device it dropped), or, in another mode, a mode change
- * that is no fault.
+ * attachment before is prev. In another mode that is a mode change, no
+ * fault. In the same mode it left usbmuxd (or libusb, or the kernel
+ * said "USB disconnect") and came back: an unplug and a replug as far
+ * as anything here can tell, maybe with another cable, never a reset.
+ * A reset is what the kernel says it is ("reset ... USB device
+ * number", kmsg.c).
  */
 static void
 devices_link(struct device *d, const struct attach_where *w, int64_t prev,
     int64_t now)
 {
-	const char	*kind;
-	char		 detail[128];
-	int		 mode_change = w->mode != d->mode;
+	char	detail[128];
 
-	kind = mode_change ? "mode-change" : "reenumeration";
+	if (w->mode == d->mode) {
+		log_info("device %s: back on %s after %lld ms as device "
+		    "number %d, a replug: linked to attachment %lld", d->udid,
+		    w->port, (long long)((now - d->detached_us) / 1000),
+		    w->devnum, (long long)prev);
+		return;
+	}
 	(void)store_attachment_end(reg.store, prev, d->detached_us,
-	    mode_change ? "mode-change" : "reset");
-	if (mode_change)
-		(void)snprintf(detail, sizeof(detail), "%s to %s mode after "
-		    "%lld ms", lq_device_mode_name(d->mode),
-		    lq_device_mode_name(w->mode),
-		    (long long)((now - d->detached_us) / 1000));
-	else
-		(void)snprintf(detail, sizeof(detail), "back after %lld ms "
-		    "as device number %d", (long long)((now -
-		    d->detached_us) / 1000), w->devnum);
-	devices_event(d, w->source, kind, detail);
+	    "mode-change");
+	(void)snprintf(detail, sizeof(detail), "%s to %s mode after %lld ms",
+	    lq_device_mode_name(d->mode), lq_device_mode_name(w->mode),
+	    (long long)((now - d->detached_us) / 1000));
+	devices_event(d, w->source, "mode-change", detail);
 	log_info("device %s: %s, linked to attachment %lld", d->udid,
 	    detail, (long long)prev);
 }
@@ -700,7 +707,7 @@ devices_attach(struct device *d, const struct attach_where *w)
 	}
 	d->port_id = port_id;
 	(void)strlcpy(d->port_key, w->port, sizeof(d->port_key));
-	devices_take_cable(d, sa.previous_id != 0);
+	devices_take_cable(d);
 	if (sa.previous_id != 0)
 		devices_link(d, w, sa.previous_id, now);
 	devices_check_speed(d, w);
@@ -709,8 +716,6 @@ devices_attach(struct device *d, const struct attach_where *w)
 	log_info("device %s: attachment %lld on %s at %d Mb/s, %s mode",
 	    d->udid, (long long)d->attachment_id, w->port, w->speed_mbps,
 	    lq_device_mode_name(w->mode));
-	if (sa.previous_id != 0 && w->mode == d->mode)
-		run_device_back(sa.previous_id);
 	d->mode = w->mode;
 	if (d->usb_only)
 		devices_auto_test(d);

@@ -51,7 +51,7 @@ struct run *devices_start_run(const char *, const char *, const char *,
 	    const char *, int *, char **);
 struct run *devices_active_run(const char *);
 /* Label NULL clears; 0, or -1 with *cause. */
-int	 devices_set_cable(const char *, const char *, char **);
+int	 devices_set_cable(const char *, const char *, int, char **);
 int	 devices_set_port_label(const char *, const char *, char **);
 /* How many devices are attached now. */
 unsigned int devices_attached(void);

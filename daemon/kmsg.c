@@ -539,24 +539,33 @@ kmsg_hold_cb(evutil_socket_t fd, short what, void *unused)
 	kmsg_hold_arm();
 }
 
-/* A disconnect of port: what it held was the unplug's doing. */
+/*
+ * A disconnect of port: what it held goes on at once, marked as before
+ * the unplug. A burst of errors right before "USB disconnect" may be
+ * the contacts parting (research/linux-usb-signals-and-performance.md,
+ * usbmon statuses), but it may as well be the cable's last faults, and
+ * they happened in the run they happened in: evidence of it, with the
+ * words that say when, never silently dropped (issue 13).
+ */
 static void
-kmsg_hold_drop(const char *port)
+kmsg_hold_unplugged(const char *port)
 {
 	struct kmsg_held	*h, *next;
+	char			*text;
 	unsigned int		 n = 0;
 
 	TAILQ_FOREACH_SAFE(h, &k.held, entry, next) {
-		if (kmsg_port_under(h->f.port, port)) {
-			log_debug("kmsg: dropped, the device was unplugged: "
-			    "%s", h->text);
-			kmsg_held_free(h);
-			n++;
-		}
+		if (!kmsg_port_under(h->f.port, port))
+			continue;
+		xasprintf(&text, "before an unplug: %s", h->text);
+		k.fn(&h->f, text, h->wall_us);
+		free(text);
+		kmsg_held_free(h);
+		n++;
 	}
 	if (n > 0) {
-		log_info("kmsg: %u kernel error%s on %s came with an unplug: "
-		    "not counted", n, n == 1 ? "" : "s", port);
+		log_info("kmsg: %u kernel error%s on %s came before an "
+		    "unplug", n, n == 1 ? "" : "s", port);
 		kmsg_hold_arm();
 	}
 }
@@ -604,7 +613,7 @@ kmsg_record(const char *buf, size_t len, int device)
 		break;
 	}
 	if (f.disconnect && f.port[0] != '\0')
-		kmsg_hold_drop(f.port);
+		kmsg_hold_unplugged(f.port);
 	if (f.hold && f.port[0] != '\0') {
 		h = xcalloc(1, sizeof(*h));
 		h->f = f;

@@ -15,8 +15,10 @@
  *
  * Findings that a user pulling the cable also produces (link errors,
  * EMI re-enables, enumeration failures) are held for KMSG_HOLD_US: a
- * "USB disconnect" of the same port within that time drops them, as the
- * burst was the unplug and not the link.
+ * "USB disconnect" of the same port within that time hands them on at
+ * once, their text marked "before an unplug: ", with the time they were
+ * read. They stay evidence of the run they happened in; the mark says
+ * that the unplug may have been their cause.
  */
 
 #ifndef LQ_KMSG_H
@@ -57,7 +59,7 @@ struct kmsg_finding {
 	char		 controller[64]; /* host controller named, or "" */
 	int		 devnum;	/* device number given, or -1 */
 	int		 errnum;	/* kernel errno given (-71), or 0 */
-	int		 hold;		/* an unplug makes this too */
+	int		 hold;		/* an unplug makes this too: held */
 	int		 disconnect;	/* "USB disconnect" */
 };
 

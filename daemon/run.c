@@ -1201,9 +1201,10 @@ run_cancel(struct run *r)
 /*
  * The device left in the middle of its run: a dropout. One that left
  * right after its run failed (a kernel message about the same episode
- * came first and failed the run) is marked gone, so that a return within
- * the reattach window still counts as the re-enumeration it was; one
- * that left after a pass was simply unplugged.
+ * came first and failed the run) is marked gone, so that what is learnt
+ * of the episode afterwards (stranded) still joins that run; one that
+ * left after a pass was simply unplugged. Coming back is no evidence:
+ * an unplug is never a reset (devices.c).
  */
 void
 run_device_gone(int64_t attachment_id)
@@ -1269,22 +1270,6 @@ run_decide_again(struct run *r)
 }
 
 /*
- * The device of attachment_id came back within the reattach window: the
- * dropout of its last run (or its leaving right after) was a reset. Add
- * it to that run's evidence and store the verdict again with the reason.
- */
-void
-run_device_back(int64_t attachment_id)
-{
-	struct run	*r;
-
-	if ((r = run_gone_with(attachment_id)) == NULL)
-		return;
-	r->ev.reenumerations++;
-	run_decide_again(r);
-}
-
-/*
  * The device of attachment_id stayed on the bus after usbmuxd dropped
  * it: its run's dropout left it stranded, which only a replug mends.
  */
@@ -1301,13 +1286,16 @@ run_device_stranded(int64_t attachment_id, const char *detail)
 }
 
 /*
- * The run a kernel report about attachment_id belongs to: the one going
- * on, or the one the kernel failed a moment ago. The kernel tells of one
- * episode in several messages (a reset, then the descriptor read that
- * failed in it), and the first to arrive may already have ended the run.
+ * The run a kernel report about attachment_id, read at ts_us, belongs
+ * to: the one going on; else the newest one of the attachment if ts_us
+ * falls in its time span (a report held for a moment, or delivered at an
+ * unplug, joins the run it happened in); else the one the kernel failed
+ * a moment ago. The kernel tells of one episode in several messages (a
+ * reset, then the descriptor read that failed in it), and the first to
+ * arrive may already have ended the run.
  */
 struct run *
-run_episode(int64_t attachment_id)
+run_episode(int64_t attachment_id, int64_t ts_us)
 {
 	struct run	*r;
 
@@ -1317,7 +1305,11 @@ run_episode(int64_t attachment_id)
 		if (r->target.attachment_id == attachment_id)
 			break;
 	}
-	if (r == NULL || r->state != RUN_DONE || r->said[0] == '\0' ||
+	if (r == NULL || r->state != RUN_DONE)
+		return (NULL);
+	if (ts_us >= r->started_us && ts_us <= r->ended_us)
+		return (r);
+	if (r->said[0] == '\0' ||
 	    lq_wall_now_us() - r->ended_us > RUN_DISCONNECT_GRACE_US)
 		return (NULL);
 	return (r);
@@ -1328,12 +1320,12 @@ run_episode(int64_t attachment_id)
  * port of the attachment's running run: count it and decide again.
  */
 void
-run_kernel_event(int64_t attachment_id, const char *kind, int errnum,
-    const char *port, const char *text)
+run_kernel_event(int64_t attachment_id, int64_t ts_us, const char *kind,
+    int errnum, const char *port, const char *text)
 {
 	struct run	*r;
 
-	if ((r = run_episode(attachment_id)) == NULL)
+	if ((r = run_episode(attachment_id, ts_us)) == NULL)
 		return;
 	if (strcmp(kind, "link-error") == 0) {
 		if (r->ev.link_errors++ == 0)

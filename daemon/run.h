@@ -70,24 +70,23 @@ struct run	*run_start(const struct config *, const struct profile *,
 int		 run_cancel(struct run *);
 /* The device of this attachment went away in the middle of its run. */
 void		 run_device_gone(int64_t);
-/* It came back within the reattach window: a reset. */
-void		 run_device_back(int64_t);
 /* It stayed on the bus out of usbmuxd's sight: stranded (the detail). */
 void		 run_device_stranded(int64_t, const char *);
 /*
- * The kernel reported a hard event (kind, errno or 0, port path or "",
- * the message) on the attachment: add it to the evidence of its running
- * run, which fails at once.
+ * The kernel reported a hard event (read at a wall time, kind, errno or
+ * 0, port path or "", the message) on the attachment: add it to the
+ * evidence of the run it belongs to (run_episode), which fails at once.
  */
-void		 run_kernel_event(int64_t, const char *, int, const char *,
-		    const char *);
+void		 run_kernel_event(int64_t, int64_t, const char *, int,
+		    const char *, const char *);
 
 struct run	*run_find(int64_t);
 /*
- * The run a kernel report about this attachment belongs to: the running
- * one, or the one the kernel failed a moment ago (same episode); NULL.
+ * The run a kernel report about this attachment, read at a wall time,
+ * belongs to: the running one, the one whose time span holds it, or the
+ * one the kernel failed a moment ago (same episode); NULL.
  */
-struct run	*run_episode(int64_t);
+struct run	*run_episode(int64_t, int64_t);
 /* The running run on an attachment, or NULL. */
 struct run	*run_active(int64_t);
 int64_t		 run_id(const struct run *);

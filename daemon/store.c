@@ -95,7 +95,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	    "previous_id, mode, speed_mbps, bus, devnum, location_id, "
 	    "started_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_ATTACH_CABLE] =
-	    "UPDATE attachments SET cable_id = ?2 WHERE id = ?1",
+	    "UPDATE attachments SET cable_id = ?2, cable_fixed = ?3 "
+	    "WHERE id = ?1",
 	[STMT_ATTACH_END] =
 	    "UPDATE attachments SET ended_us = ?2, end_reason = ?3 "
 	    "WHERE id = ?1",
@@ -783,14 +784,15 @@ store_attachment_begin(struct store *s, const struct store_attachment *a)
 /* Say which cable an attachment is through. */
 int
 store_attachment_cable(struct store *s, int64_t attachment_id,
-    int64_t cable_id)
+    int64_t cable_id, int fixed)
 {
 	sqlite3_stmt	*stmt = s->stmt[STMT_ATTACH_CABLE];
 
 	if (store_write_begin(s, STMT_ATTACH_CABLE) == -1)
 		return (-1);
 	if (sqlite3_bind_int64(stmt, 1, attachment_id) != SQLITE_OK ||
-	    bind_id(stmt, 2, cable_id) != SQLITE_OK)
+	    bind_id(stmt, 2, cable_id) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 3, fixed != 0) != SQLITE_OK)
 		return (store_bind_failed(s, STMT_ATTACH_CABLE));
 	return (store_update(s, STMT_ATTACH_CABLE));
 }

@@ -125,8 +125,11 @@ int64_t		 store_device(struct store *, const struct store_device *);
 /* Record the start of an attachment; returns its id. */
 int64_t		 store_attachment_begin(struct store *,
 		    const struct store_attachment *);
-/* Say which cable (0: none) an attachment is through. */
-int		 store_attachment_cable(struct store *, int64_t, int64_t);
+/*
+ * Say which cable (0: none) an attachment is through, and whether that
+ * rests on a fixed declaration for its port.
+ */
+int		 store_attachment_cable(struct store *, int64_t, int64_t, int);
 /* Record the end of an attachment and why (end_reason in the schema). */
 int		 store_attachment_end(struct store *, int64_t, int64_t,
 		    const char *);

@@ -145,7 +145,8 @@ run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "FAIL"' > /dev/null || fail "a reset passed: $run"
 wait_for "[ \"\$(sql \"SELECT count(*) FROM attachments WHERE previous_id = $att\")\" = 1 ]" 20 ||
     fail "the attachments are not linked"
-wait_for "get /v1/runs/$id | jq -e '.reasons | join(\" \") | test(\"re-enumerated\")' > /dev/null" 20 ||
+# The kernel's reset line names it; usbmuxd's Detached is a dropout.
+wait_for "get /v1/runs/$id | jq -e '.reasons | join(\" \") | test(\"the kernel reset the device\")' > /dev/null" 20 ||
     fail "the reasons do not name the reset: $(get /v1/runs/$id)"
 wait_trusted "$u1"
 

@@ -6,7 +6,7 @@
 # linkqd runs in it, so the real libusb sees the simulated iPhones on
 # their ports. Checked: devices show in linkq status on their port paths
 # with their speed; unplugged and plugged into another port they are a
-# new attachment there; a reset is a re-enumeration on the same port; a
+# new attachment there; a reset is the kernel's, on the same port; a
 # device switched to recovery mode shows that mode, gets a usb-control
 # only run whose verdict says so, and back in normal mode is a mode
 # change; a port that negotiates 12 Mb/s gets a speed-fallback finding
@@ -80,12 +80,13 @@ wait_on normal 1-3
 wait_trusted "$u"
 wait_sql "SELECT count(*) FROM attachments a JOIN ports p ON p.id = a.port_id WHERE p.path = '1-3' AND a.previous_id IS NULL" 1
 
-trace "a reset: the same port, a new device number, a re-enumeration"
+trace "a reset: the same port, a new device number, the kernel's reset"
 devnum=$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u\") | .devnum")
 ctl '{"cmd":"reset","device":"phone"}' > /dev/null
 wait_for "get /v1/devices | jq -e '.devices[] | select(.attached and .port == \"1-3\" and .devnum != $devnum)' > /dev/null" 30 ||
     fail "no new device number after the reset: $(get /v1/devices)"
-wait_sql "SELECT count(*) FROM events e JOIN ports p ON p.id = e.port_id WHERE e.kind = 'reenumeration' AND p.path = '1-3'" 1
+wait_sql "SELECT count(*), min(e.source) FROM events e JOIN ports p ON p.id = e.port_id WHERE e.kind = 'reset' AND p.path = '1-3'" '1|kmsg'
+wait_sql "SELECT count(*) FROM events WHERE kind = 'reenumeration'" 0
 wait_trusted "$u"
 
 trace "recovery mode: seen on USB only, a usb-control run, a verdict that says so"

@@ -18,6 +18,13 @@
 INSERT INTO statuses (code, name, message) VALUES
 	(-27, 'usb-link', 'USB link error');
 
+-- And whether an attachment's cable rests on a fixed declaration for its
+-- port (a farm's one cable per port) rather than on somebody saying so
+-- for this attachment: the report says which attributions do.
+
+ALTER TABLE attachments ADD COLUMN cable_fixed INTEGER NOT NULL DEFAULT 0
+    CHECK (cable_fixed IN (0, 1));
+
 ALTER TABLE runs ADD COLUMN total_load_us INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN total_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN total_bulk_probes INTEGER NOT NULL DEFAULT 0;
