@@ -63,6 +63,7 @@ struct run {
 						 * among the runs loaded */
 	int		fixed;			/* its cable rests on a fixed
 						 * declaration for its port */
+	uint64_t	stalls;			/* latency-outlier events */
 	unsigned int	hard[H_MAX];
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
@@ -78,6 +79,9 @@ struct names {
 	struct named	*v;
 	size_t		 n;
 };
+
+/* The start of a row's note on why it ranks below others of its verdict. */
+#define RANK_NOTE	"ranked lower: "
 
 /* The end of a row's note on the runs a fixed cable declaration charged. */
 #define FIXED_NOTE	" declared fixed, not confirmed per attachment"
@@ -304,7 +308,8 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " WHERE run_id >= ?1 AND kind IN ('dropout', 'stranded',"
 	    " 'reset', 'reenumeration', 'link-error', 'urb-error',"
 	    " 'corruption', 'speed-fallback', 'enumeration-failure',"
-	    " 'emi-reenable', 'over-current', 'hc-failure')"
+	    " 'emi-reenable', 'over-current', 'hc-failure',"
+	    " 'latency-outlier')"
 	    " GROUP BY run_id, kind";
 	sqlite3_stmt	*st = NULL;
 	struct run	*v = NULL, *r;
@@ -362,6 +367,10 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 		if ((r = find_run(v, n, sqlite3_column_int64(st, 0))) == NULL)
 			continue;
 		s = (const char *)sqlite3_column_text(st, 1);
+		if (s != NULL && strcmp(s, "latency-outlier") == 0) {
+			r->stalls += (uint64_t)sqlite3_column_int64(st, 2);
+			continue;
+		}
 		for (h = 0; h < H_MAX; h++) {
 			if (s != NULL && strcmp(s, hard_names[h]) == 0)
 				break;
@@ -577,6 +586,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 		row->probes += g[i]->probes;
 		row->failures += g[i]->failures;
 		row->timeouts += g[i]->timeouts;
+		row->stalls += g[i]->stalls;
 		bulk += g[i]->bulk_bytes;
 		if (g[i]->verdict != LQ_VERDICT_NONE) {
 			ev.exposure.load_us += (int64_t)g[i]->load_us;
@@ -645,6 +655,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	ev.probes = row->probes;
 	ev.failures = row->failures;
 	ev.timeouts = row->timeouts;
+	ev.stalls = row->stalls;
 	ev.bulk_bytes_out = bulk / 2;
 	ev.bulk_bytes_in = bulk / 2;
 	ev.exposure.bytes_out = bytes / 2;
@@ -788,6 +799,8 @@ cmp_row(const void *a, const void *b)
 
 	if ((c = verdict_rank(x->verdict) - verdict_rank(y->verdict)) != 0)
 		return (c);
+	if (x->rank_soft != y->rank_soft)
+		return (x->rank_soft - y->rank_soft);
 	if (x->cp_upper != y->cp_upper)
 		return (x->cp_upper < y->cp_upper ? -1 : 1);
 	if (x->probes != y->probes)
@@ -799,6 +812,81 @@ cmp_row(const void *a, const void *b)
 	if ((c = cmp_str(x->host, y->host)) != 0)
 		return (c);
 	return (cmp_str(x->udid, y->udid));
+}
+
+/* A row's soft signals held against the best of its verdict. */
+#define RANK_SLOWER	2.0	/* p99 round trip: this many times worse */
+#define RANK_THINNER	0.5	/* bulk MB/s: below this share of the best */
+
+/* Append a reason to row. */
+static void
+row_add_reason(struct lq_report_row *row, char *reason)
+{
+	row->reasons = xreallocarray(row->reasons, (size_t)row->nreasons + 2,
+	    sizeof(*row->reasons));
+	row->reasons[row->nreasons++] = reason;
+	row->reasons[row->nreasons] = NULL;
+}
+
+/* The best p99 round trip and bulk p50 among the rows of verdict v. */
+static void
+rank_best(const struct lq_report_row *rows, size_t n, enum lq_verdict v,
+    double *lat, double *bulk)
+{
+	size_t	i;
+
+	*lat = NAN;
+	*bulk = NAN;
+	for (i = 0; i < n; i++) {
+		if (rows[i].verdict != v)
+			continue;
+		if (!isnan(rows[i].lat_p99) && (isnan(*lat) ||
+		    rows[i].lat_p99 < *lat))
+			*lat = rows[i].lat_p99;
+		if (!isnan(rows[i].bulk_p50) && (isnan(*bulk) ||
+		    rows[i].bulk_p50 > *bulk))
+			*bulk = rows[i].bulk_p50;
+	}
+}
+
+/* Rank rows within their verdict by their soft signals (lq-report.h). */
+void
+lq_report_rank(struct lq_report_row *rows, size_t n, const char *what)
+{
+	struct lq_report_row	*r;
+	double			 lat, bulk;
+	size_t			 i;
+	char			*s;
+
+	for (i = 0; i < n; i++) {
+		r = &rows[i];
+		r->rank_soft = 0;
+		if (r->verdict == LQ_VERDICT_NONE)
+			continue;
+		rank_best(rows, n, r->verdict, &lat, &bulk);
+		if (!isnan(r->lat_p99) && lat > 0 &&
+		    r->lat_p99 > RANK_SLOWER * lat) {
+			r->rank_soft++;
+			xasprintf(&s, RANK_NOTE "lockdown round trips p99 %.2f "
+			    "ms against %.2f ms on the best %s", r->lat_p99,
+			    lat, what);
+			row_add_reason(r, s);
+		}
+		if (r->stalls > 0) {
+			r->rank_soft++;
+			xasprintf(&s, RANK_NOTE "%" PRIu64 " stall%s (round "
+			    "trips far beyond their usual time)", r->stalls,
+			    r->stalls == 1 ? "" : "s");
+			row_add_reason(r, s);
+		}
+		if (!isnan(r->bulk_p50) && bulk > 0 &&
+		    r->bulk_p50 < RANK_THINNER * bulk) {
+			r->rank_soft++;
+			xasprintf(&s, RANK_NOTE "bulk %.1f MB/s against %.1f "
+			    "MB/s on the best %s", r->bulk_p50, bulk, what);
+			row_add_reason(r, s);
+		}
+	}
 }
 
 void
@@ -924,7 +1012,8 @@ static int
 is_left_out_note(const char *reason)
 {
 	return (ends_with(reason, LEFT_OUT_NOTE) ||
-	    ends_with(reason, FIXED_NOTE));
+	    ends_with(reason, FIXED_NOTE) ||
+	    strncmp(reason, RANK_NOTE, sizeof(RANK_NOTE) - 1) == 0);
 }
 
 /* Say under row which runs were left out of it, and why. */
@@ -1035,6 +1124,7 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		    &ports);
 	}
 	free(keys);
+	lq_report_rank(rep->rows, rep->nrows, lq_report_by_name(by));
 	lq_report_sort(rep->rows, rep->nrows);
 	free(left);
 	free(runs);
@@ -1190,6 +1280,8 @@ lq_report_to_json(const struct lq_report *rep)
 		    json_integer((json_int_t)r->bytes));
 		(void)json_object_set_new(o, "round_trips",
 		    json_integer((json_int_t)r->round_trips));
+		(void)json_object_set_new(o, "stalls",
+		    json_integer((json_int_t)r->stalls));
 		(void)json_object_set_new(o, "reasons", reasons);
 		(void)json_array_append_new(rows, o);
 	}
@@ -1316,6 +1408,7 @@ lq_report_from_json(json_t *o, struct lq_report **out, char **cause)
 		    "load_ms")) * 1000;
 		r->bytes = get_u64(row, "bytes");
 		r->round_trips = get_u64(row, "round_trips");
+		r->stalls = get_u64(row, "stalls");
 		reasons = json_object_get(row, "reasons");
 		r->reasons = xcalloc(json_array_size(reasons) + 1,
 		    sizeof(*r->reasons));

@@ -109,7 +109,7 @@ static const char *fmt_bytes(char *, size_t, uint64_t);
 static const char *fmt_percent(char *, size_t, double, enum round_mode);
 static const char *fmt_speed(char *, size_t, int);
 static const char *fmt_errno(char *, size_t, const char *, int);
-static const char *fmt_timeouts(char *, size_t, uint64_t);
+static const char *fmt_timeouts(char *, size_t, uint64_t, uint64_t);
 static int	verdict_hard(const struct lq_run_evidence *,
 		    struct lq_verdict_result *);
 static void	verdict_soft(const struct lq_verdict_rules *,
@@ -671,15 +671,25 @@ fmt_errno(char *buf, size_t len, const char *prefix, int status)
 	return (buf);
 }
 
-/* Format how many failures were timeouts: "", " (1 timeout)". */
+/*
+ * Format how many failures were timeouts and stalls: "", " (1
+ * timeout)", " (2 stalls)", " (1 timeout, 2 stalls)".
+ */
 static const char *
-fmt_timeouts(char *buf, size_t len, uint64_t timeouts)
+fmt_timeouts(char *buf, size_t len, uint64_t timeouts, uint64_t stalls)
 {
-	buf[0] = '\0';
-	if (timeouts > 0) {
-		(void)snprintf(buf, len, " (%" PRIu64 " timeout%s)", timeouts,
+	char	t[40], s[40];
+
+	buf[0] = t[0] = s[0] = '\0';
+	if (timeouts > 0)
+		(void)snprintf(t, sizeof t, "%" PRIu64 " timeout%s", timeouts,
 		    timeouts == 1 ? "" : "s");
-	}
+	if (stalls > 0)
+		(void)snprintf(s, sizeof s, "%" PRIu64 " stall%s", stalls,
+		    stalls == 1 ? "" : "s");
+	if (t[0] != '\0' || s[0] != '\0')
+		(void)snprintf(buf, len, " (%s%s%s)", t, t[0] != '\0' &&
+		    s[0] != '\0' ? ", " : "", s);
 	return (buf);
 }
 
@@ -831,7 +841,7 @@ verdict_pass(const struct lq_run_evidence *ev, uint64_t n, uint64_t k,
 		reason_add(res, "%s of %s probes failed%s: a failure rate "
 		    "below %s (95%% upper bound)", fmt_u64(sk, sizeof sk, k),
 		    fmt_u64(sn, sizeof sn, n), fmt_timeouts(to, sizeof to,
-		    ev->timeouts), fmt_percent(bound, sizeof bound,
+		    ev->timeouts, ev->stalls), fmt_percent(bound, sizeof bound,
 		    res->cp_upper, ROUND_UP));
 	}
 	reason_add(res, "%s", lq_exposure_bound_words(words, sizeof words,
@@ -859,7 +869,7 @@ verdict_soft(const struct lq_verdict_rules *rules,
 
 	fmt_u64(sn, sizeof sn, n);
 	fmt_u64(sk, sizeof sk, k);
-	fmt_timeouts(to, sizeof to, ev->timeouts);
+	fmt_timeouts(to, sizeof to, ev->timeouts, ev->stalls);
 	fmt_percent(bound, sizeof bound, res->cp_upper, ROUND_UP);
 
 	if (res->sprt == LQ_SPRT_REJECT) {
@@ -956,7 +966,8 @@ lq_verdict_decide(const struct lq_verdict_rules *rules,
 
 	memset(res, 0, sizeof *res);
 	n = ev->probes;
-	k = ev->failures;
+	/* A stall worked, slowly: a soft failure all the same. */
+	k = ev->failures + ev->stalls;
 	if (k > n)
 		n = k;	/* a failure counted before its probe */
 	res->cp_upper = lq_cp_upper(n, k, LQ_VERDICT_CP_ALPHA);

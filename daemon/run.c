@@ -75,6 +75,16 @@
  * dropout then, not as a count of failed probes.
  */
 #define RUN_DISCONNECT_GRACE_US	(2 * LQ_USEC_PER_SEC)
+/*
+ * A stall: a round trip that worked, but took more than RUN_STALL_FACTOR
+ * times its kind's mean in this run, and at least RUN_STALL_FLOOR_US,
+ * once RUN_STALL_MIN_N of them set the mean. A marginal link retries
+ * transactions before anything errors: the time is lost, not the data
+ * (research/linux-usb-signals-and-performance.md, degradation signals).
+ */
+#define RUN_STALL_FACTOR	10
+#define RUN_STALL_FLOOR_US	(50 * LQ_USEC_PER_MSEC)
+#define RUN_STALL_MIN_N		20
 /* Ended runs kept in memory for the API; older ones are in the store. */
 #define RUN_KEEP_ENDED		64
 
@@ -140,6 +150,9 @@ struct run {
 	struct lq_verdict_result result;
 	uint64_t		 probes_by_kind[LQ_PROBE_KIND_MAX + 1];
 	uint64_t		 errors_by_kind[LQ_PROBE_KIND_MAX + 1];
+	/* Round trips that worked, but for stalls: their usual time. */
+	uint64_t		 usual_n[LQ_PROBE_KIND_MAX + 1];
+	int64_t			 usual_us[LQ_PROBE_KIND_MAX + 1];
 	uint64_t		 bytes;		/* both ways, finished probes */
 	uint64_t		 tick_bytes;	/* at the last tick */
 	double			 mb_s;		/* over the last tick */
@@ -403,6 +416,8 @@ run_json(const struct run *r)
 	    "cp_upper", r->result.cp_upper,
 	    "reasons", reasons);
 	(void)json_object_set_new(o, "exposure", run_exposure_json(r));
+	(void)json_object_set_new(o, "stalls",
+	    json_integer((json_int_t)r->ev.stalls));
 	pct = run_percent(r);
 	(void)json_object_set_new(o, "percent", pct < 0 ? json_null() :
 	    json_integer(pct));
@@ -708,6 +723,35 @@ run_link_words(const struct run_job *rj, char *buf, size_t len)
 	json_decref(o);
 }
 
+/*
+ * Whether rj, a round trip that worked, stalled; if so record it as a
+ * latency-outlier event. The mean it is held against leaves stalls out.
+ */
+static int
+run_stall(struct run *r, const struct run_job *rj)
+{
+	int		 kind = rj->ops->kind;
+	int64_t		 us = rj->result.latency_us, mean;
+	char		 detail[160];
+
+	if (kind == LQ_PROBE_BULK || rj->result.status != LQ_OK)
+		return (0);
+	if (r->usual_n[kind] >= RUN_STALL_MIN_N) {
+		mean = r->usual_us[kind] / (int64_t)r->usual_n[kind];
+		if (us >= RUN_STALL_FLOOR_US && us > RUN_STALL_FACTOR * mean) {
+			(void)snprintf(detail, sizeof(detail), "%s probe %u: "
+			    "%lld ms, against its usual %.1f ms",
+			    lq_probe_kind_name(kind), rj->plan.sequence,
+			    (long long)(us / 1000), (double)mean / 1000.0);
+			run_event(r, "probe", "latency-outlier", 0, detail);
+			return (1);
+		}
+	}
+	r->usual_n[kind]++;
+	r->usual_us[kind] += us;
+	return (0);
+}
+
 /* Write the probe to the store; events for what it found. */
 static void
 run_record(struct run *r, struct run_job *rj)
@@ -910,6 +954,8 @@ run_job_done(struct worker_job *job)
 		run_record(r, rj);
 		if (r->state == RUN_RUNNING)
 			run_count(r, rj->ops->kind, &rj->result);
+		if (r->state == RUN_RUNNING && run_stall(r, rj))
+			r->ev.stalls++;
 	}
 	if (r->state == RUN_RUNNING)
 		run_devlog(r, rj);

@@ -48,6 +48,8 @@ struct lq_report_row {
 
 	uint64_t	 runs, passed, marginal, failed;
 	uint64_t	 probes, failures, timeouts;
+	uint64_t	 stalls;	/* round trips far beyond their usual
+					 * time (latency-outlier events) */
 	double		 cp_upper;	/* one-sided 95% Clopper-Pearson
 					 * bound of failures / probes */
 	uint64_t	 dropouts, resets, link_errors, corruptions;
@@ -63,6 +65,9 @@ struct lq_report_row {
 	uint64_t	 bytes;		/* moved, both ways */
 	uint64_t	 round_trips;	/* probes but bulk */
 
+	int		 rank_soft;	/* within its verdict: 0 best, more
+					 * for each soft signal that puts it
+					 * below (lq_report_rank) */
 	enum lq_verdict	 verdict;	/* FAIL: a run failed or the pooled
 					 * hard events; else from the runs'
 					 * verdicts; NONE: no run had one */
@@ -129,7 +134,19 @@ struct lq_report {
 int	lq_report_build(sqlite3 *, enum lq_report_by, int64_t,
 	    struct lq_report **, char **);
 void	lq_report_free(struct lq_report *);
-/* Sort rows best first: PASS, MARGINAL, FAIL, then bound, then probes. */
+/*
+ * Within each verdict, hold each row's soft signals against the best row
+ * of that verdict: round trips whose p99 is more than twice the best's,
+ * stalls, bulk throughput below half the best's. Each sets rank_soft
+ * higher and adds a reason that says why ("ranked lower: ...", a note
+ * the text report shows under a PASS too). what names the rows: "port",
+ * "cable", "pair", "device".
+ */
+void	lq_report_rank(struct lq_report_row *, size_t, const char *);
+/*
+ * Sort rows best first: PASS, MARGINAL, FAIL, then rank_soft, then the
+ * bound, then probes; rows without a verdict last.
+ */
 void	lq_report_sort(struct lq_report_row *, size_t);
 /* The p-th percentile (0..100) by nearest rank; sorts v; NAN if n = 0. */
 double	lq_percentile(double *, size_t, double);

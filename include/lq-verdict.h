@@ -118,6 +118,9 @@ struct lq_run_evidence {
 					 * status but LQ_OK, timeouts and
 					 * latency outliers included */
 	uint64_t	timeouts;	/* of the failures, missed deadlines */
+	uint64_t	stalls;		/* probes that worked, but far beyond
+					 * the run's usual time for their
+					 * kind: soft failures too */
 	uint64_t	bulk_bytes_out;	/* bulk bytes written, host to device */
 	uint64_t	bulk_bytes_in;	/* bulk bytes read back and verified,
 					 * device to host */

@@ -75,7 +75,8 @@ grep -A1 '^2-1  *FAIL' "$T/out" | grep -qi '^    .*corrupt' ||
 
 trace "blame: C-03 and 2-1, nothing good"
 lq report
-grep -q '^  cable   C-03  *bad  *C-03 failed on 1-1, where C-01 and C-02 passed' \
+# The blame line names what the failure was, in its first reason.
+grep -q '^  cable   C-03  *bad  *C-03 failed on 1-1 (data read back differed from what was written (1 corruption)), where C-01 and C-02 passed' \
     "$T/out" || fail "C-03 not blamed: $(cat "$T/out")"
 grep -q '^  port    2-1  *bad ' "$T/out" || fail "2-1 not blamed: $(cat "$T/out")"
 expect_eq "$(grep -c '^  [a-z]* .* bad ' "$T/out")" 2 "bad ones"

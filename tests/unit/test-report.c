@@ -173,10 +173,22 @@ test_rows(void **state)
 	(void)state;
 	rep = build(s, LQ_REPORT_CABLE, 0);
 	assert_int_equal(rep->nrows, 3);
-	/* Sorted: PASS before FAIL, the lower bound (more probes) first. */
+	/*
+	 * Sorted: PASS before FAIL. Within PASS each has one soft signal
+	 * against the other: A-01's round trips (p99 4 ms) are four times
+	 * A-02's (1 ms), A-02's bulk (10 MB/s) is a third of A-01's (30);
+	 * then the lower bound (more probes) first.
+	 */
 	assert_string_equal(rep->rows[0].cable, "A-01");
 	assert_string_equal(rep->rows[1].cable, "A-02");
 	assert_string_equal(rep->rows[2].cable, "A-03");
+	assert_int_equal(rep->rows[0].rank_soft, 1);
+	assert_int_equal(rep->rows[1].rank_soft, 1);
+	assert_string_equal(rep->rows[1].reasons[rep->rows[1].nreasons - 1],
+	    "ranked lower: bulk 10.0 MB/s against 30.0 MB/s on the best "
+	    "cable");
+	/* Nothing to hold a FAIL against: it is the only one. */
+	assert_int_equal(rep->rows[2].rank_soft, 0);
 	r = row_of(rep, "A-01", NULL);
 	assert_int_equal(r->runs, 3);
 	assert_int_equal(r->passed, 3);
@@ -200,13 +212,15 @@ test_rows(void **state)
 	    3 * 398 * 100);
 	assert_int_equal(r->bytes, 90000000);
 	assert_int_equal(r->round_trips, 1197);
-	assert_int_equal(r->nreasons, 4);
+	assert_int_equal(r->nreasons, 5);
 	assert_string_equal(r->reasons[0], "all 3 runs passed; 1 failures in "
 	    "1200 probes");
 	assert_string_equal(r->reasons[1], "3.1 s under load, 45 MB each way, "
 	    "1,197 round trips without a fault");
 	assert_non_null(strstr(r->reasons[2], "faults per minute of load"));
 	assert_non_null(strstr(r->reasons[3], "once a minute"));
+	assert_string_equal(r->reasons[4], "ranked lower: lockdown round "
+	    "trips p99 4.00 ms against 1.00 ms on the best cable");
 	r = row_of(rep, "A-03", NULL);
 	assert_int_equal(r->verdict, LQ_VERDICT_FAIL);
 	assert_int_equal(r->corruptions, 1);
