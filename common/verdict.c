@@ -1009,6 +1009,62 @@ lq_verdict_decide(const struct lq_verdict_rules *rules,
 	}
 }
 
+/* a - b, or 0 if b is not smaller (a copy taken later is never). */
+static uint64_t
+since_u64(uint64_t a, uint64_t b)
+{
+	return (a > b ? a - b : 0);
+}
+
+static unsigned int
+since_uint(unsigned int a, unsigned int b)
+{
+	return (a > b ? a - b : 0);
+}
+
+/* The evidence of now since base. */
+void
+lq_run_evidence_since(const struct lq_run_evidence *now,
+    const struct lq_run_evidence *base, struct lq_run_evidence *out)
+{
+	*out = *now;
+	out->probes = since_u64(now->probes, base->probes);
+	out->failures = since_u64(now->failures, base->failures);
+	out->timeouts = since_u64(now->timeouts, base->timeouts);
+	out->stalls = since_u64(now->stalls, base->stalls);
+	out->bulk_bytes_out = since_u64(now->bulk_bytes_out,
+	    base->bulk_bytes_out);
+	out->bulk_bytes_in = since_u64(now->bulk_bytes_in,
+	    base->bulk_bytes_in);
+	out->exposure.load_us = now->exposure.load_us >
+	    base->exposure.load_us ? now->exposure.load_us -
+	    base->exposure.load_us : 0;
+	out->exposure.bytes_out = since_u64(now->exposure.bytes_out,
+	    base->exposure.bytes_out);
+	out->exposure.bytes_in = since_u64(now->exposure.bytes_in,
+	    base->exposure.bytes_in);
+	out->exposure.round_trips = since_u64(now->exposure.round_trips,
+	    base->exposure.round_trips);
+	out->exposure.faults = 0;
+	out->dropouts = since_uint(now->dropouts, base->dropouts);
+	out->stranded = since_uint(now->stranded, base->stranded);
+	out->resets = since_uint(now->resets, base->resets);
+	out->reenumerations = since_uint(now->reenumerations,
+	    base->reenumerations);
+	out->link_errors = since_uint(now->link_errors, base->link_errors);
+	out->urb_errors = since_uint(now->urb_errors, base->urb_errors);
+	out->corruptions = since_uint(now->corruptions, base->corruptions);
+	out->speed_fallbacks = since_uint(now->speed_fallbacks,
+	    base->speed_fallbacks);
+	out->enum_failures = since_uint(now->enum_failures,
+	    base->enum_failures);
+	out->emi_reenables = since_uint(now->emi_reenables,
+	    base->emi_reenables);
+	out->over_currents = since_uint(now->over_currents,
+	    base->over_currents);
+	out->hc_failures = since_uint(now->hc_failures, base->hc_failures);
+}
+
 /* Return the stored name of a verdict, or NULL for none. */
 const char *
 lq_verdict_name(enum lq_verdict verdict)

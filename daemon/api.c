@@ -444,12 +444,13 @@ api_profiles(struct evhttp_request *req, char **args, int *code)
 				    json_string(lq_probe_kind_name(k)));
 		}
 		(void)json_array_append_new(list, json_pack("{s:s, s:o, "
-		    "s:I, s:I, s:i, s:b, s:b, s:b}", "name", pr->name,
+		    "s:I, s:I, s:i, s:b, s:b, s:b, s:I}", "name", pr->name,
 		    "kinds", kinds, "duration_s", (json_int_t)(pr->duration_us /
 		    LQ_USEC_PER_SEC), "bulk_bytes", (json_int_t)pr->bulk_bytes,
 		    "chunk_bytes", (int)pr->chunk_bytes, "forever",
 		    pr->forever, "stop_early", pr->stop_early, "triage",
-		    pr->triage));
+		    pr->triage, "window_s", (json_int_t)(pr->window_us /
+		    LQ_USEC_PER_SEC)));
 	}
 	*code = 200;
 	return (json_pack("{s:o}", "profiles", list));

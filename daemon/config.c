@@ -160,6 +160,8 @@ static const struct config_key config_keys[] = {
 	{ SECTION_PROFILE, "stop-early", TYPE_BOOL, PRF(stop_early), 0, 1 },
 	{ SECTION_PROFILE, "forever", TYPE_BOOL, PRF(forever), 0, 1 },
 	{ SECTION_PROFILE, "triage", TYPE_BOOL, PRF(triage), 0, 1 },
+	{ SECTION_PROFILE, "window", TYPE_DURATION, PRF(window_us),
+	  0, 720 * HOUR },
 };
 
 /* Deadlines: one key per probe kind, each in this range. */
@@ -267,17 +269,19 @@ static const struct profile_default {
 	unsigned int	 handshake_every;
 	int		 forever;
 	int		 triage;
+	int64_t		 window_us;
 } profile_defaults[] = {
 	{ "quick", ALL_KINDS & ~PROFILE_KIND(LQ_PROBE_USB_CONTROL), 30 * SEC,
-	  64 * MIB, MIB, 0, 0, 0, 1 },
-	{ "standard", ALL_KINDS, 300 * SEC, 256 * MIB, MIB, 0, 0, 0, 0 },
+	  64 * MIB, MIB, 0, 0, 0, 1, 0 },
+	{ "standard", ALL_KINDS, 300 * SEC, 256 * MIB, MIB, 0, 0, 0, 0, 0 },
 	{ "restore", PROFILE_KIND(LQ_PROBE_BULK), 0, UINT64_C(8000000000),
-	  128 * KIB, 0, 10, 0, 0 },
+	  128 * KIB, 0, 10, 0, 0, 0 },
 	{ "monitor", PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
 	  PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
-	  PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0, MIB, 10 * SEC, 0, 1, 0 },
+	  PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0, MIB, 10 * SEC, 0, 1, 0,
+	  3600 * SEC },
 	{ "wiggle", PROFILE_KIND(LQ_PROBE_BULK), 0, 256 * MIB, MIB, 0, 0, 1,
-	  0 },
+	  0, 0 },
 };
 
 /* Add the built-in profiles to cfg. */
@@ -299,6 +303,7 @@ config_add_defaults(struct config *cfg)
 		pr->handshake_every = d->handshake_every;
 		pr->forever = d->forever;
 		pr->triage = d->triage;
+		pr->window_us = d->window_us;
 	}
 }
 
@@ -991,6 +996,10 @@ config_end_section(struct config_parse *p)
 		return (config_error(p, line, "[profile %s]: forever and "
 		    "stop-early contradict; set one of them to no",
 		    pr->name) - 1);
+	if (pr->window_us != 0 && !pr->forever)
+		return (config_error(p, line, "[profile %s]: a window is for "
+		    "a profile that runs forever; set forever = yes or "
+		    "window = 0", pr->name) - 1);
 	return (0);
 }
 

@@ -54,6 +54,8 @@ struct profile {
 	int		 forever;	/* runs until cancelled */
 	int		 triage;	/* its PASS rules out only frequent
 					 * faults, and says so */
+	int64_t		 window_us;	/* forever: a verdict per window;
+					 * 0: none */
 	TAILQ_ENTRY(profile) entry;
 };
 TAILQ_HEAD(profiles, profile);

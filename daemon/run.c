@@ -85,6 +85,8 @@
 #define RUN_STALL_FACTOR	10
 #define RUN_STALL_FLOOR_US	(50 * LQ_USEC_PER_MSEC)
 #define RUN_STALL_MIN_N		20
+/* The windows of a run that lasts forever kept for the API. */
+#define RUN_WINDOWS_KEPT	24
 /* Ended runs kept in memory for the API; older ones are in the store. */
 #define RUN_KEEP_ENDED		64
 
@@ -101,6 +103,13 @@ static const char *const run_state_names[] = {
 };
 
 struct run_job;
+
+/* One window of a run that lasts forever, decided at its end. */
+struct run_window {
+	int64_t			 started_us;
+	int64_t			 ended_us;
+	struct lq_verdict_result result;
+};
 
 struct run {
 	int64_t			 id;
@@ -142,6 +151,16 @@ struct run {
 					/* the first report of the kernel
 					 * or libusb that counted, in its
 					 * words, as a reason, or "" */
+	/*
+	 * Windows (a profile's window, for one that lasts forever): the
+	 * evidence at the start of this one, its start, and the last ones
+	 * decided, newest at windows[(nwindows - 1) % RUN_WINDOWS_KEPT].
+	 */
+	struct event		*window_ev;
+	struct lq_run_evidence	 window_base;
+	int64_t			 window_started_us;
+	struct run_window	 windows[RUN_WINDOWS_KEPT];
+	unsigned int		 nwindows;
 	struct devlog_track	 devlog;	/* the device's mux counters */
 	int			 devlog_off;	/* its syslog failed: unread */
 
@@ -195,6 +214,7 @@ static void			(*store_touched)(void);
 
 static void	run_next(struct run *);
 static void	run_job_done(struct worker_job *);
+static void	run_progress(struct run *, const char *);
 static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
@@ -288,21 +308,85 @@ run_event(struct run *r, const char *source, const char *kind, int errnum,
 }
 
 /*
- * Decide on the evidence so far. A FAIL that the kernel's messages
- * helped decide quotes the first of them, with its port: the verdict's
- * own reasons count kinds, and the technician wants the kernel's words.
+ * A FAIL that the kernel's messages helped decide quotes the first of
+ * them, with its port: the verdict's own reasons count kinds, and the
+ * technician wants the kernel's words.
+ */
+static void
+run_quote(const struct run *r, struct lq_verdict_result *res)
+{
+	if (r->said[0] != '\0' && res->verdict == LQ_VERDICT_FAIL &&
+	    res->nreasons < LQ_VERDICT_REASONS)
+		(void)strlcpy(res->reasons[res->nreasons++], r->said,
+		    sizeof(res->reasons[0]));
+}
+
+/*
+ * Decide on the evidence so far (of the window so far, for a run with
+ * windows), quoting the kernel where a FAIL rests on it.
  */
 static void
 run_decide(struct run *r, int finished)
 {
 	struct lq_verdict_result	*res = &r->result;
+	struct lq_run_evidence		 w;
 
 	r->ev.finished = finished;
-	lq_verdict_decide(&r->rules, &r->ev, res);
-	if (r->said[0] != '\0' && res->verdict == LQ_VERDICT_FAIL &&
-	    res->nreasons < LQ_VERDICT_REASONS)
-		(void)strlcpy(res->reasons[res->nreasons++], r->said,
-		    sizeof(res->reasons[0]));
+	if (r->profile.window_us > 0) {
+		lq_run_evidence_since(&r->ev, &r->window_base, &w);
+		w.finished = finished;
+		lq_verdict_decide(&r->rules, &w, res);
+	} else
+		lq_verdict_decide(&r->rules, &r->ev, res);
+	if (res->verdict == LQ_VERDICT_FAIL) {
+		run_quote(r, res);
+		return;
+	}
+	/* Until its window fails, a run shows the last window's verdict. */
+	if (r->profile.window_us > 0 && r->nwindows > 0)
+		*res = r->windows[(r->nwindows - 1) % RUN_WINDOWS_KEPT].result;
+}
+
+/*
+ * A window of r is over: decide it on its own evidence, as finished,
+ * record it, and start the next afresh. A FAIL in one window does not
+ * end a run that lasts forever: the next may pass, and a port that
+ * degrades over a day shows as its windows go from PASS to FAIL.
+ */
+static void
+run_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct run		*r = arg;
+	struct run_window	*w;
+	struct lq_run_evidence	 ev;
+	char			*reasons;
+
+	(void)fd;
+	(void)what;
+	if (r->state != RUN_RUNNING)
+		return;
+	w = &r->windows[r->nwindows % RUN_WINDOWS_KEPT];
+	w->started_us = r->window_started_us;
+	w->ended_us = lq_wall_now_us();
+	lq_run_evidence_since(&r->ev, &r->window_base, &ev);
+	ev.finished = 1;
+	lq_verdict_decide(&r->rules, &ev, &w->result);
+	run_quote(r, &w->result);
+	r->nwindows++;
+	r->result = w->result;
+	reasons = lq_verdict_reasons_json(&w->result);
+	if (store != NULL && store_run_window(store, r->id, w->started_us,
+	    w->ended_us, lq_verdict_name(w->result.verdict), reasons) == 0 &&
+	    store_touched != NULL)
+		store_touched();
+	free(reasons);
+	log_info("run %lld: window %u %s", (long long)r->id, r->nwindows,
+	    w->result.verdict == LQ_VERDICT_NONE ? "without a verdict" :
+	    lq_verdict_name(w->result.verdict));
+	r->window_base = r->ev;
+	r->window_started_us = w->ended_us;
+	r->said[0] = '\0';
+	run_progress(r, "window");
 }
 
 /*
@@ -378,6 +462,34 @@ run_exposure_json(const struct run *r)
 	    "power_once_in_ten_minutes", json_real(b->power_slow)));
 }
 
+/* The windows decided and kept, oldest first. */
+static json_t *
+run_windows_json(const struct run *r)
+{
+	const struct run_window	*w;
+	json_t			*list, *reasons;
+	unsigned int		 i, first;
+	int			 k;
+
+	list = json_array();
+	first = r->nwindows > RUN_WINDOWS_KEPT ?
+	    r->nwindows - RUN_WINDOWS_KEPT : 0;
+	for (i = first; i < r->nwindows; i++) {
+		w = &r->windows[i % RUN_WINDOWS_KEPT];
+		reasons = json_array();
+		for (k = 0; k < w->result.nreasons; k++)
+			(void)json_array_append_new(reasons,
+			    json_string(w->result.reasons[k]));
+		(void)json_array_append_new(list, json_pack("{s:I, s:I, s:o, "
+		    "s:o}", "started_us", (json_int_t)w->started_us,
+		    "ended_us", (json_int_t)w->ended_us, "verdict",
+		    w->result.verdict == LQ_VERDICT_NONE ? json_null() :
+		    json_string(lq_verdict_name(w->result.verdict)),
+		    "reasons", reasons));
+	}
+	return (list);
+}
+
 /* The run as the API shows it. */
 json_t *
 run_json(const struct run *r)
@@ -418,6 +530,8 @@ run_json(const struct run *r)
 	(void)json_object_set_new(o, "exposure", run_exposure_json(r));
 	(void)json_object_set_new(o, "stalls",
 	    json_integer((json_int_t)r->ev.stalls));
+	if (r->profile.window_us > 0)
+		(void)json_object_set_new(o, "windows", run_windows_json(r));
 	pct = run_percent(r);
 	(void)json_object_set_new(o, "percent", pct < 0 ? json_null() :
 	    json_integer(pct));
@@ -858,7 +972,9 @@ run_should_end(struct run *r, int *finished)
 	struct run_plan_state	st;
 	enum run_plan_end	end;
 
-	st.failed = r->result.verdict == LQ_VERDICT_FAIL;
+	/* A run with windows fails a window, not itself (run_window_cb). */
+	st.failed = r->result.verdict == LQ_VERDICT_FAIL &&
+	    r->profile.window_us == 0;
 	st.passed = r->result.verdict == LQ_VERDICT_PASS;
 	st.decided = r->result.sprt != LQ_SPRT_CONTINUE ||
 	    (r->rules.sprt.n_max > 0 && r->ev.probes >= r->rules.sprt.n_max);
@@ -1068,6 +1184,8 @@ run_free(struct run *r)
 		event_free(r->next_ev);
 	if (r->resume_ev != NULL)
 		event_free(r->resume_ev);
+	if (r->window_ev != NULL)
+		event_free(r->window_ev);
 	feed_free(r->feed);
 	free(r->error);
 	free(r);
@@ -1138,6 +1256,7 @@ run_end(struct run *r, enum run_state state, int finished)
 	(void)evtimer_del(r->tick_ev);
 	(void)evtimer_del(r->next_ev);
 	(void)evtimer_del(r->resume_ev);
+	(void)evtimer_del(r->window_ev);
 	if (state == RUN_ERROR) {
 		memset(&r->result, 0, sizeof(r->result));
 		r->result.nreasons = 1;
@@ -1176,7 +1295,7 @@ run_start(const struct config *cfg, const struct profile *pr,
     const struct run_target *target, char **cause)
 {
 	struct run	*r;
-	struct timeval	 one = { 1, 0 };
+	struct timeval	 one = { 1, 0 }, window;
 	const char	*why;
 
 	if (run_active(target->attachment_id) != NULL) {
@@ -1217,8 +1336,9 @@ run_start(const struct config *cfg, const struct profile *pr,
 	r->tick_ev = event_new(base, -1, EV_PERSIST, run_tick_cb, r);
 	r->next_ev = evtimer_new(base, run_next_cb, r);
 	r->resume_ev = evtimer_new(base, run_resume_cb, r);
+	r->window_ev = event_new(base, -1, EV_PERSIST, run_window_cb, r);
 	if (r->deadline_ev == NULL || r->tick_ev == NULL ||
-	    r->next_ev == NULL || r->resume_ev == NULL)
+	    r->next_ev == NULL || r->resume_ev == NULL || r->window_ev == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	r->feed = feed_new();
 	run_plan_init(&r->plan, &r->profile, target->mode,
@@ -1227,6 +1347,14 @@ run_start(const struct config *cfg, const struct profile *pr,
 	TAILQ_INSERT_HEAD(&runs, r, entry);
 	if (evtimer_add(r->tick_ev, &one) == -1)
 		log_warnx("run %lld: no progress timer", (long long)r->id);
+	r->window_started_us = r->started_us;
+	if (r->profile.window_us > 0) {
+		window.tv_sec = r->profile.window_us / LQ_USEC_PER_SEC;
+		window.tv_usec = r->profile.window_us % LQ_USEC_PER_SEC;
+		if (evtimer_add(r->window_ev, &window) == -1)
+			log_warnx("run %lld: no window timer",
+			    (long long)r->id);
+	}
 	log_info("run %lld: %s on %s (attachment %lld)", (long long)r->id,
 	    r->profile_name, target->udid, (long long)target->attachment_id);
 	run_next(r);
@@ -1404,7 +1532,8 @@ run_kernel_event(int64_t attachment_id, int64_t ts_us, const char *kind,
 		return;
 	}
 	run_decide(r, 0);
-	if (r->result.verdict != LQ_VERDICT_FAIL)
+	/* A run with windows fails the window and goes on. */
+	if (r->result.verdict != LQ_VERDICT_FAIL || r->profile.window_us > 0)
 		return;
 	run_cut(r);
 	run_end(r, RUN_DONE, 0);

@@ -54,6 +54,7 @@ enum store_stmt {
 	STMT_RUN_BEGIN,
 	STMT_RUN_END,
 	STMT_RUN_TRIALS,
+	STMT_RUN_WINDOW,
 	STMT_PROBE,
 	STMT_EVENT,
 	STMT_ROLLUP,
@@ -108,6 +109,9 @@ static const char *const store_sql[STMT_COUNT] = {
 	    "ended_us = ?5 WHERE id = ?1",
 	[STMT_RUN_TRIALS] =
 	    "UPDATE runs SET trials = ?2 WHERE id = ?1",
+	[STMT_RUN_WINDOW] =
+	    "INSERT INTO run_windows (run_id, started_us, ended_us, "
+	    "verdict, reasons) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_PROBE] =
 	    "INSERT INTO probes (run_id, kind, ts_us, latency_us, bytes, "
 	    "status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -925,6 +929,24 @@ store_run_trials(struct store *s, int64_t run_id, int64_t trials)
 	    sqlite3_bind_int64(stmt, 2, trials) != SQLITE_OK)
 		return (store_bind_failed(s, STMT_RUN_TRIALS));
 	return (store_update(s, STMT_RUN_TRIALS));
+}
+
+/* Record the verdict of one window of a run that lasts forever. */
+int
+store_run_window(struct store *s, int64_t run_id, int64_t started_us,
+    int64_t ended_us, const char *verdict, const char *reasons)
+{
+	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_WINDOW];
+
+	if (store_write_begin(s, STMT_RUN_WINDOW) == -1)
+		return (-1);
+	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, started_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, ended_us) != SQLITE_OK ||
+	    bind_text(stmt, 4, verdict) != SQLITE_OK ||
+	    bind_text(stmt, 5, reasons) != SQLITE_OK)
+		return (store_bind_failed(s, STMT_RUN_WINDOW));
+	return (store_insert(s, STMT_RUN_WINDOW) < 0 ? -1 : 0);
 }
 
 /*

@@ -149,6 +149,12 @@ int		 store_run_end(struct store *, int64_t, const char *,
  * chunks of its bulk probes), which the rollups do not count.
  */
 int		 store_run_trials(struct store *, int64_t, int64_t);
+/*
+ * Record the verdict (NULL: none) and reasons (a JSON array) of one
+ * window, from its start to its end, of a run that lasts forever.
+ */
+int		 store_run_window(struct store *, int64_t, int64_t, int64_t,
+		    const char *, const char *);
 /* Add a probe result to the batch and to its run's rollup. */
 int64_t		 store_probe(struct store *, const struct store_probe *);
 /*

@@ -209,6 +209,14 @@ const char *lq_verdict_rules_check(const struct lq_verdict_rules *);
  */
 void	lq_verdict_decide(const struct lq_verdict_rules *,
 	    const struct lq_run_evidence *, struct lq_verdict_result *);
+/*
+ * The evidence gathered since base, an earlier copy of now: counters
+ * and exposure as differences (a window of a run that lasts forever),
+ * the rest (speeds, mode, flags, the first errnos) as now has them.
+ */
+void	lq_run_evidence_since(const struct lq_run_evidence *,
+	    const struct lq_run_evidence *, struct lq_run_evidence *);
+
 /* "PASS", "MARGINAL", "FAIL" as stored in runs.verdict; NONE gives NULL. */
 const char *lq_verdict_name(enum lq_verdict);
 /* The verdict called name; NULL gives NONE; -1 if unknown. */

@@ -93,3 +93,16 @@ BEGIN
 		    iif(OLD.kind = 5, OLD.probes, 0)
 	WHERE id = NEW.run_id;
 END;
+
+-- And the verdict of each window of a run that lasts forever (monitor:
+-- an hour), so that a port that degrades over a day shows.
+
+CREATE TABLE run_windows (
+	run_id		INTEGER NOT NULL REFERENCES runs (id),
+	started_us	INTEGER NOT NULL,
+	ended_us	INTEGER NOT NULL CHECK (ended_us >= started_us),
+	verdict		TEXT CHECK (verdict IS NULL OR verdict IN
+	    ('PASS', 'MARGINAL', 'FAIL')),
+	reasons		TEXT,
+	PRIMARY KEY (run_id, started_us)
+) WITHOUT ROWID;

@@ -187,7 +187,10 @@ test_defaults(__unused void **state)
 	assert_int_equal(pr->interval_us, 10 * SEC);
 	assert_int_equal(pr->forever, 1);
 	assert_true(pr->bulk_bytes == 0);
+	/* A verdict per hour, so a port that degrades over a day shows. */
+	assert_int_equal(pr->window_us, 3600 * SEC);
 	pr = config_profile(cfg, "wiggle");
+	assert_int_equal(pr->window_us, 0);
 	assert_int_equal(pr->kinds, PROFILE_KIND(LQ_PROBE_BULK));
 	assert_int_equal(pr->forever, 1);
 	assert_int_equal(pr->interval_us, 0);
@@ -452,6 +455,8 @@ static const struct error_case error_cases[] = {
 	{ "[profile new]\nkinds = bulk\nbulk = 1M\n", 1,
 	  "chunk must be set" },
 	{ "[profile monitor]\nkinds = bulk\n", 1, "bulk must be set" },
+	{ "[profile quick]\nwindow = 1h\n", 1, "a window is for a profile "
+	  "that runs forever" },
 	{ "[profile wiggle]\nduration = 1m\n", 1, "forever and a duration "
 	  "contradict" },
 	{ "[profile quick]\nforever = yes\n", 1, "forever and a duration" },

@@ -130,7 +130,7 @@ static const char *const schema_objects[] = {
 	"hosts", "ports", "cables", "devices", "attachments", "runs",
 	"probes", "events", "run_rollups", "probe_kinds", "statuses",
 	"event_kinds", "pair_summary", "cable_summary", "port_summary",
-	"run_summary", "probe_results",
+	"run_summary", "probe_results", "run_windows",
 };
 
 static void

@@ -1730,6 +1730,58 @@ test_reasons_json_of_a_verdict(void **state __unused)
 	free(json);
 }
 
+/*
+ * A window's evidence: what grew since the copy taken at its start;
+ * what is not a count (speeds, mode, flags, the first errnos) as now.
+ */
+static void
+test_evidence_since(void **state __unused)
+{
+	struct lq_run_evidence	base, now, w;
+
+	memset(&base, 0, sizeof base);
+	base.probes = 100;
+	base.failures = 2;
+	base.stalls = 1;
+	base.link_errors = 1;
+	base.link_errno = -71;
+	base.exposure.load_us = 60000000;
+	base.exposure.bytes_out = 1000;
+	base.exposure.round_trips = 90;
+	now = base;
+	now.probes = 150;
+	now.failures = 2;
+	now.timeouts = 1;
+	now.dropouts = 1;
+	now.exposure.load_us = 90000000;
+	now.exposure.bytes_out = 1500;
+	now.exposure.round_trips = 130;
+	now.exposure.faults = 7;
+	now.speed_mbps = 480;
+	now.mode = LQ_MODE_RECOVERY;
+	now.stop_early = 1;
+	lq_run_evidence_since(&now, &base, &w);
+	assert_int_equal(w.probes, 50);
+	assert_int_equal(w.failures, 0);
+	assert_int_equal(w.timeouts, 1);
+	assert_int_equal(w.stalls, 0);
+	assert_int_equal(w.link_errors, 0);
+	assert_int_equal(w.dropouts, 1);
+	assert_int_equal(w.exposure.load_us, 30000000);
+	assert_int_equal(w.exposure.bytes_out, 500);
+	assert_int_equal(w.exposure.round_trips, 40);
+	assert_int_equal(w.exposure.faults, 0);
+	assert_int_equal(w.speed_mbps, 480);
+	assert_int_equal(w.mode, LQ_MODE_RECOVERY);
+	assert_int_equal(w.stop_early, 1);
+	assert_int_equal(w.link_errno, -71);
+	/* A base newer than now (never so) gives zeros, not wraps. */
+	lq_run_evidence_since(&base, &now, &w);
+	assert_int_equal(w.probes, 0);
+	assert_int_equal(w.dropouts, 0);
+	assert_int_equal(w.exposure.load_us, 0);
+}
+
 int
 main(void)
 {
@@ -1768,6 +1820,7 @@ main(void)
 		cmocka_unit_test(test_verdict_names),
 		cmocka_unit_test(test_reasons_json),
 		cmocka_unit_test(test_reasons_json_of_a_verdict),
+		cmocka_unit_test(test_evidence_since),
 	};
 
 	return (cmocka_run_group_tests_name("verdict", tests, NULL, NULL));
