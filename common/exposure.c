@@ -266,24 +266,35 @@ fmt_power_down(char *buf, size_t len, double p)
 	return (buf);
 }
 
+/* Append ", <n bytes><what>" to buf. */
+static void
+words_bytes(char *buf, size_t len, uint64_t n, const char *what)
+{
+	char	a[32];
+
+	(void)strlcat(buf, ", ", len);
+	(void)strlcat(buf, lq_fmt_si_bytes(a, sizeof a, n), len);
+	(void)strlcat(buf, what, len);
+}
+
 /* The exposure in words. */
 char *
 lq_exposure_words(char *buf, size_t len, const struct lq_exposure *e)
 {
-	char	t[32], a[32], b[32], n[32];
+	char	t[32], b[32], n[32];
 
 	(void)snprintf(buf, len, "%s under load",
 	    lq_fmt_duration(t, sizeof t, e->load_us));
-	if (e->bytes_out > 0 && e->bytes_out == e->bytes_in) {
-		(void)strlcat(buf, ", ", len);
-		(void)strlcat(buf, lq_fmt_si_bytes(a, sizeof a, e->bytes_out),
-		    len);
-		(void)strlcat(buf, " each way", len);
-	} else if (e->bytes_out > 0 || e->bytes_in > 0) {
-		(void)strlcat(buf, ", ", len);
-		(void)strlcat(buf, lq_fmt_si_bytes(a, sizeof a, e->bytes_out),
-		    len);
-		(void)strlcat(buf, " to the device and ", len);
+	if (e->bytes_out == 0 && e->bytes_in == 0)
+		;	/* round trips alone */
+	else if (e->bytes_out == e->bytes_in)
+		words_bytes(buf, len, e->bytes_out, " each way");
+	else if (e->bytes_in == 0)
+		words_bytes(buf, len, e->bytes_out, " to the device");
+	else if (e->bytes_out == 0)
+		words_bytes(buf, len, e->bytes_in, " from the device");
+	else {
+		words_bytes(buf, len, e->bytes_out, " to the device and ");
 		(void)strlcat(buf, lq_fmt_si_bytes(b, sizeof b, e->bytes_in),
 		    len);
 		(void)strlcat(buf, " back", len);

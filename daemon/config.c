@@ -162,6 +162,7 @@ static const struct config_key config_keys[] = {
 	{ SECTION_PROFILE, "triage", TYPE_BOOL, PRF(triage), 0, 1 },
 	{ SECTION_PROFILE, "window", TYPE_DURATION, PRF(window_us),
 	  0, 720 * HOUR },
+	{ SECTION_PROFILE, "write-only", TYPE_BOOL, PRF(write_only), 0, 1 },
 };
 
 /* Deadlines: one key per probe kind, each in this range. */
@@ -270,18 +271,20 @@ static const struct profile_default {
 	int		 forever;
 	int		 triage;
 	int64_t		 window_us;
+	int		 write_only;
 } profile_defaults[] = {
 	{ "quick", ALL_KINDS & ~PROFILE_KIND(LQ_PROBE_USB_CONTROL), 30 * SEC,
-	  64 * MIB, MIB, 0, 0, 0, 1, 0 },
-	{ "standard", ALL_KINDS, 300 * SEC, 256 * MIB, MIB, 0, 0, 0, 0, 0 },
+	  64 * MIB, MIB, 0, 0, 0, 1, 0, 0 },
+	{ "standard", ALL_KINDS, 300 * SEC, 256 * MIB, MIB, 0, 0, 0, 0, 0,
+	  0 },
 	{ "restore", PROFILE_KIND(LQ_PROBE_BULK), 0, UINT64_C(8000000000),
-	  128 * KIB, 0, 10, 0, 0, 0 },
+	  128 * KIB, 0, 10, 0, 0, 0, 1 },
 	{ "monitor", PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
 	  PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |
 	  PROFILE_KIND(LQ_PROBE_AFC_ROUNDTRIP), 0, 0, MIB, 10 * SEC, 0, 1, 0,
-	  3600 * SEC },
+	  3600 * SEC, 0 },
 	{ "wiggle", PROFILE_KIND(LQ_PROBE_BULK), 0, 256 * MIB, MIB, 0, 0, 1,
-	  0, 0 },
+	  0, 0, 0 },
 };
 
 /* Add the built-in profiles to cfg. */
@@ -304,6 +307,7 @@ config_add_defaults(struct config *cfg)
 		pr->forever = d->forever;
 		pr->triage = d->triage;
 		pr->window_us = d->window_us;
+		pr->write_only = d->write_only;
 	}
 }
 

@@ -56,6 +56,8 @@ struct profile {
 					 * faults, and says so */
 	int64_t		 window_us;	/* forever: a verdict per window;
 					 * 0: none */
+	int		 write_only;	/* bulk to the phone only, nothing
+					 * read back: a restore's stream */
 	TAILQ_ENTRY(profile) entry;
 };
 TAILQ_HEAD(profiles, profile);

@@ -4,7 +4,9 @@
 /*
  * The bulk probe (DESIGN.md, Probes): plan->bulk_bytes of the seeded
  * stream to the phone and back through AFC, plan->chunk_bytes per AFC
- * call, each chunk read back checked against the stream at its offset.
+ * call, each chunk read back checked against the stream at its offset;
+ * with plan->write_only, to the phone only, as a restore streams its
+ * image (USB's CRC and retries guard each packet; nothing is read back).
  * The result's detail is a JSON object: chunk and segment sizes, the
  * time spent writing and reading, the MB/s of each wall second of the
  * transfer, and the error or the corrupt offset if there was one. The
@@ -358,7 +360,8 @@ bulk_run(struct session *s, const struct probe_plan *plan,
 	for (off = 0; off < plan->bulk_bytes && rv == LQ_OK; off += len) {
 		len = plan->bulk_bytes - off < b.segment ?
 		    plan->bulk_bytes - off : b.segment;
-		if ((rv = bulk_write(&b, off, len)) == LQ_OK)
+		if ((rv = bulk_write(&b, off, len)) == LQ_OK &&
+		    !plan->write_only)
 			rv = bulk_read(&b, off, len);
 	}
 	b.t1 = lq_mono_now();

@@ -36,6 +36,9 @@ struct probe_plan {
 	uint64_t	 seed;		/* of the bulk stream */
 	uint64_t	 bulk_bytes;	/* bulk: bytes each way */
 	uint32_t	 chunk_bytes;	/* bulk: bytes per AFC call */
+	int		 write_only;	/* bulk: to the phone only, as a
+					 * restore streams, nothing read
+					 * back */
 	uint64_t	 max_bytes;	/* most bytes on the phone at once */
 	unsigned int	 max_free_share_pct; /* of the phone's free space */
 };

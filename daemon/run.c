@@ -721,6 +721,7 @@ run_job_new(struct run *r, int kind)
 	    (uint64_t)r->started_us;
 	rj->plan.bulk_bytes = run_plan_bulk_size(&r->plan);
 	rj->plan.chunk_bytes = r->profile.chunk_bytes;
+	rj->plan.write_only = r->profile.write_only;
 	rj->plan.max_bytes = r->max_bytes;
 	rj->plan.max_free_share_pct = r->max_free_share_pct;
 	rj->devlog_want = !r->devlog_off && rj->ops->run != NULL;
@@ -798,8 +799,10 @@ run_count(struct run *r, int kind, const struct probe_result *res)
 	e->load_us += res->latency_us;
 	e->bytes_out += res->bytes_out;
 	e->bytes_in += res->bytes_in;
-	run_plan_ended(&r->plan, kind, res->bytes_in < res->bytes_out ?
-	    res->bytes_in : res->bytes_out);
+	/* Each way: written and read back, or written only. */
+	run_plan_ended(&r->plan, kind, r->profile.write_only ?
+	    res->bytes_out : res->bytes_in < res->bytes_out ? res->bytes_in :
+	    res->bytes_out);
 	r->ev.probes++;
 	r->probes_by_kind[kind]++;
 	r->bytes += res->bytes_out + res->bytes_in;

@@ -31,6 +31,9 @@ cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
 
+[profile restore]
+bulk = 200M
+
 [deadlines]
 bulk = 1s
 lockdown-handshake = 1s
@@ -106,6 +109,20 @@ if tr ' ' '\n' < "$T/oplog" | grep '^/' | grep -v '^/linkq\(/\|$\)'; then
 fi
 "$BUILD/tests/tools/lq-afc-check" -u "$u1" untouched > "$T/out" 2>&1 ||
     fail "user files changed: $(cat "$T/out")"
+
+trace "restore streams to the phone only, in 128 KiB writes, with handshakes"
+id=$(start_run "$u1" restore)
+run=$(wait_run "$id")
+echo "$run" | jq -e '.verdict == "PASS" and .exposure.bytes_in == 0 and
+    .exposure.bytes_out >= 209715200 and
+    (.reasons | join(" ") | test("under load, [0-9.]+ MB to the device, [0-9]+ round trips? without a fault"))' > /dev/null ||
+    fail "restore: $run"
+# 200M in slices of 64M: four bulk probes; a handshake in cycle 0.
+wait_sql "SELECT count(*) FROM probes WHERE run_id = $id AND kind = 5 AND status = 0" 4
+wait_sql "SELECT count(*) > 0 FROM probes WHERE run_id = $id AND kind = 3" 1
+sql "SELECT detail FROM probes WHERE run_id = $id AND kind = 5 LIMIT 1" |
+    jq -e '.chunk == 131072 and .read_us == 0' > /dev/null ||
+    fail "not 128 KiB writes without reads: $(sql "SELECT detail FROM probes WHERE run_id = $id AND kind = 5 LIMIT 1")"
 
 trace "unplug in the middle of a bulk transfer: dropout; the other passes"
 id1=$(start_run "$u1" wiggle)

@@ -180,6 +180,8 @@ test_defaults(__unused void **state)
 	assert_int_equal(pr->handshake_every, 10);
 	assert_int_equal(pr->duration_us, 0);
 	assert_int_equal(pr->stop_early, 0);
+	/* A restore streams to the phone; nothing is read back. */
+	assert_int_equal(pr->write_only, 1);
 	pr = config_profile(cfg, "monitor");
 	assert_int_equal(pr->kinds, PROFILE_KIND(LQ_PROBE_MUX_CONNECT) |
 	    PROFILE_KIND(LQ_PROBE_LOCKDOWN_QUERY) |

@@ -209,6 +209,18 @@ test_words(void **state __unused)
 	    "a cable that faults once a minute would have shown with 2% "
 	    "probability; one that faults once in ten minutes, less than 1%");
 
+	/* A restore's stream: to the device only. */
+	e.bytes_out = UINT64_C(8000000000);
+	e.bytes_in = 0;
+	e.round_trips = 80;
+	e.load_us = 364 * INT64_C(1000000);
+	assert_string_equal(lq_exposure_words(buf, sizeof buf, &e),
+	    "6 min 4 s under load, 8.0 GB to the device, 80 round trips");
+	e.bytes_out = 0;
+	e.bytes_in = 5000;
+	assert_string_equal(lq_exposure_words(buf, sizeof buf, &e),
+	    "6 min 4 s under load, 5.0 kB from the device, 80 round trips");
+
 	/* Unequal ways; an hour of load. */
 	e.bytes_out = UINT64_C(8000000000);
 	e.bytes_in = UINT64_C(64000000);
