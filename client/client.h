@@ -66,6 +66,7 @@ struct qualify_target {
 	json_int_t	 attachment;
 	char		 port[64];
 	char		 cable[80];	/* "" if none */
+	char		 last_cable[80]; /* the port's last, "" if none */
 };
 /* The device a run would go to: by UDID, else port, else the only one. */
 int	 qualify_target(const char *, const char *, struct qualify_target *);
@@ -77,6 +78,10 @@ json_t	*qualify_fresh_pass(const struct qualify_target *, const char *,
 	    int64_t);
 /* After anything but a PASS: the best other pair the history knows. */
 void	 qualify_alternative(const struct qualify_target *);
+/* ask.c: which cable is in a port, asked on a terminal. */
+int	 ask_possible(void);
+int	 ask_cable(const char *, const char *, char *, size_t);
+
 /* Microseconds since the epoch as local time, 2026-11-26 14:03:05.123. */
 void	 client_time(json_int_t, char *, size_t);
 /* Milliseconds as 12.3s, 4m05s or 2h03m. */

@@ -11,6 +11,8 @@
  * terminal's width so that it never wraps (a wrapped line cannot be
  * redrawn with \r); otherwise one plain line per progress object, and
  * with --json the stream's lines as they come. Ctrl-C cancels the run.
+ * On a terminal, a device whose cable nobody has named since it was
+ * plugged is asked about first (ask.c).
  */
 
 #include <sys/ioctl.h>
@@ -242,7 +244,7 @@ run_follow(const char *name, const char *default_profile, int argc,
 	const char	*profile = default_profile, *cable = NULL;
 	const char	*udid = NULL, *port = NULL, *why;
 	json_int_t	 id;
-	char		*path = NULL;
+	char		*path = NULL, asked[LQ_LABEL_MAX + 2];
 	long		 code;
 	int		 ch, ret = LQ_EXIT_USAGE, how;
 
@@ -280,8 +282,15 @@ run_follow(const char *name, const char *default_profile, int argc,
 		return (LQ_EXIT_USAGE);
 	}
 
-	if (qualify && qualify_target(udid, port, &target) == -1)
+	memset(&target, 0, sizeof(target));
+	if ((qualify || (cable == NULL && ask_possible())) &&
+	    qualify_target(udid, port, &target) == -1)
 		memset(&target, 0, sizeof(target));
+	/* A cable unconfirmed since a replug: ask, on a terminal. */
+	if (cable == NULL && ask_possible() && target.port[0] != '\0' &&
+	    target.cable[0] == '\0' && ask_cable(target.port,
+	    target.last_cable, asked, sizeof(asked)))
+		cable = asked;
 	if (qualify && max_age >= 0 &&
 	    (fresh = qualify_fresh_pass(&target, profile, max_age)) != NULL) {
 		if (opt_json)

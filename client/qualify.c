@@ -63,6 +63,8 @@ qualify_target(const char *udid, const char *port, struct qualify_target *t)
 		    sizeof(t->port));
 		(void)strlcpy(t->cable, client_str(found, "cable", ""),
 		    sizeof(t->cable));
+		(void)strlcpy(t->last_cable, client_str(found, "last_cable",
+		    ""), sizeof(t->last_cable));
 		ret = 0;
 	}
 	json_decref(reply);

@@ -406,6 +406,9 @@ devices_json_attachment(struct device *d, json_t *o)
 		(void)json_object_set_new(o, "cable", json_string(d->cable));
 	if (d->cable_fixed)
 		(void)json_object_set_new(o, "cable_fixed", json_true());
+	if (d->cable[0] == '\0' && d->last_cable[0] != '\0')
+		(void)json_object_set_new(o, "last_cable",
+		    json_string(d->last_cable));
 	if (d->usb_only) {
 		(void)json_object_set_new(o, "action", json_string(
 		    "lockdown and AFC are unavailable in this mode; linkq "

@@ -66,6 +66,9 @@ struct device {
 	int64_t			 cable_id;	/* of the attachment, or 0 */
 	char			 cable[LQ_LABEL_MAX + 1];
 	int			 cable_fixed;	/* by a fixed declaration */
+	char			 last_cable[LQ_LABEL_MAX + 1];
+					/* before it left its port: what
+					 * linkq offers to confirm */
 
 	/* While attached: the worker and session of the attachment. */
 	struct worker		*worker;

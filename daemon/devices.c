@@ -280,6 +280,8 @@ static void
 devices_leave_port(struct device *d)
 {
 	cables_release(d->port_key);
+	if (d->cable[0] != '\0')
+		(void)strlcpy(d->last_cable, d->cable, sizeof(d->last_cable));
 	d->cable[0] = '\0';
 	d->cable_fixed = 0;
 }
