@@ -81,9 +81,12 @@
  * once RUN_STALL_MIN_N of them set the mean. A marginal link retries
  * transactions before anything errors: the time is lost, not the data
  * (research/linux-usb-signals-and-performance.md, degradation signals).
+ * The floor is far above what a busy host's scheduler costs a round
+ * trip (tens of ms on a loaded 2-core machine), so that a stall is the
+ * link's, not the computer's.
  */
 #define RUN_STALL_FACTOR	10
-#define RUN_STALL_FLOOR_US	(50 * LQ_USEC_PER_MSEC)
+#define RUN_STALL_FLOOR_US	(250 * LQ_USEC_PER_MSEC)
 #define RUN_STALL_MIN_N		20
 /* The windows of a run that lasts forever kept for the API. */
 #define RUN_WINDOWS_KEPT	24
