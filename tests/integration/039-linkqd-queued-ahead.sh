@@ -29,9 +29,11 @@ mux-connect = 2s
 lockdown-query = 2s
 afc-roundtrip = 2s
 
+# Long enough for probes after a 2.5 s stall and its 2 s deadline, even
+# on a loaded machine where getting going takes a few seconds.
 [profile chain]
 kinds = mux-connect lockdown-query afc-roundtrip
-duration = 6s
+duration = 10s
 
 [profile connects]
 kinds = mux-connect
