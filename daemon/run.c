@@ -407,8 +407,10 @@ run_percent(const struct run *r)
 		return (100);
 	if (r->profile.forever)
 		return (-1);
+	/* Moved each way: read back, or only written (write-only). */
 	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
-		inflight = __atomic_load_n(&r->job->progress.bytes_in,
+		inflight = __atomic_load_n(r->profile.write_only ?
+		    &r->job->progress.bytes_out : &r->job->progress.bytes_in,
 		    __ATOMIC_ACQUIRE);
 	done = run_plan_progress(&r->plan, lq_mono_sub(lq_mono_now(),
 	    r->started), inflight);
