@@ -38,16 +38,8 @@
 #include "lq-verdict.h"
 #include "xmalloc.h"
 
-/* Hard event kinds, in the order of struct run's counters. */
-enum hard_kind {
-	H_DROPOUT, H_STRANDED, H_RESET, H_REENUM, H_LINK, H_URB, H_CORRUPT,
-	H_SPEED, H_ENUM, H_EMI, H_OVERCURRENT, H_HC, H_MAX
-};
-static const char *const hard_names[H_MAX] = {
-	"dropout", "stranded", "reset", "reenumeration", "link-error",
-	"urb-error", "corruption", "speed-fallback", "enumeration-failure",
-	"emi-reenable", "over-current", "hc-failure"
-};
+/* Room for the events query: the hard kinds' names and the rest. */
+#define EVENTS_QUERY_LEN	1024
 
 /* One run, with its probe totals and hard events summed. */
 struct run {
@@ -64,7 +56,7 @@ struct run {
 	int		fixed;			/* its cable rests on a fixed
 						 * declaration for its port */
 	uint64_t	stalls;			/* latency-outlier events */
-	unsigned int	hard[H_MAX];
+	unsigned int	hard[LQ_HARD_MAX];	/* by enum lq_hard_kind */
 	int		link_errno, urb_errno;
 	int64_t		key[3];			/* the group, set per pass */
 };
@@ -95,6 +87,7 @@ static int	load_names(sqlite3 *, const char *, int, struct names *,
 static void	free_names(struct names *);
 static const struct named *find_name(const struct names *, int64_t);
 static int	cmp_named(const void *, const void *);
+static void	events_query(char *, size_t);
 static int	load_runs(sqlite3 *, int64_t, struct run **, size_t *,
 		    char **);
 static struct run *find_run(struct run *, size_t, int64_t);
@@ -102,6 +95,8 @@ static uint64_t	key_hash(const int64_t [3]);
 static size_t	bucket(struct run **, size_t, size_t **);
 static size_t	group(struct run *, size_t, enum lq_report_by,
 		    struct lq_report_row **, int64_t (**)[3]);
+static void	row_hard(struct lq_report_row *,
+		    const struct lq_run_evidence *);
 static void	row_fill(struct lq_report_row *, struct run **, size_t,
 		    double *);
 static void	row_clear(struct lq_report_row *);
@@ -284,6 +279,28 @@ find_run(struct run *v, size_t n, int64_t id)
 }
 
 /*
+ * Write at q the query of the events that load_runs counts, by run and
+ * kind: the hard kinds of the vocabulary's table, so that the two never
+ * disagree, and latency-outlier (stalls). The bare errno comes from the
+ * row of min(id): the first one.
+ */
+static void
+events_query(char *q, size_t len)
+{
+	const struct lq_hard	*hard = lq_hard_kinds();
+	size_t			 off;
+	int			 k;
+
+	off = (size_t)xsnprintf(q, len, "SELECT run_id, kind, count(*), "
+	    "errno, min(id) FROM events WHERE run_id >= ?1 AND kind IN (");
+	for (k = 0; k < LQ_HARD_MAX; k++)
+		off += (size_t)xsnprintf(q + off, len - off, "'%s', ",
+		    hard[k].name);
+	(void)xsnprintf(q + off, len - off, "'latency-outlier') "
+	    "GROUP BY run_id, kind");
+}
+
+/*
  * The runs that have ended (a running run's verdict and evidence are
  * not in yet), started at or after since, with their probe totals (kept
  * on the run, schema 0005) and hard events.
@@ -302,19 +319,11 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
 	    " ORDER BY r.id";
-	/* The bare errno comes from the row of min(id): the first one. */
-	static const char	*q_events =
-	    "SELECT run_id, kind, count(*), errno, min(id) FROM events"
-	    " WHERE run_id >= ?1 AND kind IN ('dropout', 'stranded',"
-	    " 'reset', 'reenumeration', 'link-error', 'urb-error',"
-	    " 'corruption', 'speed-fallback', 'enumeration-failure',"
-	    " 'emi-reenable', 'over-current', 'hc-failure',"
-	    " 'latency-outlier')"
-	    " GROUP BY run_id, kind";
 	sqlite3_stmt	*st = NULL;
 	struct run	*v = NULL, *r;
 	size_t		 n = 0, cap = 0;
 	const char	*s;
+	char		 q_events[EVENTS_QUERY_LEN];
 	int		 rc, h;
 
 	if (sqlite3_prepare_v2(db, q_runs, -1, &st, NULL) != SQLITE_OK)
@@ -360,6 +369,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	if (n == 0)
 		goto done;
 
+	events_query(q_events, sizeof q_events);
 	if (sqlite3_prepare_v2(db, q_events, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, v[0].id);
@@ -371,16 +381,12 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 			r->stalls += (uint64_t)sqlite3_column_int64(st, 2);
 			continue;
 		}
-		for (h = 0; h < H_MAX; h++) {
-			if (s != NULL && strcmp(s, hard_names[h]) == 0)
-				break;
-		}
-		if (h == H_MAX)
+		if ((h = lq_hard_from_name(s)) == -1)
 			continue;
 		r->hard[h] += (unsigned int)sqlite3_column_int(st, 2);
-		if (h == H_LINK)
+		if (h == LQ_HARD_LINK_ERROR)
 			r->link_errno = sqlite3_column_int(st, 3);
-		else if (h == H_URB)
+		else if (h == LQ_HARD_URB_ERROR)
 			r->urb_errno = sqlite3_column_int(st, 3);
 	}
 	if (rc != SQLITE_DONE)
@@ -558,6 +564,32 @@ row_verdict_clean(const struct lq_report_row *row,
 }
 
 /*
+ * The row's columns of hard events, from its group's pooled counters: a
+ * dropout with the stranding that may follow it, resets with
+ * re-enumerations, link errors (the kernel's and libusb's) with
+ * usbmon's URB errors, and the faults that blame the port or the host
+ * rather than the link.
+ */
+static void
+row_hard(struct lq_report_row *row, const struct lq_run_evidence *ev)
+{
+	const struct lq_hard	*hard = lq_hard_kinds();
+	const unsigned int	*c = ev->hard;
+	unsigned int		 host = 0;
+	int			 k;
+
+	row->dropouts = c[LQ_HARD_DROPOUT] + c[LQ_HARD_STRANDED];
+	row->resets = c[LQ_HARD_RESET] + c[LQ_HARD_REENUMERATION];
+	row->link_errors = c[LQ_HARD_LINK_ERROR] + c[LQ_HARD_URB_ERROR];
+	row->corruptions = c[LQ_HARD_CORRUPTION];
+	for (k = 0; k < LQ_HARD_MAX; k++) {
+		if (hard[k].blames != LQ_HARD_BLAMES_LINK)
+			host += c[k];
+	}
+	row->host_faults = host;
+}
+
+/*
  * Sum a group's runs, take the percentiles across them and decide. The
  * pooled hard events decide as for a finished run, with the verdict
  * engine's reasons; a failed run fails its group. Otherwise the group's
@@ -599,18 +631,8 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 			row->speed_mbps = g[i]->speed;
 		if (i == 0 || g[i]->started > row->last_us)
 			row->last_us = g[i]->started;
-		ev.dropouts += g[i]->hard[H_DROPOUT];
-		ev.stranded += g[i]->hard[H_STRANDED];
-		ev.resets += g[i]->hard[H_RESET];
-		ev.reenumerations += g[i]->hard[H_REENUM];
-		ev.link_errors += g[i]->hard[H_LINK];
-		ev.urb_errors += g[i]->hard[H_URB];
-		ev.corruptions += g[i]->hard[H_CORRUPT];
-		ev.speed_fallbacks += g[i]->hard[H_SPEED];
-		ev.enum_failures += g[i]->hard[H_ENUM];
-		ev.emi_reenables += g[i]->hard[H_EMI];
-		ev.over_currents += g[i]->hard[H_OVERCURRENT];
-		ev.hc_failures += g[i]->hard[H_HC];
+		for (j = 0; j < LQ_HARD_MAX; j++)
+			ev.hard[j] += g[i]->hard[j];
 		if (ev.link_errno == 0)
 			ev.link_errno = g[i]->link_errno;
 		if (ev.urb_errno == 0)
@@ -622,11 +644,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 			ev.best_speed_mbps = g[i]->best;
 		}
 	}
-	row->dropouts = ev.dropouts + ev.stranded;
-	row->resets = ev.resets + ev.reenumerations;
-	row->link_errors = ev.link_errors + ev.urb_errors;
-	row->corruptions = ev.corruptions;
-	row->host_faults = ev.over_currents + ev.hc_failures;
+	row_hard(row, &ev);
 	if (row->failures > row->probes)
 		row->failures = row->probes;
 	row->cp_upper = lq_cp_upper(row->probes, row->failures,

@@ -110,6 +110,10 @@ static const char *fmt_percent(char *, size_t, double, enum round_mode);
 static const char *fmt_speed(char *, size_t, int);
 static const char *fmt_errno(char *, size_t, const char *, int);
 static const char *fmt_timeouts(char *, size_t, uint64_t, uint64_t);
+static int	verdict_slower(const struct lq_run_evidence *);
+static const char *fmt_hard(char *, size_t, const char *, const char *);
+static void	verdict_hard_one(const struct lq_run_evidence *,
+		    enum lq_hard_kind, struct lq_verdict_result *);
 static int	verdict_hard(const struct lq_run_evidence *,
 		    struct lq_verdict_result *);
 static void	verdict_soft(const struct lq_verdict_rules *,
@@ -694,83 +698,86 @@ fmt_timeouts(char *buf, size_t len, uint64_t timeouts, uint64_t stalls)
 }
 
 /*
- * Add one reason per kind of hard signal the run saw; return how many.
- * Faults that blame the host or the port come first, as they change how
- * the others read.
+ * Whether the device negotiated less than it reached elsewhere: a hard
+ * signal of its own, as the speeds say more than a fallback event.
+ */
+static int
+verdict_slower(const struct lq_run_evidence *ev)
+{
+	return (ev->speed_mbps > 0 && ev->best_speed_mbps > 0 &&
+	    ev->speed_mbps < ev->best_speed_mbps);
+}
+
+/*
+ * Write fmt at buf with its one "%s" replaced by words. Not printf: the
+ * formats come from a table (lq_hard_kinds), which the compiler cannot
+ * check against the arguments (-Wformat=2 refuses them); test-common
+ * checks that each has one "%s" and no other '%' instead.
+ */
+static const char *
+fmt_hard(char *buf, size_t len, const char *fmt, const char *words)
+{
+	const char	*at;
+
+	if ((at = strstr(fmt, "%s")) == NULL) {
+		(void)strlcpy(buf, fmt, len);
+		return (buf);
+	}
+	(void)snprintf(buf, len, "%.*s%s%s", (int)(at - fmt), fmt, words,
+	    at + 2);
+	return (buf);
+}
+
+/* The reason of a hard kind k that the run saw ev->hard[k] times. */
+static void
+verdict_hard_one(const struct lq_run_evidence *ev, enum lq_hard_kind k,
+    struct lq_verdict_result *res)
+{
+	const struct lq_hard	*h = &lq_hard_kinds()[k];
+	unsigned int		 n = ev->hard[k];
+	char			 words[32], e[64];
+	char			 sentence[LQ_VERDICT_REASON_LEN];
+
+	if (k == LQ_HARD_CORRUPTION)
+		(void)snprintf(words, sizeof words, "%u corruption%s", n,
+		    n == 1 ? "" : "s");
+	else
+		fmt_times(words, sizeof words, n);
+	if (n == 1 && h->once != NULL)
+		(void)strlcpy(sentence, h->once, sizeof sentence);
+	else
+		fmt_hard(sentence, sizeof sentence, h->reason, words);
+	/* The status of the first error, in the kernel's words. */
+	e[0] = '\0';
+	if (k == LQ_HARD_LINK_ERROR)
+		fmt_errno(e, sizeof e, n == 1 ? "" : "first: ",
+		    ev->link_errno);
+	else if (k == LQ_HARD_URB_ERROR)
+		fmt_errno(e, sizeof e, n == 1 ? "" : "first: ", ev->urb_errno);
+	reason_add(res, "%s%s", sentence, e);
+}
+
+/*
+ * Add one reason per kind of hard signal the run saw, in the order of
+ * enum lq_hard_kind; return how many. Faults that blame the host or the
+ * port come first, as they change how the others read.
  */
 static int
 verdict_hard(const struct lq_run_evidence *ev, struct lq_verdict_result *res)
 {
-	char	t[32], e[64], s1[32], s2[32];
-	int	before;
+	char	s1[32], s2[32];
+	int	before, k;
 
 	before = res->nreasons;
-	if (ev->hc_failures > 0) {
-		reason_add(res, "the host controller failed %s: that points "
-		    "to the port or the computer, not the cable",
-		    fmt_times(t, sizeof t, ev->hc_failures));
-	}
-	if (ev->over_currents > 0) {
-		reason_add(res, "over-current on the port %s: that points to "
-		    "the port or the hub's power, not the cable",
-		    fmt_times(t, sizeof t, ev->over_currents));
-	}
-	if (ev->dropouts > 0) {
-		reason_add(res, "the device dropped out %s",
-		    fmt_times(t, sizeof t, ev->dropouts));
-	}
-	if (ev->stranded > 0) {
-		reason_add(res, "the device was stranded %s: usbmuxd dropped "
-		    "it after a failed transfer, only a replug brings it back",
-		    fmt_times(t, sizeof t, ev->stranded));
-	}
-	if (ev->resets > 0) {
-		reason_add(res, "the kernel reset the device %s",
-		    fmt_times(t, sizeof t, ev->resets));
-	}
-	if (ev->reenumerations > 0) {
-		reason_add(res, "the device re-enumerated %s (it reset and "
-		    "came back with a new device number)",
-		    fmt_times(t, sizeof t, ev->reenumerations));
-	}
-	if (ev->link_errors == 1) {
-		reason_add(res, "the kernel reported a USB link error%s",
-		    fmt_errno(e, sizeof e, "", ev->link_errno));
-	} else if (ev->link_errors > 1) {
-		reason_add(res, "the kernel reported USB link errors %u "
-		    "times%s", ev->link_errors,
-		    fmt_errno(e, sizeof e, "first: ", ev->link_errno));
-	}
-	if (ev->urb_errors == 1) {
-		reason_add(res, "a USB transfer failed with a link error%s",
-		    fmt_errno(e, sizeof e, "", ev->urb_errno));
-	} else if (ev->urb_errors > 1) {
-		reason_add(res, "USB transfers failed with link errors %u "
-		    "times%s", ev->urb_errors,
-		    fmt_errno(e, sizeof e, "first: ", ev->urb_errno));
-	}
-	if (ev->corruptions > 0) {
-		reason_add(res, "data read back differed from what was "
-		    "written (%u corruption%s)", ev->corruptions,
-		    ev->corruptions == 1 ? "" : "s");
-	}
-	if (ev->speed_mbps > 0 && ev->best_speed_mbps > 0 &&
-	    ev->speed_mbps < ev->best_speed_mbps) {
-		reason_add(res, "negotiated %s although this device reached "
-		    "%s elsewhere", fmt_speed(s1, sizeof s1, ev->speed_mbps),
-		    fmt_speed(s2, sizeof s2, ev->best_speed_mbps));
-	} else if (ev->speed_fallbacks > 0) {
-		reason_add(res, "the link fell back to a lower speed %s",
-		    fmt_times(t, sizeof t, ev->speed_fallbacks));
-	}
-	if (ev->enum_failures > 0) {
-		reason_add(res, "the computer could not enumerate (recognise) "
-		    "the device %s", fmt_times(t, sizeof t, ev->enum_failures));
-	}
-	if (ev->emi_reenables > 0) {
-		reason_add(res, "the port was disabled by interference or a "
-		    "loose contact and re-enabled %s",
-		    fmt_times(t, sizeof t, ev->emi_reenables));
+	for (k = 0; k < LQ_HARD_MAX; k++) {
+		/* The speeds say more than the fallback events. */
+		if (k == LQ_HARD_SPEED_FALLBACK && verdict_slower(ev)) {
+			reason_add(res, "negotiated %s although this device "
+			    "reached %s elsewhere", fmt_speed(s1, sizeof s1,
+			    ev->speed_mbps), fmt_speed(s2, sizeof s2,
+			    ev->best_speed_mbps));
+		} else if (ev->hard[k] > 0)
+			verdict_hard_one(ev, k, res);
 	}
 	return (res->nreasons - before);
 }
@@ -931,15 +938,13 @@ verdict_soft(const struct lq_verdict_rules *rules,
 static uint64_t
 verdict_faults(const struct lq_run_evidence *ev)
 {
-	uint64_t	f;
+	uint64_t	f = 0;
+	int		k;
 
-	f = (uint64_t)ev->dropouts + ev->stranded + ev->resets +
-	    ev->reenumerations + ev->link_errors + ev->urb_errors +
-	    ev->corruptions + ev->speed_fallbacks + ev->enum_failures +
-	    ev->emi_reenables + ev->over_currents + ev->hc_failures;
+	for (k = 0; k < LQ_HARD_MAX; k++)
+		f += ev->hard[k];
 	/* A speed below the device's best, where no fallback was seen. */
-	if (ev->speed_fallbacks == 0 && ev->speed_mbps > 0 &&
-	    ev->best_speed_mbps > 0 && ev->speed_mbps < ev->best_speed_mbps)
+	if (ev->hard[LQ_HARD_SPEED_FALLBACK] == 0 && verdict_slower(ev))
 		f++;
 	return (f);
 }
@@ -1027,6 +1032,8 @@ void
 lq_run_evidence_since(const struct lq_run_evidence *now,
     const struct lq_run_evidence *base, struct lq_run_evidence *out)
 {
+	int	k;
+
 	*out = *now;
 	out->probes = since_u64(now->probes, base->probes);
 	out->failures = since_u64(now->failures, base->failures);
@@ -1046,23 +1053,8 @@ lq_run_evidence_since(const struct lq_run_evidence *now,
 	out->exposure.round_trips = since_u64(now->exposure.round_trips,
 	    base->exposure.round_trips);
 	out->exposure.faults = 0;
-	out->dropouts = since_uint(now->dropouts, base->dropouts);
-	out->stranded = since_uint(now->stranded, base->stranded);
-	out->resets = since_uint(now->resets, base->resets);
-	out->reenumerations = since_uint(now->reenumerations,
-	    base->reenumerations);
-	out->link_errors = since_uint(now->link_errors, base->link_errors);
-	out->urb_errors = since_uint(now->urb_errors, base->urb_errors);
-	out->corruptions = since_uint(now->corruptions, base->corruptions);
-	out->speed_fallbacks = since_uint(now->speed_fallbacks,
-	    base->speed_fallbacks);
-	out->enum_failures = since_uint(now->enum_failures,
-	    base->enum_failures);
-	out->emi_reenables = since_uint(now->emi_reenables,
-	    base->emi_reenables);
-	out->over_currents = since_uint(now->over_currents,
-	    base->over_currents);
-	out->hc_failures = since_uint(now->hc_failures, base->hc_failures);
+	for (k = 0; k < LQ_HARD_MAX; k++)
+		out->hard[k] = since_uint(now->hard[k], base->hard[k]);
 }
 
 /* Return the stored name of a verdict, or NULL for none. */

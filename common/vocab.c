@@ -3,8 +3,9 @@
 
 /*
  * The words of linkq's vocabulary (include/linkq.h): probe kinds, event
- * kinds with their weight in a verdict, event sources and device modes.
- * schema/0001-init.sql seeds the same names; test-vocab checks both.
+ * kinds with their weight in a verdict, the table of the hard ones,
+ * event sources and device modes. schema/0001-init.sql seeds the same
+ * names; test-store checks that they agree, test-common the tables.
  */
 
 #include <string.h>
@@ -72,6 +73,48 @@ static const struct lq_event_kind event_kinds[] = {
 	    "the device's USB mux counted errors or duplicate packets" },
 };
 
+/*
+ * Indexed by enum lq_hard_kind: which kinds are hard, whom each blames
+ * and the words a technician reads in a FAIL (common/verdict.c). Every
+ * name is a kind of class LQ_EVENT_HARD above, and every such kind is
+ * here: test-common checks both ways.
+ */
+static const struct lq_hard hard_kinds[LQ_HARD_MAX] = {
+	[LQ_HARD_HC_FAILURE] = { "hc-failure", LQ_HARD_BLAMES_HOST,
+	    "the host controller failed %s: that points to the port or the "
+	    "computer, not the cable", NULL },
+	[LQ_HARD_OVER_CURRENT] = { "over-current", LQ_HARD_BLAMES_PORT,
+	    "over-current on the port %s: that points to the port or the "
+	    "hub's power, not the cable", NULL },
+	[LQ_HARD_DROPOUT] = { "dropout", LQ_HARD_BLAMES_LINK,
+	    "the device dropped out %s", NULL },
+	[LQ_HARD_STRANDED] = { "stranded", LQ_HARD_BLAMES_LINK,
+	    "the device was stranded %s: usbmuxd dropped it after a failed "
+	    "transfer, only a replug brings it back", NULL },
+	[LQ_HARD_RESET] = { "reset", LQ_HARD_BLAMES_LINK,
+	    "the kernel reset the device %s", NULL },
+	[LQ_HARD_REENUMERATION] = { "reenumeration", LQ_HARD_BLAMES_LINK,
+	    "the device re-enumerated %s (it reset and came back with a new "
+	    "device number)", NULL },
+	[LQ_HARD_LINK_ERROR] = { "link-error", LQ_HARD_BLAMES_LINK,
+	    "the kernel reported USB link errors %s",
+	    "the kernel reported a USB link error" },
+	[LQ_HARD_URB_ERROR] = { "urb-error", LQ_HARD_BLAMES_LINK,
+	    "USB transfers failed with link errors %s",
+	    "a USB transfer failed with a link error" },
+	[LQ_HARD_CORRUPTION] = { "corruption", LQ_HARD_BLAMES_LINK,
+	    "data read back differed from what was written (%s)", NULL },
+	[LQ_HARD_SPEED_FALLBACK] = { "speed-fallback", LQ_HARD_BLAMES_LINK,
+	    "the link fell back to a lower speed %s", NULL },
+	[LQ_HARD_ENUM_FAILURE] = { "enumeration-failure",
+	    LQ_HARD_BLAMES_LINK,
+	    "the computer could not enumerate (recognise) the device %s",
+	    NULL },
+	[LQ_HARD_EMI_REENABLE] = { "emi-reenable", LQ_HARD_BLAMES_LINK,
+	    "the port was disabled by interference or a loose contact and "
+	    "re-enabled %s", NULL },
+};
+
 static const char *const event_sources[] = {
 	"usbmuxd", "libusb", "kmsg", "usbmon", "probe", "daemon", "user"
 };
@@ -125,6 +168,28 @@ lq_event_kind_find(const char *name)
 			return (&event_kinds[i]);
 	}
 	return (NULL);
+}
+
+/* Return the table of hard kinds, indexed by enum lq_hard_kind. */
+const struct lq_hard *
+lq_hard_kinds(void)
+{
+	return (hard_kinds);
+}
+
+/* Return the hard kind called name, or -1 (NULL is none). */
+int
+lq_hard_from_name(const char *name)
+{
+	int	k;
+
+	if (name == NULL)
+		return (-1);
+	for (k = 0; k < LQ_HARD_MAX; k++) {
+		if (strcmp(hard_kinds[k].name, name) == 0)
+			return (k);
+	}
+	return (-1);
 }
 
 /* Return the stored name of an event class. */

@@ -818,9 +818,9 @@ run_count(struct run *r, int kind, const struct probe_result *res)
 	if (res->status == LQ_ETIMEDOUT)
 		r->ev.timeouts++;
 	if (res->status == LQ_ECORRUPT)
-		r->ev.corruptions++;
+		r->ev.hard[LQ_HARD_CORRUPTION]++;
 	if (res->status == LQ_ELINK)
-		r->ev.link_errors++;
+		r->ev.hard[LQ_HARD_LINK_ERROR]++;
 }
 
 /*
@@ -1411,7 +1411,7 @@ run_device_gone(int64_t attachment_id)
 	    (long long)(lq_mono_sub(lq_mono_now(), r->started) / 1000),
 	    r->job != NULL ? lq_probe_kind_name(r->job->ops->kind) :
 	    "a pause");
-	r->ev.dropouts++;
+	r->ev.hard[LQ_HARD_DROPOUT]++;
 	r->gone = 1;
 	run_event(r, "usbmuxd", "dropout", 0, detail);
 	run_cancel_probe(r);
@@ -1462,7 +1462,7 @@ run_device_stranded(int64_t attachment_id, const char *detail)
 
 	if ((r = run_gone_with(attachment_id)) == NULL)
 		return;
-	r->ev.stranded++;
+	r->ev.hard[LQ_HARD_STRANDED]++;
 	log_info("run %lld: %s", (long long)r->id, detail);
 	run_decide_again(r);
 }
@@ -1498,37 +1498,27 @@ run_episode(int64_t attachment_id, int64_t ts_us)
 }
 
 /*
- * The kernel reported kind (a hard event kind of the vocabulary) on the
- * port of the attachment's running run: count it and decide again.
+ * The kernel reported kind on the port of the attachment's running run:
+ * if it is a hard kind of the vocabulary, count it and decide again.
+ * The first link or URB error's status goes with the verdict's words.
  */
 void
 run_kernel_event(int64_t attachment_id, int64_t ts_us, const char *kind,
     int errnum, const char *port, const char *text)
 {
 	struct run	*r;
+	int		 k;
 
 	if ((r = run_episode(attachment_id, ts_us)) == NULL)
 		return;
-	if (strcmp(kind, "link-error") == 0) {
-		if (r->ev.link_errors++ == 0)
-			r->ev.link_errno = errnum;
-	} else if (strcmp(kind, "urb-error") == 0) {
-		if (r->ev.urb_errors++ == 0)
-			r->ev.urb_errno = errnum;
-	} else if (strcmp(kind, "reset") == 0)
-		r->ev.resets++;
-	else if (strcmp(kind, "enumeration-failure") == 0)
-		r->ev.enum_failures++;
-	else if (strcmp(kind, "emi-reenable") == 0)
-		r->ev.emi_reenables++;
-	else if (strcmp(kind, "over-current") == 0)
-		r->ev.over_currents++;
-	else if (strcmp(kind, "hc-failure") == 0)
-		r->ev.hc_failures++;
-	else if (strcmp(kind, "speed-fallback") == 0)
-		r->ev.speed_fallbacks++;
-	else
+	if ((k = lq_hard_from_name(kind)) == -1)
 		return;
+	if (r->ev.hard[k]++ == 0) {
+		if (k == LQ_HARD_LINK_ERROR)
+			r->ev.link_errno = errnum;
+		else if (k == LQ_HARD_URB_ERROR)
+			r->ev.urb_errno = errnum;
+	}
 	if (r->said[0] == '\0')
 		(void)snprintf(r->said, sizeof(r->said), "the kernel "
 		    "said%s%s: %s", port[0] != '\0' ? " on port " : "", port,

@@ -62,6 +62,57 @@ const struct lq_event_kind *lq_event_kinds(unsigned int *);
 const struct lq_event_kind *lq_event_kind_find(const char *);
 const char	*lq_event_class_name(enum lq_event_class);
 
+/*
+ * The hard event kinds: the one list of which event kinds are hard
+ * (a unit test holds it to the class of each kind above). The run's
+ * counters (struct lq_run_evidence), the verdict's reasons and the
+ * report's sums are indexed by it and loop over it. The order is the
+ * order of the verdict's reasons: faults of the host side first, as
+ * they change how the others read. Not stored: the store has names.
+ */
+enum lq_hard_kind {
+	LQ_HARD_HC_FAILURE,
+	LQ_HARD_OVER_CURRENT,
+	LQ_HARD_DROPOUT,
+	LQ_HARD_STRANDED,
+	LQ_HARD_RESET,
+	LQ_HARD_REENUMERATION,
+	LQ_HARD_LINK_ERROR,
+	LQ_HARD_URB_ERROR,
+	LQ_HARD_CORRUPTION,
+	LQ_HARD_SPEED_FALLBACK,
+	LQ_HARD_ENUM_FAILURE,
+	LQ_HARD_EMI_REENABLE,
+	LQ_HARD_MAX
+};
+
+/* What a hard event points at, as a technician is told. */
+enum lq_hard_blame {
+	LQ_HARD_BLAMES_LINK,	/* the link: the cable or the port */
+	LQ_HARD_BLAMES_PORT,	/* the port or its hub's power */
+	LQ_HARD_BLAMES_HOST	/* the host controller: port or computer */
+};
+
+/*
+ * The words of a hard kind in a verdict. reason has one "%s", and no
+ * other '%', for how often: "once", "3 times"; once, where it is not
+ * NULL, is the sentence for a single event, when reason's grammar
+ * needs a plural. Those of link-error and urb-error get the status
+ * after them, corruption's %s is "1 corruption", and a speed below the
+ * device's best has a sentence of its own (common/verdict.c).
+ */
+struct lq_hard {
+	const char		*name;		/* the event kind */
+	enum lq_hard_blame	 blames;
+	const char		*reason;
+	const char		*once;
+};
+
+/* Indexed by enum lq_hard_kind, LQ_HARD_MAX entries. */
+const struct lq_hard *lq_hard_kinds(void);
+/* The hard kind called name, or -1 if it is not one. */
+int		 lq_hard_from_name(const char *);
+
 /* Where an event was observed: usbmuxd, libusb, kmsg, usbmon, probe... */
 int		 lq_event_source_valid(const char *);
 

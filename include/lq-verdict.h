@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "linkq.h"
 #include "lq-exposure.h"
 
 /*
@@ -101,8 +102,8 @@ struct lq_verdict_rules {
 
 /*
  * What a run saw, counted by the daemon from the probes and events of
- * its attachment. Each hard event kind of the vocabulary (common/
- * vocab.c, named in the comments) has a counter here, and any of them
+ * its attachment. Each hard event kind of the vocabulary (enum
+ * lq_hard_kind, include/linkq.h) has a counter here, and any of them
  * above 0 fails the run. The verdict does not look at timestamps:
  * counting an event once per burst or per probe is the caller's choice.
  *
@@ -129,18 +130,7 @@ struct lq_run_evidence {
 					 * hard signals below */
 
 	/* Hard signals. */
-	unsigned int	dropouts;	/* "dropout" */
-	unsigned int	stranded;	/* "stranded" */
-	unsigned int	resets;		/* "reset" */
-	unsigned int	reenumerations;	/* "reenumeration" */
-	unsigned int	link_errors;	/* "link-error" (kernel log) */
-	unsigned int	urb_errors;	/* "urb-error" (usbmon) */
-	unsigned int	corruptions;	/* "corruption" */
-	unsigned int	speed_fallbacks; /* "speed-fallback" */
-	unsigned int	enum_failures;	/* "enumeration-failure" */
-	unsigned int	emi_reenables;	/* "emi-reenable" */
-	unsigned int	over_currents;	/* "over-current": blames the port */
-	unsigned int	hc_failures;	/* "hc-failure": blames the host */
+	unsigned int	hard[LQ_HARD_MAX]; /* events of each hard kind */
 	int		link_errno;	/* the first link error's status,
 					 * e.g. -71; 0 unknown */
 	int		urb_errno;	/* the first URB error's status;

@@ -425,6 +425,64 @@ test_vocabulary(void **state __unused)
 	assert_int_equal(lq_device_mode_from_name("DFU"), -1);
 }
 
+/*
+ * The hard kinds' table is the list of the hard event kinds: each entry
+ * is an event kind of class hard, each such kind has an entry, and its
+ * words are a sentence with one "%s" (verdict.c fills it without printf).
+ */
+static void
+test_hard_kinds(void **state __unused)
+{
+	const struct lq_event_kind	*kinds, *ek;
+	const struct lq_hard		*hard;
+	const char			*at;
+	unsigned int			 n, i, nhard = 0;
+	int				 k;
+
+	hard = lq_hard_kinds();
+	for (k = 0; k < LQ_HARD_MAX; k++) {
+		assert_non_null(hard[k].name);
+		ek = lq_event_kind_find(hard[k].name);
+		assert_non_null(ek);
+		assert_int_equal(ek->class, LQ_EVENT_HARD);
+		assert_int_equal(lq_hard_from_name(hard[k].name), k);
+		assert_non_null(hard[k].reason);
+		at = strstr(hard[k].reason, "%s");
+		assert_non_null(at);
+		assert_ptr_equal(strchr(hard[k].reason, '%'), at);
+		assert_null(strchr(at + 2, '%'));
+		if (hard[k].once != NULL)
+			assert_null(strchr(hard[k].once, '%'));
+	}
+	kinds = lq_event_kinds(&n);
+	for (i = 0; i < n; i++) {
+		if (kinds[i].class != LQ_EVENT_HARD)
+			continue;
+		nhard++;
+		k = lq_hard_from_name(kinds[i].name);
+		assert_true(k >= 0 && k < LQ_HARD_MAX);
+		assert_string_equal(hard[k].name, kinds[i].name);
+	}
+	assert_int_equal(nhard, LQ_HARD_MAX);
+
+	assert_int_equal(lq_hard_from_name("timeout"), -1);
+	assert_int_equal(lq_hard_from_name("unplug"), -1);
+	assert_int_equal(lq_hard_from_name("Dropout"), -1);
+	assert_int_equal(lq_hard_from_name(NULL), -1);
+	assert_int_equal(lq_hard_from_name("dropout"), LQ_HARD_DROPOUT);
+	assert_int_equal(lq_hard_from_name("enumeration-failure"),
+	    LQ_HARD_ENUM_FAILURE);
+	/* The host side, blamed as such; everything else is the link's. */
+	for (k = 0; k < LQ_HARD_MAX; k++) {
+		if (k == LQ_HARD_HC_FAILURE)
+			assert_int_equal(hard[k].blames, LQ_HARD_BLAMES_HOST);
+		else if (k == LQ_HARD_OVER_CURRENT)
+			assert_int_equal(hard[k].blames, LQ_HARD_BLAMES_PORT);
+		else
+			assert_int_equal(hard[k].blames, LQ_HARD_BLAMES_LINK);
+	}
+}
+
 static void
 test_time(void **state __unused)
 {
@@ -469,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_compat_queue_tree),
 		cmocka_unit_test(test_status_table),
 		cmocka_unit_test(test_vocabulary),
+		cmocka_unit_test(test_hard_kinds),
 		cmocka_unit_test(test_time),
 	};
 

@@ -576,48 +576,51 @@ static void
 test_verdict_hard_each(void **state __unused)
 {
 	static const struct {
-		size_t		 offset;
+		enum lq_hard_kind kind;
 		unsigned int	 count;
 		const char	*faults;
 		const char	*reason;
 	} kinds[] = {
-#define F(x)	offsetof(struct lq_run_evidence, x)
-		{ F(dropouts), 1, "1 fault", "the device dropped out once" },
-		{ F(dropouts), 2, "2 faults", "the device dropped out 2 "
+		{ LQ_HARD_DROPOUT, 1, "1 fault",
+		    "the device dropped out once" },
+		{ LQ_HARD_DROPOUT, 2, "2 faults",
+		    "the device dropped out 2 times" },
+		{ LQ_HARD_STRANDED, 1, "1 fault",
+		    "the device was stranded once: usbmuxd dropped it after a "
+		    "failed transfer, only a replug brings it back" },
+		{ LQ_HARD_RESET, 3, "3 faults",
+		    "the kernel reset the device 3 times" },
+		{ LQ_HARD_REENUMERATION, 1, "1 fault",
+		    "the device re-enumerated once (it reset and came back "
+		    "with a new device number)" },
+		{ LQ_HARD_LINK_ERROR, 1, "1 fault",
+		    "the kernel reported a USB link error" },
+		{ LQ_HARD_LINK_ERROR, 3, "3 faults",
+		    "the kernel reported USB link errors 3 times" },
+		{ LQ_HARD_URB_ERROR, 1, "1 fault",
+		    "a USB transfer failed with a link error" },
+		{ LQ_HARD_URB_ERROR, 4, "4 faults",
+		    "USB transfers failed with link errors 4 times" },
+		{ LQ_HARD_CORRUPTION, 1, "1 fault",
+		    "data read back differed from what was written (1 "
+		    "corruption)" },
+		{ LQ_HARD_CORRUPTION, 2, "2 faults",
+		    "data read back differed from what was written (2 "
+		    "corruptions)" },
+		{ LQ_HARD_SPEED_FALLBACK, 1, "1 fault",
+		    "the link fell back to a lower speed once" },
+		{ LQ_HARD_ENUM_FAILURE, 2, "2 faults",
+		    "the computer could not enumerate (recognise) the device 2 "
 		    "times" },
-		{ F(stranded), 1, "1 fault", "the device was stranded once: "
-		    "usbmuxd dropped it after a failed transfer, only a "
-		    "replug brings it back" },
-		{ F(resets), 3, "3 faults", "the kernel reset the device 3 "
-		    "times" },
-		{ F(reenumerations), 1, "1 fault", "the device re-enumerated "
-		    "once (it reset and came back with a new device "
-		    "number)" },
-		{ F(link_errors), 1, "1 fault", "the kernel reported a USB "
-		    "link error" },
-		{ F(link_errors), 3, "3 faults", "the kernel reported USB "
-		    "link errors 3 times" },
-		{ F(urb_errors), 1, "1 fault", "a USB transfer failed with a "
-		    "link error" },
-		{ F(urb_errors), 4, "4 faults", "USB transfers failed with "
-		    "link errors 4 times" },
-		{ F(corruptions), 1, "1 fault", "data read back differed from "
-		    "what was written (1 corruption)" },
-		{ F(corruptions), 2, "2 faults", "data read back differed "
-		    "from what was written (2 corruptions)" },
-		{ F(speed_fallbacks), 1, "1 fault", "the link fell back to a "
-		    "lower speed once" },
-		{ F(enum_failures), 2, "2 faults", "the computer could not "
-		    "enumerate (recognise) the device 2 times" },
-		{ F(emi_reenables), 1, "1 fault", "the port was disabled by "
-		    "interference or a loose contact and re-enabled once" },
-		{ F(over_currents), 1, "1 fault", "over-current on the port "
-		    "once: that points to the port or the hub's power, not "
-		    "the cable" },
-		{ F(hc_failures), 2, "2 faults", "the host controller failed "
-		    "2 times: that points to the port or the computer, not "
-		    "the cable" },
-#undef F
+		{ LQ_HARD_EMI_REENABLE, 1, "1 fault",
+		    "the port was disabled by interference or a loose contact "
+		    "and re-enabled once" },
+		{ LQ_HARD_OVER_CURRENT, 1, "1 fault",
+		    "over-current on the port once: that points to the port or "
+		    "the hub's power, not the cable" },
+		{ LQ_HARD_HC_FAILURE, 2, "2 faults",
+		    "the host controller failed 2 times: that points to the "
+		    "port or the computer, not the cable" },
 	};
 	struct lq_run_evidence	ev;
 	char			faults[LQ_VERDICT_REASON_LEN];
@@ -627,8 +630,7 @@ test_verdict_hard_each(void **state __unused)
 	for (i = 0; i < nitems(kinds); i++) {
 		clean_run(&ev);
 		ev.probes = 5000;	/* plenty of clean probes */
-		memcpy((char *)&ev + kinds[i].offset, &kinds[i].count,
-		    sizeof kinds[i].count);
+		ev.hard[kinds[i].kind] = kinds[i].count;
 		(void)snprintf(faults, sizeof faults, "%s in " CLEAN_WORDS,
 		    kinds[i].faults);
 		reasons[0] = kinds[i].reason;
@@ -665,18 +667,18 @@ test_verdict_error_statuses(void **state __unused)
 	};
 
 	clean_run(&ev);
-	ev.link_errors = 3;
+	ev.hard[LQ_HARD_LINK_ERROR] = 3;
 	ev.link_errno = -71;
-	ev.urb_errors = 1;
+	ev.hard[LQ_HARD_URB_ERROR] = 1;
 	ev.urb_errno = -84;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r1);
-	ev.link_errors = 1;
+	ev.hard[LQ_HARD_LINK_ERROR] = 1;
 	ev.link_errno = -62;
-	ev.urb_errors = 2;
+	ev.hard[LQ_HARD_URB_ERROR] = 2;
 	ev.urb_errno = -75;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r2);
 	clean_run(&ev);
-	ev.link_errors = 1;
+	ev.hard[LQ_HARD_LINK_ERROR] = 1;
 	ev.link_errno = -5;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r3);
 }
@@ -714,12 +716,12 @@ test_verdict_speed(void **state __unused)
 	ev.speed_mbps = 12;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r1);
 	/* The numbers say more than the fallback event: one reason. */
-	ev.speed_fallbacks = 1;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 1;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r1);
 	/* The fallbacks are the faults; the speed is not one more. */
-	ev.speed_fallbacks = 2;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 2;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r4);
-	ev.speed_fallbacks = 0;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 0;
 	ev.speed_mbps = 5000;
 	ev.best_speed_mbps = 10000;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r2);
@@ -778,22 +780,22 @@ test_verdict_hard_all(void **state __unused)
 	memset(&ev, 0, sizeof ev);
 	ev.probes = 10;
 	ev.failures = 10;
-	ev.dropouts = 2;
-	ev.stranded = 1;
-	ev.resets = 1;
-	ev.reenumerations = 1;
-	ev.link_errors = 3;
+	ev.hard[LQ_HARD_DROPOUT] = 2;
+	ev.hard[LQ_HARD_STRANDED] = 1;
+	ev.hard[LQ_HARD_RESET] = 1;
+	ev.hard[LQ_HARD_REENUMERATION] = 1;
+	ev.hard[LQ_HARD_LINK_ERROR] = 3;
 	ev.link_errno = -71;
-	ev.urb_errors = 1;
+	ev.hard[LQ_HARD_URB_ERROR] = 1;
 	ev.urb_errno = -84;
-	ev.corruptions = 1;
+	ev.hard[LQ_HARD_CORRUPTION] = 1;
 	ev.speed_mbps = 12;
 	ev.best_speed_mbps = 480;
-	ev.speed_fallbacks = 1;
-	ev.enum_failures = 2;
-	ev.emi_reenables = 1;
-	ev.over_currents = 1;
-	ev.hc_failures = 1;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 1;
+	ev.hard[LQ_HARD_ENUM_FAILURE] = 2;
+	ev.hard[LQ_HARD_EMI_REENABLE] = 1;
+	ev.hard[LQ_HARD_OVER_CURRENT] = 1;
+	ev.hard[LQ_HARD_HC_FAILURE] = 1;
 	ev.mode = LQ_MODE_DFU;
 	check_verdict(&ev, LQ_VERDICT_FAIL, reasons);
 }
@@ -1188,7 +1190,7 @@ test_verdict_odd_input(void **state __unused)
 	check_rules_verdict(&rules, &ev, LQ_VERDICT_NONE, r1, &res);
 	/* ...but hard signals still fail. */
 	ev.finished = 1;
-	ev.dropouts = 1;
+	ev.hard[LQ_HARD_DROPOUT] = 1;
 	check_rules_verdict(&rules, &ev, LQ_VERDICT_FAIL, r2, &res);
 
 	/* The exposure's faults are the verdict's to count, not input. */
@@ -1299,7 +1301,8 @@ test_verdict_wording(void **state __unused)
 				ev.triage = (flags & 4) != 0;
 				ev.bulk_planned = (flags & 8) != 0;
 				ev.mode = (int)(k % 4);
-				ev.dropouts = (unsigned int)(n % 3 == 0);
+				ev.hard[LQ_HARD_DROPOUT] =
+				    (unsigned int)(n % 3 == 0);
 				lq_verdict_decide(&rules, &ev, &res);
 				check_wording(&ev, &res);
 			}
@@ -1419,7 +1422,7 @@ test_verdict_triage(void **state __unused)
 
 	clean_run(&ev);
 	ev.triage = 1;
-	ev.dropouts = 1;
+	ev.hard[LQ_HARD_DROPOUT] = 1;
 	check_verdict(&ev, LQ_VERDICT_FAIL, r4);
 
 	clean_run(&ev);
@@ -1497,19 +1500,10 @@ test_verdict_soft_pass(void **state __unused)
 static void
 test_verdict_exposure_fields(void **state __unused)
 {
-	static const size_t	counters[] = {
-#define F(x)	offsetof(struct lq_run_evidence, x)
-		F(dropouts), F(stranded), F(resets), F(reenumerations),
-		F(link_errors), F(urb_errors), F(corruptions),
-		F(speed_fallbacks), F(enum_failures), F(emi_reenables),
-		F(over_currents), F(hc_failures),
-#undef F
-	};
 	struct lq_verdict_rules		rules;
 	struct lq_verdict_result	res;
 	struct lq_run_evidence		ev;
-	unsigned int			count;
-	size_t				i;
+	int				k;
 
 	lq_verdict_rules_default(&rules);
 	clean_run(&ev);
@@ -1528,10 +1522,10 @@ test_verdict_exposure_fields(void **state __unused)
 	assert_rel(res.bounds.power_slow, -expm1(-0.5), 1e-12);
 
 	/* 7 faults of 4 kinds. */
-	ev.dropouts = 2;
-	ev.resets = 3;
-	ev.link_errors = 1;
-	ev.hc_failures = 1;
+	ev.hard[LQ_HARD_DROPOUT] = 2;
+	ev.hard[LQ_HARD_RESET] = 3;
+	ev.hard[LQ_HARD_LINK_ERROR] = 1;
+	ev.hard[LQ_HARD_HC_FAILURE] = 1;
 	lq_verdict_decide(&rules, &ev, &res);
 	assert_int_equal(res.verdict, LQ_VERDICT_FAIL);
 	assert_int_equal(res.exposure.faults, 7);
@@ -1549,12 +1543,10 @@ test_verdict_exposure_fields(void **state __unused)
 
 	/* Every counter counts: distinct powers of two, a distinct sum. */
 	clean_run(&ev);
-	for (i = 0; i < nitems(counters); i++) {
-		count = 1U << i;
-		memcpy((char *)&ev + counters[i], &count, sizeof count);
-	}
+	for (k = 0; k < LQ_HARD_MAX; k++)
+		ev.hard[k] = 1U << k;
 	lq_verdict_decide(&rules, &ev, &res);
-	assert_int_equal(res.exposure.faults, (1U << nitems(counters)) - 1);
+	assert_int_equal(res.exposure.faults, (1U << LQ_HARD_MAX) - 1);
 
 	/* A speed below the best is one fault when nothing else counts. */
 	clean_run(&ev);
@@ -1563,18 +1555,18 @@ test_verdict_exposure_fields(void **state __unused)
 	assert_int_equal(res.exposure.faults, 1);
 	assert_rel(res.bounds.per_minute, lq_poisson_upper(1, 0.05) / 5.0,
 	    1e-12);
-	ev.speed_fallbacks = 2;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 2;
 	lq_verdict_decide(&rules, &ev, &res);
 	assert_int_equal(res.exposure.faults, 2);
 	/* A dropout and the speed below the best: two faults, two reasons. */
-	ev.speed_fallbacks = 0;
-	ev.dropouts = 1;
+	ev.hard[LQ_HARD_SPEED_FALLBACK] = 0;
+	ev.hard[LQ_HARD_DROPOUT] = 1;
 	lq_verdict_decide(&rules, &ev, &res);
 	assert_int_equal(res.exposure.faults, 2);
 
 	/* No exposure: nothing bounded, nothing caught. */
 	memset(&ev, 0, sizeof ev);
-	ev.resets = 1;
+	ev.hard[LQ_HARD_RESET] = 1;
 	lq_verdict_decide(&rules, &ev, &res);
 	assert_int_equal(res.exposure.faults, 1);
 	assert_true(isinf(res.bounds.per_minute));
@@ -1710,8 +1702,8 @@ test_reasons_json_of_a_verdict(void **state __unused)
 
 	lq_verdict_rules_default(&rules);
 	clean_run(&ev);
-	ev.dropouts = 1;
-	ev.hc_failures = 1;
+	ev.hard[LQ_HARD_DROPOUT] = 1;
+	ev.hard[LQ_HARD_HC_FAILURE] = 1;
 	lq_verdict_decide(&rules, &ev, &res);
 	json = lq_verdict_reasons_json(&res);
 	assert_string_equal(json, "[\"the host controller failed once: that "
@@ -1743,7 +1735,7 @@ test_evidence_since(void **state __unused)
 	base.probes = 100;
 	base.failures = 2;
 	base.stalls = 1;
-	base.link_errors = 1;
+	base.hard[LQ_HARD_LINK_ERROR] = 1;
 	base.link_errno = -71;
 	base.exposure.load_us = 60000000;
 	base.exposure.bytes_out = 1000;
@@ -1752,7 +1744,7 @@ test_evidence_since(void **state __unused)
 	now.probes = 150;
 	now.failures = 2;
 	now.timeouts = 1;
-	now.dropouts = 1;
+	now.hard[LQ_HARD_DROPOUT] = 1;
 	now.exposure.load_us = 90000000;
 	now.exposure.bytes_out = 1500;
 	now.exposure.round_trips = 130;
@@ -1765,8 +1757,8 @@ test_evidence_since(void **state __unused)
 	assert_int_equal(w.failures, 0);
 	assert_int_equal(w.timeouts, 1);
 	assert_int_equal(w.stalls, 0);
-	assert_int_equal(w.link_errors, 0);
-	assert_int_equal(w.dropouts, 1);
+	assert_int_equal(w.hard[LQ_HARD_LINK_ERROR], 0);
+	assert_int_equal(w.hard[LQ_HARD_DROPOUT], 1);
 	assert_int_equal(w.exposure.load_us, 30000000);
 	assert_int_equal(w.exposure.bytes_out, 500);
 	assert_int_equal(w.exposure.round_trips, 40);
@@ -1778,7 +1770,7 @@ test_evidence_since(void **state __unused)
 	/* A base newer than now (never so) gives zeros, not wraps. */
 	lq_run_evidence_since(&base, &now, &w);
 	assert_int_equal(w.probes, 0);
-	assert_int_equal(w.dropouts, 0);
+	assert_int_equal(w.hard[LQ_HARD_DROPOUT], 0);
 	assert_int_equal(w.exposure.load_us, 0);
 }
 
