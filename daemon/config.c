@@ -66,6 +66,7 @@ enum config_section {
 	SECTION_VERDICT,
 	SECTION_DEADLINES,
 	SECTION_AUTO_TEST,
+	SECTION_CABLES,
 	SECTION_PROFILE
 };
 
@@ -76,6 +77,7 @@ static const char *const section_names[] = {
 	[SECTION_VERDICT] = "verdict",
 	[SECTION_DEADLINES] = "deadlines",
 	[SECTION_AUTO_TEST] = "auto-test",
+	[SECTION_CABLES] = "cables",
 	[SECTION_PROFILE] = "profile"
 };
 
@@ -349,6 +351,7 @@ config_init(struct config *cfg)
 
 	cfg->auto_test = NULL;
 	TAILQ_INIT(&cfg->ports);
+	TAILQ_INIT(&cfg->cables);
 
 	TAILQ_INIT(&cfg->profiles);
 	config_add_defaults(cfg);
@@ -360,6 +363,7 @@ config_release(struct config *cfg)
 {
 	struct profile		*pr;
 	struct config_port	*cp;
+	struct config_cable	*cc;
 
 	free(cfg->path);
 	free(cfg->socket_path);
@@ -374,6 +378,12 @@ config_release(struct config *cfg)
 		free(cp->port);
 		free(cp->profile);
 		free(cp);
+	}
+	while ((cc = TAILQ_FIRST(&cfg->cables)) != NULL) {
+		TAILQ_REMOVE(&cfg->cables, cc, entry);
+		free(cc->port);
+		free(cc->label);
+		free(cc);
 	}
 	while ((pr = TAILQ_FIRST(&cfg->profiles)) != NULL) {
 		TAILQ_REMOVE(&cfg->profiles, pr, entry);
@@ -915,6 +925,61 @@ config_set_deadline(struct config_parse *p, const char *name,
 	return (0);
 }
 
+/*
+ * The path of a key "port PATH", with any blanks between the two, or
+ * NULL once the error is said; others names the other keys allowed.
+ */
+static const char *
+config_port_key(struct config_parse *p, const char *name,
+    const char *others)
+{
+	const char	*port;
+
+	port = name + strcspn(name, " \t");
+	if ((size_t)(port - name) != 4 || strncmp(name, "port", 4) != 0 ||
+	    *port == '\0') {
+		(void)config_error(p, 0, "[%s] unknown key '%s'; expected "
+		    "%sport PATH (such as port 1-4.2)", p->section_name, name,
+		    others);
+		return (NULL);
+	}
+	port += strspn(port, " \t");
+	if (!config_valid_port(port)) {
+		(void)config_error(p, 0, "[%s] %s: invalid port path '%s'; "
+		    "expected BUS-PORT[.PORT]..., such as 1-4.2",
+		    p->section_name, name, port);
+		return (NULL);
+	}
+	return (port);
+}
+
+/* Declare the cable of one port fixed: port PATH = LABEL. */
+static int
+config_set_cable(struct config_parse *p, const char *name,
+    const char *value)
+{
+	struct config_cable	*cc;
+	const char		*port, *why;
+
+	if ((port = config_port_key(p, name, "")) == NULL)
+		return (-1);
+	if ((why = lq_label_invalid(value)) != NULL)
+		return (config_error(p, 0, "[cables] %s: invalid label "
+		    "'%s': %s", name, value, why) - 1);
+	TAILQ_FOREACH(cc, &p->cfg->cables, entry) {
+		if (strcmp(cc->port, port) == 0)
+			return (config_error(p, 0, "[cables] port %s is "
+			    "given twice (first at line %u)", port,
+			    cc->line) - 1);
+	}
+	cc = xcalloc(1, sizeof(*cc));
+	cc->port = xstrdup(port);
+	cc->label = xstrdup(value);
+	cc->line = p->line;
+	TAILQ_INSERT_TAIL(&p->cfg->cables, cc, entry);
+	return (0);
+}
+
 /* Set the default auto-test or that of one port. */
 static int
 config_set_auto_test(struct config_parse *p, const char *name,
@@ -940,21 +1005,9 @@ config_set_auto_test(struct config_parse *p, const char *name,
 		return (0);
 	}
 
-	/* "port PATH", with any blanks between the two. */
-	port = name + strcspn(name, " \t");
-	if ((size_t)(port - name) != 4 || strncmp(name, "port", 4) != 0 ||
-	    *port == '\0') {
+	if ((port = config_port_key(p, name, "default or ")) == NULL) {
 		free(profile);
-		return (config_error(p, 0, "[auto-test] unknown key '%s'; "
-		    "expected default or port PATH (such as port 1-4.2)",
-		    name) - 1);
-	}
-	port += strspn(port, " \t");
-	if (!config_valid_port(port)) {
-		free(profile);
-		return (config_error(p, 0, "[auto-test] %s: invalid port "
-		    "path '%s'; expected BUS-PORT[.PORT]..., such as 1-4.2",
-		    name, port) - 1);
+		return (-1);
 	}
 	TAILQ_FOREACH(cp, &cfg->ports, entry) {
 		if (strcmp(cp->port, port) == 0) {
@@ -1035,7 +1088,8 @@ config_begin_section(struct config_parse *p, char *s)
 		if ((size_t)(name - s) != 7 || strncmp(s, "profile", 7) != 0)
 			return (config_error(p, 0, "unknown section [%s]; "
 			    "expected [daemon], [safety], [verdict], "
-			    "[deadlines], [auto-test] or [profile NAME]",
+			    "[deadlines], [auto-test], [cables] or "
+			    "[profile NAME]",
 			    s) - 1);
 		name += strspn(name, " \t");
 		if (!config_valid_name(name))
@@ -1234,6 +1288,8 @@ config_handler_cb(void *arg, __unused const char *section, const char *name,
 		return (config_set_deadline(p, name, value) == 0);
 	if (p->section == SECTION_AUTO_TEST)
 		return (config_set_auto_test(p, name, value) == 0);
+	if (p->section == SECTION_CABLES)
+		return (config_set_cable(p, name, value) == 0);
 
 	for (i = 0; i < nitems(config_keys); i++) {
 		k = &config_keys[i];
@@ -1379,6 +1435,7 @@ config_dump(const struct config *cfg, FILE *f)
 {
 	const struct profile		*pr;
 	const struct config_port	*cp;
+	const struct config_cable	*cc;
 	char				 buf[32];
 	size_t				 i;
 	int				 s, kind;
@@ -1406,6 +1463,10 @@ config_dump(const struct config *cfg, FILE *f)
 		(void)fprintf(f, "port %s = %s\n", cp->port,
 		    cp->profile != NULL ? cp->profile : "off");
 	}
+
+	(void)fprintf(f, "\n[cables]\n");
+	TAILQ_FOREACH(cc, &cfg->cables, entry)
+		(void)fprintf(f, "port %s = %s\n", cc->port, cc->label);
 
 	TAILQ_FOREACH(pr, &cfg->profiles, entry) {
 		(void)fprintf(f, "\n[profile %s]\n", pr->name);

@@ -74,6 +74,19 @@ struct config_port {
 };
 TAILQ_HEAD(config_ports, config_port);
 
+/*
+ * A cable declared fixed to a port: [cables] port PATH = LABEL. A farm
+ * wires one cable per port for good; the cable stays with the port
+ * across unplugs (cables.h).
+ */
+struct config_cable {
+	char		*port;		/* sysfs port path */
+	char		*label;		/* the cable's label */
+	unsigned int	 line;		/* in the file, for messages */
+	TAILQ_ENTRY(config_cable) entry;
+};
+TAILQ_HEAD(config_cables, config_cable);
+
 struct config {
 	char		*path;		/* file read; NULL: defaults only */
 
@@ -113,6 +126,9 @@ struct config {
 	/* [auto-test] */
 	char		*auto_test;	/* default profile; NULL: off */
 	struct config_ports ports;	/* per-port overrides, file order */
+
+	/* [cables] */
+	struct config_cables cables;	/* fixed, file order */
 
 	/* Always quick, standard, restore, monitor, wiggle, then any new. */
 	struct profiles	 profiles;

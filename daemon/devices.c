@@ -138,12 +138,26 @@ devices_machine_id(char *buf, size_t size)
 	(void)fclose(fp);
 }
 
-/* The configuration to follow from now on; cfg must outlive its use. */
+/*
+ * The configuration to follow from now on; cfg must outlive its use.
+ * Its fixed cables ([cables]) are declared, as linkq cable --fixed
+ * would: at start and at each reload, which adds or changes them; one
+ * taken out of the file stays until it is cleared.
+ */
 void
 devices_set_config(const struct config *cfg)
 {
+	const struct config_cable	*cc;
+	char				*cause;
+
 	reg.config = cfg;
 	reg.reattach_window_us = cfg->reattach_window_us;
+	TAILQ_FOREACH(cc, &cfg->cables, entry) {
+		if (devices_set_cable(cc->port, cc->label, 1, &cause) == -1) {
+			log_warnx("[cables] port %s: %s", cc->port, cause);
+			free(cause);
+		}
+	}
 }
 
 /*

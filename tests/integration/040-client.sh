@@ -11,12 +11,6 @@
 
 LQ="$BUILD/linkq"
 
-# Run linkq with the private socket; its status in $rc.
-lq() {
-	rc=0
-	"$LQ" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" || rc=$?
-}
-
 trace "daemon down: one line naming the socket, exit 2"
 lq status
 expect_eq "$rc" 2 "exit status with no daemon"

@@ -12,8 +12,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-LQ="$BUILD/linkq"
-
 cat > "$T/bench.scn" <<'SCN'
 device phone
 port a path=1-1
@@ -23,12 +21,6 @@ cable c2 label=C-02
 cable c3 label=C-03 corrupt-per-mb=2
 at 0s plug phone a c1
 SCN
-
-# Run linkq with the private socket; its status in $rc.
-lq() {
-	rc=0
-	"$LQ" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" || rc=$?
-}
 
 # Move the phone to scenario port $1 through cable $2, wait until it is
 # back and trusted on sysfs path $3, and run the quick profile with

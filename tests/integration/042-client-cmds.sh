@@ -13,12 +13,6 @@
 
 LQ="$BUILD/linkq"
 
-# Run linkq with the private socket; its status in $rc.
-lq() {
-	rc=0
-	"$LQ" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" || rc=$?
-}
-
 cat > "$T/bench.scn" <<'SCN'
 device phone
 device fresh trust=unpaired

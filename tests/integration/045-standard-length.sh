@@ -14,13 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-case $BUILD in
-*/default) ;;
-*)	if [ -z "${LINKQ_SLOW_TESTS:-}" ]; then
-		echo "skipped under $BUILD (set LINKQ_SLOW_TESTS to run it)"
-		exit 0
-	fi ;;
-esac
+slow_test
 require_umockdev
 SIM_UMOCKDEV=1		# libusb sees the phones: usb-control runs too
 

@@ -8,8 +8,8 @@
 # same port within a second: the failed run gains no reset reason, no
 # re-enumeration is recorded, and the new attachment has no cable until
 # somebody says which it is, so nothing of it is charged to the bad
-# one. A port whose cable is declared fixed (a farm) keeps it across a
-# replug.
+# one. A port whose cable is declared fixed (a farm; in linkq.conf or
+# with linkq cable --fixed) keeps it across a replug.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -25,16 +25,14 @@ at 0s plug phone a bad
 at 0s plug phone2 b farm
 SCN
 
+# Port 1-2's cable is declared fixed in the file, as a farm would.
 cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
-CONF
 
-LQ="$BUILD/linkq"
-lq() {
-	rc=0
-	"$LQ" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" || rc=$?
-}
+[cables]
+port 1-2 = F-00
+CONF
 
 start_sim --control "$T/control" "$T/bench.scn"
 u=$(sim_udid phone)
@@ -71,6 +69,10 @@ expect_eq "$(sql "SELECT count(*) FROM runs r JOIN attachments a ON a.id = r.att
 lq report --by cable --json
 echo "$(cat "$T/out")" | jq -e '.rows[] | select(.cable == "B-01") | .runs == 1 and .verdict == "FAIL"' > /dev/null ||
     fail "B-01's report row: $(cat "$T/out")"
+
+trace "a cable declared fixed in linkq.conf is the port's from the start"
+wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$u2\") | .cable == \"F-00\" and .cable_fixed' > /dev/null" 10 ||
+    fail "the declared cable: $(get /v1/devices)"
 
 trace "a fixed cable stays with its port across a replug"
 lq cable 1-2 F-01 --fixed

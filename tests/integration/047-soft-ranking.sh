@@ -22,12 +22,6 @@ cat > "$T/linkqd.conf" <<'CONF'
 duration = 3s
 CONF
 
-LQ="$BUILD/linkq"
-lq() {
-	rc=0
-	"$LQ" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" || rc=$?
-}
-
 # Run quick on the phone on sysfs path $1 with cable label A-01.
 quick_on() {
 	wait_for "get /v1/devices | jq -e '.devices[] | select(.port == \"$1\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||

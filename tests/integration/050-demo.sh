@@ -11,13 +11,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-case $BUILD in
-*/default) ;;
-*)	if [ -z "${LINKQ_SLOW_TESTS:-}" ]; then
-		echo "skipped under $BUILD (set LINKQ_SLOW_TESTS to run it)"
-		exit 0
-	fi ;;
-esac
+slow_test
 
 trace "the demo, as make demo runs it"
 TMPDIR=$T BUILD=$BUILD "$(dirname "$0")/../../scripts/demo" > "$T/demo.out" \

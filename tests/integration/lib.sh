@@ -50,6 +50,28 @@ wait_for() {
 	done
 }
 
+# Skip a test that takes minutes (exit 0 with a reason, as tests/run
+# counts a pass) under the sanitizers, where it would take many more,
+# unless LINKQ_SLOW_TESTS is set: it runs in the plain build.
+slow_test() {
+	case $BUILD in
+	*/default) ;;
+	*)	if [ -z "${LINKQ_SLOW_TESTS:-}" ]; then
+			echo "skipped under $BUILD (set LINKQ_SLOW_TESTS to" \
+			    "run it)"
+			exit 0
+		fi ;;
+	esac
+}
+
+# Run linkq on the private socket: its status in $rc, its output in
+# $T/out and $T/err.
+lq() {
+	rc=0
+	"$BUILD/linkq" -s "$T/linkqd.sock" "$@" > "$T/out" 2> "$T/err" ||
+	    rc=$?
+}
+
 # Skip the test (exit 0 with a reason, as tests/run counts a pass)
 # unless umockdev is installed: umockdev-wrapper and its preload.
 require_umockdev() {

@@ -459,6 +459,14 @@ static const struct error_case error_cases[] = {
 	{ "[profile monitor]\nkinds = bulk\n", 1, "bulk must be set" },
 	{ "[profile quick]\nwindow = 1h\n", 1, "a window is for a profile "
 	  "that runs forever" },
+	{ "[cables]\nwarp = A-01\n", 2, "[cables] unknown key 'warp'; "
+	  "expected port PATH (such as port 1-4.2)" },
+	{ "[cables]\nport 1-x = A-01\n", 2, "[cables] port 1-x: invalid "
+	  "port path '1-x'" },
+	{ "[cables]\nport 1-1 = A-01\nport 1-1 = A-02\n", 3, "[cables] "
+	  "port 1-1 is given twice (first at line 2)" },
+	{ "[cables]\nport 1-1 =  A\x01\n", 2, "[cables] port 1-1: invalid "
+	  "label" },
 	{ "[profile wiggle]\nduration = 1m\n", 1, "forever and a duration "
 	  "contradict" },
 	{ "[profile quick]\nforever = yes\n", 1, "forever and a duration" },
@@ -681,6 +689,7 @@ test_round_trip(__unused void **state)
 	    "min-bulk = 1000\n"
 	    "[deadlines]\nbulk = 45m\n"
 	    "[auto-test]\ndefault = z\nport 1-1 = off\nport 2-3.4 = quick\n"
+	    "[cables]\nport 1-4.2 = F-07\nport  2-1 = farm cable 2\n"
 	    "[profile z]\nkinds = usb-control afc-roundtrip\n"
 	    "interval = 61s\n[profile wiggle]\nchunk = 100K\n");
 	one = dump(cfg);
@@ -695,6 +704,10 @@ test_round_trip(__unused void **state)
 	assert_non_null(strstr(one, "flush = 1500ms\n"));
 	assert_non_null(strstr(one, "max-bytes = 1536M\n"));
 	assert_non_null(strstr(one, "bulk = 45m\n"));
+	/* The fixed cables, in the file's order. */
+	assert_non_null(strstr(one, "[cables]\nport 1-4.2 = F-07\n"
+	    "port 2-1 = farm cable 2\n"));
+	assert_string_equal(TAILQ_FIRST(&back->cables)->label, "F-07");
 	config_free(cfg);
 	config_free(back);
 	free(one);
