@@ -88,6 +88,7 @@
 #define RUN_STALL_FACTOR	10
 #define RUN_STALL_FLOOR_US	(250 * LQ_USEC_PER_MSEC)
 #define RUN_STALL_MIN_N		20
+#define RUN_STALL_EPISODE_US	(5 * LQ_USEC_PER_SEC)
 /* The windows of a run that lasts forever kept for the API. */
 #define RUN_WINDOWS_KEPT	24
 /* Ended runs kept in memory for the API; older ones are in the store. */
@@ -175,6 +176,8 @@ struct run {
 	/* Round trips that worked, but for stalls: their usual time. */
 	uint64_t		 usual_n[LQ_PROBE_KIND_MAX + 1];
 	int64_t			 usual_us[LQ_PROBE_KIND_MAX + 1];
+	int64_t			 failed_at;	/* monotonic us of the last
+						 * failed probe's end, or 0 */
 	uint64_t		 bytes;		/* both ways, finished probes */
 	uint64_t		 tick_bytes;	/* at the last tick */
 	double			 mb_s;		/* over the last tick */
@@ -856,7 +859,20 @@ run_stall(struct run *r, const struct run_job *rj)
 	int64_t		 us = rj->result.latency_us, mean;
 	char		 detail[160];
 
-	if (kind == LQ_PROBE_BULK || rj->result.status != LQ_OK)
+	/*
+	 * A failure closes the session (run_job_run): the probes after it
+	 * open their connections anew, a TLS handshake and all, and sit in
+	 * the tail of whatever the failure was (a link that froze for 2.5 s
+	 * times out one probe at its 2 s deadline and slows the next by the
+	 * rest). Within RUN_STALL_EPISODE_US of a failure they are that
+	 * episode, already counted, and say nothing of the usual pace.
+	 */
+	if (rj->result.status != LQ_OK) {
+		r->failed_at = lq_mono_now().us;
+		return (0);
+	}
+	if (kind == LQ_PROBE_BULK || (r->failed_at != 0 &&
+	    lq_mono_now().us - r->failed_at < RUN_STALL_EPISODE_US))
 		return (0);
 	if (r->usual_n[kind] >= RUN_STALL_MIN_N) {
 		mean = r->usual_us[kind] / (int64_t)r->usual_n[kind];
