@@ -835,6 +835,7 @@ cmp_row(const void *a, const void *b)
 /* A row's soft signals held against the best of its verdict. */
 #define RANK_SLOWER	2.0	/* p99 round trip: this many times worse */
 #define RANK_THINNER	0.5	/* bulk MB/s: below this share of the best */
+#define RANK_VERDICTS	(LQ_VERDICT_FAIL + 1)	/* by enum lq_verdict */
 
 /* Append a reason to row. */
 static void
@@ -846,24 +847,29 @@ row_add_reason(struct lq_report_row *row, char *reason)
 	row->reasons[row->nreasons] = NULL;
 }
 
-/* The best p99 round trip and bulk p50 among the rows of verdict v. */
+/*
+ * The best p99 round trip and bulk p50 among the rows of each verdict,
+ * indexed by enum lq_verdict; NAN where no row has one.
+ */
 static void
-rank_best(const struct lq_report_row *rows, size_t n, enum lq_verdict v,
-    double *lat, double *bulk)
+rank_best(const struct lq_report_row *rows, size_t n,
+    double lat[RANK_VERDICTS], double bulk[RANK_VERDICTS])
 {
 	size_t	i;
+	int	v;
 
-	*lat = NAN;
-	*bulk = NAN;
+	for (v = 0; v < RANK_VERDICTS; v++)
+		lat[v] = bulk[v] = NAN;
 	for (i = 0; i < n; i++) {
-		if (rows[i].verdict != v)
+		v = rows[i].verdict;
+		if (v < 0 || v >= RANK_VERDICTS)
 			continue;
-		if (!isnan(rows[i].lat_p99) && (isnan(*lat) ||
-		    rows[i].lat_p99 < *lat))
-			*lat = rows[i].lat_p99;
-		if (!isnan(rows[i].bulk_p50) && (isnan(*bulk) ||
-		    rows[i].bulk_p50 > *bulk))
-			*bulk = rows[i].bulk_p50;
+		if (!isnan(rows[i].lat_p99) && (isnan(lat[v]) ||
+		    rows[i].lat_p99 < lat[v]))
+			lat[v] = rows[i].lat_p99;
+		if (!isnan(rows[i].bulk_p50) && (isnan(bulk[v]) ||
+		    rows[i].bulk_p50 > bulk[v]))
+			bulk[v] = rows[i].bulk_p50;
 	}
 }
 
@@ -872,16 +878,19 @@ void
 lq_report_rank(struct lq_report_row *rows, size_t n, const char *what)
 {
 	struct lq_report_row	*r;
-	double			 lat, bulk;
+	double			 best_lat[RANK_VERDICTS];
+	double			 best_bulk[RANK_VERDICTS], lat, bulk;
 	size_t			 i;
 	char			*s;
 
+	rank_best(rows, n, best_lat, best_bulk);
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
 		r->rank_soft = 0;
 		if (r->verdict == LQ_VERDICT_NONE)
 			continue;
-		rank_best(rows, n, r->verdict, &lat, &bulk);
+		lat = best_lat[r->verdict];
+		bulk = best_bulk[r->verdict];
 		if (!isnan(r->lat_p99) && lat > 0 &&
 		    r->lat_p99 > RANK_SLOWER * lat) {
 			r->rank_soft++;
