@@ -179,9 +179,15 @@ run_plan_end(const struct run_plan *plan, const struct run_plan_state *st)
 		return (RUN_PLAN_GO_ON);
 	if (st->passed && plan->stop_early && run_plan_all_ran(plan))
 		return (RUN_PLAN_STOP);
+	/*
+	 * Like its bytes, every kind of the plan holds past the duration:
+	 * a run whose time ran out inside its first bulk probe (a slow
+	 * link) goes on until a probe of each other kind has ended too.
+	 */
 	if (plan->duration_us > 0)
-		return (st->elapsed_us >= plan->duration_us ?
-		    RUN_PLAN_FINISHED : RUN_PLAN_GO_ON);
+		return (st->elapsed_us >= plan->duration_us &&
+		    run_plan_all_ran(plan) ? RUN_PLAN_FINISHED :
+		    RUN_PLAN_GO_ON);
 	/* Handshakes every N cycles serve the bulk stream: not a kind. */
 	others = plan->kinds & ~PROFILE_KIND(LQ_PROBE_BULK);
 	if (others == 0 || st->decided)

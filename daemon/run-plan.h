@@ -103,9 +103,10 @@ enum run_plan_end {
  * Whether the run ends now. A FAIL ends it at once. A run that lasts
  * forever ends no other way. A PASS stops it early only if the profile
  * allows it, the bulk bytes are moved and every kind has run. Otherwise
- * it has finished when its duration is up and its bulk bytes are moved;
- * a run without a duration, when its bulk bytes are moved and, if it
- * has kinds other than bulk, the sequential test has decided.
+ * it has finished when its duration is up, its bulk bytes are moved and
+ * a probe of every kind has ended; a run without a duration, when its
+ * bulk bytes are moved, every kind has run and, if it has kinds other
+ * than bulk, the sequential test has decided.
  */
 enum run_plan_end run_plan_end(const struct run_plan *,
 		    const struct run_plan_state *);

@@ -271,6 +271,20 @@ test_end_duration(void **state __unused)
 	while (!run_plan_bulk_done(&plan))
 		(void)step(&plan);
 	assert_int_equal(run_plan_end(&plan, &st), RUN_PLAN_FINISHED);
+
+	/* The time ran out inside the first bulk probe: every kind first. */
+	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
+	while (!run_plan_bulk_done(&plan))
+		run_plan_ended(&plan, LQ_PROBE_BULK, RUN_PLAN_BULK_SLICE);
+	st.elapsed_us = 400 * SEC;
+	assert_int_equal(run_plan_end(&plan, &st), RUN_PLAN_GO_ON);
+	run_plan_ended(&plan, LQ_PROBE_USB_CONTROL, 0);
+	run_plan_ended(&plan, LQ_PROBE_MUX_CONNECT, 0);
+	run_plan_ended(&plan, LQ_PROBE_LOCKDOWN_QUERY, 0);
+	run_plan_ended(&plan, LQ_PROBE_LOCKDOWN_HANDSHAKE, 0);
+	assert_int_equal(run_plan_end(&plan, &st), RUN_PLAN_GO_ON);
+	run_plan_ended(&plan, LQ_PROBE_AFC_ROUNDTRIP, 0);
+	assert_int_equal(run_plan_end(&plan, &st), RUN_PLAN_FINISHED);
 	/* A FAIL ends it at any time. */
 	st.failed = 1;
 	st.elapsed_us = 1;
