@@ -178,7 +178,6 @@ struct run {
 	int64_t			 usual_us[LQ_PROBE_KIND_MAX + 1];
 	int64_t			 failed_at;	/* monotonic us of the last
 						 * failed probe's end, or 0 */
-	uint64_t		 bytes;		/* both ways, finished probes */
 	uint64_t		 tick_bytes;	/* at the last tick */
 	double			 mb_s;		/* over the last tick */
 
@@ -432,7 +431,7 @@ run_percent(const struct run *r)
 static uint64_t
 run_bytes_now(const struct run *r)
 {
-	uint64_t	n = r->bytes;
+	uint64_t	n = r->ev.exposure.bytes_out + r->ev.exposure.bytes_in;
 
 	if (r->job != NULL)
 		n += __atomic_load_n(&r->job->progress.bytes_out,
@@ -813,7 +812,6 @@ run_count(struct run *r, int kind, const struct probe_result *res)
 	    res->bytes_out);
 	r->ev.probes++;
 	r->probes_by_kind[kind]++;
-	r->bytes += res->bytes_out + res->bytes_in;
 	if (res->status == LQ_OK)
 		return;
 	r->ev.failures++;
