@@ -31,29 +31,27 @@
  * shown by sysfs.c (--sysfs) and umockdev.c (--umockdev) alike.
  */
 
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench.h"
 #include "clock.h"
 #include "compat/compat.h"
+#include "evlog.h"
 #include "kernel.h"
+#include "link.h"
 #include "log.h"
 #include "lq-time.h"
+#include "rng.h"
 #include "sim.h"
 #include "sysfs.h"
 #include "umockdev.h"
 #include "xmalloc.h"
 
 #define BENCH_RESET_DELAY_US	(1500 * LQ_USEC_PER_MSEC)
-#define BENCH_EVENTS_MAX	100000
 #define BENCH_MAX_BUS		128
 #define BENCH_PID_RECOVERY	0x1281
 #define BENCH_PID_DFU		0x1227
@@ -67,11 +65,6 @@ enum bench_timer {
 	TIMER_COUNT
 };
 
-struct bench_event {
-	char				*text;
-	TAILQ_ENTRY(bench_event)	 entry;
-};
-
 /* A hub shown to umockdev: "usb1" or an inner port path, "1-4". */
 struct bench_hub {
 	char				*name;
@@ -82,10 +75,7 @@ struct bench_hub {
 static TAILQ_HEAD(, bench_port)		ports = TAILQ_HEAD_INITIALIZER(ports);
 static TAILQ_HEAD(, bench_cable)	cables =
     TAILQ_HEAD_INITIALIZER(cables);
-static TAILQ_HEAD(, bench_event)	events =
-    TAILQ_HEAD_INITIALIZER(events);
 static TAILQ_HEAD(, bench_hub)		hubs = TAILQ_HEAD_INITIALIZER(hubs);
-static unsigned int			nevents;
 static uint64_t				bench_seed;
 static int				last_devnum[BENCH_MAX_BUS];
 static lq_mono_t			bench_start;
@@ -96,68 +86,18 @@ static void	bench_reenumerate_cb(void *, uint64_t);
 static int	bench_drop_dir(struct sim_device *, enum fault_drop_mode, int,
 		    char **);
 
-/* splitmix64: spreads a seed over all bits. */
-static uint64_t
-rng_mix(uint64_t x)
+/*
+ * The link dropped a device in the middle of a transfer: a USB error on
+ * the pipe of that direction.
+ */
+static void
+bench_link_dropped(struct sim_device *dev, enum fault_drop_mode mode,
+    int to_host)
 {
-	x += UINT64_C(0x9e3779b97f4a7c15);
-	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return (x ^ (x >> 31));
-}
+	char	*cause = NULL;
 
-/* xorshift64*: the next number of a stream. */
-static uint64_t
-rng_next(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return (*s * UINT64_C(2685821657736338717));
-}
-
-/* A uniform number in (0, 1). */
-static double
-rng_unit(uint64_t *s)
-{
-	return (((double)(rng_next(s) >> 11) + 0.5) / 9007199254740992.0);
-}
-
-/* An exponentially distributed number with the given mean. */
-static double
-rng_exp(uint64_t *s, double mean)
-{
-	return (-mean * log(rng_unit(s)));
-}
-
-/* Append a line to the event log. Call with the lock held. */
-static void printflike(1, 2)
-bench_event(const char *fmt, ...)
-{
-	struct bench_event	*e;
-	va_list			 ap;
-
-	if (nevents >= BENCH_EVENTS_MAX)
-		return;
-	e = xcalloc(1, sizeof(*e));
-	va_start(ap, fmt);
-	(void)xvasprintf(&e->text, fmt, ap);
-	va_end(ap);
-	TAILQ_INSERT_TAIL(&events, e, entry);
-	nevents++;
-	log_info("event: %s", e->text);
-}
-
-/* Call fn for every event line. */
-void
-bench_events(void (*fn)(void *, const char *), void *arg)
-{
-	struct bench_event	*e;
-
-	sim_lock();
-	TAILQ_FOREACH(e, &events, entry)
-		fn(arg, e->text);
-	sim_unlock();
+	(void)bench_drop_dir(dev, mode, to_host, &cause);
+	free(cause);
 }
 
 /* Set the seed; remember when the bench started. */
@@ -166,6 +106,7 @@ bench_init(uint64_t seed)
 {
 	bench_seed = seed;
 	bench_start = lq_mono_now();
+	link_set_drop_handler(bench_link_dropped);
 }
 
 /* Add a port from its scenario description. */
@@ -274,60 +215,15 @@ bench_cable_find(const char *name)
 	return (NULL);
 }
 
-/* The kernel's name of the hub port a device path hangs off. */
-static void
-bench_port_device(const char *path, char *buf, size_t size)
-{
-	const char	*dot, *dash;
-
-	if ((dot = strrchr(path, '.')) != NULL)
-		(void)snprintf(buf, size, "%.*s-port%s", (int)(dot - path),
-		    path, dot + 1);
-	else if ((dash = strchr(path, '-')) != NULL)
-		(void)snprintf(buf, size, "usb%.*s-port%s", (int)(dash - path),
-		    path, dash + 1);
-	else
-		(void)snprintf(buf, size, "%s", path);
-}
-
-/* The character device of a USB device, as kmsg's DEVICE= names it. */
-static void
-bench_devt(struct sim_device *dev, char *buf, size_t size)
-{
-	(void)snprintf(buf, size, "c189:%d", (dev->bus - 1) * 128 +
-	    dev->devnum - 1);
-}
-
-/* The speed words of "new ... USB device number". */
-static const char *
-bench_speed_words(int mbps)
-{
-	switch (mbps) {
-	case 12:
-		return ("full-speed");
-	case 5000:
-		return ("SuperSpeed");
-	case 10000:
-		return ("SuperSpeed Plus Gen 2x1");
-	default:
-		return ("high-speed");
-	}
-}
-
 /*
- * Recombine the link's faults and draw the byte distances to the next
- * drop and the next flipped bit. Call with the lock held.
+ * Recombine the link's faults and let the link model draw afresh; void
+ * the timers armed for the old faults. Call with the lock held.
  */
 static void
 bench_relink(struct sim_device *dev)
 {
-	struct fault	*f = &dev->fault;
-
-	fault_combine(f, &dev->port->fault, &dev->cable->fault);
-	dev->bytes_to_drop = f->drop_per_mb > 0 ?
-	    rng_exp(&dev->rng_bytes, 1e6 / f->drop_per_mb) : 0;
-	dev->bytes_to_corrupt = f->corrupt_per_mb > 0 ?
-	    rng_exp(&dev->rng_bytes, 1e6 / f->corrupt_per_mb) : 0;
+	fault_combine(&dev->fault, &dev->port->fault, &dev->cable->fault);
+	link_relink(dev);
 	dev->timer_gen++;
 }
 
@@ -359,9 +255,9 @@ bench_enumerate_fail(struct sim_device *dev, int speed, int attempt)
 
 	err = errors[rng_next(&dev->rng_time) % nitems(errors)];
 	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
-	bench_port_device(p->path, port_dev, sizeof(port_dev));
+	kernel_port_name(p->path, port_dev, sizeof(port_dev));
 	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
-	    p->path, bench_speed_words(speed), bench_next_devnum(p->bus));
+	    p->path, kernel_speed_words(speed), bench_next_devnum(p->bus));
 	kmsg(3, devt, "usb %s: device descriptor read/64, error %d",
 	    p->path, err);
 	/* The failed GET_DESCRIPTOR on ep0, as usbmon shows it. */
@@ -495,7 +391,7 @@ bench_usb_remove(struct sim_device *dev)
 
 	if (!dev->on_bus)
 		return;
-	bench_devt(dev, devt, sizeof(devt));
+	kernel_devt(dev->bus, dev->devnum, devt, sizeof(devt));
 	kmsg(6, devt, "usb %s: USB disconnect, device number %d",
 	    dev->port->path, dev->devnum);
 	dev->on_bus = 0;
@@ -531,10 +427,10 @@ bench_enumerate(struct sim_device *dev)
 		bench_enumerate_fail(dev, speed, attempt);
 	}
 	if (attempt > 4) {
-		bench_port_device(p->path, port_dev, sizeof(port_dev));
+		kernel_port_name(p->path, port_dev, sizeof(port_dev));
 		kmsg(3, NULL, "usb %s: unable to enumerate USB device",
 		    port_dev);
-		bench_event("enumeration-failed %s", dev->bench_name);
+		evlog_add("enumeration-failed %s", dev->bench_name);
 		return (-1);
 	}
 
@@ -542,7 +438,7 @@ bench_enumerate(struct sim_device *dev)
 	/* Before the device node exists the kernel names it by path. */
 	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
 	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
-	    p->path, bench_speed_words(speed), devnum);
+	    p->path, kernel_speed_words(speed), devnum);
 	if (dev->mode == SIM_MODE_NORMAL)
 		device_plug(dev, p->bus, devnum, (uint64_t)speed * 1000000);
 	else {
@@ -551,7 +447,7 @@ bench_enumerate(struct sim_device *dev)
 		dev->devnum = devnum;
 		dev->speed_bps = (uint64_t)speed * 1000000;
 	}
-	bench_devt(dev, devt, sizeof(devt));
+	kernel_devt(dev->bus, dev->devnum, devt, sizeof(devt));
 	bench_usb_serial(dev, serial, sizeof(serial));
 	kmsg(6, devt, "usb %s: New USB device found, idVendor=05ac, "
 	    "idProduct=%04x, bcdDevice=%s", p->path, bench_usb_pid(dev),
@@ -651,15 +547,15 @@ bench_plug(struct sim_device *dev, const char *port, const char *cable,
 		dev->stranded = 0;
 		dev->placement++;
 		bench_relink(dev);
-		bench_event("plug %s %s %s", dev->bench_name, p->name,
+		evlog_add("plug %s %s %s", dev->bench_name, p->name,
 		    c->name);
 		if (bench_enumerate(dev) == 0) {
 			if (dev->mode == SIM_MODE_NORMAL)
-				bench_event("attach %s speed=%llu",
+				evlog_add("attach %s speed=%llu",
 				    dev->bench_name, (unsigned long long)
 				    (dev->speed_bps / 1000000));
 			else
-				bench_event("enumerate %s %s speed=%llu",
+				evlog_add("enumerate %s %s speed=%llu",
 				    dev->bench_name, sim_mode_name(dev->mode),
 				    (unsigned long long)(dev->speed_bps /
 				    1000000));
@@ -723,7 +619,7 @@ bench_unplug(struct sim_device *dev, char **cause)
 		dev->stranded = 0;
 		dev->placement++;
 		dev->timer_gen++;
-		bench_event("unplug %s", dev->bench_name);
+		evlog_add("unplug %s", dev->bench_name);
 	}
 	sim_unlock();
 	if (*cause != NULL)
@@ -788,15 +684,15 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 		dev->timer_gen++;
 		if (mode == FAULT_DROP_STRANDED) {
 			dev->stranded = 1;
-			bench_event("drop %s stranded", dev->bench_name);
+			evlog_add("drop %s stranded", dev->bench_name);
 		} else {
 			dev->stranded = 0;
-			bench_devt(dev, devt, sizeof(devt));
+			kernel_devt(dev->bus, dev->devnum, devt, sizeof(devt));
 			kmsg(6, devt, "usb %s: reset %s USB device number %d "
 			    "using xhci_hcd", dev->port->path,
-			    bench_speed_words((int)(dev->speed_bps /
+			    kernel_speed_words((int)(dev->speed_bps /
 			    1000000)), dev->devnum);
-			bench_event("drop %s reset", dev->bench_name);
+			evlog_add("drop %s reset", dev->bench_name);
 			bench_reenumerate_later(dev);
 		}
 	}
@@ -826,7 +722,7 @@ bench_reenumerate_cb(void *arg, uint64_t placement)
 	dev->placement++;
 	bench_relink(dev);
 	if (bench_enumerate(dev) == 0) {
-		bench_event("reenumerate %s", dev->bench_name);
+		evlog_add("reenumerate %s", dev->bench_name);
 		bench_arm(dev);
 	}
 	sim_unlock();
@@ -849,9 +745,9 @@ bench_link_error(struct sim_device *dev, char **cause)
 		xasprintf(cause, "device %s is not attached",
 		    dev->bench_name);
 	else {
-		bench_port_device(dev->port->path, port_dev,
+		kernel_port_name(dev->port->path, port_dev,
 		    sizeof(port_dev));
-		bench_devt(dev, devt, sizeof(devt));
+		kernel_devt(dev->bus, dev->devnum, devt, sizeof(devt));
 		/*
 		 * The hub re-enables the port by resetting the device,
 		 * which keeps its number; the first descriptor read of
@@ -860,7 +756,7 @@ bench_link_error(struct sim_device *dev, char **cause)
 		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
 		    "re-enabling...", port_dev);
 		kmsg(6, devt, "usb %s: reset %s USB device number %d using "
-		    "xhci_hcd", dev->port->path, bench_speed_words((int)(
+		    "xhci_hcd", dev->port->path, kernel_speed_words((int)(
 		    dev->speed_bps / 1000000)), dev->devnum);
 		kmsg(3, devt, "usb %s: device descriptor read/64, error -71",
 		    dev->port->path);
@@ -868,7 +764,7 @@ bench_link_error(struct sim_device *dev, char **cause)
 		usbmon('C', "Bi", dev->bus, dev->devnum, 1,
 		    rng_next(&dev->rng_time) % 2 ? -71 : -84, 0);
 		atomic_fetch_add(&dev->mux_read_errors, 1);
-		bench_event("link-error %s", dev->bench_name);
+		evlog_add("link-error %s", dev->bench_name);
 	}
 	sim_unlock();
 	return (*cause != NULL ? -1 : 0);
@@ -894,7 +790,7 @@ bench_timer_cb(void *arg, uint64_t cookie)
 	if (kind == TIMER_STALL) {
 		dev->stall_until_us = lq_mono_now().us +
 		    dev->fault.stall_us;
-		bench_event("stall %s %lldms", dev->bench_name,
+		evlog_add("stall %s %lldms", dev->bench_name,
 		    (long long)(dev->fault.stall_us / 1000));
 		rearm = 1;
 	}
@@ -972,7 +868,7 @@ bench_stall(struct sim_device *dev, int64_t ms, char **cause)
 		    dev->bench_name);
 	else {
 		dev->stall_until_us = lq_mono_now().us + ms * 1000;
-		bench_event("stall %s %lldms", dev->bench_name,
+		evlog_add("stall %s %lldms", dev->bench_name,
 		    (long long)ms);
 	}
 	sim_unlock();
@@ -1007,7 +903,7 @@ bench_set_fault(const char *name, const char *params, char **cause)
 		return (-1);
 	}
 	*f = copy;
-	bench_event("fault %s %s", name, params);
+	evlog_add("fault %s %s", name, params);
 	if (dev != NULL) {
 		bench_relink(dev);
 		if (dev->plugged)
@@ -1025,7 +921,7 @@ bench_trust(struct sim_device *dev, int accept, char **cause)
 	sim_lock();
 	dev->trust_accepted = accept;
 	dev->trust_denied = !accept;
-	bench_event("trust %s %s", dev->bench_name, accept ? "accept" :
+	evlog_add("trust %s %s", dev->bench_name, accept ? "accept" :
 	    "deny");
 	sim_unlock();
 	return (0);
@@ -1048,7 +944,7 @@ bench_mode(struct sim_device *dev, enum sim_mode mode, char **cause)
 		    dev->bench_name, sim_mode_name(mode));
 	else {
 		dev->mode = mode;
-		bench_event("mode %s %s", dev->bench_name,
+		evlog_add("mode %s %s", dev->bench_name,
 		    sim_mode_name(mode));
 		if (dev->port != NULL) {
 			id = bench_detach(dev);
@@ -1120,126 +1016,4 @@ bench_schedule(const struct scenario *scn)
 			clock_at(lq_mono_add(bench_start, e->at_us),
 			    bench_timeline_cb, e, 0);
 	}
-}
-
-/* Shape one transfer on dev's link; -1 if the link drops the device. */
-int
-link_transfer(struct sim_device *dev, size_t n, int to_host)
-{
-	struct timespec		 ts;
-	struct fault		*f = &dev->fault;
-	enum fault_drop_mode	 mode;
-	int64_t			 now, until, start;
-	char			*cause = NULL;
-
-	sim_lock();
-	if (dev->port == NULL || !dev->plugged) {
-		sim_unlock();
-		return (-1);
-	}
-	now = lq_mono_now().us;
-	until = dev->stall_until_us > now ? dev->stall_until_us : now;
-	if (f->drop_per_mb > 0) {
-		dev->bytes_to_drop -= (double)n;
-		if (dev->bytes_to_drop <= 0) {
-			mode = f->drop_mode;
-			sim_unlock();
-			(void)bench_drop_dir(dev, mode, to_host, &cause);
-			free(cause);
-			return (-1);
-		}
-	}
-	if (f->cap_mb_s > 0) {
-		/* One bus for both directions: MB/s is bytes per us. */
-		start = dev->busy_until_us > until ? dev->busy_until_us :
-		    until;
-		dev->busy_until_us = start + (int64_t)((double)n /
-		    f->cap_mb_s);
-		until = dev->busy_until_us;
-	}
-	if (to_host && (f->latency_us > 0 || f->jitter_us > 0))
-		until += f->latency_us + (int64_t)(rng_unit(&dev->rng_bytes) *
-		    (double)f->jitter_us);
-	sim_unlock();
-	atomic_fetch_add(to_host ? &dev->mux_writes : &dev->mux_reads, 1);
-	if (until <= now)
-		return (0);
-	ts.tv_sec = until / 1000000;
-	ts.tv_nsec = (long)(until % 1000000) * 1000;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	    EINTR)
-		continue;
-	return (0);
-}
-
-/* Flip bits in data bound for the host at the link's rate. */
-void
-link_corrupt(struct sim_device *dev, void *buf, size_t n)
-{
-	unsigned char	*p = buf;
-	double		 left = (double)n;
-	size_t		 at = 0;
-
-	sim_lock();
-	if (dev->fault.corrupt_per_mb <= 0) {
-		sim_unlock();
-		return;
-	}
-	while (dev->bytes_to_corrupt < left) {
-		at += (size_t)dev->bytes_to_corrupt;
-		left -= dev->bytes_to_corrupt + 1;
-		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
-		    8));
-		bench_event("corrupt %s", dev->bench_name);
-		at++;
-		dev->bytes_to_corrupt = rng_exp(&dev->rng_bytes,
-		    1e6 / dev->fault.corrupt_per_mb);
-	}
-	dev->bytes_to_corrupt -= left;
-	sim_unlock();
-}
-
-/* Decide the fate of one control transfer on dev's ep0. */
-enum link_ctrl
-link_control(struct sim_device *dev, uint64_t usb_gen, int in,
-    int64_t *due_us)
-{
-	struct fault	*f = &dev->fault;
-	enum link_ctrl	 fate = LINK_CTRL_OK;
-	char		 port_dev[64];
-	int64_t		 now;
-
-	sim_lock();
-	if (dev->port == NULL || !dev->on_bus || dev->usb_gen != usb_gen) {
-		sim_unlock();
-		return (LINK_CTRL_GONE);
-	}
-	now = lq_mono_now().us;
-	*due_us = (dev->stall_until_us > now ? dev->stall_until_us : now) +
-	    f->latency_us;
-	if (f->jitter_us > 0)
-		*due_us += (int64_t)(rng_unit(&dev->rng_control) *
-		    (double)f->jitter_us);
-	if (f->control_timeout > 0 &&
-	    rng_unit(&dev->rng_control) < f->control_timeout) {
-		fate = LINK_CTRL_TIMEOUT;
-		bench_event("control-timeout %s", dev->bench_name);
-	} else if (f->control_error > 0 &&
-	    rng_unit(&dev->rng_control) < f->control_error) {
-		/* As a link error: the hub port hiccups, the URB ends -71. */
-		fate = LINK_CTRL_ERROR;
-		bench_port_device(dev->port->path, port_dev,
-		    sizeof(port_dev));
-		kmsg(3, NULL, "usb %s: disabled by hub (EMI?), "
-		    "re-enabling...", port_dev);
-		usbmon('C', in ? "Ci" : "Co", dev->bus, dev->devnum, 0, -71,
-		    0);
-		bench_event("control-error %s", dev->bench_name);
-	} else if (f->control_stall > 0 &&
-	    rng_unit(&dev->rng_control) < f->control_stall) {
-		fate = LINK_CTRL_STALL;
-		bench_event("control-stall %s", dev->bench_name);
-	}
-	sim_unlock();
-	return (fate);
 }

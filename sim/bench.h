@@ -3,16 +3,14 @@
 
 /*
  * The simulated bench: ports and cables with their fault profiles, which
- * device is plugged where, what happens when it is plugged, unplugged,
- * dropped by a USB error or reset, and the link model that shapes every
- * byte a device exchanges (latency, bandwidth cap, stalls, drops and
- * corruption by the megabyte).
+ * device is plugged where, and what happens when it is plugged,
+ * unplugged, dropped by a USB error or reset. How the link between a
+ * device and the host shapes each transfer is link.c's.
  *
  * Everything random comes from per-device streams seeded by --seed and
  * the device's index, one for byte-driven and one for time-driven
- * faults, so a scenario replays identically. The bench keeps an event
- * log (plug, unplug, drop, reset, re-enumeration, link error, stall,
- * fault change) that the control socket serves and tests compare.
+ * faults, so a scenario replays identically. What happens is written
+ * to the event log (evlog.h).
  *
  * Functions take the simulator lock themselves unless they say "call
  * with the lock held"; none is called with it held.
@@ -76,37 +74,5 @@ int	bench_mode(struct sim_device *, enum sim_mode, char **);
  * the ports and devices are added and before anything is plugged.
  */
 void	bench_add_hubs(void);
-
-/* Call fn for each line of the event log, under the lock. */
-void	bench_events(void (*)(void *, const char *), void *);
-
-/*
- * The link model, called by conn.c around every transfer of n bytes on
- * a connection relayed to dev. link_transfer waits as the link says
- * (stall, bandwidth cap, and the latency of a reply for to_host) and
- * returns -1 when the transfer dies because the link dropped the device.
- * link_corrupt flips bits in data on its way to the host.
- */
-int	link_transfer(struct sim_device *, size_t, int);
-void	link_corrupt(struct sim_device *, void *, size_t);
-
-/* What becomes of one control transfer (link_control). */
-enum link_ctrl {
-	LINK_CTRL_OK,
-	LINK_CTRL_STALL,	/* the device STALLs: -EPIPE */
-	LINK_CTRL_ERROR,	/* the link fails it: -EPROTO */
-	LINK_CTRL_TIMEOUT,	/* it never completes */
-	LINK_CTRL_GONE		/* the device left the bus */
-};
-
-/*
- * The link model for one control transfer on ep0 of dev as enumerated
- * at usb_gen, in (device to host) or not: its fate, drawn from the
- * control-* faults, and in *due_us (CLOCK_MONOTONIC microseconds) when
- * it completes: after a stall of the link and the latency of a round
- * trip. An error writes the kernel's lines and an event. Takes the lock
- * briefly and never sleeps, so umockdev's worker thread may call it.
- */
-enum link_ctrl link_control(struct sim_device *, uint64_t, int, int64_t *);
 
 #endif /* LQ_SIM_BENCH_H */

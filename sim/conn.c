@@ -16,7 +16,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "bench.h"
+#include "link.h"
 #include "conn.h"
 #include "log.h"
 #include "lq-time.h"

@@ -36,6 +36,7 @@
 #include "compat/compat.h"
 #include "conn.h"
 #include "control.h"
+#include "evlog.h"
 #include "log.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -194,7 +195,7 @@ control_run(json_t *req)
 		(void)json_object_set_new(reply, "devices", control_status());
 	else if (strcmp(cmd, "events") == 0) {
 		lines = json_array();
-		bench_events(control_collect, lines);
+		evlog_foreach(control_collect, lines);
 		(void)json_object_set_new(reply, "events", lines);
 	} else if (strcmp(cmd, "plug") == 0)
 		ret = bench_plug(dev, arg(req, "port"), arg(req, "cable"),

@@ -120,3 +120,42 @@ usbmon(char type, const char *xfer, int bus, int devnum, int ep, int status,
 	if (pthread_mutex_unlock(&kernel_mutex) != 0)
 		fatalx("%s: unlock", __func__);
 }
+
+/* The kernel's name of the hub port a device path hangs off. */
+void
+kernel_port_name(const char *path, char *buf, size_t size)
+{
+	const char	*dot, *dash;
+
+	if ((dot = strrchr(path, '.')) != NULL)
+		(void)snprintf(buf, size, "%.*s-port%s", (int)(dot - path),
+		    path, dot + 1);
+	else if ((dash = strchr(path, '-')) != NULL)
+		(void)snprintf(buf, size, "usb%.*s-port%s", (int)(dash - path),
+		    path, dash + 1);
+	else
+		(void)snprintf(buf, size, "%s", path);
+}
+
+/* The character device of a USB device, as kmsg's DEVICE= names it. */
+void
+kernel_devt(int bus, int devnum, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "c189:%d", (bus - 1) * 128 + devnum - 1);
+}
+
+/* The speed words of "new ... USB device number" (hub.c, common.c). */
+const char *
+kernel_speed_words(int mbps)
+{
+	switch (mbps) {
+	case 12:
+		return ("full-speed");
+	case 5000:
+		return ("SuperSpeed");
+	case 10000:
+		return ("SuperSpeed Plus Gen 2x1");
+	default:
+		return ("high-speed");
+	}
+}

@@ -18,6 +18,8 @@
 #ifndef LQ_SIM_KERNEL_H
 #define LQ_SIM_KERNEL_H
 
+#include <stddef.h>
+
 #include "compat/compat.h"
 
 /* Open the outputs (either may be NULL: not written). 0 or -1 + cause. */
@@ -30,5 +32,15 @@ void	kmsg(int, const char *, const char *, ...) printflike(3, 4);
 /* Write one usbmon text event: URB tag, type S/C/E, address word, status,
  * length, e.g. usbmon('C', "Bi", 1, 5, 1, -71, 0). */
 void	usbmon(char, const char *, int, int, int, int, int);
+
+/*
+ * How the kernel names things in its lines: the hub port a device path
+ * hangs off ("1-4-port2", "usb1-port4"), a device's character device as
+ * DEVICE= gives it ("c189:4"), and a speed in the words of "new ... USB
+ * device number" ("high-speed").
+ */
+void	kernel_port_name(const char *, char *, size_t);
+void	kernel_devt(int, int, char *, size_t);
+const char *kernel_speed_words(int);
 
 #endif /* LQ_SIM_KERNEL_H */

@@ -96,7 +96,7 @@ struct sim_device {
 	struct sim_service_ports ports;
 	struct sim_link_conns	 conns;
 
-	/* Where it is and how its link behaves (bench.c). Locked. */
+	/* Where it is (bench.c) and how its link behaves (link.c). Locked. */
 	struct bench_port	*port;		/* NULL: not on any port */
 	struct bench_cable	*cable;
 	int			 stranded;	/* on the bus, not in usbmuxd */

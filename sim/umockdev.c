@@ -44,7 +44,7 @@
 
 #include "compat/compat.h"
 #include "compat/queue.h"
-#include "bench.h"
+#include "link.h"
 #include "log.h"
 #include "lq-time.h"
 #include "sim.h"
