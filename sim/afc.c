@@ -23,8 +23,17 @@
  *
  * Every reply goes out with one conn_write, header and header-data
  * together, because libimobiledevice reads each with a single recv().
- * FILE_READ data travels as payload (this_length 40), where the client
- * reads in a loop.
+ * The data of FILE_READ, READ_DIR, GET_FILE_INFO and GET_DEVINFO travels
+ * as payload (this_length 40), where a device puts it: go-ios reads
+ * these answers from the payload alone (ios/afc/client.go, readPacket
+ * and List, Stat, DeviceInfo), pymobiledevice3 reads entire_length - 40
+ * bytes whatever this_length says (services/afc.py _receive_data), and
+ * libimobiledevice 1.3.0 joins header-data and payload (afc.c
+ * afc_receive_data) and reads the payload in a loop.
+ *
+ * A FILE_WRITE is not read whole: its payload is stored a chunk at a
+ * time as it arrives (afc_write_stream), so a write of any size holds
+ * one chunk of memory besides the file itself.
  */
 
 #include <inttypes.h>
@@ -54,6 +63,8 @@
 #define AFC_BLOCK_SIZE		4096
 #define AFC_MODEL		"iPhone12,1"
 #define AFC_REPLY_INIT		256
+/* A streamed FILE_WRITE is read and stored this much at a time. */
+#define AFC_WRITE_CHUNK		(1024 * 1024)
 /* Files grow by doubling up to this size, then by half. */
 #define AFC_GROW_DOUBLE		(UINT64_C(64) * 1024 * 1024)
 
@@ -164,6 +175,8 @@ struct afc_req {
 	const char		*name;
 	unsigned char		*body;
 	size_t			 len;
+	size_t			 args;		/* header-data: this_length - 40 */
+	uint64_t		 payload;	/* entire_length - this_length */
 };
 
 /* A reply being built: the header is filled in when it is sent. */
@@ -225,13 +238,20 @@ static void	 afc_reply_status(struct afc_reply *, uint64_t);
 static int	 afc_reply_send(struct sim_conn *, struct afc_req *,
 		    struct afc_reply *);
 
-static const char *afc_arg_str(struct afc_req *, size_t, size_t *);
+static char	*afc_arg_str(struct afc_req *, size_t, size_t *);
 static uint64_t	 afc_arg_path(struct afc_req *, size_t, char **, size_t *);
 static struct afc_handle *afc_handle_find(struct afc_session *, uint64_t);
 static const char *afc_handle_name(struct afc_handle *, uint64_t, char *,
 		    size_t);
 static void	 afc_handle_close(struct afc_session *, struct afc_handle *);
+static int	 afc_req_streams(uint64_t, uint64_t);
 static int	 afc_req_header(const unsigned char *, struct afc_req *);
+static uint64_t	 afc_write_check(struct afc_fs *, struct afc_handle *,
+		    uint64_t);
+static uint64_t	 afc_write_chunk(struct afc_fs *, struct afc_handle *,
+		    const unsigned char *, size_t);
+static int	 afc_write_stream(struct afc_session *, struct afc_req *,
+		    struct afc_reply *);
 static void	 afc_dispatch(struct afc_session *, struct afc_req *,
 		    struct afc_reply *);
 
@@ -901,24 +921,42 @@ afc_reply_send(struct sim_conn *c, struct afc_req *r, struct afc_reply *rep)
 	afc_put64(p + 16, rep->payload ? AFC_HEADER_LEN : rep->len);
 	afc_put64(p + 24, r->num);
 	afc_put64(p + 32, rep->op);
-	if (rep->payload && rep->len > AFC_HEADER_LEN)
+	/* Corruption faults hit file contents, not the listings. */
+	if (rep->payload && r->op == AFC_OP_FILE_READ &&
+	    rep->len > AFC_HEADER_LEN)
 		conn_corrupt(c, p + AFC_HEADER_LEN, rep->len - AFC_HEADER_LEN);
 	return (conn_write(c, p, rep->len));
 }
 
-/* Find the NUL-terminated string at off in the arguments. */
-static const char *
+/*
+ * Find the string at off in the arguments and copy it into *out. It ends
+ * at a NUL or, without one, at the end of the header-data (the whole
+ * body if there is none): a device takes a path that fills the header
+ * part without a NUL, and go-ios sends READ_DIR, GET_FILE_INFO and
+ * REMOVE_PATH paths so (go-ios ios/afc/client.go, List, Stat and
+ * removePath: []byte(p) with no 0 appended). *next is where the next
+ * string starts. NULL if there is no string at off.
+ */
+static char *
 afc_arg_str(struct afc_req *r, size_t off, size_t *next)
 {
 	const unsigned char	*end;
+	size_t			 limit, len;
+	char			*s;
 
-	if (off >= r->len)
+	limit = r->args > off ? r->args : r->len;
+	if (off >= limit)
 		return (NULL);
-	if ((end = memchr(r->body + off, '\0', r->len - off)) == NULL)
-		return (NULL);
+	if ((end = memchr(r->body + off, '\0', limit - off)) != NULL)
+		len = (size_t)(end - (r->body + off));
+	else
+		len = limit - off;
 	if (next != NULL)
-		*next = (size_t)(end - r->body) + 1;
-	return ((const char *)r->body + off);
+		*next = off + len + (end != NULL ? 1 : 0);
+	s = xmalloc(len + 1);
+	memcpy(s, r->body + off, len);
+	s[len] = '\0';
+	return (s);
 }
 
 /*
@@ -928,12 +966,15 @@ afc_arg_str(struct afc_req *r, size_t off, size_t *next)
 static uint64_t
 afc_arg_path(struct afc_req *r, size_t off, char **path, size_t *next)
 {
-	const char	*s;
+	char		*s;
+	uint64_t	 st;
 
 	*path = NULL;
 	if ((s = afc_arg_str(r, off, next)) == NULL)
 		return (AFC_E_INVALID_ARG);
-	return (afc_path_norm(s, path));
+	st = afc_path_norm(s, path);
+	free(s);
+	return (st);
 }
 
 /* Find one of this connection's handles. */
@@ -974,6 +1015,21 @@ afc_handle_close(struct afc_session *s, struct afc_handle *h)
 }
 
 /*
+ * Whether a request's payload is stored as it arrives rather than read
+ * whole first: a FILE_WRITE with the handle in the header-data, as
+ * libimobiledevice 1.3.0 (afc_file_write), pymobiledevice3 (fwrite,
+ * this_length=48) and go-ios (File.Write) all send it. A device takes
+ * any size in one packet, and pymobiledevice3 sends up to 1 GiB at once
+ * (services/afc.py MAXIMUM_WRITE_SIZE = 1 << 30), so the size must not
+ * decide how much memory a request holds.
+ */
+static int
+afc_req_streams(uint64_t this, uint64_t op)
+{
+	return (op == AFC_OP_FILE_WRITE && this >= AFC_HEADER_LEN + 8);
+}
+
+/*
  * Check a request header and fill in r. Returns -1, after a warning, if
  * the request cannot be framed.
  */
@@ -997,13 +1053,16 @@ afc_req_header(const unsigned char *hdr, struct afc_req *r)
 		    this);
 		return (-1);
 	}
-	if (this - AFC_HEADER_LEN > AFC_MAX_ARGS ||
-	    entire - this > AFC_MAX_DATA) {
+	if (this - AFC_HEADER_LEN > AFC_MAX_ARGS || (entire - this >
+	    AFC_MAX_DATA && !afc_req_streams(this, r->op))) {
 		log_warnx("%s: packet %" PRIu64 ": too large (entire %" PRIu64
 		    ", this %" PRIu64 ")", __func__, r->num, entire, this);
 		return (-1);
 	}
-	r->len = (size_t)(entire - AFC_HEADER_LEN);
+	r->args = (size_t)(this - AFC_HEADER_LEN);
+	r->payload = entire - this;
+	r->len = r->args + (afc_req_streams(this, r->op) ? 0 :
+	    (size_t)r->payload);
 	return (0);
 }
 
@@ -1032,6 +1091,91 @@ afc_dispatch(struct afc_session *s, struct afc_req *r, struct afc_reply *rep)
 	afc_unlock(s->fs);
 	if (st != AFC_E_SUCCESS || rep->op == 0)
 		afc_reply_status(rep, st);
+}
+
+/*
+ * Whether len bytes fit through handle h: it must be open for writing,
+ * and the file must stay within AFC_FILE_MAX and the free space.
+ */
+static uint64_t
+afc_write_check(struct afc_fs *fs, struct afc_handle *h, uint64_t len)
+{
+	uint64_t	start;
+
+	if (h == NULL || (h->flags & AFC_H_WRITE) == 0)
+		return (AFC_E_INVALID_ARG);
+	start = (h->flags & AFC_H_APPEND) ? h->node->size : h->pos;
+	if (start > AFC_FILE_MAX || len > AFC_FILE_MAX - start)
+		return (AFC_E_NO_SPACE);
+	if (start + len > h->node->size &&
+	    start + len - h->node->size > afc_free_space(fs))
+		return (AFC_E_NO_SPACE);
+	return (AFC_E_SUCCESS);
+}
+
+/* Store bytes through a handle at its position, or the end. */
+static uint64_t
+afc_write_chunk(struct afc_fs *fs, struct afc_handle *h,
+    const unsigned char *buf, size_t len)
+{
+	uint64_t	st;
+
+	if (h->flags & AFC_H_APPEND)
+		h->pos = h->node->size;
+	st = afc_node_store(fs, h->node, h->pos, buf, len, 0);
+	if (st == AFC_E_SUCCESS)
+		h->pos += len;
+	return (st);
+}
+
+/*
+ * Carry out a streamed FILE_WRITE (afc_req_streams): check the handle
+ * and the room once, then store the payload a chunk at a time as it
+ * arrives, under the lock for each chunk only, so that memory stays at
+ * one chunk whatever the size. A write that cannot be stored is still
+ * read to its end, to stay in step with the client, and answered with
+ * its status. Returns -1 if the connection fails.
+ */
+static int
+afc_write_stream(struct afc_session *s, struct afc_req *r,
+    struct afc_reply *rep)
+{
+	struct afc_handle	*h;
+	unsigned char		*buf;
+	char			 hbuf[32];
+	uint64_t		 id, st, left;
+	size_t			 n, extra;
+	int			 ret = 0;
+
+	id = afc_get64(r->body);
+	extra = r->args - 8;	/* data in the header part, if any */
+	afc_lock(s->fs);
+	h = afc_handle_find(s, id);
+	afc_oplog_add(s->fs, "FILE_WRITE %s %" PRIu64,
+	    afc_handle_name(h, id, hbuf, sizeof(hbuf)), extra + r->payload);
+	st = afc_write_check(s->fs, h, extra + r->payload);
+	if (st == AFC_E_SUCCESS)
+		st = afc_write_chunk(s->fs, h, r->body + 8, extra);
+	afc_unlock(s->fs);
+
+	buf = xmalloc(AFC_WRITE_CHUNK);
+	for (left = r->payload; left > 0; left -= n) {
+		n = left < AFC_WRITE_CHUNK ? (size_t)left : AFC_WRITE_CHUNK;
+		if (conn_read(s->conn, buf, n) == -1) {
+			log_warnx("%s: packet %" PRIu64 ": short read",
+			    __func__, r->num);
+			ret = -1;
+			break;
+		}
+		if (st != AFC_E_SUCCESS)
+			continue;
+		afc_lock(s->fs);
+		st = afc_write_chunk(s->fs, h, buf, n);
+		afc_unlock(s->fs);
+	}
+	free(buf);
+	afc_reply_status(rep, st);
+	return (ret);
 }
 
 /* Serve one client until it goes away or misbehaves. */
@@ -1067,9 +1211,15 @@ afc_serve(struct sim_conn *c, struct afc_fs *fs)
 			}
 		}
 		afc_reply_init(&rep);
-		afc_dispatch(&s, &req, &rep);
+		if (afc_req_streams(AFC_HEADER_LEN + req.args, req.op))
+			r = afc_write_stream(&s, &req, &rep);
+		else {
+			afc_dispatch(&s, &req, &rep);
+			r = 0;
+		}
 		free(req.body);
-		r = afc_reply_send(c, &req, &rep);
+		if (r == 0)
+			r = afc_reply_send(c, &req, &rep);
 		free(rep.buf);
 		if (r == -1) {
 			log_debug("%s: write failed", __func__);
@@ -1090,6 +1240,7 @@ afc_op_devinfo(struct afc_session *s, __unused struct afc_req *r,
 {
 	afc_oplog_add(s->fs, "GET_DEVINFO");
 	rep->op = AFC_OP_DATA;
+	rep->payload = 1;
 	afc_reply_str(rep, "Model");
 	afc_reply_str(rep, AFC_MODEL);
 	afc_reply_kv(rep, "FSTotalBytes", s->fs->capacity);
@@ -1120,6 +1271,7 @@ afc_op_read_dir(struct afc_session *s, struct afc_req *r,
 		goto out;
 	}
 	rep->op = AFC_OP_DATA;
+	rep->payload = 1;
 	afc_reply_str(rep, ".");
 	afc_reply_str(rep, "..");
 	RB_FOREACH(c, afc_nodes, &n->children)
@@ -1147,6 +1299,7 @@ afc_op_file_info(struct afc_session *s, struct afc_req *r,
 		goto out;
 	}
 	rep->op = AFC_OP_DATA;
+	rep->payload = 1;
 	if (n->dir) {
 		RB_FOREACH(c, afc_nodes, &n->children) {
 			entries++;

@@ -25,7 +25,8 @@
  * Problems with a request's arguments are answered with an AFC status
  * code, as afcd does. A request that cannot be framed (bad magic,
  * this_length under 40 or over entire_length, header-data over
- * AFC_MAX_ARGS or payload over AFC_MAX_DATA) is logged with log_warnx
+ * AFC_MAX_ARGS or payload over AFC_MAX_DATA, FILE_WRITE with its handle
+ * in the header-data aside, which is streamed) is logged with log_warnx
  * and ends afc_serve() before anything is allocated for it; so does a
  * failed conn_read or conn_write. Allocation failure ends the process
  * (xmalloc).
@@ -45,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest bulk data (FILE_WRITE payload, FILE_READ result). */
+/* The largest bulk data (a FILE_READ result, a request read whole). */
 #define AFC_MAX_DATA	(64U * 1024 * 1024)
 /* The largest argument block (header-data) besides the bulk data. */
 #define AFC_MAX_ARGS	(64U * 1024)

@@ -488,8 +488,9 @@ join(struct reply *rep)
 	char	*out;
 	size_t	 i;
 
+	/* The data is payload, after this_length, as a device sends it. */
 	assert_int_equal(rep->op, OP_DATA);
-	assert_int_equal(rep->this_len, HDR + rep->len);
+	assert_int_equal(rep->this_len, HDR);
 	assert_true(rep->len > 0);
 	assert_int_equal(rep->data[rep->len - 1], '\0');
 	out = xmalloc(rep->len);
@@ -1040,9 +1041,26 @@ test_open_errors(void **state)
 	    E_INVALID_ARG);
 	assert_int_equal(handle_op(f, OP_FILE_CLOSE, h2, 0, 0, 0), E_SUCCESS);
 
+	/*
+	 * A path without its NUL ends with the header-data, as on a
+	 * device (go-ios sends READ_DIR and GET_FILE_INFO paths so).
+	 */
+	{
+		struct reply	 rep;
+		char		*s;
+
+		call(f, OP_READ_DIR, "/Books", 6, NULL, 0, &rep);
+		s = join(&rep);
+		assert_string_equal(s, ". ..");
+		free(s);
+		reply_free(&rep);
+		call(f, OP_GET_FILE_INFO, "/DCIM", 5, NULL, 0, &rep);
+		assert_int_equal(rep.op, OP_DATA);
+		assert_string_equal(kv_get(&rep, "st_ifmt"), "S_IFDIR");
+		reply_free(&rep);
+	}
+
 	/* Malformed arguments: an error, and the connection goes on. */
-	assert_int_equal(call_status(f, OP_READ_DIR, "/Books", 6, NULL, 0),
-	    E_INVALID_ARG);
 	assert_int_equal(call_status(f, OP_FILE_OPEN, "\1\0\0", 3, NULL, 0),
 	    E_INVALID_ARG);
 	put64(buf, 1);
@@ -1241,10 +1259,16 @@ test_malformed(void **state)
 	assert_served_out(f);
 	fix_stop(f);
 
-	/* entire_length over the cap, and absurd. */
+	/*
+	 * entire_length over the cap, and absurd. A FILE_WRITE with its
+	 * handle in the header-data is streamed whatever its size, so it
+	 * ends only when the client does, without its data.
+	 */
 	f = fix_start(fs, 0);
 	send_header(f, "CFA6LPAA", HDR + 8 + (uint64_t)AFC_MAX_DATA + 1,
 	    HDR + 8, OP_FILE_WRITE);
+	assert_int_equal(write(f->fd, "\1\0\0\0\0\0\0\0", 8), 8);
+	assert_int_equal(shutdown(f->fd, SHUT_WR), 0);
 	assert_served_out(f);
 	fix_stop(f);
 	f = fix_start(fs, 0);
@@ -1305,7 +1329,7 @@ test_oplog(void **state)
 		"FILE_OPEN r /Downloads/missing",
 		"GET_DEVINFO",
 		"UNSUPPORTED 0x1d",
-		"READ_DIR ?",
+		"READ_DIR /x",
 	};
 	struct fix	*f = *state;
 	struct lines	 l = { NULL, 0 };
@@ -1348,8 +1372,9 @@ test_oplog(void **state)
 	    E_NOT_FOUND);
 	(void)devinfo_free(f);
 	assert_int_equal(path_op(f, OP_GET_FILE_HASH, "/x"), E_NOT_SUPPORTED);
+	/* A path without its NUL is still a path. */
 	assert_int_equal(call_status(f, OP_READ_DIR, "/x", 2, NULL, 0),
-	    E_INVALID_ARG);
+	    E_NOT_FOUND);
 
 	afc_fs_oplog(f->fs, lines_cb, &l);
 	for (i = 0; i < l.n && i < nitems(want); i++)
