@@ -233,3 +233,15 @@ device_take_service(struct sim_device *dev, uint16_t port,
 	}
 	return (-1);
 }
+
+/* Copy the DeviceName, which lockdown's SetValue may change. */
+char *
+device_name(struct sim_device *dev)
+{
+	char	*name;
+
+	sim_lock();
+	name = xstrdup(dev->name);
+	sim_unlock();
+	return (name);
+}

@@ -9,11 +9,13 @@
  *
  * Every reply carries the Request it answers, which libimobiledevice
  * checks. The TLS server presents the device certificate and accepts
- * only the root certificate of the pair record as the client's, as a
- * device does. After StopSession the client sends one close_notify and
- * may go on in plaintext, so that record is read exactly (OpenSSL's
- * read-ahead stays off) and never answered with a close_notify of ours,
- * whose bytes would land in the middle of the client's next message.
+ * the root or the host certificate of any host the device trusts as the
+ * client's, as a device does. Before StartSession only the public values
+ * are readable (lockdown_public_keys). After StopSession the client
+ * sends one close_notify and may go on in plaintext, so that record is
+ * read exactly (OpenSSL's read-ahead stays off) and never answered with
+ * a close_notify of ours, whose bytes would land in the middle of the
+ * client's next message.
  */
 
 #include <sys/time.h>
@@ -30,6 +32,7 @@
 
 #include "compat/compat.h"
 #include "log.h"
+#include "bench.h"
 #include "plist-service.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -140,8 +143,8 @@ lockdown_values(struct sim_device *dev)
 	plist_dict_set_item(values, "ChipID", plist_new_uint(0x8030));
 	set_string(values, "DeviceClass", "iPhone");
 	set_string(values, "DeviceColor", "1");
-	set_string(values, "DeviceName", dev->name);
 	sim_lock();
+	set_string(values, "DeviceName", dev->name);
 	if (pair_device_public_key(&dev->pairing, &pubkey, &pubkey_len) == 0)
 		plist_dict_set_item(values, "DevicePublicKey",
 		    plist_new_data(pubkey, pubkey_len));
@@ -173,6 +176,44 @@ lockdown_values(struct sim_device *dev)
 	set_string(values, "UniqueDeviceID", dev->udid);
 	set_string(values, "WiFiAddress", mac);
 	return (values);
+}
+
+/*
+ * The keys of the default domain that a device answers before
+ * StartSession, to a host it may not trust yet: what libimobiledevice's
+ * `ideviceinfo -s` (a plain lockdownd_client_new, no session) prints
+ * for an unpaired phone. DevicePublicKey and WiFiAddress are among them
+ * because a host needs them to pair at all (libimobiledevice 1.3.0
+ * lockdown.c lockdownd_do_pair reads both before any session), and
+ * pymobiledevice3 reads UniqueDeviceID, UniqueChipID, DevicePublicKey
+ * and ProductType so on connecting (lockdown.py, LockdownClient
+ * _handle_autopair's caller, all_values = get_value()). SerialNumber,
+ * the IMEI, the clock and the rest need a session.
+ */
+static const char *const lockdown_public_keys[] = {
+	"BasebandVersion", "BoardId", "BuildVersion", "CPUArchitecture",
+	"ChipID", "DeviceClass", "DeviceColor", "DeviceName",
+	"DevicePublicKey", "HardwareModel", "HasSiDP", "ProductName",
+	"ProductType", "ProductVersion", "ProtocolVersion", "UniqueChipID",
+	"UniqueDeviceID", "WiFiAddress",
+};
+
+/* Keep of the default domain's values what a device shows unpaired. */
+static plist_t
+lockdown_public(plist_t values)
+{
+	plist_t	pub, v;
+	size_t	i;
+
+	pub = plist_new_dict();
+	for (i = 0; i < nitems(lockdown_public_keys); i++) {
+		v = plist_dict_get_item(values, lockdown_public_keys[i]);
+		if (v != NULL)
+			plist_dict_set_item(pub, lockdown_public_keys[i],
+			    plist_copy(v));
+	}
+	plist_free(values);
+	return (pub);
 }
 
 /* The values of a named domain, or NULL for one we do not know. */
@@ -210,10 +251,15 @@ lockdown_get_value(struct lockdown *l, plist_t req)
 
 	domain = plist_service_string(req, "Domain");
 	key = plist_service_string(req, "Key");
+	/* Without a session no domain is readable, and only some keys. */
 	if (domain != NULL)
-		values = lockdown_domain(l->dev, domain);
-	else
+		values = l->session_id[0] != '\0' ?
+		    lockdown_domain(l->dev, domain) : NULL;
+	else {
 		values = lockdown_values(l->dev);
+		if (l->session_id[0] == '\0')
+			values = lockdown_public(values);
+	}
 	value = NULL;
 	if (values != NULL && key != NULL) {
 		value = plist_dict_get_item(values, key);
@@ -307,6 +353,9 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	} else if (pair_accept_host(&dev->pairing, record, &cause) == -1)
 		error = "InvalidPairRecord";
 	else {
+		/* Hosts before an unpairing are not trusted any more. */
+		if (dev->trust == SIM_TRUST_UNPAIRED)
+			pair_forget_others(&dev->pairing);
 		dev->trust = SIM_TRUST_PAIRED;
 		dev->trust_prompt = 0;
 		if (dev->state_dir != NULL &&
@@ -329,17 +378,36 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	return (reply_send(l, msg));
 }
 
-/* Unpair {PairRecord: {HostID}}: the device forgets the host. */
+/*
+ * Unpair {PairRecord: {HostID}}: the device forgets that host. Other
+ * hosts it trusts stay paired; with none left it is unpaired.
+ */
 static int
 lockdown_unpair(struct lockdown *l, plist_t req)
 {
+	struct sim_device	*dev = l->dev;
+	plist_t			 record;
+	char			*host_id = NULL, *cause = NULL;
+	int			 left;
+
 	if (!lockdown_record_trusted(l, req))
 		return (reply_error(l, "Unpair", "InvalidHostID"));
+	record = plist_dict_get_item(req, "PairRecord");
+	host_id = plist_service_string(record, "HostID");
 	sim_lock();
-	l->dev->trust = SIM_TRUST_UNPAIRED;
-	l->dev->trust_accepted = 0;
+	left = pair_forget_host(&dev->pairing, host_id);
+	if (left <= 0) {
+		dev->trust = SIM_TRUST_UNPAIRED;
+		dev->trust_accepted = 0;
+	} else if (dev->state_dir != NULL &&
+	    pair_save(&dev->pairing, dev->state_dir, &cause) == -1)
+		log_warnx("lockdown: %s: pairing not kept: %s", dev->udid,
+		    cause);
 	sim_unlock();
-	log_info("lockdown: %s: unpaired", l->dev->udid);
+	free(cause);
+	free(host_id);
+	log_info("lockdown: %s: unpaired, %d host%s left", dev->udid,
+	    left > 0 ? left : 0, left == 1 ? "" : "s");
 	return (reply_success(l, "Unpair"));
 }
 
@@ -406,12 +474,13 @@ lockdown_tls_start(struct lockdown *l)
 	}
 	peer = SSL_get0_peer_certificate(ssl);
 	sim_lock();
-	trusted = peer != NULL && pair_is_trusted_root(&l->dev->pairing,
+	trusted = peer != NULL && pair_is_trusted_cert(&l->dev->pairing,
 	    peer);
 	sim_unlock();
 	if (!trusted) {
-		log_warnx("lockdown: %s: TLS client certificate is not the "
-		    "paired host's root", l->dev->udid);
+		log_warnx("lockdown: %s: TLS client certificate is neither "
+		    "the root nor the host certificate of a paired host",
+		    l->dev->udid);
 		SSL_free(ssl);
 		return (-1);
 	}
@@ -533,6 +602,69 @@ lockdown_start_service(struct lockdown *l, plist_t req)
 }
 
 /*
+ * SetValue {Domain?, Key, Value}: in a session, the default domain's
+ * DeviceName takes a string, as on a device (pymobiledevice3 lockdown.py
+ * set_value; libimobiledevice 1.3.0 idevicename). Other keys a device
+ * takes have nothing to change here, so they are acknowledged alone.
+ */
+static int
+lockdown_set_value(struct lockdown *l, plist_t req)
+{
+	plist_t	 value;
+	char	*domain, *key, *name = NULL;
+	int	 ret;
+
+	if (l->session_id[0] == '\0')
+		return (reply_error(l, "SetValue", "SessionInactive"));
+	domain = plist_service_string(req, "Domain");
+	key = plist_service_string(req, "Key");
+	value = plist_dict_get_item(req, "Value");
+	if (key == NULL || value == NULL)
+		ret = reply_error(l, "SetValue", "MissingValue");
+	else if (domain == NULL && strcmp(key, "DeviceName") == 0) {
+		if (plist_get_node_type(value) == PLIST_STRING)
+			plist_get_string_val(value, &name);
+		if (name == NULL || *name == '\0')
+			ret = reply_error(l, "SetValue", "InvalidValue");
+		else {
+			sim_lock();
+			free(l->dev->name);
+			l->dev->name = name;
+			name = NULL;
+			sim_unlock();
+			ret = reply_success(l, "SetValue");
+		}
+	} else
+		ret = reply_success(l, "SetValue");
+	free(name);
+	free(domain);
+	free(key);
+	return (ret);
+}
+
+/*
+ * EnterRecovery: acknowledge, then reboot into recovery mode, as
+ * libimobiledevice's lockdownd_enter_recovery and pymobiledevice3's
+ * enter_recovery expect (lockdown.py: a plain request, a reply with
+ * Result). The device leaves the bus, which ends this connection.
+ */
+static int
+lockdown_enter_recovery(struct lockdown *l)
+{
+	char	*cause = NULL;
+
+	if (reply_success(l, "EnterRecovery") == -1)
+		return (-1);
+	log_info("lockdown: %s: entering recovery mode", l->dev->udid);
+	if (bench_mode(l->dev, SIM_MODE_RECOVERY, &cause) == -1) {
+		log_warnx("lockdown: %s: EnterRecovery: %s", l->dev->udid,
+		    cause);
+		free(cause);
+	}
+	return (-1);
+}
+
+/*
  * Serve lockdownd on a connection until the client leaves, says
  * Goodbye, or sends something malformed. Runs on the connection's
  * thread.
@@ -572,6 +704,10 @@ lockdown_serve(struct sim_conn *conn, struct sim_device *dev)
 			ret = lockdown_stop_session(&l, req);
 		else if (strcmp(request, "StartService") == 0)
 			ret = lockdown_start_service(&l, req);
+		else if (strcmp(request, "SetValue") == 0)
+			ret = lockdown_set_value(&l, req);
+		else if (strcmp(request, "EnterRecovery") == 0)
+			ret = lockdown_enter_recovery(&l);
 		else if (strcmp(request, "Goodbye") == 0) {
 			(void)reply_success(&l, "Goodbye");
 			ret = -1;

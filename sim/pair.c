@@ -88,6 +88,13 @@ static int	 pair_from_file(struct sim_pairing *, plist_t, const char *,
 		    const char *, char **);
 static int	 pair_write_all(int, const char *, size_t);
 static char	*pair_read_file(const char *, size_t *, int *, char **);
+static void	 pair_host_free(struct sim_pair_host *);
+static void	 pair_host_drop(struct sim_pairing *, size_t);
+static void	 pair_host_add(struct sim_pairing *, char *, X509 *, X509 *);
+static ssize_t	 pair_host_find(const struct sim_pairing *, const char *);
+static int	 pair_save_others(plist_t, const struct sim_pairing *);
+static int	 pair_load_others(struct sim_pairing *, plist_t,
+		    const char *, char **);
 
 /* Set *cause, if there is one, from a format. */
 static void
@@ -508,6 +515,9 @@ pair_from_file(struct sim_pairing *p, plist_t dict, const char *path,
 	    cause) != 0)
 		return (-1);
 
+	if (pair_load_others(p, dict, path, cause) != 0)
+		return (-1);
+
 	/* The host's keys are there only if the simulator made them. */
 	if (plist_dict_get_item(dict, "RootPrivateKey") == NULL &&
 	    plist_dict_get_item(dict, "HostPrivateKey") == NULL)
@@ -521,6 +531,71 @@ pair_from_file(struct sim_pairing *p, plist_t dict, const char *path,
 	    pair_check_key(p->host_cert, p->host_key, "Host", path,
 	    cause) != 0)
 		return (-1);
+	return (0);
+}
+
+/* Add the earlier hosts to a save file's dict as OtherHosts. */
+static int
+pair_save_others(plist_t dict, const struct sim_pairing *sp)
+{
+	plist_t	array, h;
+	size_t	i;
+
+	if (sp->nothers == 0)
+		return (0);
+	array = plist_new_array();
+	plist_dict_set_item(dict, "OtherHosts", array);
+	for (i = 0; i < sp->nothers; i++) {
+		h = plist_new_dict();
+		plist_array_append_item(array, h);
+		plist_dict_set_item(h, "HostID",
+		    plist_new_string(sp->others[i].host_id));
+		if (pair_set_cert(h, "RootCertificate",
+		    sp->others[i].root_cert) != 0 ||
+		    pair_set_cert(h, "HostCertificate",
+		    sp->others[i].host_cert) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Read the earlier hosts of a save file's dict, if it has any. */
+static int
+pair_load_others(struct sim_pairing *p, plist_t dict, const char *path,
+    char **cause)
+{
+	plist_t		 array, h;
+	const char	*id;
+	X509		*root, *host;
+	uint32_t	 i, n;
+
+	array = plist_dict_get_item(dict, "OtherHosts");
+	if (array == NULL)
+		return (0);
+	if (plist_get_node_type(array) != PLIST_ARRAY) {
+		pair_cause(cause, "%s: OtherHosts is not an array", path);
+		return (-1);
+	}
+	n = plist_array_get_size(array);
+	for (i = 0; i < n; i++) {
+		h = plist_array_get_item(array, i);
+		if (plist_get_node_type(h) != PLIST_DICT ||
+		    (id = pair_get_string(h, "HostID")) == NULL ||
+		    *id == '\0') {
+			pair_cause(cause, "%s: OtherHosts %u: no HostID",
+			    path, i);
+			return (-1);
+		}
+		if ((root = pair_get_cert(h, "RootCertificate", path,
+		    cause)) == NULL)
+			return (-1);
+		if ((host = pair_get_cert(h, "HostCertificate", path,
+		    cause)) == NULL) {
+			X509_free(root);
+			return (-1);
+		}
+		pair_host_add(p, xstrdup(id), root, host);
+	}
 	return (0);
 }
 
@@ -598,6 +673,56 @@ out:
 	return (buf);
 }
 
+/* Free an earlier host's members. */
+static void
+pair_host_free(struct sim_pair_host *h)
+{
+	free(h->host_id);
+	X509_free(h->root_cert);
+	X509_free(h->host_cert);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Drop the earlier host at index i, keeping the others' order. */
+static void
+pair_host_drop(struct sim_pairing *sp, size_t i)
+{
+	pair_host_free(&sp->others[i]);
+	memmove(&sp->others[i], &sp->others[i + 1],
+	    (sp->nothers - i - 1) * sizeof(*sp->others));
+	sp->nothers--;
+}
+
+/* Add an earlier host, taking its members; the oldest goes when full. */
+static void
+pair_host_add(struct sim_pairing *sp, char *host_id, X509 *root,
+    X509 *host)
+{
+	struct sim_pair_host	*h;
+
+	if (sp->nothers == PAIR_HOSTS_MAX)
+		pair_host_drop(sp, 0);
+	sp->others = xreallocarray(sp->others, sp->nothers + 1,
+	    sizeof(*sp->others));
+	h = &sp->others[sp->nothers++];
+	h->host_id = host_id;
+	h->root_cert = root;
+	h->host_cert = host;
+}
+
+/* The index of the earlier host host_id, or -1. */
+static ssize_t
+pair_host_find(const struct sim_pairing *sp, const char *host_id)
+{
+	size_t	i;
+
+	for (i = 0; i < sp->nothers; i++) {
+		if (strcmp(sp->others[i].host_id, host_id) == 0)
+			return ((ssize_t)i);
+	}
+	return (-1);
+}
+
 /* Generate a device and its host's keys and certificates. */
 int
 pair_generate(struct sim_pairing *sp, const char *udid,
@@ -662,6 +787,9 @@ pair_release(struct sim_pairing *sp)
 	EVP_PKEY_free(sp->host_key);
 	X509_free(sp->host_cert);
 	free(sp->wifi_mac);
+	while (sp->nothers > 0)
+		pair_host_free(&sp->others[--sp->nothers]);
+	free(sp->others);
 	memset(sp, 0, sizeof(*sp));
 }
 
@@ -699,7 +827,8 @@ pair_save(const struct sim_pairing *sp, const char *dir, char **cause)
 	    pair_set_cert(dict, "HostCertificate", sp->host_cert) != 0 ||
 	    (sp->root_key != NULL &&
 	    (pair_set_key(dict, "RootPrivateKey", sp->root_key) != 0 ||
-	    pair_set_key(dict, "HostPrivateKey", sp->host_key) != 0))) {
+	    pair_set_key(dict, "HostPrivateKey", sp->host_key) != 0)) ||
+	    pair_save_others(dict, sp) != 0) {
 		pair_cause_ssl(cause, "%s: PEM encoding", sp->udid);
 		goto out;
 	}
@@ -894,6 +1023,7 @@ pair_accept_host(struct sim_pairing *sp, plist_t record, char **cause)
 	const char	*host_id, *buid;
 	X509		*root = NULL, *host = NULL, *device = NULL;
 	EVP_PKEY	*root_pub;
+	ssize_t		 i;
 	int		 ret = -1;
 
 	if (record == NULL || plist_get_node_type(record) != PLIST_DICT) {
@@ -942,6 +1072,14 @@ pair_accept_host(struct sim_pairing *sp, plist_t record, char **cause)
 		goto out;
 	}
 
+	/* The earlier host stays trusted; the same HostID pairs anew. */
+	while ((i = pair_host_find(sp, host_id)) != -1)
+		pair_host_drop(sp, (size_t)i);
+	if (strcmp(sp->host_id, host_id) != 0) {
+		pair_host_add(sp, sp->host_id, sp->root_cert, sp->host_cert);
+		sp->host_id = NULL;
+		sp->root_cert = sp->host_cert = NULL;
+	}
 	free(sp->host_id);
 	sp->host_id = xstrdup(host_id);
 	free(sp->system_buid);
@@ -975,11 +1113,72 @@ pair_is_trusted_root(const struct sim_pairing *sp, X509 *cert)
 	return (X509_cmp(sp->root_cert, cert) == 0);
 }
 
-/* Whether a StartSession HostID is the paired host's. */
+/* Whether cert is a trusted host's root or host certificate. */
+int
+pair_is_trusted_cert(const struct sim_pairing *sp, X509 *cert)
+{
+	const struct sim_pair_host	*h;
+	size_t				 i;
+
+	if (sp == NULL || cert == NULL)
+		return (0);
+	if ((sp->root_cert != NULL && X509_cmp(sp->root_cert, cert) == 0) ||
+	    (sp->host_cert != NULL && X509_cmp(sp->host_cert, cert) == 0))
+		return (1);
+	for (i = 0; i < sp->nothers; i++) {
+		h = &sp->others[i];
+		if (X509_cmp(h->root_cert, cert) == 0 ||
+		    X509_cmp(h->host_cert, cert) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Whether a StartSession HostID is a trusted host's. */
 int
 pair_host_id_matches(const struct sim_pairing *sp, const char *host_id)
 {
 	if (sp == NULL || sp->host_id == NULL || host_id == NULL)
 		return (0);
-	return (strcmp(sp->host_id, host_id) == 0);
+	return (strcmp(sp->host_id, host_id) == 0 ||
+	    pair_host_find(sp, host_id) != -1);
+}
+
+/* Forget one trusted host; the latest earlier one may take its place. */
+int
+pair_forget_host(struct sim_pairing *sp, const char *host_id)
+{
+	struct sim_pair_host	*h;
+	ssize_t			 i;
+
+	if (sp == NULL || sp->host_id == NULL || host_id == NULL)
+		return (-1);
+	if ((i = pair_host_find(sp, host_id)) != -1) {
+		pair_host_drop(sp, (size_t)i);
+		return ((int)sp->nothers + 1);
+	}
+	if (strcmp(sp->host_id, host_id) != 0)
+		return (-1);
+	if (sp->nothers == 0)
+		return (0);
+	h = &sp->others[--sp->nothers];
+	free(sp->host_id);
+	X509_free(sp->root_cert);
+	X509_free(sp->host_cert);
+	EVP_PKEY_free(sp->root_key);
+	EVP_PKEY_free(sp->host_key);
+	sp->host_id = h->host_id;
+	sp->root_cert = h->root_cert;
+	sp->host_cert = h->host_cert;
+	sp->root_key = sp->host_key = NULL;
+	memset(h, 0, sizeof(*h));
+	return ((int)sp->nothers + 1);
+}
+
+/* Forget the earlier hosts. */
+void
+pair_forget_others(struct sim_pairing *sp)
+{
+	while (sp->nothers > 0)
+		pair_host_drop(sp, sp->nothers - 1);
 }

@@ -8,11 +8,12 @@
  * notes, protocols.md 2.5-2.8), so that the real library cannot tell the
  * simulator from an iPhone.
  *
- * A struct sim_pairing describes one device and the host it is paired
- * with. pair_generate() makes both halves at once (the simulator plays
- * the host too, so that ReadPairRecord can answer without a pairing
- * round); pair_accept_host() later replaces the host half with a real
- * host's when it sends lockdownd's Pair request. Every member is owned
+ * A struct sim_pairing describes one device, the host it paired with
+ * last and the hosts it trusted before (others). pair_generate() makes
+ * both halves at once (the simulator plays the host too, so that
+ * ReadPairRecord can answer without a pairing round);
+ * pair_accept_host() later replaces the host half with a real host's
+ * when it sends lockdownd's Pair request. Every member is owned
  * by the struct; pair_release() frees them all.
  *
  * Invariants after a successful pair_generate, pair_load or
@@ -31,7 +32,7 @@
  * pair_device_public_key, pair_save, pair_is_trusted_root,
  * pair_host_id_matches) may run on several threads at once; anything
  * that changes the struct (pair_accept_host, pair_release) needs the
- * caller to exclude them.
+ * caller to exclude them, and so does pair_forget_host.
  */
 
 #ifndef LQ_SIM_PAIR_H
@@ -44,6 +45,22 @@
 #include <openssl/x509.h>
 #include <plist/plist.h>
 
+/*
+ * A host the device trusted before the current one: a phone keeps a
+ * pair record per HostID, and a second host pairing does not make it
+ * forget the first (pymobiledevice3 lockdown.py unpair takes a host_id
+ * for that reason; go-ios and libimobiledevice each keep their own
+ * record of the same phone).
+ */
+struct sim_pair_host {
+	char		*host_id;
+	X509		*root_cert;
+	X509		*host_cert;
+};
+
+/* The earlier hosts kept at most; a further one drops the oldest. */
+#define PAIR_HOSTS_MAX	16
+
 struct sim_pairing {
 	char		*udid;
 	char		*host_id;	/* as generate_uuid: 36 chars */
@@ -55,6 +72,8 @@ struct sim_pairing {
 	EVP_PKEY	*host_key;	/* NULL once a real host paired */
 	X509		*host_cert;
 	char		*wifi_mac;	/* "aa:bb:cc:dd:ee:ff" from udid */
+	struct sim_pair_host *others;	/* earlier hosts, oldest first */
+	size_t		 nothers;
 };
 
 /*
@@ -133,8 +152,10 @@ int	pair_device_public_key(const struct sim_pairing *, char **,
  * certificate must be signed by the root. Other keys are ignored. On
  * success host_id, system_buid, root_cert, host_cert and device_cert
  * become the host's, root_key and host_key become NULL (the host keeps
- * them) and 0 is returned. A malformed record returns -1 with *cause and
- * leaves *sp as it was. The record is only read, never kept.
+ * them) and 0 is returned; the previous host, unless it had the same
+ * HostID, joins the earlier hosts, which stay trusted. A malformed
+ * record returns -1 with *cause and leaves *sp as it was. The record
+ * is only read, never kept.
  */
 int	pair_accept_host(struct sim_pairing *, plist_t, char **);
 /*
@@ -142,7 +163,26 @@ int	pair_accept_host(struct sim_pairing *, plist_t, char **);
  * same DER); 0 for a NULL certificate or when none is trusted.
  */
 int	pair_is_trusted_root(const struct sim_pairing *, X509 *);
-/* Whether a StartSession HostID is exactly the paired host's. */
+/*
+ * Whether a TLS client certificate is the root or the host certificate
+ * of the current host or of an earlier one (the same DER).
+ * libimobiledevice 1.3.0 presents the RootCertificate (idevice.c
+ * idevice_connection_enable_ssl); pymobiledevice3 (lockdown.py ssl_file)
+ * and go-ios present the HostCertificate with the HostPrivateKey, and a
+ * device takes both.
+ */
+int	pair_is_trusted_cert(const struct sim_pairing *, X509 *);
+/* Whether a StartSession HostID is the current or an earlier host's. */
 int	pair_host_id_matches(const struct sim_pairing *, const char *);
+/*
+ * Forget the host host_id (lockdownd's Unpair). An earlier host is
+ * dropped; the current one is replaced by the latest earlier host, whose
+ * keys the device never had (root_key and host_key become NULL). Returns
+ * the number of hosts still trusted: 0 when host_id was the only one,
+ * which then stays in *sp for ReadPairRecord; -1 if it is not trusted.
+ */
+int	pair_forget_host(struct sim_pairing *, const char *);
+/* Forget every earlier host: an unpaired device trusts none of them. */
+void	pair_forget_others(struct sim_pairing *);
 
 #endif /* LQ_SIM_PAIR_H */

@@ -163,18 +163,21 @@ syslog_random(struct syslog_stream *s)
 
 /* Derive the syslog host name from DeviceName. */
 static void
-syslog_host(const struct sim_device *dev, char *host, size_t size)
+syslog_host(struct sim_device *dev, char *host, size_t size)
 {
 	const char	*p;
+	char		*name;
 	size_t		 n = 0;
 
-	for (p = dev->name; p != NULL && *p != '\0' && n + 1 < size; p++) {
+	name = device_name(dev);
+	for (p = name; *p != '\0' && n + 1 < size; p++) {
 		if (*p == ' ')
 			host[n++] = '-';
 		else if (isalnum((unsigned char)*p) || *p == '-')
 			host[n++] = *p;
 	}
 	host[n] = '\0';
+	free(name);
 	if (n == 0)
 		(void)strlcpy(host, "iPhone", size);
 }
@@ -534,13 +537,19 @@ diag_gestalt_value(struct sim_device *dev, const char *key)
 		{ "DeviceClass", "iPhone" },
 		{ "RegionInfo", "LL/A" },
 	};
-	size_t	i;
+	plist_t	 value;
+	char	*name;
+	size_t	 i;
 
 	if (strcmp(key, "BuildVersion") == 0)
 		return (plist_new_string(dev->build_version));
 	if (strcmp(key, "DeviceName") == 0 ||
-	    strcmp(key, "UserAssignedDeviceName") == 0)
-		return (plist_new_string(dev->name));
+	    strcmp(key, "UserAssignedDeviceName") == 0) {
+		name = device_name(dev);
+		value = plist_new_string(name);
+		free(name);
+		return (value);
+	}
 	if (strcmp(key, "HWModelStr") == 0)
 		return (plist_new_string(dev->hardware_model));
 	if (strcmp(key, "ProductType") == 0)

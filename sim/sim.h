@@ -67,7 +67,8 @@ TAILQ_HEAD(sim_service_ports, sim_service_port);
 struct sim_device {
 	/* Fixed at start. */
 	char			*udid;		/* usbmuxd's SerialNumber */
-	char			*name;		/* DeviceName */
+	/* DeviceName: SetValue changes it under sim_lock (device_name). */
+	char			*name;
 	char			*product_type;	/* "iPhone12,1" */
 	char			*product_version; /* "17.4" */
 	char			*build_version;
@@ -131,6 +132,8 @@ TAILQ_HEAD(sim_devices, sim_device);
 /* device.c */
 void		 sim_lock(void);
 void		 sim_unlock(void);
+/* A copy of the DeviceName, taken under the lock; free it. */
+char		*device_name(struct sim_device *);
 struct sim_device *device_create(const struct scn_device *, const char *,
 		    const char *, const char *, uint64_t, char **);
 void		 device_plug(struct sim_device *, int, int, uint64_t);

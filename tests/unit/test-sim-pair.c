@@ -988,7 +988,13 @@ test_accept_host(__unused void **state)
 	assert_true(pair_is_trusted_root(&p, pb.root_cert));
 	assert_false(pair_is_trusted_root(&p, pa.root_cert));
 	assert_true(pair_host_id_matches(&p, pb.host_id));
-	assert_false(pair_host_id_matches(&p, pa.host_id));
+	/* A device keeps trusting the host it paired with before. */
+	assert_true(pair_host_id_matches(&p, pa.host_id));
+	assert_int_equal(p.nothers, 1);
+	assert_true(pair_is_trusted_cert(&p, pa.root_cert));
+	assert_true(pair_is_trusted_cert(&p, pa.host_cert));
+	assert_true(pair_is_trusted_cert(&p, pb.host_cert));
+	assert_false(pair_is_trusted_cert(&p, dev));
 	assert_string_equal(p.system_buid, pb.system_buid);
 	assert_int_equal(X509_cmp(p.device_cert, dev), 0);
 	assert_int_equal(X509_cmp(p.host_cert, pb.host_cert), 0);
@@ -1011,8 +1017,18 @@ test_accept_host(__unused void **state)
 	assert_int_equal(pair_load(&q, tmpdir, UDID_A, &cause), 1);
 	assert_true(pair_is_trusted_root(&q, pb.root_cert));
 	assert_true(pair_host_id_matches(&q, pb.host_id));
+	assert_true(pair_host_id_matches(&q, pa.host_id));
+	assert_true(pair_is_trusted_cert(&q, pa.host_cert));
 	assert_null(q.root_key);
 	assert_null(q.host_key);
+
+	/* Unpair forgets one host at a time; the last one stays put. */
+	assert_int_equal(pair_forget_host(&q, pb.host_id), 1);
+	assert_false(pair_host_id_matches(&q, pb.host_id));
+	assert_true(pair_host_id_matches(&q, pa.host_id));
+	assert_true(pair_is_trusted_root(&q, pa.root_cert));
+	assert_int_equal(pair_forget_host(&q, pb.host_id), -1);
+	assert_int_equal(pair_forget_host(&q, pa.host_id), 0);
 
 	pair_release(&q);
 	pair_release(&p);
