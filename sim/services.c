@@ -48,7 +48,8 @@
  * "UnknownRequest" apart, and its tools fail on anything but "Success".
  * Answered: All, GasGauge, WiFi, NAND and HDMI (the Diagnostics dict
  * holds one sub-dict per area), MobileGestalt (the MobileGestaltKeys we
- * know), IORegistry (the battery entry by EntryName or EntryClass
+ * know; from iOS 17.4 on only the status MobileGestaltDeprecated),
+ * IORegistry (the battery entry by EntryName or EntryClass
  * "AppleARMPMUCharger" or "AppleSmartBattery", or a small tree for any
  * plane), Goodbye (then the connection ends), and Restart, Shutdown and
  * Sleep, which are only acknowledged: the simulated device does not
@@ -567,6 +568,23 @@ diag_gestalt_value(struct sim_device *dev, const char *key)
 	return (NULL);
 }
 
+/*
+ * Whether the device runs iOS 17.4 or later, where diagnostics_relay
+ * answers MobileGestalt with the status MobileGestaltDeprecated and no
+ * values (pymobiledevice3 services/diagnostics.py mobilegestalt raises
+ * DeprecationError on it; appium-ios-device checks for the same status,
+ * "iOS >= 17.4"). The outer Status stays Success.
+ */
+static int
+diag_gestalt_deprecated(const struct sim_device *dev)
+{
+	int	major = 0, minor = 0;
+
+	if (sscanf(dev->product_version, "%d.%d", &major, &minor) < 1)
+		return (0);
+	return (major > 17 || (major == 17 && minor >= 4));
+}
+
 /* MobileGestalt {MobileGestaltKeys: [...]}: the keys we know. */
 static plist_t
 diag_mobile_gestalt(struct sim_device *dev, plist_t req)
@@ -579,6 +597,12 @@ diag_mobile_gestalt(struct sim_device *dev, plist_t req)
 	if (keys == NULL || plist_get_node_type(keys) != PLIST_ARRAY)
 		return (diag_reply("Failure", NULL));
 	mg = plist_new_dict();
+	if (diag_gestalt_deprecated(dev)) {
+		set_string(mg, "Status", "MobileGestaltDeprecated");
+		d = plist_new_dict();
+		plist_dict_set_item(d, "MobileGestalt", mg);
+		return (diag_reply("Success", d));
+	}
 	n = plist_array_get_size(keys);
 	for (i = 0; i < n; i++) {
 		key = plist_array_get_item(keys, i);

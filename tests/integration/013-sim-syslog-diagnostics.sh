@@ -74,16 +74,18 @@ for area in GasGauge HDMI NAND WiFi; do
 done
 
 trace "idevicediagnostics mobilegestalt and ioregentry"
+# The device runs iOS 17.4, where MobileGestalt answers no values, only
+# its status (053 asks an older one for values).
 idevicediagnostics -u "$udid" mobilegestalt ProductType NoSuchKey \
     > "$T/mg" || { cat "$T/mg"; fail "mobilegestalt"; }
 cat "$T/mg"
 flat=$(tr -d ' \t\n' < "$T/mg")
 case $flat in
-*'<key>ProductType</key><string>iPhone12,1</string>'*) ;;
-*) fail "mobilegestalt: no ProductType" ;;
+*'<key>Status</key><string>MobileGestaltDeprecated</string>'*) ;;
+*) fail "mobilegestalt: not MobileGestaltDeprecated on iOS 17.4" ;;
 esac
 case $flat in
-*NoSuchKey*) fail "mobilegestalt: answered an unknown key" ;;
+*ProductType*|*NoSuchKey*) fail "mobilegestalt: values on iOS 17.4" ;;
 esac
 idevicediagnostics -u "$udid" ioregentry AppleARMPMUCharger > "$T/ioreg" ||
     { cat "$T/ioreg"; fail "ioregentry AppleARMPMUCharger"; }
