@@ -175,8 +175,8 @@ struct afc_req {
 	const char		*name;
 	unsigned char		*body;
 	size_t			 len;
-	size_t			 args;		/* header-data: this_length - 40 */
-	uint64_t		 payload;	/* entire_length - this_length */
+	size_t			 args;		/* this_length - 40 */
+	uint64_t		 payload;	/* entire - this_length */
 };
 
 /* A reply being built: the header is filled in when it is sent. */
