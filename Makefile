@@ -208,6 +208,7 @@ BENCH_TOOLS	:= $(BUILD)/bench/bench-afc $(BUILD)/bench/bench-handshake \
 TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
 		   libusb-1.0 $(COMMON_PKGS)
 TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
+		   $(BUILD)/tests/tools/lq-lenient \
 		   $(BUILD)/tests/tools/lq-mux-events \
 		   $(BUILD)/tests/tools/lq-raw \
 		   $(BUILD)/tests/tools/lq-service-check \
@@ -279,6 +280,10 @@ $(BENCH_TOOLS:=.o): CPPFLAGS_PKG = $(call pkg_cflags,$(TOOLS_PKGS))
 $(TEST_TOOLS) $(BENCH_TOOLS): %: %.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkg_libs,$(TOOLS_PKGS))
+# lq-lenient speaks TLS itself, as pymobiledevice3 and go-ios do.
+$(BUILD)/tests/tools/lq-lenient.o: CPPFLAGS_PKG = \
+	$(call pkg_cflags,$(TOOLS_PKGS) openssl)
+$(BUILD)/tests/tools/lq-lenient: private TOOLS_PKGS += openssl
 
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
