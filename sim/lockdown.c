@@ -187,7 +187,7 @@ lockdown_values(struct sim_device *dev)
  * lockdown.c lockdownd_do_pair reads both before any session), and
  * pymobiledevice3 reads UniqueDeviceID, UniqueChipID, DevicePublicKey
  * and ProductType so on connecting (lockdown.py, LockdownClient
- * _handle_autopair's caller, all_values = get_value()). SerialNumber,
+ * _initialize: all_values = get_value()). SerialNumber,
  * the IMEI, the clock and the rest need a session.
  */
 static const char *const lockdown_public_keys[] = {
