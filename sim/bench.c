@@ -84,19 +84,19 @@ static void	bench_arm(struct sim_device *);
 static void	bench_arm_one(struct sim_device *, enum bench_timer);
 static void	bench_reenumerate_cb(void *, uint64_t);
 static int	bench_drop_dir(struct sim_device *, enum fault_drop_mode, int,
-		    char **);
+		    int, char **);
 
 /*
  * The link dropped a device in the middle of a transfer: a USB error on
- * the pipe of that direction.
+ * the pipe of that direction, the URB ending with status.
  */
 static void
 bench_link_dropped(struct sim_device *dev, enum fault_drop_mode mode,
-    int to_host)
+    int to_host, int status)
 {
 	char	*cause = NULL;
 
-	(void)bench_drop_dir(dev, mode, to_host, &cause);
+	(void)bench_drop_dir(dev, mode, to_host, status, &cause);
 	free(cause);
 }
 
@@ -636,7 +636,7 @@ bench_unplug(struct sim_device *dev, char **cause)
 int
 bench_drop(struct sim_device *dev, enum fault_drop_mode mode, char **cause)
 {
-	return (bench_drop_dir(dev, mode, 1, cause));
+	return (bench_drop_dir(dev, mode, 1, -71, cause));
 }
 
 /*
@@ -656,11 +656,12 @@ bench_reenumerate_later(struct sim_device *dev)
 
 /*
  * A USB error on the pipe of one direction: to_host (the device writes,
- * the host's IN pipe) or not (the device reads, the host's OUT pipe).
+ * the host's IN pipe) or not (the device reads, the host's OUT pipe);
+ * its URB ends with status (-71, -84).
  */
 static int
 bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
-    int to_host, char **cause)
+    int to_host, int status, char **cause)
 {
 	char		devt[32];
 	uint32_t	id = 0;
@@ -673,10 +674,12 @@ bench_drop_dir(struct sim_device *dev, enum fault_drop_mode mode,
 		    dev->bench_name);
 	else {
 		if (to_host) {
-			usbmon('C', "Bi", dev->bus, dev->devnum, 1, -71, 0);
+			usbmon('C', "Bi", dev->bus, dev->devnum, 1, status,
+			    0);
 			atomic_fetch_add(&dev->mux_write_errors, 1);
 		} else {
-			usbmon('C', "Bo", dev->bus, dev->devnum, 2, -71, 0);
+			usbmon('C', "Bo", dev->bus, dev->devnum, 2, status,
+			    0);
 			atomic_fetch_add(&dev->mux_read_errors, 1);
 		}
 		id = bench_detach(dev);

@@ -30,12 +30,19 @@ struct sim_device;
 
 /*
  * Called by the link, without the lock, when a transfer on the pipe of
- * one direction (to_host: the device writes) drops the device.
+ * one direction (to_host: the device writes) drops the device; the last
+ * argument is the status the failed URB ends with (-71, -84).
  */
 typedef void (*link_drop_fn)(struct sim_device *, enum fault_drop_mode,
-    int);
+    int, int);
 
 void	link_set_drop_handler(link_drop_fn);
+/*
+ * Whether each negotiated speed caps throughput at what a real phone
+ * moves (the default), or only cap-mbps does (--no-ceiling). Set once
+ * at start.
+ */
+void	link_set_ceiling(int);
 
 /*
  * The device's combined fault changed: draw the byte distances to the
@@ -49,6 +56,12 @@ void	link_relink(struct sim_device *);
  * and returns -1 when the link dropped the device, before or during it.
  */
 int	link_transfer(struct sim_device *, size_t, int);
+/*
+ * One round trip of a small packet on dev's link and its answer, as the
+ * SYN and the SYN/ACK or RST of a usbmux Connect: waits out a stall and
+ * the latency. Returns -1 if the device left usbmuxd meanwhile.
+ */
+int	link_round_trip(struct sim_device *);
 /* Flip bits in data on its way to the host, at the link's rate. */
 void	link_corrupt(struct sim_device *, void *, size_t);
 

@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "control.h"
 #include "kernel.h"
+#include "link.h"
 #include "scenario.h"
 #include "sim.h"
 #include "sysfs.h"
@@ -53,6 +54,7 @@ struct sim_options {
 	const char	*sysfs_root;
 	const char	*send;
 	int		 no_timeline;
+	int		 no_ceiling;
 	int		 umockdev;
 	const char	*scenario;
 	int		 has_seed;
@@ -64,10 +66,10 @@ static __dead void
 usage(void)
 {
 	(void)fprintf(stderr, "usage: linkq-sim [-v] [--control PATH] "
-	    "[--kmsg PATH] [--seed N] [--socket PATH]\n"
-	    "                 [--no-timeline] [--state DIR] [--sysfs DIR] "
-	    "[--umockdev]\n"
-	    "                 [--usbmon PATH] [scenario]\n"
+	    "[--kmsg PATH] [--no-ceiling] [--seed N]\n"
+	    "                 [--socket PATH] [--no-timeline] [--state DIR] "
+	    "[--sysfs DIR]\n"
+	    "                 [--umockdev] [--usbmon PATH] [scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
@@ -302,6 +304,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "kmsg", required_argument, NULL, 'k' },
+		{ "no-ceiling", no_argument, NULL, 'C' },
 		{ "no-timeline", no_argument, NULL, 'N' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "send", required_argument, NULL, 'x' },
@@ -331,6 +334,9 @@ main(int argc, char **argv)
 			break;
 		case 'k':
 			o.kmsg_path = optarg;
+			break;
+		case 'C':
+			o.no_ceiling = 1;
 			break;
 		case 'N':
 			o.no_timeline = 1;
@@ -394,6 +400,7 @@ main(int argc, char **argv)
 		o.seed = scn->seed;
 	srandom((unsigned int)o.seed);
 	bench_init(o.seed);
+	link_set_ceiling(!o.no_ceiling);
 	if (kernel_open(o.kmsg_path, o.usbmon_path, &cause) == -1 ||
 	    sysfs_open(o.sysfs_root, &cause) == -1)
 		fatalx("%s", cause);

@@ -106,6 +106,8 @@ static const struct fault_key {
 	    offsetof(struct fault, control_error) },
 	{ "control-timeout", FAULT_T_PROB,
 	    offsetof(struct fault, control_timeout) },
+	{ "retry-rate", FAULT_T_PROB, offsetof(struct fault, retry_rate) },
+	{ "fallback", FAULT_T_PROB, offsetof(struct fault, fallback) },
 };
 
 static const char *const sim_mode_names[] = {
@@ -582,6 +584,9 @@ fault_combine(struct fault *out, const struct fault *p,
 	    (1 - c->control_error);
 	f.control_timeout = 1 - (1 - p->control_timeout) *
 	    (1 - c->control_timeout);
+	/* A packet is retried if either side garbles it. */
+	f.retry_rate = 1 - (1 - p->retry_rate) * (1 - c->retry_rate);
+	f.fallback = 1 - (1 - p->fallback) * (1 - c->fallback);
 	*out = f;
 }
 

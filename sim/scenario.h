@@ -64,6 +64,10 @@ struct fault {
 	double			control_stall;	/* P(ep0 STALLs a request) */
 	double			control_error;	/* P(it ends -EPROTO) */
 	double			control_timeout; /* P(it never ends) */
+
+	/* A marginal link (issue 14): kept last so that merges stay easy. */
+	double			retry_rate;	/* P(a packet is retried) */
+	double			fallback;	/* P(enumerated at 12 Mb/s) */
 };
 
 enum sim_trust {

@@ -110,10 +110,11 @@ struct sim_device {
 	uint64_t		 rng_bytes;	/* streams for byte-driven */
 	uint64_t		 rng_time;	/* and time-driven faults, */
 	uint64_t		 rng_control;	/* and the control pipe */
-	int64_t			 busy_until_us;	/* bandwidth cap */
-	int64_t			 stall_until_us;
+	double			 busy_until_us;	/* fractional: many small */
+	int64_t			 stall_until_us; /* transfers add up */
 	double			 bytes_to_drop;
 	double			 bytes_to_corrupt;
+	double			 bytes_to_retry; /* next packet retried */
 
 	/*
 	 * AppleUSBDeviceMux's counters, as the device's syslog reports

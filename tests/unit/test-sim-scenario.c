@@ -406,7 +406,8 @@ static const struct err_case err_cases[] = {
 	    "jitter-ms, cap-mbps, speed, drop-per-mb, drop-per-min, "
 	    "drop-mode, reset-delay-ms, link-error-per-min, reset-per-min, "
 	    "stall-per-min, stall-ms, corrupt-per-mb, enum-fail, "
-	    "control-stall, control-error, control-timeout" },
+	    "control-stall, control-error, control-timeout, retry-rate, "
+	    "fallback" },
 	{ "cable c path=1-1\n", 1, "unknown cable key path; the keys are "
 	    "label and the fault keys latency-ms" },
 	{ "cable c label=a label=b\n", 1, "key label is given twice" },
@@ -657,7 +658,8 @@ test_fault_parse(__unused void **state)
 	    "latency-ms, jitter-ms, cap-mbps, speed, drop-per-mb, "
 	    "drop-per-min, drop-mode, reset-delay-ms, link-error-per-min, "
 	    "reset-per-min, stall-per-min, stall-ms, corrupt-per-mb, "
-	    "enum-fail, control-stall, control-error, control-timeout");
+	    "enum-fail, control-stall, control-error, control-timeout, "
+	    "retry-rate, fallback");
 	free(cause);
 	assert_memory_equal(&f, &before, sizeof(f));
 
