@@ -420,6 +420,10 @@ bench_enumerate(struct sim_device *dev)
 	/* iBoot's USB stack is high-speed at most. */
 	if (dev->mode != SIM_MODE_NORMAL && speed > 480)
 		speed = 480;
+	/* A bad link can fail the high-speed handshake (chirp). */
+	if (dev->fault.fallback > 0 && speed > 12 &&
+	    rng_unit(&dev->rng_time) < dev->fault.fallback)
+		speed = 12;
 	for (attempt = 1; attempt <= 4; attempt++) {
 		if (dev->fault.enum_fail <= 0 ||
 		    rng_unit(&dev->rng_time) >= dev->fault.enum_fail)
@@ -439,6 +443,15 @@ bench_enumerate(struct sim_device *dev)
 	(void)snprintf(devt, sizeof(devt), "+usb:%s", p->path);
 	kmsg(6, devt, "usb %s: new %s USB device number %d using xhci_hcd",
 	    p->path, kernel_speed_words(speed), devnum);
+	/*
+	 * hub.c check_highspeed, before the device is announced: a USB 2.0
+	 * device on full speed while the host has a high-speed hub (every
+	 * xHCI root hub is one) and that has a device qualifier, as an
+	 * iPhone has.
+	 */
+	if (speed == 12 && dev->max_speed_mbps > 12)
+		kmsg(6, devt, "usb %s: not running at top speed; connect to "
+		    "a high speed hub", p->path);
 	if (dev->mode == SIM_MODE_NORMAL)
 		device_plug(dev, p->bus, devnum, (uint64_t)speed * 1000000);
 	else {
