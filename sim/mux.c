@@ -29,6 +29,7 @@
 #include <plist/plist.h>
 
 #include "afc.h"
+#include "link.h"
 #include "log.h"
 #include "plist-service.h"
 #include "services.h"
@@ -477,6 +478,22 @@ mux_connect(int fd, uint32_t tag, plist_t req)
 	    device_take_service(dev, port, &kind) == -1)
 		result = MUX_RESULT_CONNREFUSED;
 	sim_unlock();
+	/*
+	 * The SYN crosses the device's link and its SYN/ACK or RST comes
+	 * back: a round trip that waits out a stall and fails if the link
+	 * drops the device meanwhile, as usbmuxd then refuses the Connect.
+	 */
+	if (dev != NULL)
+		log_debug("mux: fd %d: Connect to device %llu port %u: "
+		    "handshake on the link", fd, (unsigned long long)id, port);
+	if (dev != NULL && link_round_trip(dev) == -1 &&
+	    result == MUX_RESULT_OK) {
+		log_info("mux: fd %d: Connect to device %llu port %u: the "
+		    "device left during the handshake", fd,
+		    (unsigned long long)id, port);
+		(void)mux_send_result(fd, tag, MUX_RESULT_CONNREFUSED);
+		return (0);
+	}
 	if (result != MUX_RESULT_OK) {
 		log_info("mux: fd %d: Connect to device %llu port %u: %s", fd,
 		    (unsigned long long)id, port, result == MUX_RESULT_BADDEV ?

@@ -57,7 +57,8 @@ device_id() {
 	    "phone") | .device_id'
 }
 
-start_sim --control "$T/control"
+# -v: the simulator logs each Connect's handshake as it starts.
+start_sim -v --control "$T/control"
 connect_request "$(device_id)"
 
 trace "a healthy link answers a Connect at once"
@@ -83,9 +84,10 @@ ctl '{"cmd":"stall","device":"phone","ms":3000}'
 connect_request "$(device_id)"
 "$RAW" -s -t 20000 "$T/usbmuxd" < "$T/in" > "$T/out" &
 raw=$!
-# Once the Connect is in (the simulator logs nothing until it answers),
-# drop the device; the answer must be a refusal.
-sleep 0.5
+# Once the handshake is on the stalled link, drop the device; the
+# answer must be a refusal.
+wait_for "grep -c 'handshake on the link' '$T/sim.err' | grep -qx 4" 10 ||
+    fail "the Connect did not reach the link"
 ctl '{"cmd":"drop","device":"phone"}'
 wait "$raw" || fail "lq-raw: the connection was not closed"
 expect_eq "$(connect_result)" 3 "Connect result after a drop"
