@@ -77,7 +77,7 @@ static const struct link_ceiling {
  * on top of them.
  */
 #define LINK_SLEEP_MIN_US	1000
-#define LINK_SLACK_US		5000.0
+#define LINK_SLACK_US		10000.0
 
 /* Set once at start, before any connection. */
 static link_drop_fn	drop_handler;
