@@ -34,9 +34,14 @@ duration = 3s
 [profile restore]
 bulk = 200M
 
+# A usbmux Connect waits out a stall of the link as the rest does, so
+# every kind gets a short deadline.
 [deadlines]
 bulk = 1s
 lockdown-handshake = 1s
+mux-connect = 1s
+lockdown-query = 1s
+afc-roundtrip = 1s
 
 [profile tls]
 kinds = lockdown-handshake
