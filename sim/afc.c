@@ -1635,6 +1635,8 @@ afc_op_write(struct afc_session *s, struct afc_req *r,
 		return (AFC_E_INVALID_ARG);
 	if (h->flags & AFC_H_APPEND)
 		h->pos = h->node->size;
+	/* The bytes crossed the OUT pipe; a flip there lands in the file. */
+	conn_corrupt_out(s->conn, r->body + 8, len);
 	st = afc_node_store(s->fs, h->node, h->pos, r->body + 8, len, 0);
 	if (st == AFC_E_SUCCESS)
 		h->pos += len;

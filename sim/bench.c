@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "compat/compat.h"
 #include "evlog.h"
+#include "hostfault.h"
 #include "kernel.h"
 #include "link.h"
 #include "log.h"
@@ -56,12 +57,16 @@
 #define BENCH_PID_RECOVERY	0x1281
 #define BENCH_PID_DFU		0x1227
 #define BENCH_CPID_DEFAULT	0x8030	/* A13, as iPhone12,1 */
+#define BENCH_BURST_LEN		5	/* link errors in a burst */
+#define BENCH_BURST_US		LQ_USEC_PER_SEC	/* spread over */
 
 enum bench_timer {
 	TIMER_DROP,
 	TIMER_LINK_ERROR,
 	TIMER_RESET,
 	TIMER_STALL,
+	TIMER_BURST,		/* a burst starts */
+	TIMER_BURST_ERROR,	/* one link error of a burst */
 	TIMER_COUNT
 };
 
@@ -83,6 +88,8 @@ static lq_mono_t			bench_start;
 static void	bench_arm(struct sim_device *);
 static void	bench_arm_one(struct sim_device *, enum bench_timer);
 static void	bench_reenumerate_cb(void *, uint64_t);
+static void	bench_timer_cb(void *, uint64_t);
+static void	bench_burst(struct sim_device *);
 static int	bench_drop_dir(struct sim_device *, enum fault_drop_mode, int,
 		    int, char **);
 
@@ -170,6 +177,7 @@ bench_add_device(const struct scn_device *sd, const char *buid,
 	dev->rng_time = rng_mix(bench_seed ^ rng_mix(2 * index + 1)) | 1;
 	/* Apart from the others, so that ep0 traffic shifts no fault. */
 	dev->rng_control = rng_mix(~bench_seed ^ rng_mix(index)) | 1;
+	dev->own_fault = sd->fault;
 	sim_unlock();
 	return (dev);
 }
@@ -189,8 +197,15 @@ bench_find_device(const char *name)
 	return (dev);
 }
 
+/* The port after p, or the first; NULL after the last. Lock held. */
+struct bench_port *
+bench_port_next(struct bench_port *p)
+{
+	return (p == NULL ? TAILQ_FIRST(&ports) : TAILQ_NEXT(p, entry));
+}
+
 /* Find a port by name. Call with the lock held. */
-static struct bench_port *
+struct bench_port *
 bench_port_find(const char *name)
 {
 	struct bench_port	*p;
@@ -222,13 +237,18 @@ bench_cable_find(const char *name)
 static void
 bench_relink(struct sim_device *dev)
 {
-	fault_combine(&dev->fault, &dev->port->fault, &dev->cable->fault);
+	struct fault	cable = dev->cable->fault;
+
+	if (dev->cable->flex > 0)
+		fault_scale(&cable, dev->cable->flex);
+	fault_combine(&dev->fault, &dev->port->fault, &cable,
+	    &dev->own_fault);
 	link_relink(dev);
 	dev->timer_gen++;
 }
 
 /* The next device number on a bus: 1 is the root hub; wraps at 127. */
-static int
+int
 bench_next_devnum(int bus)
 {
 	int	devnum;
@@ -414,6 +434,19 @@ bench_enumerate(struct sim_device *dev)
 	char			 devt[32], port_dev[64], serial[128];
 	int			 speed, devnum, attempt;
 
+	/*
+	 * Without data lines the host sees no pull-up on D+ (nor a
+	 * SuperSpeed receiver): no connect, so not a line in the log.
+	 */
+	if (dev->fault.charge_only) {
+		evlog_add("charge-only %s", dev->bench_name);
+		return (-1);
+	}
+	/* A dead controller notices nothing plugged into its ports. */
+	if (hostfault_bus_dead(p->bus)) {
+		evlog_add("dead-bus %s %d", dev->bench_name, p->bus);
+		return (-1);
+	}
 	speed = dev->max_speed_mbps;
 	if (dev->fault.speed_mbps > 0 && dev->fault.speed_mbps < speed)
 		speed = dev->fault.speed_mbps;
@@ -786,6 +819,30 @@ bench_link_error(struct sim_device *dev, char **cause)
 	return (*cause != NULL ? -1 : 0);
 }
 
+/*
+ * A burst starts: its link errors fall at uniform instants within its
+ * length, as interference from a motor or a wiggled plug comes in
+ * clusters rather than evenly. They share the device's timer
+ * generation, so a replug or fault change ends a burst. Lock held.
+ */
+static void
+bench_burst(struct sim_device *dev)
+{
+	int64_t	span;
+	int	i, len;
+
+	len = dev->fault.burst_len > 0 ? dev->fault.burst_len :
+	    BENCH_BURST_LEN;
+	span = dev->fault.burst_us > 0 ? dev->fault.burst_us :
+	    BENCH_BURST_US;
+	evlog_add("burst %s %d in %lldms", dev->bench_name, len,
+	    (long long)(span / 1000));
+	for (i = 0; i < len; i++)
+		clock_at(lq_mono_add(clock_base(), (int64_t)(rng_unit(
+		    &dev->rng_time) * (double)span)), bench_timer_cb, dev,
+		    dev->timer_gen * TIMER_COUNT + TIMER_BURST_ERROR);
+}
+
 /* A time-driven fault falls due. */
 static void
 bench_timer_cb(void *arg, uint64_t cookie)
@@ -810,6 +867,10 @@ bench_timer_cb(void *arg, uint64_t cookie)
 		    (long long)(dev->fault.stall_us / 1000));
 		rearm = 1;
 	}
+	if (kind == TIMER_BURST) {
+		bench_burst(dev);
+		rearm = 1;
+	}
 	sim_unlock();
 	switch (kind) {
 	case TIMER_DROP:
@@ -821,6 +882,9 @@ bench_timer_cb(void *arg, uint64_t cookie)
 	case TIMER_LINK_ERROR:
 		(void)bench_link_error(dev, &cause);
 		rearm = 1;
+		break;
+	case TIMER_BURST_ERROR:
+		(void)bench_link_error(dev, &cause);
 		break;
 	default:
 		break;
@@ -852,6 +916,9 @@ bench_arm_one(struct sim_device *dev, enum bench_timer kind)
 		break;
 	case TIMER_STALL:
 		rate = dev->fault.stall_us > 0 ? dev->fault.stall_per_min : 0;
+		break;
+	case TIMER_BURST:
+		rate = dev->fault.burst_per_min;
 		break;
 	default:
 		break;
@@ -891,7 +958,61 @@ bench_stall(struct sim_device *dev, int64_t ms, char **cause)
 	return (*cause != NULL ? -1 : 0);
 }
 
-/* Change the faults of a port or a cable: "key=value ...". */
+/* A device's faults changed: recombine and rearm. Lock held. */
+static void
+bench_refault(struct sim_device *dev)
+{
+	if (dev == NULL || dev->port == NULL)
+		return;
+	bench_relink(dev);
+	if (dev->plugged)
+		bench_arm(dev);
+}
+
+/* Find a device by its bench name. Call with the lock held. */
+static struct sim_device *
+bench_device_find_locked(const char *name)
+{
+	struct sim_device	*dev;
+
+	for (dev = device_first(); dev != NULL; dev = device_next(dev))
+		if (strcmp(dev->bench_name, name) == 0)
+			return (dev);
+	return (NULL);
+}
+
+/*
+ * Apply fault parameters to every port below a hub, as a fault of the
+ * hub itself (its power, its upstream cable) reaches them all. Returns
+ * how many ports. Lock held.
+ */
+static int
+bench_set_hub_fault(const char *hub, const char *params, char **cause)
+{
+	struct bench_port	*p;
+	struct fault		 copy;
+	int			 n = 0;
+
+	TAILQ_FOREACH(p, &ports, entry) {
+		if (!scn_path_under(p->path, hub))
+			continue;
+		copy = p->fault;
+		if (fault_parse(&copy, params, cause) == -1)
+			return (-1);
+		p->fault = copy;
+		bench_refault(p->device);
+		n++;
+	}
+	if (n == 0)
+		xasprintf(cause, "no port, cable or device called %s, nor a "
+		    "port below a hub %s", hub, hub);
+	return (n == 0 ? -1 : n);
+}
+
+/*
+ * Change the faults of a port, a cable, a device (its own connector,
+ * which follows it) or every port below a hub: "key=value ...".
+ */
 int
 bench_set_fault(const char *name, const char *params, char **cause)
 {
@@ -908,10 +1029,16 @@ bench_set_fault(const char *name, const char *params, char **cause)
 	} else if ((c = bench_cable_find(name)) != NULL) {
 		f = &c->fault;
 		dev = c->device;
-	} else {
-		xasprintf(cause, "no port or cable called %s", name);
+	} else if ((dev = bench_device_find_locked(name)) != NULL)
+		f = &dev->own_fault;
+	else {
+		if (bench_set_hub_fault(name, params, cause) == -1) {
+			sim_unlock();
+			return (-1);
+		}
+		evlog_add("fault %s %s", name, params);
 		sim_unlock();
-		return (-1);
+		return (0);
 	}
 	copy = *f;
 	if (fault_parse(&copy, params, cause) == -1) {
@@ -920,13 +1047,79 @@ bench_set_fault(const char *name, const char *params, char **cause)
 	}
 	*f = copy;
 	evlog_add("fault %s %s", name, params);
-	if (dev != NULL) {
-		bench_relink(dev);
-		if (dev->plugged)
-			bench_arm(dev);
-	}
+	bench_refault(dev);
 	sim_unlock();
 	return (0);
+}
+
+/* The end of a flex, unless a later flex of the cable replaced it. */
+static void
+bench_flex_end_cb(void *arg, uint64_t gen)
+{
+	struct bench_cable	*c = arg;
+
+	sim_lock();
+	if (c->flex_gen == gen && c->flex > 0) {
+		c->flex = 0;
+		evlog_add("flex-end %s", c->name);
+		bench_refault(c->device);
+	}
+	sim_unlock();
+}
+
+/*
+ * Wiggle a cable: for us microseconds its fault rates are factor times
+ * what they are (fault_scale), then what they were. A clean cable stays
+ * clean: flexing finds the faults a cable has, it makes none up. A new
+ * flex of the same cable replaces the one going on.
+ */
+int
+bench_flex(const char *name, int64_t us, double factor, char **cause)
+{
+	struct bench_cable	*c;
+
+	*cause = NULL;
+	sim_lock();
+	if ((c = bench_cable_find(name)) == NULL) {
+		xasprintf(cause, "no cable called %s", name);
+		sim_unlock();
+		return (-1);
+	}
+	c->flex = factor;
+	c->flex_gen++;
+	evlog_add("flex-start %s factor=%g for=%lldms", c->name, factor,
+	    (long long)(us / 1000));
+	bench_refault(c->device);
+	clock_at(lq_mono_add(clock_base(), us), bench_flex_end_cb, c,
+	    c->flex_gen);
+	sim_unlock();
+	return (0);
+}
+
+/* Cut a device's power or host: off the bus, out of usbmuxd. */
+uint32_t
+bench_power_off(struct sim_device *dev)
+{
+	uint32_t	id;
+
+	if (dev->on_bus && dev->plugged) {
+		/* What was in flight ends -ESHUTDOWN as the device goes. */
+		usbmon('C', "Bi", dev->bus, dev->devnum, 1, -108, 0);
+		usbmon('C', "Bo", dev->bus, dev->devnum, 2, -108, 0);
+	}
+	bench_usb_remove(dev);
+	id = bench_detach(dev);
+	dev->stranded = 0;
+	dev->placement++;
+	dev->timer_gen++;
+	return (id);
+}
+
+/* Power or host is back: enumerate after the reset delay. */
+void
+bench_power_on(struct sim_device *dev)
+{
+	bench_reenumerate_later(dev);
 }
 
 /* Answer the Trust prompt of a device. */
@@ -1007,6 +1200,21 @@ bench_timeline_cb(void *arg, uint64_t unused)
 		break;
 	case SCN_MODE:
 		ret = bench_mode(dev, e->mode, &cause);
+		break;
+	case SCN_FLEX:
+		ret = bench_flex(e->target, e->dur_us, e->factor, &cause);
+		break;
+	case SCN_HC_DIED:
+		ret = hostfault_hc_died(e->bus, &cause);
+		break;
+	case SCN_HC_RECOVER:
+		ret = hostfault_hc_recover(e->bus, &cause);
+		break;
+	case SCN_OVER_CURRENT:
+		ret = hostfault_over_current(e->target, &cause);
+		break;
+	case SCN_HUB_RESET:
+		ret = hostfault_hub_reset(e->target, &cause);
 		break;
 	}
 	if (ret == -1) {

@@ -34,6 +34,7 @@ struct bench_port {
 	int			 bus;
 	int			 hub_depth;
 	struct fault		 fault;
+	unsigned int		 over_current_count; /* as sysfs shows */
 	struct sim_device	*device;	/* plugged here, or NULL */
 	TAILQ_ENTRY(bench_port)	 entry;
 };
@@ -42,6 +43,8 @@ struct bench_cable {
 	char			*name;
 	char			*label;
 	struct fault		 fault;
+	double			 flex;		/* rates times this; 0: none */
+	uint64_t		 flex_gen;	/* voids an old flex's end */
 	struct sim_device	*device;	/* through it, or NULL */
 	TAILQ_ENTRY(bench_cable) entry;
 };
@@ -65,6 +68,8 @@ int	bench_drop(struct sim_device *, enum fault_drop_mode, char **);
 int	bench_link_error(struct sim_device *, char **);
 int	bench_stall(struct sim_device *, int64_t, char **);
 int	bench_set_fault(const char *, const char *, char **);
+/* Wiggle a cable: its rates times factor for us microseconds. */
+int	bench_flex(const char *, int64_t, double, char **);
 int	bench_trust(struct sim_device *, int, char **);
 /* Boot the device into a mode: it leaves the bus and enumerates again. */
 int	bench_mode(struct sim_device *, enum sim_mode, char **);
@@ -74,5 +79,21 @@ int	bench_mode(struct sim_device *, enum sim_mode, char **);
  * the ports and devices are added and before anything is plugged.
  */
 void	bench_add_hubs(void);
+
+/*
+ * For hostfault.c, which cuts the power or the controller of many
+ * ports at once. Call with the lock held.
+ */
+struct bench_port *bench_port_next(struct bench_port *); /* NULL: first */
+struct bench_port *bench_port_find(const char *);
+int	bench_next_devnum(int);
+/*
+ * The device loses power or its host: off the bus and out of usbmuxd
+ * at once, still on its port. Returns the DeviceID to announce as
+ * Detached (mux_notify_detached, without the lock), or 0.
+ */
+uint32_t bench_power_off(struct sim_device *);
+/* Power is back: the device enumerates after its reset delay. */
+void	bench_power_on(struct sim_device *);
 
 #endif /* LQ_SIM_BENCH_H */

@@ -96,6 +96,14 @@ conn_corrupt(struct sim_conn *c, void *buf, size_t len)
 		link_corrupt(c->dev, buf, len);
 }
 
+/* Corrupt data the host wrote as the link model says; none without one. */
+void
+conn_corrupt_out(struct sim_conn *c, void *buf, size_t len)
+{
+	if (c->dev != NULL)
+		link_corrupt_out(c->dev, buf, len);
+}
+
 static pthread_mutex_t	live_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	live_cond = PTHREAD_COND_INITIALIZER;
 static TAILQ_HEAD(, conn_live) live = TAILQ_HEAD_INITIALIZER(live);

@@ -68,5 +68,7 @@ int	conn_write(struct sim_conn *, const void *, size_t);
  * link model (dev NULL) the data is left alone.
  */
 void	conn_corrupt(struct sim_conn *, void *, size_t);
+/* Corrupt data the host wrote, as the link model says (OUT pipe). */
+void	conn_corrupt_out(struct sim_conn *, void *, size_t);
 
 #endif /* LQ_SIM_CONN_H */

@@ -12,7 +12,8 @@
  *
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
  * fault, drop, reset, link-error, stall, trust, mode, oplog,
- * oplog-clear, events.
+ * oplog-clear, events; and, naming no device, flex, hc-died,
+ * hc-recover, over-current, hub-reset.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
  * ends that client's connection with a log line; nothing else is
  * touched. Each client runs on a thread of its own.
@@ -37,6 +38,7 @@
 #include "conn.h"
 #include "control.h"
 #include "evlog.h"
+#include "hostfault.h"
 #include "log.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -142,8 +144,46 @@ arg(json_t *req, const char *key)
 static const char *const control_commands[] = {
 	"status", "events", "plug", "unplug", "move", "fault", "drop",
 	"reset", "link-error", "stall", "trust", "mode", "oplog",
-	"oplog-clear"
+	"oplog-clear", "flex", "hc-died", "hc-recover", "over-current",
+	"hub-reset"
 };
+
+/*
+ * The commands that name a cable, a bus or a hub rather than a device.
+ * Returns 0 or -1 (with *cause) if cmd is one of them, 1 if not.
+ */
+static int
+control_host(const char *cmd, json_t *req, char **cause)
+{
+	json_t		*v;
+	json_int_t	 ms, bus;
+	double		 factor = 50;
+
+	if (strcmp(cmd, "flex") == 0) {
+		ms = json_integer_value(json_object_get(req, "ms"));
+		if ((v = json_object_get(req, "factor")) != NULL)
+			factor = json_number_value(v);
+		if (ms <= 0 || ms > 3600000 || factor < 1 || factor > 1e6) {
+			xasprintf(cause, "flex needs a \"cable\", \"ms\" from "
+			    "1 to 3600000 and maybe a \"factor\" from 1 to "
+			    "1000000");
+			return (-1);
+		}
+		return (bench_flex(arg(req, "cable"), ms * 1000, factor,
+		    cause));
+	}
+	if (strcmp(cmd, "hc-died") == 0 || strcmp(cmd, "hc-recover") == 0) {
+		bus = json_integer_value(json_object_get(req, "bus"));
+		if (cmd[3] == 'd')
+			return (hostfault_hc_died((int)bus, cause));
+		return (hostfault_hc_recover((int)bus, cause));
+	}
+	if (strcmp(cmd, "over-current") == 0)
+		return (hostfault_over_current(arg(req, "target"), cause));
+	if (strcmp(cmd, "hub-reset") == 0)
+		return (hostfault_hub_reset(arg(req, "hub"), cause));
+	return (1);
+}
 
 /* Whether cmd is a command. */
 static int
@@ -184,6 +224,12 @@ control_run(json_t *req)
 		xasprintf(&cause, "no device called %s", name);
 		goto fail;
 	}
+	if ((ret = control_host(cmd, req, &cause)) != 1) {
+		if (ret == -1)
+			goto fail;
+		return (json_pack("{s:b}", "ok", 1));
+	}
+	ret = 0;
 	if (dev == NULL && strcmp(cmd, "status") != 0 &&
 	    strcmp(cmd, "events") != 0 && strcmp(cmd, "fault") != 0) {
 		xasprintf(&cause, "%s needs a \"device\"", cmd);

@@ -109,6 +109,10 @@ link_relink(struct sim_device *dev)
 	    rng_exp(&dev->rng_bytes, 1e6 / f->corrupt_per_mb) : 0;
 	dev->bytes_to_retry = f->retry_rate > 0 ?
 	    rng_exp(&dev->rng_bytes, LINK_PACKET / f->retry_rate) : 0;
+	dev->bytes_to_drop_out = f->drop_per_mb_out > 0 ?
+	    rng_exp(&dev->rng_bytes, 1e6 / f->drop_per_mb_out) : 0;
+	dev->bytes_to_corrupt_out = f->corrupt_out_per_mb > 0 ?
+	    rng_exp(&dev->rng_bytes, 1e6 / f->corrupt_out_per_mb) : 0;
 }
 
 /*
@@ -215,10 +219,11 @@ link_drop(struct sim_device *dev, enum fault_drop_mode mode, int to_host,
 int
 link_transfer(struct sim_device *dev, size_t n, int to_host)
 {
-	struct fault	*f = &dev->fault;
-	double		 rate, cost = 0, floor;
-	int64_t		 now, until, extra = 0;
-	int		 status, stalled;
+	struct fault		*f = &dev->fault;
+	enum fault_drop_mode	 mode;
+	double			 rate, cost = 0, floor;
+	int64_t			 now, until, extra = 0;
+	int			 status, stalled;
 
 	sim_lock();
 	if (dev->port == NULL || !dev->plugged) {
@@ -229,8 +234,18 @@ link_transfer(struct sim_device *dev, size_t n, int to_host)
 	if (f->drop_per_mb > 0) {
 		dev->bytes_to_drop -= (double)n;
 		if (dev->bytes_to_drop <= 0) {
+			mode = f->drop_mode;
 			sim_unlock();
-			return (link_drop(dev, f->drop_mode, to_host, -71));
+			return (link_drop(dev, mode, to_host, -71));
+		}
+	}
+	/* The OUT pipe's own drops: a fault of the host's writes only. */
+	if (!to_host && f->drop_per_mb_out > 0) {
+		dev->bytes_to_drop_out -= (double)n;
+		if (dev->bytes_to_drop_out <= 0) {
+			mode = f->drop_mode;
+			sim_unlock();
+			return (link_drop(dev, mode, 0, -71));
 		}
 	}
 	rate = link_rate(dev, to_host);
@@ -239,8 +254,9 @@ link_transfer(struct sim_device *dev, size_t n, int to_host)
 	if (f->retry_rate > 0 &&
 	    (status = link_retries(dev, n, rate, &cost)) != 0) {
 		link_retries_failed(dev, status);
+		mode = f->drop_mode;
 		sim_unlock();
-		return (link_drop(dev, f->drop_mode, to_host, status));
+		return (link_drop(dev, mode, to_host, status));
 	}
 	/* One bus for both directions: USB 2.0 is half duplex. */
 	floor = dev->stall_until_us > now ? (double)dev->stall_until_us :
@@ -330,6 +346,38 @@ link_corrupt(struct sim_device *dev, void *buf, size_t n)
 		    1e6 / dev->fault.corrupt_per_mb);
 	}
 	dev->bytes_to_corrupt -= left;
+	sim_unlock();
+}
+
+/*
+ * Flip bits in data the host writes to the device (an AFC file write):
+ * the file on the phone differs from what was sent. Real USB would
+ * catch it (CRC16 on every data packet, three retries), as it would a
+ * flip on the way in; both are for testing end-to-end checks.
+ */
+void
+link_corrupt_out(struct sim_device *dev, void *buf, size_t n)
+{
+	unsigned char	*p = buf;
+	double		 left = (double)n;
+	size_t		 at = 0;
+
+	sim_lock();
+	if (dev->fault.corrupt_out_per_mb <= 0) {
+		sim_unlock();
+		return;
+	}
+	while (dev->bytes_to_corrupt_out < left) {
+		at += (size_t)dev->bytes_to_corrupt_out;
+		left -= dev->bytes_to_corrupt_out + 1;
+		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
+		    8));
+		evlog_add("corrupt-out %s", dev->bench_name);
+		at++;
+		dev->bytes_to_corrupt_out = rng_exp(&dev->rng_bytes,
+		    1e6 / dev->fault.corrupt_out_per_mb);
+	}
+	dev->bytes_to_corrupt_out -= left;
 	sim_unlock();
 }
 

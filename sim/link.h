@@ -64,6 +64,8 @@ int	link_transfer(struct sim_device *, size_t, int);
 int	link_round_trip(struct sim_device *);
 /* Flip bits in data on its way to the host, at the link's rate. */
 void	link_corrupt(struct sim_device *, void *, size_t);
+/* Flip bits in data the host writes, at corrupt-out-per-mb. */
+void	link_corrupt_out(struct sim_device *, void *, size_t);
 
 /* What becomes of one control transfer (link_control). */
 enum link_ctrl {

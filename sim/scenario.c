@@ -50,6 +50,9 @@
 #define SCN_VERSION_MIN		10
 #define SCN_SPEEDS		"12, 480, 5000 or 10000"
 #define SCN_MAX_SPEEDS		"480, 5000 or 10000"
+#define SCN_COUNT_MAX		1000
+#define SCN_FLEX_FACTOR		50.0	/* a wiggle: 50 times the rates */
+#define SCN_FLEX_FACTOR_MAX	1e6
 
 /* One word of a line: its text unquoted, where it was in the raw line. */
 struct scn_word {
@@ -71,7 +74,9 @@ enum fault_type {
 	FAULT_T_CAP,		/* double >= 0, 0: no cap */
 	FAULT_T_PROB,		/* double in [0, 1] */
 	FAULT_T_SPEED,		/* int, one of SCN_SPEEDS */
-	FAULT_T_MODE		/* enum fault_drop_mode */
+	FAULT_T_MODE,		/* enum fault_drop_mode */
+	FAULT_T_COUNT,		/* int from 0 to SCN_COUNT_MAX */
+	FAULT_T_DATA		/* yes or no, int charge_only */
 };
 
 /* The fault keys, in the order fault_format prints them. */
@@ -108,6 +113,16 @@ static const struct fault_key {
 	    offsetof(struct fault, control_timeout) },
 	{ "retry-rate", FAULT_T_PROB, offsetof(struct fault, retry_rate) },
 	{ "fallback", FAULT_T_PROB, offsetof(struct fault, fallback) },
+
+	{ "burst-per-min", FAULT_T_RATE,
+	    offsetof(struct fault, burst_per_min) },
+	{ "burst-len", FAULT_T_COUNT, offsetof(struct fault, burst_len) },
+	{ "burst-ms", FAULT_T_MS, offsetof(struct fault, burst_us) },
+	{ "drop-per-mb-out", FAULT_T_RATE,
+	    offsetof(struct fault, drop_per_mb_out) },
+	{ "corrupt-out-per-mb", FAULT_T_RATE,
+	    offsetof(struct fault, corrupt_out_per_mb) },
+	{ "data", FAULT_T_DATA, offsetof(struct fault, charge_only) },
 };
 
 static const char *const sim_mode_names[] = {
@@ -192,6 +207,11 @@ static int	 scn_stmt_port(struct scn_parser *, struct scn_words *);
 static int	 scn_stmt_cable(struct scn_parser *, struct scn_words *);
 static void	 scn_insert_event(struct scn_parser *, struct scn_event *);
 static int	 scn_stmt_at(struct scn_parser *, struct scn_words *,
+		    const char *);
+static int	 scn_stmt_at_host(struct scn_parser *, struct scn_words *,
+		    struct scn_event *);
+static int	 scn_hub_ok(const char *);
+static char	*scn_hub_names(struct scn_parser *, struct scn_event *,
 		    const char *);
 static int	 scn_line(struct scn_parser *, const char *, size_t);
 
@@ -457,6 +477,24 @@ fault_set(struct fault *f, const struct fault_key *fk, const char *val,
 			return (-1);
 		}
 		return (0);
+	case FAULT_T_COUNT:
+		n = strtonum(val, 0, SCN_COUNT_MAX, &errstr);
+		if (errstr != NULL) {
+			(void)xasprintf(cause, "%s=%s: expected a whole number "
+			    "from 0 to %d", k, val, SCN_COUNT_MAX);
+			return (-1);
+		}
+		*(int *)field = (int)n;
+		return (0);
+	case FAULT_T_DATA:
+		/* Stored as its absence, so that zero is the usual cable. */
+		if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0) {
+			(void)xasprintf(cause, "%s=%s: expected yes or no "
+			    "(no: a charge-only cable)", k, val);
+			return (-1);
+		}
+		*(int *)field = strcmp(val, "no") == 0;
+		return (0);
 	}
 
 	if (rc == -1) {
@@ -552,9 +590,9 @@ fault_min_nonzero(double a, double b)
 	return (a < b ? a : b);
 }
 
-/* Combine the faults of port p and cable c into out (may alias either). */
-void
-fault_combine(struct fault *out, const struct fault *p,
+/* Combine two fault profiles into out (may alias either). */
+static void
+fault_combine_two(struct fault *out, const struct fault *p,
     const struct fault *c)
 {
 	struct fault	f;
@@ -587,7 +625,80 @@ fault_combine(struct fault *out, const struct fault *p,
 	/* A packet is retried if either side garbles it. */
 	f.retry_rate = 1 - (1 - p->retry_rate) * (1 - c->retry_rate);
 	f.fallback = 1 - (1 - p->fallback) * (1 - c->fallback);
+
+	f.burst_per_min = p->burst_per_min + c->burst_per_min;
+	f.burst_len = p->burst_len > c->burst_len ? p->burst_len :
+	    c->burst_len;
+	f.burst_us = p->burst_us > c->burst_us ? p->burst_us : c->burst_us;
+	f.drop_per_mb_out = p->drop_per_mb_out + c->drop_per_mb_out;
+	f.corrupt_out_per_mb = p->corrupt_out_per_mb +
+	    c->corrupt_out_per_mb;
+	/* Power only on either side: no data line gets through. */
+	f.charge_only = p->charge_only || c->charge_only;
 	*out = f;
+}
+
+/*
+ * Combine the faults of port p, cable c and device d into out (may
+ * alias any). Every rule is associative, so the order does not matter:
+ * a worn connector on the phone adds to whatever cable it is on.
+ */
+void
+fault_combine(struct fault *out, const struct fault *p,
+    const struct fault *c, const struct fault *d)
+{
+	struct fault	pc;
+
+	fault_combine_two(&pc, p, c);
+	fault_combine_two(out, &pc, d);
+}
+
+/* A probability of failing once, as if tried factor times. */
+static double
+fault_scale_prob(double p, double factor)
+{
+	return (p <= 0 ? 0 : 1 - pow(1 - p, factor));
+}
+
+/*
+ * Raise the rates of f as if its faults came factor times as often
+ * (flex): what happens per megabyte or per minute is multiplied and a
+ * probability of failing becomes that of failing in factor tries. The
+ * shape (latency, cap, speed, lengths) is left alone.
+ */
+void
+fault_scale(struct fault *f, double factor)
+{
+	f->drop_per_mb *= factor;
+	f->drop_per_min *= factor;
+	f->link_error_per_min *= factor;
+	f->reset_per_min *= factor;
+	f->stall_per_min *= factor;
+	f->corrupt_per_mb *= factor;
+	f->enum_fail = fault_scale_prob(f->enum_fail, factor);
+	f->control_stall = fault_scale_prob(f->control_stall, factor);
+	f->control_error = fault_scale_prob(f->control_error, factor);
+	f->control_timeout = fault_scale_prob(f->control_timeout, factor);
+	f->burst_per_min *= factor;
+	f->drop_per_mb_out *= factor;
+	f->corrupt_out_per_mb *= factor;
+	f->retry_rate = fault_scale_prob(f->retry_rate, factor);
+	f->fallback = fault_scale_prob(f->fallback, factor);
+}
+
+/* Whether port path is below hub ("1-4") or the root hub "usbN". */
+int
+scn_path_under(const char *path, const char *hub)
+{
+	size_t	len;
+
+	if (strncmp(hub, "usb", 3) == 0) {
+		len = strlen(hub + 3);
+		return (len > 0 && strncmp(path, hub + 3, len) == 0 &&
+		    path[len] == '-');
+	}
+	len = strlen(hub);
+	return (strncmp(path, hub, len) == 0 && path[len] == '.');
 }
 
 /* The mode called name. */
@@ -654,6 +765,17 @@ fault_format(const struct fault *f)
 			    != FAULT_DROP_RESET)
 				continue;
 			(void)strlcpy(value, "reset", sizeof(value));
+			break;
+		case FAULT_T_COUNT:
+			if (*(const int *)(const void *)field == 0)
+				continue;
+			(void)xsnprintf(value, sizeof(value), "%d",
+			    *(const int *)(const void *)field);
+			break;
+		case FAULT_T_DATA:
+			if (*(const int *)(const void *)field == 0)
+				continue;
+			(void)strlcpy(value, "no", sizeof(value));
 			break;
 		}
 		(void)xasprintf(&t, "%s%s%s=%s", s, *s == '\0' ? "" : " ",
@@ -914,6 +1036,7 @@ static int
 scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
 {
 	struct scn_device	*d;
+	const struct fault_key	*fk;
 	char			*key, *val, *msg;
 	const char		*errstr;
 	long long		 n;
@@ -922,7 +1045,7 @@ scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
 
 	if (scn_check_name(p, ws, "device", "device NAME [udid=U] "
 	    "[name=\"Device Name\"] [product=P] [version=V] [trust=T] "
-	    "[max-speed=S]") != 0)
+	    "[max-speed=S] [FAULT-KEY=VALUE ...]") != 0)
 		return (-1);
 	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(ws->w[1].text);
@@ -979,9 +1102,13 @@ scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
 				    "expected %s (Mb/s)", val,
 				    SCN_MAX_SPEEDS));
 			d->max_speed_mbps = (int)n;
+		} else if ((fk = fault_key_find(key)) != NULL) {
+			/* The phone's own connector: it follows the phone. */
+			if (fault_set(&d->fault, fk, val, &msg) != 0)
+				return (scn_error_take(p, p->line, msg));
 		} else
 			return (scn_unknown_key(p, "device", key, "udid, "
-			    "name, product, version, trust, max-speed", 0));
+			    "name, product, version, trust, max-speed", 1));
 	}
 	if (d->udid != NULL &&
 	    scn_declare(p, SCN_KIND_UDID, d->udid, d->name) != 0)
@@ -1159,7 +1286,8 @@ scn_stmt_at(struct scn_parser *p, struct scn_words *ws, const char *raw)
 
 	if (ws->n < 3)
 		return (scn_error(p, p->line, "at needs a time and an action: "
-		    "at TIME plug|unplug|fault|trust|mode ..."));
+		    "at TIME plug|unplug|fault|trust|mode|flex|hc-died|"
+		    "hc-recover|over-current|hub-reset ..."));
 	if (scn_time(ws->w[1].text, &at_us, &msg) != 0)
 		return (scn_error_take(p, p->line, msg));
 	action = ws->w[2].text;
@@ -1216,10 +1344,20 @@ scn_stmt_at(struct scn_parser *p, struct scn_words *ws, const char *raw)
 		ev->action = SCN_FAULT;
 		ev->target = xstrdup(ws->w[3].text);
 		ev->params = params;
+	} else if (strcmp(action, "flex") == 0 ||
+	    strcmp(action, "hc-died") == 0 ||
+	    strcmp(action, "hc-recover") == 0 ||
+	    strcmp(action, "over-current") == 0 ||
+	    strcmp(action, "hub-reset") == 0) {
+		if (scn_stmt_at_host(p, ws, ev) != 0) {
+			free(ev);
+			return (-1);
+		}
 	} else {
 		free(ev);
 		return (scn_error(p, p->line, "unknown action \"%s\"; the "
-		    "actions are plug, unplug, fault, trust and mode",
+		    "actions are plug, unplug, fault, trust, mode, flex, "
+		    "hc-died, hc-recover, over-current and hub-reset",
 		    action));
 	}
 	scn_insert_event(p, ev);
@@ -1239,8 +1377,87 @@ usage:
 	if (strcmp(action, "mode") == 0)
 		return (scn_error(p, p->line, "mode takes a device and a "
 		    "mode: at TIME mode DEVICE normal|recovery|dfu"));
-	return (scn_error(p, p->line, "fault takes a port or cable and "
-	    "parameters: at TIME fault PORT|CABLE KEY=VALUE ..."));
+	return (scn_error(p, p->line, "fault takes a port, cable, device "
+	    "or hub and parameters: at TIME fault PORT|CABLE|DEVICE|HUB "
+	    "KEY=VALUE ..."));
+}
+
+/* Whether s names a hub: a port path ("1-4") or a root hub ("usb1"). */
+static int
+scn_hub_ok(const char *s)
+{
+	const char	*why;
+
+	if (strncmp(s, "usb", 3) == 0) {
+		s += 3;
+		return (scn_small_number(&s, SCN_BUS_MAX) >= 1 && *s == '\0');
+	}
+	return (scn_path(s, &why) != -1);
+}
+
+/*
+ * Parse the actions that hit the host's side or wiggle a cable:
+ *	flex CABLE DURATION [FACTOR]
+ *	hc-died BUS, hc-recover BUS
+ *	over-current PORT|HUB, hub-reset HUB
+ * Names are checked later (scn_event_names), like every event's.
+ */
+static int
+scn_stmt_at_host(struct scn_parser *p, struct scn_words *ws,
+    struct scn_event *ev)
+{
+	const char	*action = ws->w[2].text, *errstr;
+	char		*msg;
+	double		 v;
+
+	if (strcmp(action, "flex") == 0) {
+		if (ws->n != 5 && ws->n != 6)
+			return (scn_error(p, p->line, "flex takes a cable, a "
+			    "duration and maybe a factor: at TIME flex CABLE "
+			    "DURATION [FACTOR], such as flex A-02 10s 50"));
+		if (scn_time(ws->w[4].text, &ev->dur_us, &msg) != 0)
+			return (scn_error_take(p, p->line, msg));
+		if (ev->dur_us <= 0)
+			return (scn_error(p, p->line, "flex %s: the duration "
+			    "must be more than 0", ws->w[4].text));
+		ev->factor = SCN_FLEX_FACTOR;
+		if (ws->n == 6) {
+			if (scn_number(ws->w[5].text, &v) != 0 || v < 1 ||
+			    v > SCN_FLEX_FACTOR_MAX)
+				return (scn_error(p, p->line, "flex factor %s: "
+				    "expected a number from 1 to %g",
+				    ws->w[5].text, SCN_FLEX_FACTOR_MAX));
+			ev->factor = v;
+		}
+		ev->action = SCN_FLEX;
+		ev->target = xstrdup(ws->w[3].text);
+		return (0);
+	}
+	if (strcmp(action, "hc-died") == 0 ||
+	    strcmp(action, "hc-recover") == 0) {
+		if (ws->n != 4)
+			return (scn_error(p, p->line, "%s takes a bus number: "
+			    "at TIME %s BUS", action, action));
+		ev->bus = (int)strtonum(ws->w[3].text, 1, SCN_BUS_MAX,
+		    &errstr);
+		if (errstr != NULL)
+			return (scn_error(p, p->line, "%s %s: expected a bus "
+			    "number from 1 to %d", action, ws->w[3].text,
+			    SCN_BUS_MAX));
+		ev->action = action[3] == 'd' ? SCN_HC_DIED : SCN_HC_RECOVER;
+		return (0);
+	}
+	if (ws->n != 4)
+		return (scn_error(p, p->line, "%s takes one %s: at TIME %s %s",
+		    action, action[0] == 'o' ? "port or hub" : "hub", action,
+		    action[0] == 'o' ? "PORT|HUB" : "HUB"));
+	if (strcmp(action, "hub-reset") == 0 && !scn_hub_ok(ws->w[3].text))
+		return (scn_error(p, p->line, "hub-reset %s: expected a hub "
+		    "as a port path such as 1-4, or a root hub such as usb1",
+		    ws->w[3].text));
+	ev->action = action[0] == 'o' ? SCN_OVER_CURRENT : SCN_HUB_RESET;
+	ev->target = xstrdup(ws->w[3].text);
+	return (0);
 }
 
 /* Parse one line of len bytes. */
@@ -1314,7 +1531,8 @@ scn_need(struct scn_parser *p, enum scn_kind kind, const char *name,
 static char *
 scn_event_names(struct scn_parser *p, struct scn_event *ev)
 {
-	struct scn_decl	*port, *cable;
+	struct scn_decl	*port, *cable, *dev;
+	struct scn_port	*pt;
 	char		*msg = NULL;
 
 	switch (ev->action) {
@@ -1337,15 +1555,61 @@ scn_event_names(struct scn_parser *p, struct scn_event *ev)
 	case SCN_FAULT:
 		port = scn_lookup(p, SCN_KIND_PORT, ev->target);
 		cable = scn_lookup(p, SCN_KIND_CABLE, ev->target);
-		if (port != NULL && cable != NULL)
-			(void)xasprintf(&msg, "fault: %s is both a port (line "
-			    "%d) and a cable (line %d); rename one",
-			    ev->target, port->line, cable->line);
-		else if (port == NULL && cable == NULL)
-			(void)xasprintf(&msg, "fault: no port or cable named "
-			    "%s is declared", ev->target);
+		dev = scn_lookup(p, SCN_KIND_DEVICE, ev->target);
+		if ((port != NULL) + (cable != NULL) + (dev != NULL) > 1)
+			(void)xasprintf(&msg, "fault: %s names more than one "
+			    "of a port, a cable and a device; rename one",
+			    ev->target);
+		else if (port == NULL && cable == NULL && dev == NULL)
+			msg = scn_hub_names(p, ev, "fault");
+		break;
+	case SCN_FLEX:
+		(void)scn_need(p, SCN_KIND_CABLE, ev->target, "flex", &msg);
+		break;
+	case SCN_OVER_CURRENT:
+		if (scn_lookup(p, SCN_KIND_PORT, ev->target) == NULL)
+			msg = scn_hub_names(p, ev, "over-current");
+		break;
+	case SCN_HUB_RESET:
+		msg = scn_hub_names(p, ev, "hub-reset");
+		break;
+	case SCN_HC_DIED:
+	case SCN_HC_RECOVER:
+		TAILQ_FOREACH(pt, &p->scn->ports, entry)
+			if (strtol(pt->path, NULL, 10) == ev->bus)
+				break;
+		if (pt == NULL)
+			(void)xasprintf(&msg, "%s: no port is on bus %d",
+			    ev->action == SCN_HC_DIED ? "hc-died" :
+			    "hc-recover", ev->bus);
 		break;
 	}
+	return (msg);
+}
+
+/*
+ * The target of an event that may be a hub: some declared port must be
+ * below it. Returns NULL or a message.
+ */
+static char *
+scn_hub_names(struct scn_parser *p, struct scn_event *ev,
+    const char *action)
+{
+	struct scn_port	*pt;
+	char		*msg = NULL;
+
+	if (!scn_hub_ok(ev->target)) {
+		(void)xasprintf(&msg, "%s: no %s named %s is declared, and it "
+		    "is not a hub path such as 1-4 or usb1", action,
+		    strcmp(action, "fault") == 0 ?
+		    "port, cable or device" : "port", ev->target);
+		return (msg);
+	}
+	TAILQ_FOREACH(pt, &p->scn->ports, entry)
+		if (scn_path_under(pt->path, ev->target))
+			return (NULL);
+	(void)xasprintf(&msg, "%s: no declared port is below hub %s", action,
+	    ev->target);
 	return (msg);
 }
 

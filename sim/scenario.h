@@ -41,8 +41,9 @@ enum fault_drop_mode {
 };
 
 /*
- * A link fault profile, on a port or on a cable; when a device sits on
- * port P through cable C the two combine (fault_combine). A field left
+ * A link fault profile, on a port, a cable or a device (its worn
+ * connector); when a device D sits on port P through cable C the three
+ * combine (fault_combine). A field left
  * unset by the file keeps its zero value, which means "no such fault"
  * (speed 0: no limit of its own).
  */
@@ -68,6 +69,14 @@ struct fault {
 	/* A marginal link (issue 14): kept last so that merges stay easy. */
 	double			retry_rate;	/* P(a packet is retried) */
 	double			fallback;	/* P(enumerated at 12 Mb/s) */
+
+	/* Bursts, the OUT pipe on its own, and cables without data. */
+	double			burst_per_min;	/* bursts of link errors */
+	int			burst_len;	/* link errors in one */
+	int64_t			burst_us;	/* spread over this long */
+	double			drop_per_mb_out; /* drops, OUT pipe only */
+	double			corrupt_out_per_mb; /* flips on the way out */
+	int			charge_only;	/* data=no: power only */
 };
 
 enum sim_trust {
@@ -84,6 +93,7 @@ struct scn_device {
 	char			*version;	/* NULL: "17.4"; >= 10 */
 	enum sim_trust		 trust;
 	int			 max_speed_mbps; /* 480 (Lightning) or 5000+ */
+	struct fault		 fault;		/* its own connector's */
 	TAILQ_ENTRY(scn_device)	 entry;
 };
 
@@ -108,7 +118,12 @@ enum scn_action {
 	SCN_UNPLUG,	/* device */
 	SCN_FAULT,	/* port or cable name, new fault fields */
 	SCN_TRUST,	/* device, accept or deny the Trust prompt */
-	SCN_MODE	/* device, normal, recovery or dfu */
+	SCN_MODE,	/* device, normal, recovery or dfu */
+	SCN_FLEX,	/* cable, for dur_us, rates times factor */
+	SCN_HC_DIED,	/* bus: its host controller dies */
+	SCN_HC_RECOVER,	/* bus: it comes back */
+	SCN_OVER_CURRENT, /* port name or hub path */
+	SCN_HUB_RESET	/* hub path: every device below it */
 };
 
 struct scn_event {
@@ -117,10 +132,14 @@ struct scn_event {
 	char			*device;	/* PLUG, UNPLUG, TRUST, MODE */
 	char			*port;		/* PLUG */
 	char			*cable;		/* PLUG */
-	char			*target;	/* FAULT: port or cable name */
+	char			*target;	/* FAULT, FLEX, OVER_CURRENT,
+						 * HUB_RESET: what it hits */
 	char			*params;	/* FAULT: "key=value ..." */
 	int			 accept;	/* TRUST */
 	enum sim_mode		 mode;		/* MODE */
+	int64_t			 dur_us;	/* FLEX */
+	double			 factor;	/* FLEX */
+	int			 bus;		/* HC_DIED, HC_RECOVER */
 	int			 line;		/* for messages */
 	TAILQ_ENTRY(scn_event)	 entry;
 };
@@ -149,9 +168,16 @@ void		 scenario_free(struct scenario *);
  * control socket gives them. Returns 0, or -1 with *cause allocated.
  */
 int		 fault_parse(struct fault *, const char *, char **);
-/* The fault seen by a device on port p through cable c. */
+/* The fault seen by device d on port p through cable c. */
 void		 fault_combine(struct fault *, const struct fault *,
-		    const struct fault *);
+		    const struct fault *, const struct fault *);
+/* Raise f's rates and probabilities as if factor times as often. */
+void		 fault_scale(struct fault *, double);
+/*
+ * Whether a port path is below hub, a hub path ("1-4": 1-4.1, 1-4.2.3)
+ * or a bus's root hub ("usb1": every port on bus 1).
+ */
+int		 scn_path_under(const char *, const char *);
 /* Describe f as "key=value ..." of its non-zero fields (allocated). */
 char		*fault_format(const struct fault *);
 /* The mode called name ("normal", "recovery", "dfu"): 0, or -1. */

@@ -115,6 +115,10 @@ struct sim_device {
 	double			 bytes_to_drop;
 	double			 bytes_to_corrupt;
 	double			 bytes_to_retry; /* next packet retried */
+	/* The device's own faults, and the OUT pipe's distances. Locked. */
+	struct fault		 own_fault;	/* its connector: follows it */
+	double			 bytes_to_drop_out;
+	double			 bytes_to_corrupt_out;
 
 	/*
 	 * AppleUSBDeviceMux's counters, as the device's syslog reports

@@ -161,6 +161,30 @@ fail:
 	sysfs_rmdir(tmp);
 }
 
+/* Write an attribute of the hub port that port_path hangs off. */
+void
+sysfs_port_attr(const char *port_path, const char *name, const char *value)
+{
+	char		 dir[PATH_MAX];
+	const char	*dot, *dash;
+	int		 n;
+
+	if (devices_dir == NULL || (dash = strchr(port_path, '-')) == NULL)
+		return;
+	/* The hub's interface: "1-4:1.0", or the root hub's "1-0:1.0". */
+	if ((dot = strrchr(port_path, '.')) != NULL)
+		n = snprintf(dir, sizeof(dir), "%s/%.*s:1.0/%.*s-port%s",
+		    devices_dir, (int)(dot - port_path), port_path,
+		    (int)(dot - port_path), port_path, dot + 1);
+	else
+		n = snprintf(dir, sizeof(dir), "%s/%.*s-0:1.0/usb%.*s-port%s",
+		    devices_dir, (int)(dash - port_path), port_path,
+		    (int)(dash - port_path), port_path, dash + 1);
+	if (n < 0 || (size_t)n >= sizeof(dir) || sysfs_mkdirs(dir) == -1 ||
+	    sysfs_attr(dir, name, value) == -1)
+		log_warn("sysfs: %s/%s", port_path, name);
+}
+
 /* Remove a device. */
 void
 sysfs_remove(const char *port_path)

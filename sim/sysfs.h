@@ -27,5 +27,11 @@ void	sysfs_add(const char *, int, int, int, uint16_t, const char *,
 	    const char *);
 /* Remove the device at port path. */
 void	sysfs_remove(const char *);
+/*
+ * Write an attribute of the hub port a device path hangs off, where the
+ * kernel keeps it: below the hub's interface, as in
+ * 1-0:1.0/usb1-port2/over_current_count (drivers/usb/core/port.c).
+ */
+void	sysfs_port_attr(const char *, const char *, const char *);
 
 #endif /* LQ_SIM_SYSFS_H */
