@@ -1556,10 +1556,15 @@ scn_event_names(struct scn_parser *p, struct scn_event *ev)
 		port = scn_lookup(p, SCN_KIND_PORT, ev->target);
 		cable = scn_lookup(p, SCN_KIND_CABLE, ev->target);
 		dev = scn_lookup(p, SCN_KIND_DEVICE, ev->target);
-		if ((port != NULL) + (cable != NULL) + (dev != NULL) > 1)
-			(void)xasprintf(&msg, "fault: %s names more than one "
-			    "of a port, a cable and a device; rename one",
-			    ev->target);
+		if (port != NULL && cable != NULL)
+			(void)xasprintf(&msg, "fault: %s is both a port (line "
+			    "%d) and a cable (line %d); rename one",
+			    ev->target, port->line, cable->line);
+		else if (dev != NULL && (port != NULL || cable != NULL))
+			(void)xasprintf(&msg, "fault: %s is both a device "
+			    "(line %d) and a %s (line %d); rename one",
+			    ev->target, dev->line, port != NULL ? "port" :
+			    "cable", port != NULL ? port->line : cable->line);
 		else if (port == NULL && cable == NULL && dev == NULL)
 			msg = scn_hub_names(p, ev, "fault");
 		break;

@@ -501,8 +501,8 @@ static const struct err_case err_cases[] = {
 	{ "at 0s trust d\n", 1, "trust takes a device and an answer" },
 	{ "at 0s trust d maybe\n", 1, "trust maybe: expected accept or "
 	    "deny" },
-	{ "at 0s fault c\n", 1, "fault takes a port or cable and "
-	    "parameters" },
+	{ "at 0s fault c\n", 1, "fault takes a port, cable, device or "
+	    "hub and parameters" },
 	{ "at 0s mode d\n", 1, "mode takes a device and a mode" },
 	{ "at 0s mode d sleep\n", 1, "mode sleep: expected normal, "
 	    "recovery or dfu" },
@@ -534,8 +534,36 @@ static const struct err_case err_cases[] = {
 	{ "device d\ncable c\nport p path=1-1\nat 0s plug p p c\n", 4,
 	    "plug: p is a port (line 3), not a device" },
 	{ "at 5s unplug x\nat 1s unplug y\n", 1, "no device named x" },
-	{ "at 0s fault nothing latency-ms=1\n", 1, "fault: no port or "
-	    "cable named nothing" },
+	{ "at 0s fault nothing latency-ms=1\n", 1, "fault: no port, "
+	    "cable or device named nothing is declared, and it is not a hub "
+	    "path" },
+	{ "device x\ncable x\nat 0s fault x latency-ms=1\n", 3,
+	    "fault: x is both a device (line 1) and a cable (line 2)" },
+	{ "port p path=1-1\nat 0s fault 1-4 latency-ms=1\n", 2,
+	    "fault: no declared port is below hub 1-4" },
+	{ "cable c\nat 0s flex c\n", 2, "flex takes a cable, a duration "
+	    "and maybe a factor" },
+	{ "cable c\nat 0s flex c 10\n", 2, "time 10 has no unit" },
+	{ "cable c\nat 0s flex c 1s 0.5\n", 2, "flex factor 0.5: expected "
+	    "a number from 1 to 1e+06" },
+	{ "port p path=1-1\nat 0s flex p 1s\n", 2, "flex: p is a port "
+	    "(line 1), not a cable" },
+	{ "port p path=1-1\nat 0s hc-died 0\n", 2, "hc-died 0: expected a "
+	    "bus number from 1 to 127" },
+	{ "port p path=1-1\nat 0s hc-recover 3\n", 2, "hc-recover: no "
+	    "port is on bus 3" },
+	{ "port p path=1-1\nat 0s over-current q\n", 2, "over-current: no "
+	    "port named q is declared" },
+	{ "port p path=1-4.1\nat 0s over-current 2-4\n", 2,
+	    "over-current: no declared port is below hub 2-4" },
+	{ "port p path=1-4.1\nat 0s hub-reset p\n", 2, "hub-reset p: "
+	    "expected a hub as a port path" },
+	{ "device d burst-len=1001\n", 1, "burst-len=1001: expected a "
+	    "whole number from 0 to 1000" },
+	{ "cable c data=maybe\n", 1, "data=maybe: expected yes or no" },
+	{ "device d frobs=1\n", 1, "unknown device key frobs; the keys are "
+	    "udid, name, product, version, trust, max-speed and the fault "
+	    "keys latency-ms" },
 	{ "port x path=1-1\ncable x\nat 0s fault x latency-ms=1\n", 3,
 	    "fault: x is both a port (line 1) and a cable (line 2)" },
 
@@ -659,7 +687,8 @@ test_fault_parse(__unused void **state)
 	    "drop-per-min, drop-mode, reset-delay-ms, link-error-per-min, "
 	    "reset-per-min, stall-per-min, stall-ms, corrupt-per-mb, "
 	    "enum-fail, control-stall, control-error, control-timeout, "
-	    "retry-rate, fallback");
+	    "retry-rate, fallback, burst-per-min, burst-len, burst-ms, "
+	    "drop-per-mb-out, corrupt-out-per-mb, data");
 	free(cause);
 	assert_memory_equal(&f, &before, sizeof(f));
 
@@ -694,10 +723,11 @@ test_fault_parse(__unused void **state)
 static void
 test_fault_combine(__unused void **state)
 {
-	struct fault	p, c, out;
+	struct fault	p, c, d, out;
 
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
 	p.latency_us = 1000;
 	c.latency_us = 250;
 	p.jitter_us = 10;
@@ -726,7 +756,7 @@ test_fault_combine(__unused void **state)
 	c.corrupt_per_mb = 0.02;
 	p.enum_fail = 0.5;
 	c.enum_fail = 0.5;
-	fault_combine(&out, &p, &c);
+	fault_combine(&out, &p, &c, &d);
 	assert_true(out.enum_fail == 0.75);
 	assert_int_equal(out.latency_us, 1250);
 	assert_int_equal(out.jitter_us, 15);
@@ -748,7 +778,7 @@ test_fault_combine(__unused void **state)
 	p.speed_mbps = 5000;
 	c.speed_mbps = 480;
 	c.drop_mode = FAULT_DROP_STRANDED;
-	fault_combine(&p, &p, &c);
+	fault_combine(&p, &p, &c, &d);
 	assert_true(p.cap_mb_s == 10);
 	assert_int_equal(p.speed_mbps, 480);
 	assert_int_equal(p.drop_mode, FAULT_DROP_STRANDED);
@@ -757,8 +787,38 @@ test_fault_combine(__unused void **state)
 	/* Nothing and nothing is nothing. */
 	memset(&p, 0, sizeof(p));
 	memset(&c, 0, sizeof(c));
-	fault_combine(&out, &p, &c);
+	fault_combine(&out, &p, &c, &d);
 	assert_memory_equal(&out, &p, sizeof(out));
+
+	/* The device's own faults join whatever port and cable it is on. */
+	d.corrupt_per_mb = 0.5;
+	d.enum_fail = 0.5;
+	d.burst_len = 3;
+	c.burst_len = 7;
+	c.enum_fail = 0.5;
+	c.charge_only = 1;
+	d.drop_per_mb_out = 0.25;
+	fault_combine(&out, &p, &c, &d);
+	assert_true(out.corrupt_per_mb == 0.5);
+	assert_true(out.enum_fail == 0.75);
+	assert_int_equal(out.burst_len, 7);
+	assert_int_equal(out.charge_only, 1);
+	assert_true(out.drop_per_mb_out == 0.25);
+
+	/* A flex: rates times the factor, probabilities over its tries. */
+	fault_scale(&out, 2);
+	assert_true(out.corrupt_per_mb == 1);
+	assert_true(out.drop_per_mb_out == 0.5);
+	assert_true(out.enum_fail == 1 - 0.25 * 0.25);
+	assert_int_equal(out.burst_len, 7);
+
+	/* Hubs: a path prefix, or a root hub's whole bus. */
+	assert_true(scn_path_under("1-4.2", "1-4"));
+	assert_true(scn_path_under("1-4.2.3", "1-4"));
+	assert_false(scn_path_under("1-4", "1-4"));
+	assert_false(scn_path_under("1-42.1", "1-4"));
+	assert_true(scn_path_under("1-4", "usb1"));
+	assert_false(scn_path_under("11-4", "usb1"));
 }
 
 /* fault_format: key order, ms back from us, round trip through parse. */
