@@ -427,13 +427,22 @@ kmsg_classify_hcd(const char *m, struct kmsg_finding *f)
 {
 	const char	*r;
 
-	/* 26: every device on the controller is lost; not the cable. */
+	/*
+	 * 26: every device on the controller is lost; not the cable. One
+	 * death is told in up to three lines: a command that timed out,
+	 * xhci_hc_died's "assume dead" (xhci-ring.c), and the "HC died"
+	 * of usb_hc_died (hcd.c), which xhci_hc_died calls and which every
+	 * controller driver's death ends in. Only that one counts, so one
+	 * death is one failure; xhci_hc_died skips it only while the
+	 * controller is being removed, which is no fault of it.
+	 */
+	if (kmsg_starts(m, "HC died; cleaning up") != NULL)
+		return (kmsg_found(f, "hc-failure", 0, 0));
 	if (kmsg_starts(m, "xHCI host controller not responding, assume "
 	    "dead") != NULL ||
 	    kmsg_starts(m, "xHCI host not responding to stop endpoint "
-	    "command") != NULL ||
-	    kmsg_starts(m, "HC died; cleaning up") != NULL)
-		return (kmsg_found(f, "hc-failure", 0, 0));
+	    "command") != NULL)
+		return (KMSG_INFO);
 	/* 23 (debug level), completion codes mapped as xhci-ring.c does. */
 	if (kmsg_starts(m, "Transfer error for slot ") != NULL ||
 	    kmsg_starts(m, "Split transaction error for slot ") != NULL)
