@@ -5,10 +5,12 @@
  * The simulated bench and its link model (contract in bench.h).
  *
  * DESIGN
- * A device on port P through cable C sees the fault profiles of both
- * combined (fault_combine). Byte-driven faults (a drop or a flipped bit
- * every so many megabytes on average) are drawn as exponential distances
- * in bytes from the device's byte stream; time-driven ones (per minute)
+ * A device on port P through cable C sees the fault profiles of the
+ * three combined (fault_combine): the port's, the cable's (raised while
+ * it is flexed) and its own, which follows it from port to port.
+ * Byte-driven faults (a drop or a flipped bit every so many megabytes
+ * on average) are drawn as exponential distances in bytes from the
+ * device's byte stream; time-driven ones (per minute, and bursts)
  * as exponential delays from its time stream, scheduled on the clock
  * thread with the device's timer generation, so that a timer armed
  * before a change of plug or fault finds itself stale and does nothing.

@@ -1425,7 +1425,7 @@ scn_stmt_at_host(struct scn_parser *p, struct scn_words *ws,
 			if (scn_number(ws->w[5].text, &v) != 0 || v < 1 ||
 			    v > SCN_FLEX_FACTOR_MAX)
 				return (scn_error(p, p->line, "flex factor %s: "
-				    "expected a number from 1 to %g",
+				    "expected a number from 1 to %.0f",
 				    ws->w[5].text, SCN_FLEX_FACTOR_MAX));
 			ev->factor = v;
 		}

@@ -545,7 +545,7 @@ static const struct err_case err_cases[] = {
 	    "and maybe a factor" },
 	{ "cable c\nat 0s flex c 10\n", 2, "time 10 has no unit" },
 	{ "cable c\nat 0s flex c 1s 0.5\n", 2, "flex factor 0.5: expected "
-	    "a number from 1 to 1e+06" },
+	    "a number from 1 to 1000000" },
 	{ "port p path=1-1\nat 0s flex p 1s\n", 2, "flex: p is a port "
 	    "(line 1), not a cable" },
 	{ "port p path=1-1\nat 0s hc-died 0\n", 2, "hc-died 0: expected a "
