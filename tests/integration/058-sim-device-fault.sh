@@ -58,8 +58,8 @@ run_expect "$uw" C-01 FAIL
 run_expect "$uc" C-02 PASS
 wait_for "grep -q 'usb usb1-port1: disabled by hub (EMI?)' '$T/kmsg'" 30 ||
     fail "no link error of the worn phone on 1-1: $(cat "$T/kmsg")"
-ctl '{"cmd":"events"}' | jq -e '.events | index("corrupt worn") != null' \
-    > /dev/null || fail "no corruption on 1-1: $(ctl '{"cmd":"events"}')"
+ctl '{"cmd":"events"}' | jq -e '.events | index("link-error worn") != null' \
+    > /dev/null || fail "no link error event on 1-1: $(ctl '{"cmd":"events"}')"
 
 trace "swapped: the worn phone on 2-1 through C-02, its faults follow it"
 ctl '{"cmd":"unplug","device":"clean"}' > /dev/null
@@ -72,9 +72,11 @@ run_expect "$uw" C-02 FAIL
 run_expect "$uc" C-01 PASS
 wait_for "grep -q 'usb usb2-port1: disabled by hub (EMI?)' '$T/kmsg'" 30 ||
     fail "no link error of the worn phone on 2-1: $(cat "$T/kmsg")"
-ctl '{"cmd":"events"}' | jq -e '.events | (index("plug worn b c2") as $p | $p != null and (.[$p:] | index("corrupt worn") != null))' \
-    > /dev/null || fail "no corruption on 2-1: $(ctl '{"cmd":"events"}')"
-# None on the clean phone, on either placement.
+ctl '{"cmd":"events"}' | jq -e '.events | (index("plug worn b c2") as $p | $p != null and (.[$p:] | index("link-error worn") != null))' \
+    > /dev/null || fail "no link error event on 2-1: $(ctl '{"cmd":"events"}')"
+# None on the clean phone, on either placement. (Whether the worn
+# phone's bit flips show depends on how much data its runs move before
+# a link error ends them, so they are not counted on.)
 ctl '{"cmd":"events"}' | jq -e '.events | map(select(test("^(corrupt|link-error) clean"))) | length == 0' \
     > /dev/null || fail "the clean phone has faults: $(ctl '{"cmd":"events"}')"
 
