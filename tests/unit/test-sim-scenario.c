@@ -896,7 +896,7 @@ test_examples(__unused void **state)
 	TAILQ_FOREACH(c, &scn->cables, entry) {
 		n++;
 		bad += c->fault.drop_per_mb != 0 ||
-		    c->fault.corrupt_per_mb != 0;
+		    c->fault.retry_rate != 0;
 	}
 	assert_int_equal(n, 6);
 	assert_int_equal(bad, 2);
