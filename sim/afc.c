@@ -1149,6 +1149,8 @@ afc_write_stream(struct afc_session *s, struct afc_req *r,
 
 	id = afc_get64(r->body);
 	extra = r->args - 8;	/* data in the header part, if any */
+	/* The bytes crossed the OUT pipe; a flip there lands in the file. */
+	conn_corrupt_out(s->conn, r->body + 8, extra);
 	afc_lock(s->fs);
 	h = afc_handle_find(s, id);
 	afc_oplog_add(s->fs, "FILE_WRITE %s %" PRIu64,
@@ -1169,6 +1171,7 @@ afc_write_stream(struct afc_session *s, struct afc_req *r,
 		}
 		if (st != AFC_E_SUCCESS)
 			continue;
+		conn_corrupt_out(s->conn, buf, n);
 		afc_lock(s->fs);
 		st = afc_write_chunk(s->fs, h, buf, n);
 		afc_unlock(s->fs);

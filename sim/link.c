@@ -275,6 +275,12 @@ link_transfer(struct sim_device *dev, size_t n, int to_host)
 	atomic_fetch_add(to_host ? &dev->mux_writes : &dev->mux_reads, 1);
 	if (extra == 0 && !stalled && until - now < LINK_SLEEP_MIN_US)
 		return (0);
+	/*
+	 * The reply's latency counts from when its bytes are on the wire,
+	 * or from now on a bus idle within the slack: never absorbed by it.
+	 */
+	if (extra > 0 && until < now)
+		until = now;
 	link_sleep_until(until + extra);
 	return (0);
 }
