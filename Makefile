@@ -152,10 +152,10 @@ $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
 # linkq-sim: every module but the main, which unit tests link too.
 SIM_PKGS	:= openssl libplist-2.0 jansson
 SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
-		   sim/control.c sim/device.c sim/evlog.c sim/kernel.c \
-		   sim/link.c sim/lockdown.c sim/mux.c sim/pair.c \
-		   sim/plist-service.c sim/scenario.c sim/services.c \
-		   sim/sysfs.c sim/umockdev.c sim/hostfault.c
+		   sim/control.c sim/device.c sim/evlog.c sim/hostfault.c \
+		   sim/kernel.c sim/link.c sim/lockdown.c sim/mux.c sim/muxd.c \
+		   sim/pair.c sim/plist-service.c sim/preflight.c \
+		   sim/scenario.c sim/services.c sim/sysfs.c sim/umockdev.c
 SIM_OBJS	:= $(SIM_SRCS:%.c=$(BUILD)/%.o)
 # The umockdev testbed (--umockdev) is built in when libumockdev-dev is
 # installed; without it linkq-sim refuses the option. Its headers pull

@@ -674,6 +674,7 @@ bench_unplug(struct sim_device *dev, char **cause)
 		return (-1);
 	if (id != 0)
 		mux_notify_detached(id);
+	muxd_udev_remove();
 	return (0);
 }
 
@@ -1134,6 +1135,7 @@ bench_trust(struct sim_device *dev, int accept, char **cause)
 	dev->trust_denied = !accept;
 	evlog_add("trust %s %s", dev->bench_name, accept ? "accept" :
 	    "deny");
+	preflight_trust_answered(dev);
 	sim_unlock();
 	return (0);
 }
@@ -1169,8 +1171,10 @@ bench_mode(struct sim_device *dev, enum sim_mode mode, char **cause)
 	sim_unlock();
 	if (*cause != NULL)
 		return (-1);
-	if (id != 0)
+	if (id != 0) {
 		mux_notify_detached(id);
+		muxd_udev_remove();
+	}
 	return (0);
 }
 

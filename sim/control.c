@@ -96,6 +96,13 @@ control_status(void)
 		    "stranded", dev->stranded,
 		    "trust_prompt", dev->trust_prompt,
 		    "mode", sim_mode_name(dev->mode));
+		/* What usbmuxd shows, and who asked the phone to pair. */
+		(void)json_object_set_new(d, "visible",
+		    json_boolean(dev->visible));
+		(void)json_object_set_new(d, "preflight_wait",
+		    json_boolean(dev->preflight_wait));
+		(void)json_object_set_new(d, "pair_requests",
+		    json_integer(dev->pair_requests));
 		if (dev->port != NULL) {
 			(void)json_object_set_new(d, "port",
 			    json_string(dev->port->name));
@@ -237,9 +244,12 @@ control_run(json_t *req)
 	}
 
 	reply = json_pack("{s:b}", "ok", 1);
-	if (strcmp(cmd, "status") == 0)
+	if (strcmp(cmd, "status") == 0) {
 		(void)json_object_set_new(reply, "devices", control_status());
-	else if (strcmp(cmd, "events") == 0) {
+		/* false while usbmuxd has exited (exit=yes) */
+		(void)json_object_set_new(reply, "usbmuxd_running",
+		    json_boolean(muxd_running()));
+	} else if (strcmp(cmd, "events") == 0) {
 		lines = json_array();
 		evlog_foreach(control_collect, lines);
 		(void)json_object_set_new(reply, "events", lines);

@@ -141,6 +141,9 @@ device_unplug(struct sim_device *dev)
 	struct sim_service_port	*sp;
 
 	dev->plugged = 0;
+	dev->visible = 0;
+	/* usbmuxd's preflight stops waiting (preflight_device_remove_cb). */
+	dev->preflight_wait = 0;
 	/* Blocked reads and writes on the sockets return at once. */
 	TAILQ_FOREACH(lc, &dev->conns, entry)
 		(void)shutdown(lc->conn->fd, SHUT_RDWR);

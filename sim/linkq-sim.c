@@ -53,6 +53,7 @@ struct sim_options {
 	const char	*state_dir;
 	const char	*sysfs_root;
 	const char	*send;
+	struct mux_settings mux;	/* --usbmuxd */
 	int		 no_timeline;
 	int		 no_ceiling;
 	int		 umockdev;
@@ -69,7 +70,8 @@ usage(void)
 	    "[--kmsg PATH] [--no-ceiling] [--seed N]\n"
 	    "                 [--socket PATH] [--no-timeline] [--state DIR] "
 	    "[--sysfs DIR]\n"
-	    "                 [--umockdev] [--usbmon PATH] [scenario]\n"
+	    "                 [--umockdev] [--usbmon PATH] [--usbmuxd SETTINGS] "
+	    "[scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
@@ -120,44 +122,6 @@ sim_buid(const char *state_dir)
 	return (xstrdup(buf));
 }
 
-/*
- * Bind the usbmuxd socket. A live socket at the path belongs to someone
- * else and is left alone; a stale one is replaced.
- */
-static int
-sim_listen(const char *path)
-{
-	struct sockaddr_un	sun;
-	struct stat		sb;
-	int			fd, probe;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		fatalx("socket path %s is too long", path);
-	if (lstat(path, &sb) == 0) {
-		if (!S_ISSOCK(sb.st_mode))
-			fatalx("%s exists and is not a socket", path);
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe != -1 && connect(probe, (struct sockaddr *)&sun,
-		    sizeof(sun)) == 0)
-			fatalx("%s: a usbmuxd already listens there", path);
-		if (probe != -1)
-			(void)close(probe);
-		if (unlink(path) == -1)
-			fatal("unlink %s", path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", path);
-	/* libusbmuxd connects non-blocking: a full backlog fails at once. */
-	if (listen(fd, SOMAXCONN) == -1)
-		fatal("listen %s", path);
-	return (fd);
-}
-
 /* Thread body: serve one usbmuxd client. */
 static void *
 sim_client_thread(void *arg)
@@ -192,20 +156,26 @@ sim_start_client(int fd)
 	(void)pthread_attr_destroy(&attr);
 }
 
-/* Accept clients until a terminating signal arrives. */
+/*
+ * Accept clients until a terminating signal arrives. usbmuxd's socket
+ * comes and goes (muxd.c): poll whichever it is now, -1 while usbmuxd
+ * has exited, and look again when muxd.c says it changed.
+ */
 static void
-sim_loop(int listen_fd, int sig_fd)
+sim_loop(int sig_fd)
 {
-	struct pollfd			pfd[2];
+	struct pollfd			pfd[3];
 	struct signalfd_siginfo		si;
-	int				fd;
+	int				fd, listen_fd;
 
-	pfd[0].fd = listen_fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = sig_fd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = muxd_wake_fd();
+	pfd[2].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
+		pfd[0].fd = listen_fd = muxd_listen_fd();
+		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -215,12 +185,18 @@ sim_loop(int listen_fd, int sig_fd)
 				log_info("signal %u: exiting", si.ssi_signo);
 			return;
 		}
-		if (!(pfd[0].revents & POLLIN))
+		if (pfd[2].revents & POLLIN) {
+			muxd_woken();
+			continue;
+		}
+		if (listen_fd == -1 || !(pfd[0].revents & POLLIN))
 			continue;
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd == -1) {
+			/* EINVAL, EBADF: usbmuxd exited meanwhile. */
 			if (errno != EINTR && errno != EAGAIN &&
-			    errno != ECONNABORTED)
+			    errno != ECONNABORTED && errno != EINVAL &&
+			    errno != EBADF)
 				log_warn("accept");
 			continue;
 		}
@@ -313,6 +289,7 @@ main(int argc, char **argv)
 		{ "sysfs", required_argument, NULL, 'y' },
 		{ "umockdev", no_argument, NULL, 'U' },
 		{ "usbmon", required_argument, NULL, 'u' },
+		{ "usbmuxd", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -323,10 +300,11 @@ main(int argc, char **argv)
 	sigset_t		 mask;
 	const char		*errstr;
 	char			*buid, *socket_path, *cause;
-	int			 ch, listen_fd, sig_fd;
+	int			 ch, sig_fd;
 
 	memset(&o, 0, sizeof(o));
 	o.seed = 1;
+	mux_settings_init(&o.mux);
 	while ((ch = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -353,6 +331,13 @@ main(int argc, char **argv)
 			break;
 		case 'u':
 			o.usbmon_path = optarg;
+			break;
+		case 'M':
+			if (mux_settings_parse(&o.mux, optarg, &cause) == -1) {
+				(void)fprintf(stderr, "linkq-sim: --usbmuxd: "
+				    "%s\n", cause);
+				exit(2);
+			}
 			break;
 		case 'y':
 			o.sysfs_root = optarg;
@@ -398,6 +383,9 @@ main(int argc, char **argv)
 		scn = sim_default_scenario();
 	if (!o.has_seed && scn->has_seed)
 		o.seed = scn->seed;
+	/* The command line wins over the scenario, setting by setting. */
+	muxd_configure(&scn->mux);
+	muxd_configure(&o.mux);
 	srandom((unsigned int)o.seed);
 	bench_init(o.seed);
 	link_set_ceiling(!o.no_ceiling);
@@ -429,34 +417,34 @@ main(int argc, char **argv)
 	buid = sim_buid(o.state_dir);
 	mux_init(buid);
 	free(buid);
+	/* Bound before the timeline starts: a plug at 0s may restart it. */
+	socket_path = o.socket_path != NULL ? xstrdup(o.socket_path) :
+	    sim_default_socket();
+	muxd_open(socket_path);
 	sim_build(&o, scn);
 	if (o.control_path != NULL &&
 	    control_start(o.control_path, &cause) == -1)
 		fatalx("%s", cause);
 
-	socket_path = o.socket_path != NULL ? xstrdup(o.socket_path) :
-	    sim_default_socket();
-	listen_fd = sim_listen(socket_path);
 	if (umockdev_root() != NULL)
 		(void)printf("UMOCKDEV_DIR=%s\n", umockdev_root());
 	(void)printf("USBMUXD_SOCKET_ADDRESS=UNIX:%s\n", socket_path);
 	if (fflush(stdout) == EOF)
 		fatal("stdout");
 
-	sim_loop(listen_fd, sig_fd);
+	sim_loop(sig_fd);
 	/*
 	 * Shut down in order: no new clients, no more timeline (it points
 	 * into the scenario), then cut every client and wait for its
 	 * thread, so that nothing runs while the process exits.
 	 */
-	(void)close(listen_fd);
+	muxd_close();
 	control_stop();
 	clock_stop();
 	if (conn_live_drain(5000) > 0)
 		log_warnx("some clients did not finish in 5 s");
 	umockdev_close();
 	scenario_free(scn);
-	(void)unlink(socket_path);
 	if (o.control_path != NULL)
 		(void)unlink(o.control_path);
 	free(socket_path);

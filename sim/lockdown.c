@@ -340,6 +340,7 @@ lockdown_pair(struct lockdown *l, plist_t req)
 	if (record == NULL || plist_get_node_type(record) != PLIST_DICT)
 		return (reply_error(l, "Pair", "MissingValue"));
 	sim_lock();
+	dev->pair_requests++;
 	if (dev->trust == SIM_TRUST_LOCKED)
 		error = "PasswordProtected";
 	else if (dev->trust == SIM_TRUST_UNPAIRED && dev->trust_denied) {

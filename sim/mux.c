@@ -68,6 +68,8 @@ static struct mux_records	records = TAILQ_HEAD_INITIALIZER(records);
 static unsigned int		last_listener_id;
 static char			*buid;
 
+static struct mux_record *mux_record_find(const char *);
+
 /* Set the BUID that ReadBUID answers. */
 void
 mux_init(const char *system_buid)
@@ -222,6 +224,31 @@ mux_read_request(int fd, uint32_t *tag)
 	return (msg);
 }
 
+/*
+ * ConnectionSpeed as usbmuxd maps libusb's speed of the device. 1.1.1
+ * knows low, full, high and SuperSpeed and reports anything else as
+ * high speed (usb.c:525-540 at tag 1.1.1), so a phone on a 10 Gb/s
+ * link says 480000000; upstream reports 10 Gb/s since a2dceac (2024).
+ */
+static uint64_t
+mux_speed(const struct sim_device *dev)
+{
+	switch (dev->speed_bps / 1000000) {
+	case 1:
+		return (UINT64_C(1500000));
+	case 12:
+		return (UINT64_C(12000000));
+	case 5000:
+		return (UINT64_C(5000000000));
+	case 10000:
+		if (muxd_speeds() == MUX_SPEEDS_UPSTREAM)
+			return (UINT64_C(10000000000));
+		return (UINT64_C(480000000));
+	default:
+		return (UINT64_C(480000000));
+	}
+}
+
 /* The Properties of a plugged device, as usbmuxd fills them. */
 static plist_t
 mux_properties(struct sim_device *dev)
@@ -230,7 +257,7 @@ mux_properties(struct sim_device *dev)
 
 	props = plist_new_dict();
 	plist_dict_set_item(props, "ConnectionSpeed",
-	    plist_new_uint(dev->speed_bps));
+	    plist_new_uint(mux_speed(dev)));
 	plist_dict_set_item(props, "ConnectionType", plist_new_string("USB"));
 	plist_dict_set_item(props, "DeviceID", plist_new_uint(dev->mux_id));
 	plist_dict_set_item(props, "LocationID",
@@ -273,34 +300,73 @@ mux_broadcast(plist_t msg)
 	}
 }
 
-/* Tell the listeners that dev was attached. */
+/*
+ * Make dev visible and send Attached: usbmuxd's client_device_add
+ * (client.c:992-1002 at 1.1.1). Until then ListDevices and a new Listen
+ * leave it out (device_get_list(0, ...)). Call with the lock held.
+ */
 void
-mux_notify_attached(struct sim_device *dev)
+mux_show_locked(struct sim_device *dev)
 {
 	plist_t	msg;
 
+	dev->visible = 1;
+	msg = mux_attached(dev);
+	mux_broadcast(msg);
+	plist_free(msg);
+}
+
+/*
+ * dev was plugged. udev starts usbmuxd for it if it had exited
+ * (39-usbmuxd.rules); usbmuxd then runs its preflight, which decides
+ * when the device is shown (preflight.c), or, started with -p, shows it
+ * at once (preflight.c:359-361).
+ */
+void
+mux_notify_attached(struct sim_device *dev)
+{
 	sim_lock();
-	if (dev->plugged) {
-		msg = mux_attached(dev);
-		mux_broadcast(msg);
-		plist_free(msg);
+	if (dev->plugged && !dev->visible) {
+		muxd_start();
+		if (muxd_preflight())
+			preflight_device_add(dev);
+		else
+			mux_show_locked(dev);
 	}
 	sim_unlock();
 }
 
-/* Send a Detached or Paired message for a DeviceID to the listeners. */
+/* Send a Detached or Paired message for a DeviceID. Lock held. */
 static void
-mux_notify_id(const char *type, uint32_t id)
+mux_notify_id_locked(const char *type, uint32_t id)
 {
 	plist_t	msg;
 
 	msg = plist_new_dict();
 	plist_dict_set_item(msg, "MessageType", plist_new_string(type));
 	plist_dict_set_item(msg, "DeviceID", plist_new_uint(id));
-	sim_lock();
 	mux_broadcast(msg);
-	sim_unlock();
 	plist_free(msg);
+}
+
+/* Send a Detached or Paired message for a DeviceID to the listeners. */
+static void
+mux_notify_id(const char *type, uint32_t id)
+{
+	sim_lock();
+	mux_notify_id_locked(type, id);
+	sim_unlock();
+}
+
+/*
+ * Send Paired: usbmuxd's client_device_paired (client.c:1016-1026),
+ * to every listener, whether the device is visible yet or not. Call with
+ * the lock held.
+ */
+void
+mux_paired_locked(uint32_t id)
+{
+	mux_notify_id_locked("Paired", id);
 }
 
 /* Tell the listeners that the device with this DeviceID is gone. */
@@ -314,9 +380,18 @@ mux_notify_detached(uint32_t id)
 int
 mux_record_put(const char *udid, const char *data, uint32_t len)
 {
+	sim_lock();
+	mux_record_put_locked(udid, data, len);
+	sim_unlock();
+	return (0);
+}
+
+/* Store or replace the pair record of udid. Call with the lock held. */
+void
+mux_record_put_locked(const char *udid, const char *data, uint32_t len)
+{
 	struct mux_record	*r;
 
-	sim_lock();
 	TAILQ_FOREACH(r, &records, entry) {
 		if (strcmp(r->udid, udid) == 0)
 			break;
@@ -330,8 +405,6 @@ mux_record_put(const char *udid, const char *data, uint32_t len)
 	r->data = xmalloc(len > 0 ? len : 1);
 	memcpy(r->data, data, len);
 	r->len = len;
-	sim_unlock();
-	return (0);
 }
 
 /* Find the record of udid. Call with the lock held. */
@@ -347,7 +420,32 @@ mux_record_find(const char *udid)
 	return (NULL);
 }
 
-/* ListDevices: every plugged device, as Attached entries. */
+/*
+ * Whether usbmuxd holds a record for dev that dev trusts: what decides
+ * whether StartSession with the record's HostID succeeds. Lock held.
+ */
+int
+mux_record_trusted_locked(struct sim_device *dev)
+{
+	struct mux_record	*r;
+	plist_t			 rec = NULL;
+	char			*host_id;
+	int			 ok;
+
+	if (dev->trust == SIM_TRUST_UNPAIRED ||
+	    (r = mux_record_find(dev->udid)) == NULL)
+		return (0);
+	plist_from_memory(r->data, r->len, &rec);
+	if (rec == NULL)
+		return (0);
+	host_id = plist_service_string(rec, "HostID");
+	ok = host_id != NULL && pair_host_id_matches(&dev->pairing, host_id);
+	free(host_id);
+	plist_free(rec);
+	return (ok);
+}
+
+/* ListDevices: every visible device, as Attached entries. */
 static int
 mux_list_devices(int fd, uint32_t tag)
 {
@@ -359,7 +457,7 @@ mux_list_devices(int fd, uint32_t tag)
 	list = plist_new_array();
 	sim_lock();
 	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
-		if (dev->plugged)
+		if (dev->plugged && dev->visible)
 			plist_array_append_item(list, mux_attached(dev));
 	}
 	sim_unlock();
@@ -397,7 +495,7 @@ mux_listen(int fd, uint32_t tag, plist_t req)
 	sim_lock();
 	l->id = ++last_listener_id;
 	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
-		if (!dev->plugged)
+		if (!dev->plugged || !dev->visible)
 			continue;
 		msg = mux_attached(dev);
 		(void)mux_send(fd, 0, msg, MSG_DONTWAIT);
@@ -650,12 +748,16 @@ void
 mux_serve(int fd)
 {
 	struct conn_live live;
+	struct muxd_client client;
 	plist_t		 req;
 	char		*type;
 	uint32_t	 tag;
-	int		 ret = 0, done = 0;
+	int		 ret = 0, done = 0, registered;
 
 	conn_live_add(&live, fd);
+	/* Accepted just before usbmuxd exited: it is gone already. */
+	registered = muxd_client_add(&client, fd) == 0;
+	done = !registered;
 	while (!done && ret == 0 && (req = mux_read_request(fd, &tag)) !=
 	    NULL) {
 		/* mux_read_request checked that MessageType is a string. */
@@ -691,6 +793,8 @@ mux_serve(int fd)
 	 * before the thread-exit handlers that would free it have run.
 	 */
 	OPENSSL_thread_stop();
+	if (registered)
+		muxd_client_remove(&client);
 	conn_live_remove(&live);
 	(void)close(fd);
 }

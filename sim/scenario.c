@@ -161,6 +161,7 @@ struct scn_parser {
 	struct scn_event	*tail;		/* last event, latest time */
 	int			 line;
 	int			 seed_line;
+	int			 usbmuxd_line;
 	char			*cause;
 };
 
@@ -202,6 +203,9 @@ static int	 scn_unknown_key(struct scn_parser *, const char *,
 static int	 scn_time(const char *, int64_t *, char **);
 
 static int	 scn_stmt_seed(struct scn_parser *, struct scn_words *);
+static int	 scn_stmt_usbmuxd(struct scn_parser *, struct scn_words *);
+static int	 mux_settings_set(struct mux_settings *, const char *,
+		    const char *, char **);
 static int	 scn_stmt_device(struct scn_parser *, struct scn_words *);
 static int	 scn_stmt_port(struct scn_parser *, struct scn_words *);
 static int	 scn_stmt_cable(struct scn_parser *, struct scn_words *);
@@ -1031,6 +1035,117 @@ scn_stmt_seed(struct scn_parser *p, struct scn_words *ws)
 	return (0);
 }
 
+/* Settings none of which is given. */
+void
+mux_settings_init(struct mux_settings *ms)
+{
+	ms->preflight = -1;
+	ms->exit_idle = -1;
+	ms->speeds = -1;
+}
+
+/* Take every setting given in from. */
+void
+mux_settings_merge(struct mux_settings *ms, const struct mux_settings *from)
+{
+	if (from->preflight != -1)
+		ms->preflight = from->preflight;
+	if (from->exit_idle != -1)
+		ms->exit_idle = from->exit_idle;
+	if (from->speeds != -1)
+		ms->speeds = from->speeds;
+}
+
+/* Set one usbmuxd setting. Returns 0, or -1 with *cause allocated. */
+static int
+mux_settings_set(struct mux_settings *ms, const char *key, const char *val,
+    char **cause)
+{
+	int	*flag, yes;
+
+	if (strcmp(key, "speeds") == 0) {
+		if (strcmp(val, "1.1.1") == 0)
+			ms->speeds = MUX_SPEEDS_111;
+		else if (strcmp(val, "upstream") == 0)
+			ms->speeds = MUX_SPEEDS_UPSTREAM;
+		else {
+			xasprintf(cause, "speeds=%s: expected 1.1.1 or "
+			    "upstream", val);
+			return (-1);
+		}
+		return (0);
+	}
+	if (strcmp(key, "preflight") == 0)
+		flag = &ms->preflight;
+	else if (strcmp(key, "exit") == 0)
+		flag = &ms->exit_idle;
+	else {
+		xasprintf(cause, "unknown usbmuxd key %s; the keys are "
+		    "preflight, exit and speeds", key);
+		return (-1);
+	}
+	if (strcmp(val, "yes") == 0)
+		yes = 1;
+	else if (strcmp(val, "no") == 0)
+		yes = 0;
+	else {
+		xasprintf(cause, "%s=%s: expected yes or no", key, val);
+		return (-1);
+	}
+	*flag = yes;
+	return (0);
+}
+
+/* Apply "KEY=VALUE ..." (blanks or commas between) to ms. */
+int
+mux_settings_parse(struct mux_settings *ms, const char *text, char **cause)
+{
+	struct mux_settings	 copy = *ms;
+	char			*buf, *p, *word, *eq;
+	int			 rc = 0;
+
+	p = buf = xstrdup(text);
+	while (rc == 0 && (word = strsep(&p, " \t,")) != NULL) {
+		if (*word == '\0')
+			continue;
+		if ((eq = strchr(word, '=')) == NULL || eq == word ||
+		    eq[1] == '\0') {
+			xasprintf(cause, "\"%s\" is not KEY=VALUE", word);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		rc = mux_settings_set(&copy, word, eq + 1, cause);
+	}
+	free(buf);
+	if (rc == 0)
+		*ms = copy;
+	return (rc);
+}
+
+/* Parse "usbmuxd KEY=VALUE ...": how the simulated usbmuxd behaves. */
+static int
+scn_stmt_usbmuxd(struct scn_parser *p, struct scn_words *ws)
+{
+	char	*key, *val, *msg;
+	size_t	 i;
+
+	if (p->usbmuxd_line != 0)
+		return (scn_error(p, p->line, "usbmuxd is already given at "
+		    "line %d; give it once", p->usbmuxd_line));
+	if (ws->n < 2)
+		return (scn_error(p, p->line, "usbmuxd takes settings: "
+		    "usbmuxd [preflight=yes|no] [exit=yes|no] "
+		    "[speeds=1.1.1|upstream]"));
+	for (i = 1; i < ws->n; i++) {
+		if (scn_keyval(ws, 1, i, &key, &val, &msg) != 0 ||
+		    mux_settings_set(&p->scn->mux, key, val, &msg) != 0)
+			return (scn_error_take(p, p->line, msg));
+	}
+	p->usbmuxd_line = p->line;
+	return (0);
+}
+
 /* Parse "device NAME [KEY=VALUE ...]". */
 static int
 scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
@@ -1493,9 +1608,12 @@ scn_line(struct scn_parser *p, const char *s, size_t len)
 		rc = scn_stmt_cable(p, &ws);
 	else if (strcmp(stmt, "at") == 0)
 		rc = scn_stmt_at(p, &ws, s);
+	else if (strcmp(stmt, "usbmuxd") == 0)
+		rc = scn_stmt_usbmuxd(p, &ws);
 	else
 		rc = scn_error(p, p->line, "unknown statement \"%s\"; the "
-		    "statements are seed, device, port, cable and at", stmt);
+		    "statements are seed, usbmuxd, device, port, cable and "
+		    "at", stmt);
 	scn_words_free(&ws);
 	return (rc);
 }
@@ -1699,6 +1817,7 @@ scenario_parse(const char *text, const char *name, char **cause)
 	RB_INIT(&p.decls);
 	p.scn = xcalloc(1, sizeof(*p.scn));
 	p.scn->file = xstrdup(name);
+	mux_settings_init(&p.scn->mux);
 	TAILQ_INIT(&p.scn->devices);
 	TAILQ_INIT(&p.scn->ports);
 	TAILQ_INIT(&p.scn->cables);

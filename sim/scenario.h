@@ -144,10 +144,27 @@ struct scn_event {
 	TAILQ_ENTRY(scn_event)	 entry;
 };
 
+/* Which ConnectionSpeed usbmuxd reports for a SuperSpeed Plus link. */
+enum mux_speeds {
+	MUX_SPEEDS_111,		/* 1.1.1: 480 Mb/s (usb.c, no SUPER_PLUS) */
+	MUX_SPEEDS_UPSTREAM	/* since a2dceac (2024): 10 Gb/s */
+};
+
+/*
+ * How the simulated usbmuxd behaves, where real setups differ: the
+ * "usbmuxd" statement and linkq-sim --usbmuxd. -1: not given.
+ */
+struct mux_settings {
+	int			 preflight;	/* usbmuxd without -p */
+	int			 exit_idle;	/* udev's "usbmuxd -x" */
+	int			 speeds;	/* enum mux_speeds */
+};
+
 struct scenario {
 	char				*file;
 	int				 has_seed;
 	uint64_t			 seed;
+	struct mux_settings		 mux;
 	TAILQ_HEAD(, scn_device)	 devices;
 	TAILQ_HEAD(, scn_port)		 ports;
 	TAILQ_HEAD(, scn_cable)		 cables;
@@ -180,6 +197,18 @@ void		 fault_scale(struct fault *, double);
 int		 scn_path_under(const char *, const char *);
 /* Describe f as "key=value ..." of its non-zero fields (allocated). */
 char		*fault_format(const struct fault *);
+/*
+ * Apply "KEY=VALUE" settings of usbmuxd (preflight=yes|no, exit=yes|no,
+ * speeds=1.1.1|upstream), separated by blanks or commas, to ms. Returns
+ * 0, or -1 with *cause allocated.
+ */
+int		 mux_settings_parse(struct mux_settings *, const char *,
+		    char **);
+/* Settings none of which is given. */
+void		 mux_settings_init(struct mux_settings *);
+/* Take every setting given in from. */
+void		 mux_settings_merge(struct mux_settings *,
+		    const struct mux_settings *);
 /* The mode called name ("normal", "recovery", "dfu"): 0, or -1. */
 int		 sim_mode_parse(const char *, enum sim_mode *);
 /* The name of a mode. */

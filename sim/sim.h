@@ -88,7 +88,10 @@ struct sim_device {
 	int			 trust_prompt;	/* Pair asked, not answered */
 	int			 trust_accepted; /* answered yes */
 	int			 trust_denied;	/* answered no */
+	int			 pair_requests;	/* Pair from clients */
 	int			 plugged;
+	int			 visible;	/* usbmuxd announced it */
+	int			 preflight_wait; /* usbmuxd waits for Trust */
 	uint32_t		 mux_id;	/* DeviceID while plugged */
 	int			 bus;
 	int			 devnum;
@@ -159,8 +162,44 @@ void		 mux_init(const char *);
 const char	*mux_buid(void);
 void		 mux_serve(int);
 int		 mux_record_put(const char *, const char *, uint32_t);
+void		 mux_record_put_locked(const char *, const char *, uint32_t);
+int		 mux_record_trusted_locked(struct sim_device *);
 void		 mux_notify_attached(struct sim_device *);
 void		 mux_notify_detached(uint32_t);
+void		 mux_show_locked(struct sim_device *);
+void		 mux_paired_locked(uint32_t);
+
+/*
+ * muxd.c: usbmuxd as a process. Its settings are fixed before the
+ * first client; muxd_open binds the socket at start. With exit=yes it
+ * exits (closes its clients and its socket) when udev says the last
+ * device left, and muxd_start brings it back at the next plug.
+ */
+struct muxd_client {
+	int				 fd;
+	TAILQ_ENTRY(muxd_client)	 entry;
+};
+void		 muxd_configure(const struct mux_settings *);
+int		 muxd_preflight(void);
+int		 muxd_exit_idle(void);
+enum mux_speeds	 muxd_speeds(void);
+void		 muxd_open(const char *);
+void		 muxd_close(void);
+int		 muxd_listen_fd(void);
+int		 muxd_wake_fd(void);
+void		 muxd_woken(void);
+int		 muxd_running(void);
+int		 muxd_client_add(struct muxd_client *, int);
+void		 muxd_client_remove(struct muxd_client *);
+void		 muxd_start(void);
+void		 muxd_udev_remove(void);
+
+/*
+ * preflight.c: what usbmuxd 1.1.1 does with a new device before it
+ * shows it, and when the user answers the Trust prompt. Lock held.
+ */
+void		 preflight_device_add(struct sim_device *);
+void		 preflight_trust_answered(struct sim_device *);
 
 /* lockdown.c */
 void		 lockdown_serve(struct sim_conn *, struct sim_device *);

@@ -12,7 +12,11 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# usbmuxd runs without preflight (-p): a Trust prompt can then come
+# only from a pairing request, which is linkqd's to refuse (051 covers
+# the prompt usbmuxd's preflight raises itself).
 cat > "$T/bench.scn" <<'SCN'
+usbmuxd preflight=no
 device phone
 device fresh trust=unpaired
 port a path=1-1

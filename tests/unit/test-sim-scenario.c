@@ -395,7 +395,15 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* Statements and words. */
 	{ "# x\nfrobnicate d\n", 2, "unknown statement \"frobnicate\"; "
-	    "the statements are seed, device, port, cable and at" },
+	    "the statements are seed, usbmuxd, device, port, cable and at" },
+	{ "usbmuxd preflight=maybe\n", 1, "preflight=maybe: expected yes "
+	    "or no" },
+	{ "usbmuxd speeds=1.1.2\n", 1, "speeds=1.1.2: expected 1.1.1 or "
+	    "upstream" },
+	{ "usbmuxd exit=no\nusbmuxd exit=yes\n", 2, "usbmuxd is already "
+	    "given at line 1; give it once" },
+	{ "usbmuxd colour=red\n", 1, "unknown usbmuxd key colour; the keys "
+	    "are preflight, exit and speeds" },
 	{ "device d name=\"open\n", 1, "unterminated quote: the \" at "
 	    "column 15" },
 	{ "\n\ndevice d name=\"a\\nb\"\n", 3, "unknown escape" },
