@@ -280,8 +280,9 @@ api_run_id(const char *s)
 static json_t *
 api_status(struct evhttp_request *req, char **args, int *code)
 {
-	json_t	*o;
-	char	*cause = NULL;
+	json_t			*o;
+	char			*cause = NULL;
+	enum muxquery_state	 mux;
 
 	(void)req;
 	(void)args;
@@ -296,10 +297,19 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	(void)json_object_set_new(o, "usb", json_string(usb_status()));
 	(void)json_object_set_new(o, "usbmon", json_string(usbmon_status()));
-	if (muxquery_reachable(&cause))
+	mux = muxquery_reachable(&cause);
+	if (mux == MUXQUERY_UP)
 		(void)json_object_set_new(o, "usbmuxd",
 		    json_string("connected"));
-	else {
+	else if (mux == MUXQUERY_GONE) {
+		(void)json_object_set_new(o, "usbmuxd",
+		    json_string("not running"));
+		(void)json_object_set_new(o, "usbmuxd_detail",
+		    json_sprintf("usbmuxd not running: it starts when a "
+		    "phone is plugged, and linkqd reconnects within a second "
+		    "(%s)", cause));
+		free(cause);
+	} else {
 		(void)json_object_set_new(o, "usbmuxd",
 		    json_string("unreachable"));
 		(void)json_object_set_new(o, "usbmuxd_detail",

@@ -29,14 +29,17 @@
 #define MUXQUERY_MAX_REPLY	(4 * 1024 * 1024)
 #define MUXQUERY_DEFAULT	"/var/run/usbmuxd"
 
-/* Connect to the usbmuxd socket, with send and receive timeouts. */
+/*
+ * Connect to the usbmuxd socket, with send and receive timeouts. On
+ * failure errno is connect's (or socket's).
+ */
 static int
 muxquery_connect(char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv;
 	const char		*env, *path = MUXQUERY_DEFAULT;
-	int			 fd;
+	int			 fd, saved_errno;
 
 	if ((env = getenv("USBMUXD_SOCKET_ADDRESS")) != NULL &&
 	    strncmp(env, "UNIX:", 5) == 0)
@@ -54,9 +57,12 @@ muxquery_connect(char **cause)
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		xasprintf(cause, "usbmuxd at %s: %s", path, strerror(errno));
+		saved_errno = errno;
+		xasprintf(cause, "usbmuxd at %s: %s", path,
+		    strerror(saved_errno));
 		if (fd != -1)
 			(void)close(fd);
+		errno = saved_errno;
 		return (-1);
 	}
 	return (fd);
@@ -193,16 +199,24 @@ muxquery_list(struct mux_location *out, size_t max, size_t *n,
 }
 
 /*
- * Whether usbmuxd accepts connections now: 1, or 0 with *cause. A unix
- * socket connect does not wait, so the loop may call this.
+ * Whether usbmuxd accepts connections now. A unix socket connect does
+ * not wait, so the loop may call this.
  */
-int
+enum muxquery_state
 muxquery_reachable(char **cause)
 {
 	int	fd;
 
-	if ((fd = muxquery_connect(cause)) == -1)
-		return (0);
-	(void)close(fd);
-	return (1);
+	if ((fd = muxquery_connect(cause)) != -1) {
+		(void)close(fd);
+		return (MUXQUERY_UP);
+	}
+	/*
+	 * No socket, or nobody listening on it: Debian's usbmuxd 1.1.1
+	 * exits when the last phone leaves and leaves its socket behind
+	 * (main.c at tag 1.1.1); udev starts it at the next plug.
+	 */
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		return (MUXQUERY_GONE);
+	return (MUXQUERY_ERROR);
 }

@@ -27,7 +27,13 @@ struct mux_location {
  */
 int	muxquery_list(struct mux_location *, size_t, size_t *, char **);
 
-/* 1 if usbmuxd accepts a connection now, else 0 with *cause. */
-int	muxquery_reachable(char **);
+/* Whether usbmuxd accepts a connection now. */
+enum muxquery_state {
+	MUXQUERY_UP,
+	MUXQUERY_GONE,		/* not running: no socket, or refused */
+	MUXQUERY_ERROR		/* anything else, with *cause */
+};
+/* The state of usbmuxd now; *cause set unless MUXQUERY_UP. */
+enum muxquery_state muxquery_reachable(char **);
 
 #endif /* LQ_MUXQUERY_H */

@@ -114,7 +114,7 @@ grep -q 'removed [0-9]* leftover file' "$T/linkqd.err" ||
 trace "usbmuxd killed and restarted: linkqd reconnects, the next attach is tested"
 before=$(sql "SELECT count(*) FROM runs WHERE verdict = 'PASS'")
 stop_sim
-wait_for "get /v1/status | jq -e '.usbmuxd == \"unreachable\"' > /dev/null" 20 ||
+wait_for "get /v1/status | jq -e '.usbmuxd == \"not running\"' > /dev/null" 20 ||
     fail "status does not say usbmuxd is gone: $(get /v1/status)"
 start_sim --control "$T/control" "$T/bench.scn"
 wait_for "[ \"\$(sql \"SELECT count(*) FROM runs WHERE verdict = 'PASS'\")\" -gt $before ]" 90 ||
