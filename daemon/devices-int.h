@@ -89,6 +89,7 @@ struct attach_where {
 	int			 devnum;
 	uint32_t		 location_id;	/* usbmuxd's, or 0 */
 	int			 speed_mbps;	/* 0 unknown */
+	int			 speed_vague;	/* 480: maybe 10000 too */
 	int			 mode;		/* enum lq_device_mode */
 	const char		*source;	/* "usbmuxd" or "libusb" */
 };

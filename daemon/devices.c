@@ -108,6 +108,7 @@ struct locate_job {
 	char			 sysfs_root[PATH_MAX];	/* a copy: loop's */
 	char			 port[64];	/* the device's port key */
 	int			 hub_depth;
+	int			 sysfs_speed;	/* the kernel's, or -1 */
 };
 static int	device_cmp(struct device *, struct device *);
 static void	devices_locate(struct device *);
@@ -230,13 +231,17 @@ devices_locate_run(struct worker_job *job)
 	struct locate_job	*lj = (struct locate_job *)job;
 	size_t			 i;
 
+	lj->sysfs_speed = -1;
 	lj->ret = muxquery_list(lj->found, nitems(lj->found), &lj->nfound,
 	    &lj->cause);
 	for (i = 0; lj->ret == 0 && i < lj->nfound; i++) {
-		if (lj->found[i].handle == lj->handle)
-			devices_port_key(lj->sysfs_root,
-			    lj->found[i].location_id, lj->port,
-			    sizeof(lj->port), &lj->hub_depth);
+		if (lj->found[i].handle != lj->handle)
+			continue;
+		devices_port_key(lj->sysfs_root, lj->found[i].location_id,
+		    lj->port, sizeof(lj->port), &lj->hub_depth);
+		if (lj->hub_depth != -1)
+			lj->sysfs_speed = sysfs_speed(lj->sysfs_root,
+			    lj->port);
 	}
 }
 
@@ -641,7 +646,12 @@ devices_check_speed(struct device *d, const struct attach_where *w)
 	int	best;
 
 	best = devices_best_speed(d, where, sizeof(where));
-	if (w->speed_mbps > 0 && w->speed_mbps < best) {
+	/* 1.1.1's 480 of a 10 Gb/s link is no fallback from 10 Gb/s. */
+	if (w->speed_vague && best > 5000)
+		log_info("device %s: usbmuxd says %d Mb/s on %s, as it says "
+		    "of any link faster than 5 Gb/s: no speed finding",
+		    d->udid, w->speed_mbps, w->port);
+	else if (w->speed_mbps > 0 && w->speed_mbps < best) {
 		if (where[0] != '\0' && best > SPEED_FLOOR_MBPS)
 			(void)snprintf(detail, sizeof(detail), "%d Mb/s on "
 			    "%s; this device reached %d Mb/s on %s",
@@ -739,6 +749,29 @@ devices_attach(struct device *d, const struct attach_where *w)
 		devices_session_start(d);
 }
 
+/*
+ * The speed of an attachment usbmuxd reported: the kernel's where sysfs
+ * has it, as usbmuxd's ConnectionSpeed is coarser. usbmuxd 1.1.1 maps
+ * every libusb speed it does not know to 480 Mb/s (usb.c:525-540 at
+ * tag 1.1.1), a 10 Gb/s link included, so without sysfs its 480 says
+ * "high speed or faster".
+ */
+static void
+devices_where_speed(struct attach_where *w, uint64_t mux_bps, int sysfs_mbps)
+{
+	int	mux_mbps = (int)(mux_bps / 1000000);
+
+	if (sysfs_mbps >= 12) {
+		if (sysfs_mbps != mux_mbps)
+			log_debug("%s: usbmuxd says %d Mb/s, the kernel %d",
+			    w->port, mux_mbps, sysfs_mbps);
+		w->speed_mbps = sysfs_mbps;
+		return;
+	}
+	w->speed_mbps = mux_mbps;
+	w->speed_vague = mux_mbps == SPEED_FLOOR_MBPS;
+}
+
 /* Loop thread: the locations are known; attach if still there. */
 static void
 devices_locate_done(struct worker_job *job)
@@ -768,8 +801,8 @@ devices_locate_done(struct worker_job *job)
 			w.location_id = lj->found[i].location_id;
 			w.bus = (int)(w.location_id >> 16);
 			w.devnum = (int)(w.location_id & 0xffff);
-			w.speed_mbps = (int)(lj->found[i].speed_bps /
-			    1000000);
+			devices_where_speed(&w, lj->found[i].speed_bps,
+			    lj->sysfs_speed);
 			w.mode = LQ_MODE_NORMAL;
 			w.source = "usbmuxd";
 		}
@@ -875,6 +908,30 @@ devices_detach(struct device *d)
 	d->bus = d->devnum = 0;
 }
 
+/*
+ * usbmuxd saved a pair record for a device: its preflight paired it
+ * when the user tapped Trust (or a pairing of our own completed). A
+ * device still waiting for trust is identified again, and tested then
+ * if its port says so; linkqd itself pairs nothing here.
+ */
+static void
+devices_paired(const struct mux_event *ev)
+{
+	struct device	*d;
+
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		if (d->attached && !d->usb_only && d->handle == ev->handle)
+			break;
+	}
+	if (d == NULL) {
+		log_info("usbmuxd id %u: paired", ev->handle);
+		return;
+	}
+	log_info("device %s: paired (usbmuxd id %u)", d->udid, ev->handle);
+	if (d->session != NULL && d->trust != TRUST_OK && !d->pair_busy)
+		devices_identify(d);
+}
+
 /* Take one usbmuxd event. */
 void
 devices_mux_event(const struct mux_event *ev, void *unused)
@@ -888,7 +945,7 @@ devices_mux_event(const struct mux_event *ev, void *unused)
 		devices_remove(ev);
 		break;
 	case MUX_EVENT_PAIRED:
-		log_info("usbmuxd id %u: paired", ev->handle);
+		devices_paired(ev);
 		break;
 	}
 }

@@ -68,3 +68,15 @@ sysfs_port_path(const char *root, int bus, int devnum, char *buf,
 	(void)closedir(d);
 	return (ret);
 }
+
+/* The negotiated speed of the device on port, in Mb/s, or -1. */
+int
+sysfs_speed(const char *root, const char *port)
+{
+	char	dir[PATH_MAX];
+
+	if (snprintf(dir, sizeof(dir), "%s/bus/usb/devices", root) >=
+	    (int)sizeof(dir))
+		return (-1);
+	return (sysfs_number(dir, port, "speed"));
+}

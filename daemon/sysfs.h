@@ -17,5 +17,10 @@
 
 /* Find the port of (bus, devnum) below root; 0, or -1 if none. */
 int	sysfs_port_path(const char *, int, int, char *, size_t);
+/*
+ * The speed the kernel negotiated with the device on port (its sysfs
+ * "speed", in Mb/s), or -1 if unknown or below 12 (1.5: low speed).
+ */
+int	sysfs_speed(const char *, const char *);
 
 #endif /* LQ_SYSFS_H */
