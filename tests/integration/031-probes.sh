@@ -174,7 +174,9 @@ for kind in lockdown-query lockdown-handshake afc-roundtrip bulk; do
 	lqp -k "$kind" "$fresh"
 	has_line "^$kind not-paired "
 done
-ctl '{"cmd":"status"}' | grep -q '"device":"fresh"[^}]*"trust_prompt":false' ||
+# usbmuxd's preflight shows the Trust prompt at plug; no probe may
+# send Pair itself.
+ctl '{"cmd":"status"}' | grep -q '"device":"fresh"[^}]*"pair_requests":0' ||
     fail "something asked the unpaired device to pair"
 lqp --identify "$fresh"
 grep -q "usbmuxd has no pair record for $fresh" "$T/err" ||
