@@ -130,6 +130,18 @@ device_plug(struct sim_device *dev, int bus, int devnum, uint64_t speed_bps)
 }
 
 /*
+ * usbmuxd started again for dev: a new process numbers its devices from
+ * 1 (device_init sets next_device_id = 1, device.c:1002 at tag 1.1.1),
+ * and dev is its only one. Call with the lock held.
+ */
+void
+device_mux_restarted(struct sim_device *dev)
+{
+	last_mux_id = 0;
+	dev->mux_id = ++last_mux_id;
+}
+
+/*
  * Take a device out of usbmuxd: cut every connection relayed to it and
  * forget its service ports, as usbmuxd does before it sends Detached
  * (which is the caller's to send). Call with the lock held.

@@ -327,7 +327,8 @@ mux_notify_attached(struct sim_device *dev)
 {
 	sim_lock();
 	if (dev->plugged && !dev->visible) {
-		muxd_start();
+		if (muxd_start())
+			device_mux_restarted(dev);
 		if (muxd_preflight())
 			preflight_device_add(dev);
 		else

@@ -246,19 +246,23 @@ muxd_client_remove(struct muxd_client *c)
  * A device was plugged: udev starts usbmuxd if it is not running. It
  * unlinks the socket left behind and binds it again (main.c:79-113)
  * before it looks for devices, so the socket is there before the
- * device is announced. Call with the sim lock held.
+ * device is announced. Returns 1 if it started. Call with the sim lock
+ * held.
  */
-void
+int
 muxd_start(void)
 {
+	int	started = 0;
+
 	muxd_lock();
 	if (!running) {
 		listen_fd = muxd_bind(0);
-		running = 1;
+		running = started = 1;
 		log_info("usbmuxd: started again for a plugged device");
 		muxd_wake();
 	}
 	muxd_unlock();
+	return (started);
 }
 
 /* Whether usbmuxd has a device, hidden or not. Sim lock held. */

@@ -146,6 +146,7 @@ struct sim_device *device_create(const struct scn_device *, const char *,
 		    const char *, const char *, uint64_t, char **);
 void		 device_plug(struct sim_device *, int, int, uint64_t);
 void		 device_unplug(struct sim_device *);
+void		 device_mux_restarted(struct sim_device *);
 struct sim_device *device_find_mux_id(uint32_t);
 struct sim_device *device_first(void);
 struct sim_device *device_next(struct sim_device *);
@@ -191,7 +192,7 @@ void		 muxd_woken(void);
 int		 muxd_running(void);
 int		 muxd_client_add(struct muxd_client *, int);
 void		 muxd_client_remove(struct muxd_client *);
-void		 muxd_start(void);
+int		 muxd_start(void);
 void		 muxd_udev_remove(void);
 
 /*

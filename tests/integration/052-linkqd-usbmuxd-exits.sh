@@ -49,6 +49,9 @@ wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$phone\") | .a
     fail "linkqd did not see the phone again: $(get /v1/devices)"
 get /v1/status | jq -e '.usbmuxd == "connected"' > /dev/null ||
     fail "usbmuxd is not connected again: $(get /v1/status)"
+# A new usbmuxd numbers its devices from 1 again.
+expect_eq "$(ctl '{"cmd":"status"}' | jq '.devices[0].device_id')" 1 \
+    "DeviceID after the restart"
 wait_trusted "$phone"
 lq test -u "$phone" --profile quick
 expect_eq "$rc" 0 "linkq test after the restart: $(cat "$T/out" "$T/err")"
