@@ -172,9 +172,11 @@ lq --json show 2
 jq -e '.id == 2 and (.events | length) >= 1 and all(.events[]; .run_id == 2)' \
     "$T/out" > /dev/null || fail "show --json: $(cat "$T/out")"
 
-# Wait until the simulator's device $1 shows its Trust prompt.
+# Wait until the simulator's device $1 shows its Trust prompt for
+# linkqd's pairing request: usbmuxd's preflight shows it at plug time
+# already.
 wait_prompt() {
-	wait_for "ctl '{\"cmd\":\"status\"}' | jq -e '.devices[] | select(.device == \"$1\") | .trust_prompt == true' > /dev/null" 20 ||
+	wait_for "ctl '{\"cmd\":\"status\"}' | jq -e '.devices[] | select(.device == \"$1\") | .trust_prompt and .pair_requests > 0' > /dev/null" 20 ||
 	    fail "no Trust prompt on $1: $(cat "$T/pair.out" "$T/pair.err")"
 }
 
