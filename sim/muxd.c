@@ -47,6 +47,7 @@ static int			 listen_fd = -1;
 static int			 running;
 static TAILQ_HEAD(, muxd_client) clients = TAILQ_HEAD_INITIALIZER(clients);
 
+/* Take the lock of the process state. */
 static void
 muxd_lock(void)
 {
@@ -54,6 +55,7 @@ muxd_lock(void)
 		fatalx("%s: pthread_mutex_lock", __func__);
 }
 
+/* Release it. */
 static void
 muxd_unlock(void)
 {
