@@ -70,8 +70,8 @@ usage(void)
 	    "[--kmsg PATH] [--no-ceiling] [--seed N]\n"
 	    "                 [--socket PATH] [--no-timeline] [--state DIR] "
 	    "[--sysfs DIR]\n"
-	    "                 [--umockdev] [--usbmon PATH] [--usbmuxd SETTINGS] "
-	    "[scenario]\n"
+	    "                 [--umockdev] [--usbmon PATH] "
+	    "[--usbmuxd SETTINGS] [scenario]\n"
 	    "       linkq-sim --control PATH --send JSON\n");
 	exit(2);
 }
