@@ -7,10 +7,16 @@
 # it pairs (usbmuxd keeps the record and sends Paired), validates and
 # serves a TLS session; Unpair forgets the host; a denied prompt and a
 # passcode-locked device are refused with the real errors.
+#
+# usbmuxd's own preflight is off: it would pair the phone with a host of
+# its own when the prompt is accepted, and a phone keeps every host it
+# trusts, so after idevicepair's Unpair the phone would still trust
+# usbmuxd's host (051 covers the preflight).
 
 . "$(dirname "$0")/lib.sh"
 
 cat > "$T/bench.scn" <<'SCN'
+usbmuxd preflight=no
 device fresh trust=unpaired
 device locked trust=locked
 port a path=1-1
