@@ -19,9 +19,16 @@ cable slow label=S-12 speed=12
 at 0s plug phone a good
 SCN
 
+# quick kept short, in time and in bytes: S-12 moves under 1 MB/s, as
+# a real phone at 12 Mb/s does, and quick's 64 MiB each way would take
+# it minutes.
 cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
+bulk = 4M
+
+[verdict]
+min-bulk = 4M
 CONF
 
 # Move the phone to port $1 (sysfs path $2) through cable $3 (label $4)
