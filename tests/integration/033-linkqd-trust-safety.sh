@@ -45,6 +45,10 @@ fresh=$(sim_udid fresh)
 printf '[auto-test]\ndefault = off\nport 1-1 = quick\nport 1-2 = quick\n%s' \
     '[profile quick]
 duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
 ' > "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$fresh\") | .trust == \"not-paired\"' > /dev/null" 30 ||

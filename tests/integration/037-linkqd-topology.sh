@@ -31,6 +31,10 @@ SCN
 cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
 
 [profile ctl]
 kinds = usb-control lockdown-query

@@ -29,6 +29,10 @@ SCN
 cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
 
 [cables]
 port 1-2 = F-00

@@ -20,6 +20,10 @@ SCN
 cat > "$T/linkqd.conf" <<'CONF'
 [profile quick]
 duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
 CONF
 
 # Run quick on the phone on sysfs path $1 with cable label A-01.

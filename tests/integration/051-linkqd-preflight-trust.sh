@@ -35,6 +35,10 @@ trace "linkqd sees it waiting for trust and leaves the pairing alone"
 printf '[auto-test]\ndefault = off\nport 1-2 = quick\n%s' \
     '[profile quick]
 duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
 ' > "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$fresh\") | .trust == \"not-paired\"' > /dev/null" 30 ||
