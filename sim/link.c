@@ -328,30 +328,38 @@ link_round_trip(struct sim_device *dev)
 	return (0);
 }
 
+/*
+ * Flip a bit every so many bytes of data, the distance to the next
+ * flip kept in *next and drawn with the mean 1e6 / per_mb; each flip
+ * is an event. Lock held.
+ */
+static void
+link_flip(struct sim_device *dev, unsigned char *p, size_t n,
+    double *next, double per_mb, const char *event)
+{
+	double	left = (double)n;
+	size_t	at = 0;
+
+	while (*next < left) {
+		at += (size_t)*next;
+		left -= *next + 1;
+		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
+		    8));
+		evlog_add("%s %s", event, dev->bench_name);
+		at++;
+		*next = rng_exp(&dev->rng_bytes, 1e6 / per_mb);
+	}
+	*next -= left;
+}
+
 /* Flip bits in data bound for the host at the link's rate. */
 void
 link_corrupt(struct sim_device *dev, void *buf, size_t n)
 {
-	unsigned char	*p = buf;
-	double		 left = (double)n;
-	size_t		 at = 0;
-
 	sim_lock();
-	if (dev->fault.corrupt_per_mb <= 0) {
-		sim_unlock();
-		return;
-	}
-	while (dev->bytes_to_corrupt < left) {
-		at += (size_t)dev->bytes_to_corrupt;
-		left -= dev->bytes_to_corrupt + 1;
-		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
-		    8));
-		evlog_add("corrupt %s", dev->bench_name);
-		at++;
-		dev->bytes_to_corrupt = rng_exp(&dev->rng_bytes,
-		    1e6 / dev->fault.corrupt_per_mb);
-	}
-	dev->bytes_to_corrupt -= left;
+	if (dev->fault.corrupt_per_mb > 0)
+		link_flip(dev, buf, n, &dev->bytes_to_corrupt,
+		    dev->fault.corrupt_per_mb, "corrupt");
 	sim_unlock();
 }
 
@@ -364,26 +372,10 @@ link_corrupt(struct sim_device *dev, void *buf, size_t n)
 void
 link_corrupt_out(struct sim_device *dev, void *buf, size_t n)
 {
-	unsigned char	*p = buf;
-	double		 left = (double)n;
-	size_t		 at = 0;
-
 	sim_lock();
-	if (dev->fault.corrupt_out_per_mb <= 0) {
-		sim_unlock();
-		return;
-	}
-	while (dev->bytes_to_corrupt_out < left) {
-		at += (size_t)dev->bytes_to_corrupt_out;
-		left -= dev->bytes_to_corrupt_out + 1;
-		p[at] ^= (unsigned char)(1u << (rng_next(&dev->rng_bytes) %
-		    8));
-		evlog_add("corrupt-out %s", dev->bench_name);
-		at++;
-		dev->bytes_to_corrupt_out = rng_exp(&dev->rng_bytes,
-		    1e6 / dev->fault.corrupt_out_per_mb);
-	}
-	dev->bytes_to_corrupt_out -= left;
+	if (dev->fault.corrupt_out_per_mb > 0)
+		link_flip(dev, buf, n, &dev->bytes_to_corrupt_out,
+		    dev->fault.corrupt_out_per_mb, "corrupt-out");
 	sim_unlock();
 }
 

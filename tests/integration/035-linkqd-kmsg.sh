@@ -31,14 +31,6 @@ SCN
 # there too, whose urb-error would race the EMI re-enable to fail the run.
 LINKQD_USBMON=$T/no-usbmon
 
-# Start a wiggle run on $1 and wait until bulk data moves; print its id.
-wiggle() {
-	_id=$(start_run "$1" wiggle)
-	wait_for "get /v1/runs/$_id | jq -e '.bytes > 0' > /dev/null" 30 ||
-	    fail "no bulk bytes moved"
-	echo "$_id"
-}
-
 # Append kernel records to the simulator's log, as the kernel would.
 kernel() {
 	printf '%s\n' "$@" >> "$T/kmsg"
@@ -61,7 +53,7 @@ expect_eq "$(get /v1/devices | jq -r ".devices[] | select(.udid == \"$u1\") | .p
     1-4.3 "the first device's port"
 
 trace "a link-error episode during a wiggle run: FAIL quoting the kernel"
-id=$(wiggle "$u1")
+id=$(start_wiggle "$u1")
 ctl '{"cmd":"link-error","device":"phone"}' > /dev/null
 wait_run "$id" > /dev/null
 # The kernel tells of the episode in three messages; the first to come
@@ -76,7 +68,7 @@ get '/v1/events?since=0&limit=10000' |
 
 trace "a descriptor read error on the device's port: FAIL with -71"
 wait_trusted "$u1"
-id=$(wiggle "$u1")
+id=$(start_wiggle "$u1")
 kernel "3,900001,1,-;usb 1-4.3: device descriptor read/64, error -71" \
     " SUBSYSTEM=usb" " DEVICE=+usb:1-4.3"
 run=$(wait_run "$id")
@@ -89,7 +81,7 @@ trace "the host controller dies during a run: the port is blamed, not the cable"
 wait_trusted "$u1"
 api PUT /v1/ports/1-4.3/cable '{"cable":"C-9"}' | tail -n 1 | grep -q '^200$' ||
     fail "cannot assign cable C-9 to 1-4.3"
-id=$(wiggle "$u1")
+id=$(start_wiggle "$u1")
 kernel "3,900004,4,-;xhci_hcd 0000:00:14.0: HC died; cleaning up"
 run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("host controller"))' > /dev/null ||
@@ -102,7 +94,7 @@ echo "$report" | jq -e '.blame.cables | map(select(.name == "C-9" and .state == 
 api DELETE /v1/ports/1-4.3/cable > /dev/null
 
 trace "an error burst, then the unplug: evidence of the run, marked so"
-id=$(wiggle "$u2")
+id=$(start_wiggle "$u2")
 kernel "3,900002,2,-;usb usb1-port2: disabled by hub (EMI?), re-enabling..." \
     "3,900003,3,-;usb 1-2: device descriptor read/64, error -71"
 ctl '{"cmd":"unplug","device":"phone2"}' > /dev/null

@@ -27,14 +27,6 @@ SCN
 
 : > "$T/linkqd.conf"
 
-# Start a wiggle run on $1 and wait until bulk data moves; print its id.
-wiggle() {
-	_id=$(start_run "$1" wiggle)
-	wait_for "get /v1/runs/$_id | jq -e '.bytes > 0' > /dev/null" 30 ||
-	    fail "no bulk bytes moved"
-	echo "$_id"
-}
-
 # Device $1's bus and device number as usbmon writes them ("1:003"),
 # from its LocationID; with $2, as linkqd's log does ("bus 1 device 3").
 address() {
@@ -71,7 +63,7 @@ get /v1/devices | jq -e ".devices[] | select(.udid == \"$u1\") | .usbmon == {\"l
 
 trace "link errors on the device's bus and number: FAIL with urb-error"
 a1=$(address "$u1")
-id=$(wiggle "$u1")
+id=$(start_wiggle "$u1")
 # Another device's errors, a submit and a cancel are not the run's.
 usbmon "ffff888004a3c000 1000 C Bi:9:042:1 -71 0" \
     "ffff888004a3c040 1001 S Bi:$a1:1 -115 16384 <" \
@@ -91,7 +83,7 @@ get /v1/devices | jq -e ".devices[] | select(.udid == \"$u1\") | .usbmon.link_er
 
 trace "an error burst, then the unplug: a dropout, not an urb-error"
 bd=$(address "$u2" log)
-id=$(wiggle "$u2")
+id=$(start_wiggle "$u2")
 ctl '{"cmd":"unplug","device":"phone2"}' > /dev/null
 run=$(wait_run "$id")
 echo "$run" | jq -e '.verdict == "FAIL" and (.reasons | join(" ") | test("dropped out")) and (.reasons | join(" ") | test("transfer|usbmon") | not)' > /dev/null ||

@@ -37,14 +37,6 @@ SCN
 # the run's reasons are the kernel log's alone.
 LINKQD_USBMON=$T/no-usbmon
 
-# Start a wiggle run on $1 and wait until bulk data moves; print its id.
-wiggle() {
-	_id=$(start_run "$1" wiggle)
-	wait_for "get /v1/runs/$_id | jq -e '.bytes > 0' > /dev/null" 30 ||
-	    fail "no bulk bytes moved"
-	echo "$_id"
-}
-
 # The text of the simulator's kernel records, without their dictionary.
 kmsg_text() {
 	grep -v '^ ' "$T/kmsg" | cut -d ';' -f 2-
@@ -74,7 +66,7 @@ for pc in 1-2:C-01 1-4.1:C-02 3-1:C-03; do
 done
 
 trace "an over-current on port 1-2 during a run"
-id=$(wiggle "$u1")
+id=$(start_wiggle "$u1")
 devnum=$(ctl '{"cmd":"status"}' | jq -r '.devices[] | select(.device == "p1") | .devnum')
 ctl '{"cmd":"over-current","target":"a"}' | jq -e .ok > /dev/null ||
     fail "over-current refused"
@@ -96,7 +88,7 @@ ctl '{"cmd":"status"}' | jq -e '.devices[] | select(.device == "p1") | .plugged 
     > /dev/null || fail "p1 came back: $(ctl '{"cmd":"status"}')"
 
 trace "the host controller of bus 1 dies during a run"
-id=$(wiggle "$u2")
+id=$(start_wiggle "$u2")
 devnum=$(ctl '{"cmd":"status"}' | jq -r '.devices[] | select(.device == "p2") | .devnum')
 ctl '{"cmd":"hc-died","bus":1}' | jq -e .ok > /dev/null ||
     fail "hc-died refused"

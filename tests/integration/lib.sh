@@ -257,6 +257,15 @@ start_run() {
 	head -n 1 "$T/start" | jq -r .id
 }
 
+# Start a wiggle run on device $1 and wait until bulk data moves; print
+# its id.
+start_wiggle() {
+	_id=$(start_run "$1" wiggle)
+	wait_for "get /v1/runs/$_id | jq -e '.bytes > 0' > /dev/null" 30 ||
+	    fail "no bulk bytes moved"
+	echo "$_id"
+}
+
 # Wait until device $1 is attached and trusted in linkqd.
 wait_trusted() {
 	wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$1\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||
