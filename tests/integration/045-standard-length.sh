@@ -8,10 +8,13 @@
 # profile ends, and its PASS states the exposure it stands on, the bound
 # and the detection power, and is not triage. Before it, on a cable that
 # throws a USB link-error episode about once a minute, standard FAILs
-# with the kernel's words. One after the other, so that the healthy
-# phone has the machine to itself, as a bench's would. The plain build
-# only, like the demo: under the sanitizers it runs when
-# LINKQ_SLOW_TESTS is set.
+# with the kernel's words. The two phones run one after the other, so
+# that the healthy one does not share the simulator with a faulty one;
+# the ten minutes overlap the other tests (tests/run), which at a real
+# phone's speed leave the machine mostly idle. The plain build only,
+# like the demo: under the sanitizers it runs when LINKQ_SLOW_TESTS is
+# set.
+# linkq-test: alongside
 
 . "$(dirname "$0")/lib.sh"
 

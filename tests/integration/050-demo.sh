@@ -7,7 +7,9 @@
 # and are blamed, port 1-4.3 (the desk hub's, with link errors) is
 # blamed, and no good cable or port is. Its bulk volumes are sized for
 # the plain build; under the sanitizers it would take minutes, so it
-# runs there only when LINKQ_SLOW_TESTS is set.
+# runs there only when LINKQ_SLOW_TESTS is set. It takes two minutes
+# and runs alongside the other tests (tests/run).
+# linkq-test: alongside
 
 . "$(dirname "$0")/lib.sh"
 
