@@ -61,10 +61,13 @@ device_id() {
 start_sim -v --control "$T/control"
 connect_request "$(device_id)"
 
-trace "a healthy link answers a Connect at once"
+# No upper bound on the healthy Connect's time: that would be a timing
+# threshold a loaded machine breaks. The latency and the stall are lower
+# bounds the link enforces by sleeping, which a Connect that ignores the
+# link (2-4 ms before) fails.
+trace "a healthy link answers a Connect"
 timed_connect
 expect_eq "$(connect_result)" 0 "Connect result"
-[ "$ms" -lt 250 ] || fail "a healthy Connect took $ms ms"
 
 trace "latency-ms=300: the SYN/ACK takes the latency"
 ctl '{"cmd":"fault","target":"sim-good","params":"latency-ms=300"}'
