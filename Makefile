@@ -153,6 +153,7 @@ $(BUILD)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
 SIM_PKGS	:= openssl libplist-2.0 jansson
 SIM_SRCS	:= sim/afc.c sim/bench.c sim/clock.c sim/conn.c \
 		   sim/control.c sim/device.c sim/evlog.c sim/hostfault.c \
+		   sim/hostile.c \
 		   sim/kernel.c sim/link.c sim/lockdown.c sim/mux.c sim/muxd.c \
 		   sim/pair.c sim/plist-service.c sim/preflight.c \
 		   sim/scenario.c sim/services.c sim/sysfs.c sim/umockdev.c

@@ -53,6 +53,7 @@
 
 #include "afc.h"
 #include "conn.h"
+#include "hostile.h"
 
 #define AFC_MAGIC		"CFA6LPAA"
 #define AFC_MAGIC_LEN		8
@@ -236,6 +237,8 @@ static void	 afc_reply_kv(struct afc_reply *, const char *, uint64_t);
 static void	 afc_reply_u64(struct afc_reply *, uint64_t);
 static void	 afc_reply_status(struct afc_reply *, uint64_t);
 static int	 afc_reply_send(struct sim_conn *, struct afc_req *,
+		    struct afc_reply *);
+static int	 afc_reply_send_as(struct sim_conn *, struct afc_req *,
 		    struct afc_reply *);
 
 static char	*afc_arg_str(struct afc_req *, size_t, size_t *);
@@ -929,6 +932,27 @@ afc_reply_send(struct sim_conn *c, struct afc_req *r, struct afc_reply *rep)
 }
 
 /*
+ * Send a reply as the device is set to: honest, or malformed as a
+ * hostile phone's kind says (hostile.h).
+ */
+static int
+afc_reply_send_as(struct sim_conn *c, struct afc_req *r,
+    struct afc_reply *rep)
+{
+	struct hostile_afc_reply	hr;
+	enum hostile_kind		kind;
+
+	if ((kind = hostile_afc(c->dev)) == HOSTILE_NONE)
+		return (afc_reply_send(c, r, rep));
+	hr.num = r->num;
+	hr.op = rep->op;
+	hr.payload = rep->payload;
+	hr.data = rep->buf + AFC_HEADER_LEN;
+	hr.len = rep->len - AFC_HEADER_LEN;
+	return (hostile_afc_send(c, kind, &hr));
+}
+
+/*
  * Find the string at off in the arguments and copy it into *out. It ends
  * at a NUL or, without one, at the end of the header-data (the whole
  * body if there is none): a device takes a path that fills the header
@@ -1222,7 +1246,7 @@ afc_serve(struct sim_conn *c, struct afc_fs *fs)
 		}
 		free(req.body);
 		if (r == 0)
-			r = afc_reply_send(c, &req, &rep);
+			r = afc_reply_send_as(c, &req, &rep);
 		free(rep.buf);
 		if (r == -1) {
 			log_debug("%s: write failed", __func__);

@@ -11,7 +11,7 @@
  *	{"ok": false, "error": "no port or cable called A-01"}
  *
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
- * fault, drop, reset, link-error, stall, trust, mode, oplog,
+ * fault, drop, reset, link-error, stall, trust, mode, hostile, oplog,
  * oplog-clear, events; and, naming no device, flex, hc-died,
  * hc-recover, over-current, hub-reset.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "control.h"
 #include "evlog.h"
 #include "hostfault.h"
+#include "hostile.h"
 #include "log.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -79,6 +81,16 @@ control_collect(void *arg, const char *line)
 	(void)json_array_append_new(arg, json_string(line));
 }
 
+/* A hostile phone's kind and how many malformed replies it sent. */
+static void
+control_status_hostile(json_t *d, struct sim_device *dev)
+{
+	(void)json_object_set_new(d, "hostile",
+	    json_string(hostile_name(hostile_get(dev))));
+	(void)json_object_set_new(d, "hostile_replies",
+	    json_integer((json_int_t)atomic_load(&dev->hostile_replies)));
+}
+
 /* The devices, where they are and what they show. */
 static json_t *
 control_status(void)
@@ -103,6 +115,7 @@ control_status(void)
 		    json_boolean(dev->preflight_wait));
 		(void)json_object_set_new(d, "pair_requests",
 		    json_integer(dev->pair_requests));
+		control_status_hostile(d, dev);
 		if (dev->port != NULL) {
 			(void)json_object_set_new(d, "port",
 			    json_string(dev->port->name));
@@ -147,10 +160,29 @@ arg(json_t *req, const char *key)
 	return (value != NULL ? value : "");
 }
 
+/* Make dev hostile (or honest again) from its next reply on. */
+static int
+control_hostile(struct sim_device *dev, json_t *req, char **cause)
+{
+	enum hostile_kind	 kind;
+	const char		*name;
+
+	if ((name = member(req, "kind")) == NULL) {
+		xasprintf(cause, "hostile needs a \"kind\" (none to heal; "
+		    "linkq-sim(1), HOSTILE PHONES)");
+		return (-1);
+	}
+	if (hostile_parse(name, &kind, cause) == -1)
+		return (-1);
+	hostile_set(dev, kind);
+	log_info("control: %s: hostile=%s", dev->bench_name, name);
+	return (0);
+}
+
 /* The commands, for telling an unknown one from a missing argument. */
 static const char *const control_commands[] = {
 	"status", "events", "plug", "unplug", "move", "fault", "drop",
-	"reset", "link-error", "stall", "trust", "mode", "oplog",
+	"reset", "link-error", "stall", "trust", "mode", "hostile", "oplog",
 	"oplog-clear", "flex", "hc-died", "hc-recover", "over-current",
 	"hub-reset"
 };
@@ -293,7 +325,9 @@ control_run(json_t *req)
 			ret = -1;
 		} else
 			ret = bench_mode(dev, sm, &cause);
-	} else if (strcmp(cmd, "oplog") == 0) {
+	} else if (strcmp(cmd, "hostile") == 0)
+		ret = control_hostile(dev, req, &cause);
+	else if (strcmp(cmd, "oplog") == 0) {
 		lines = json_array();
 		afc_fs_oplog(dev->fs, control_collect, lines);
 		(void)json_object_set_new(reply, "oplog", lines);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "afc.h"
+#include "hostile.h"
 #include "log.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -74,6 +75,7 @@ device_create(const struct scn_device *sd, const char *udid,
 	    480;
 	dev->index = index;
 	dev->trust = sd->trust;
+	hostile_set(dev, (enum hostile_kind)sd->hostile);
 	dev->next_port = DEVICE_FIRST_PORT;
 	TAILQ_INIT(&dev->ports);
 	TAILQ_INIT(&dev->conns);

@@ -33,6 +33,7 @@
 #include "compat/compat.h"
 #include "log.h"
 #include "bench.h"
+#include "hostile.h"
 #include "plist-service.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -673,17 +674,20 @@ lockdown_enter_recovery(struct lockdown *l)
 void
 lockdown_serve(struct sim_conn *conn, struct sim_device *dev)
 {
-	struct lockdown	 l;
-	plist_t		 req, msg;
-	char		*request;
-	int		 ret = 0;
+	struct lockdown		 l;
+	plist_t			 req, msg;
+	char			*request;
+	enum hostile_kind	 kind;
+	int			 ret = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.conn = conn;
 	l.dev = dev;
 	while (ret == 0 && (req = lockdown_read(&l)) != NULL) {
 		request = plist_service_string(req, "Request");
-		if (request == NULL) {
+		if ((kind = hostile_lockdown(dev)) != HOSTILE_NONE)
+			ret = hostile_lockdown_send(conn, kind, request);
+		else if (request == NULL) {
 			log_warnx("lockdown: %s: message without Request",
 			    dev->udid);
 			ret = -1;

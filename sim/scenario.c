@@ -38,6 +38,7 @@
 #include "lq-time.h"
 #include "xmalloc.h"
 
+#include "hostile.h"
 #include "scenario.h"
 
 #define SCN_LINE_MAX		4096	/* bytes, without the newline */
@@ -1157,10 +1158,11 @@ scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
 	long long		 n;
 	size_t			 i;
 	int			 major;
+	enum hostile_kind	 hk;
 
 	if (scn_check_name(p, ws, "device", "device NAME [udid=U] "
 	    "[name=\"Device Name\"] [product=P] [version=V] [trust=T] "
-	    "[max-speed=S] [FAULT-KEY=VALUE ...]") != 0)
+	    "[max-speed=S] [hostile=KIND] [FAULT-KEY=VALUE ...]") != 0)
 		return (-1);
 	d = xcalloc(1, sizeof(*d));
 	d->name = xstrdup(ws->w[1].text);
@@ -1217,13 +1219,18 @@ scn_stmt_device(struct scn_parser *p, struct scn_words *ws)
 				    "expected %s (Mb/s)", val,
 				    SCN_MAX_SPEEDS));
 			d->max_speed_mbps = (int)n;
+		} else if (strcmp(key, "hostile") == 0) {
+			if (hostile_parse(val, &hk, &msg) != 0)
+				return (scn_error_take(p, p->line, msg));
+			d->hostile = (int)hk;
 		} else if ((fk = fault_key_find(key)) != NULL) {
 			/* The phone's own connector: it follows the phone. */
 			if (fault_set(&d->fault, fk, val, &msg) != 0)
 				return (scn_error_take(p, p->line, msg));
 		} else
 			return (scn_unknown_key(p, "device", key, "udid, "
-			    "name, product, version, trust, max-speed", 1));
+			    "name, product, version, trust, max-speed, hostile",
+			    1));
 	}
 	if (d->udid != NULL &&
 	    scn_declare(p, SCN_KIND_UDID, d->udid, d->name) != 0)

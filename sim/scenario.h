@@ -94,6 +94,7 @@ struct scn_device {
 	enum sim_trust		 trust;
 	int			 max_speed_mbps; /* 480 (Lightning) or 5000+ */
 	struct fault		 fault;		/* its own connector's */
+	int			 hostile;	/* enum hostile_kind */
 	TAILQ_ENTRY(scn_device)	 entry;
 };
 

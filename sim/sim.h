@@ -133,6 +133,10 @@ struct sim_device {
 	atomic_uint_fast64_t	 mux_write_errors;
 	atomic_uint_fast64_t	 mux_duplicates;
 
+	/* A hostile phone's kind and its malformed replies (hostile.h). */
+	atomic_int		 hostile;	/* enum hostile_kind */
+	atomic_uint_fast64_t	 hostile_replies;
+
 	TAILQ_ENTRY(sim_device)	 entry;
 };
 TAILQ_HEAD(sim_devices, sim_device);
