@@ -19,6 +19,16 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# A linkqd stuck in a library call may never end on SIGTERM (issue 15):
+# at the end, give it 10 s and then kill it, so the test cannot hang.
+hard_stop() {
+	[ -n "$LINKQD_PID" ] || return 0
+	kill -TERM "$LINKQD_PID" 2> /dev/null || :
+	wait_for "! kill -0 $LINKQD_PID 2> /dev/null" 10 ||
+	    kill -KILL "$LINKQD_PID" 2> /dev/null || :
+}
+trap 'hard_stop; cleanup' EXIT
+
 # Four at a time, the kinds that crash or hang today's linkqd last.
 KINDS=$(echo ${LQ_HOSTILE_KINDS:-afc-status afc-op afc-short afc-bad-magic \
     lockdown-garbage lockdown-huge-length lockdown-wrong-type \

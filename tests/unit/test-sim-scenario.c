@@ -26,6 +26,7 @@
 #include "compat/compat.h"
 #include "xmalloc.h"
 
+#include "hostile.h"
 #include "scenario.h"
 
 #define FILE_NAME	"t.scn"
@@ -102,7 +103,8 @@ test_device(__unused void **state)
 	scn = parse_ok(
 	    "device full udid=00008030-001A1C3E0A38802E "
 	    "name=\"Bench \\\"big\\\" \\\\ iPhone\" product=iPhone15,4 "
-	    "version=16.7.5 trust=unpaired max-speed=5000\n"
+	    "version=16.7.5 trust=unpaired max-speed=5000 "
+	    "hostile=lockdown-missing\n"
 	    "device bare\n"
 	    "device old udid=0123456789abcdef0123456789ABCDEF01234567 "
 	    "trust=locked max-speed=10000 version=10.0\n");
@@ -115,9 +117,11 @@ test_device(__unused void **state)
 	assert_string_equal(d->version, "16.7.5");
 	assert_int_equal(d->trust, SIM_TRUST_UNPAIRED);
 	assert_int_equal(d->max_speed_mbps, 5000);
+	assert_int_equal(d->hostile, HOSTILE_LOCKDOWN_MISSING);
 
 	d = TAILQ_NEXT(d, entry);
 	assert_string_equal(d->name, "bare");
+	assert_int_equal(d->hostile, HOSTILE_NONE);
 	assert_null(d->udid);
 	assert_null(d->device_name);
 	assert_null(d->product_type);
@@ -133,6 +137,23 @@ test_device(__unused void **state)
 	assert_string_equal(d->version, "10.0");
 	assert_null(TAILQ_NEXT(d, entry));
 	scenario_free(scn);
+}
+
+/* Every hostile kind's name parses back to it; a bad one lists them. */
+static void
+test_hostile_names(__unused void **state)
+{
+	enum hostile_kind	 k, back;
+	char			*cause = NULL;
+
+	for (k = HOSTILE_NONE; k <= HOSTILE_LOCKDOWN_MISSING; k++) {
+		assert_int_equal(hostile_parse(hostile_name(k), &back,
+		    &cause), 0);
+		assert_int_equal(back, k);
+	}
+	assert_int_equal(hostile_parse("", &back, &cause), -1);
+	assert_non_null(strstr(cause, "afc-cut, lockdown-garbage"));
+	free(cause);
 }
 
 /* Ports: path, label, hub depth from the path or given, faults. */
@@ -452,6 +473,8 @@ static const struct err_case err_cases[] = {
 	    "unpaired or locked" },
 	{ "device d max-speed=12\n", 1, "max-speed=12: expected 480, 5000 "
 	    "or 10000" },
+	{ "device d hostile=evil\n", 1, "hostile=evil: expected one of "
+	    "none, afc-this-gt-entire, " },
 
 	/* Numbers, rates, speeds. */
 	{ "cable c latency-ms=12abc\n", 1, "latency-ms=12abc: not a number; "
@@ -570,8 +593,8 @@ static const struct err_case err_cases[] = {
 	    "whole number from 0 to 1000" },
 	{ "cable c data=maybe\n", 1, "data=maybe: expected yes or no" },
 	{ "device d frobs=1\n", 1, "unknown device key frobs; the keys are "
-	    "udid, name, product, version, trust, max-speed and the fault "
-	    "keys latency-ms" },
+	    "udid, name, product, version, trust, max-speed, hostile and the "
+	    "fault keys latency-ms" },
 	{ "port x path=1-1\ncable x\nat 0s fault x latency-ms=1\n", 3,
 	    "fault: x is both a port (line 1) and a cable (line 2)" },
 
@@ -946,6 +969,7 @@ main(void)
 {
 	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_device),
+		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_port),
 		cmocka_unit_test(test_cable),
 		cmocka_unit_test(test_seed),
