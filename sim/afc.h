@@ -71,7 +71,9 @@ void		 afc_fs_free(struct afc_fs *);
 void		 afc_fs_populate(struct afc_fs *);
 /*
  * Serve one AFC client until it disconnects, a read or write fails or a
- * request cannot be framed. Runs on the connection's thread.
+ * request cannot be framed. Runs on the connection's thread. If the
+ * connection's device is hostile (hostile.h), each reply is replaced by
+ * its kind's malformed one, which may also end the connection.
  */
 void		 afc_serve(struct sim_conn *, struct afc_fs *);
 /*

@@ -252,8 +252,8 @@ hostile_afc_swapped(struct sim_conn *c, enum hostile_kind kind,
  * afc-this-gt-entire: entire_length 48, this_length 40 + 64 KiB, and
  * the 64 KiB. The client allocates entire_length - 40 = 8 bytes and
  * receives this_length - 40 into them (afc.c:266-280): a heap overflow
- * of up to 64 KiB of 0xff, which glibc's malloc later finds as a
- * corrupted chunk size and ASan reports at once.
+ * of up to 64 KiB of 0xff, which ASan and valgrind report at once and
+ * glibc's malloc may find later as a corrupted chunk size.
  */
 static int
 hostile_afc_overflow(struct sim_conn *c, const struct hostile_afc_reply *r)

@@ -16,6 +16,9 @@
  * read exactly (OpenSSL's read-ahead stays off) and never answered with
  * a close_notify of ours, whose bytes would land in the middle of the
  * client's next message.
+ *
+ * A hostile device (hostile.h) answers every request with its kind's
+ * malformed reply instead, whatever the request.
  */
 
 #include <sys/time.h>

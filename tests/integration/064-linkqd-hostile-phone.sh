@@ -91,7 +91,15 @@ ticks() {
 # Check what lq-afc-check meets on phone h1 of AFC kind $1.
 sim_check_afc() {
 	rc=0
-	"$CHECK" -u "$uh" listing > "$T/check.out" 2> "$T/check.err" || rc=$?
+	pre=
+	case $1/$BUILD in
+	afc-this-gt-entire/*/default)
+		command -v valgrind > /dev/null ||
+		    { trace "$1: skipped, no valgrind"; return 0; }
+		pre="valgrind -q" ;;
+	esac
+	$pre "$CHECK" -u "$uh" listing > "$T/check.out" 2> "$T/check.err" ||
+	    rc=$?
 	case $1 in
 	afc-status)	want="error 99 " ;;
 	afc-op)		want="error 15 " ;;
@@ -104,16 +112,20 @@ sim_check_afc() {
 		[ "$rc" -eq 0 ] || fail "$1: lq-afc-check failed:" \
 		    "$(cat "$T/check.err")" ;;
 	afc-this-gt-entire)
-		# Killed by glibc's malloc checks, or reported by ASan;
-		# TSan's allocator does not notice.
-		if [ "$rc" -le 128 ] &&
-		    ! grep -q heap-buffer-overflow "$T/check.err"; then
-			case $BUILD in
-			*thread*) trace "TSan: the overflow went unnoticed" ;;
-			*) fail "$1: lq-afc-check came back ($rc):" \
-			    "$(cat "$T/check.err")" ;;
-			esac
-		fi ;;
+		# The client receives more than it allocated: ASan sees it
+		# at once; glibc's malloc only maybe, later, so the plain
+		# build asks valgrind, which checks recv's buffer itself.
+		case $BUILD in
+		*/default)
+			grep -q 'Invalid write\|recvfrom(buf) points to unaddressable' \
+			    "$T/check.err" || fail "$1: no overflow seen by" \
+			    "valgrind: $(tail -n 20 "$T/check.err")" ;;
+		*address*)
+			grep -q heap-buffer-overflow "$T/check.err" ||
+			    fail "$1: no overflow seen by ASan ($rc):" \
+			    "$(tail -n 20 "$T/check.err")" ;;
+		*)	trace "$1: nothing here sees the overflow" ;;
+		esac ;;
 	*)	[ "$rc" -eq 1 ] && grep -q "$want" "$T/check.err" ||
 		    fail "$1: expected '$want' from lq-afc-check, got" \
 		    "$rc: $(cat "$T/check.err")" ;;
@@ -162,7 +174,19 @@ printf 'device p hostile=evil\n' > "$T/bad.scn"
 grep -q "bad.scn:1: hostile=evil: expected one of none, afc-" \
     "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
 
-start_sim --control "$T/control" "$T/bench.scn"
+# start_sim allows 20 s, and the first start makes three RSA keys for
+# each of the five phones: on a busy machine that takes longer.
+: > "$T/sim.out"
+"$BUILD/linkq-sim" --socket "$T/usbmuxd" --state "$T/sim-state" \
+    --sysfs "$T/sysfs" --kmsg "$T/kmsg" --usbmon "$T/usbmon" \
+    --control "$T/control" "$T/bench.scn" > "$T/sim.out" 2> "$T/sim.err" &
+# shellcheck disable=SC2034 # stop_sim and cleanup (lib.sh) use it
+SIM_PID=$!
+wait_for "grep -q '^USBMUXD_SOCKET_ADDRESS=' '$T/sim.out'" 120 ||
+    { tail -n 40 "$T/sim.err" >&2; fail "linkq-sim did not start"; }
+USBMUXD_SOCKET_ADDRESS=$(sed -n 's/^USBMUXD_SOCKET_ADDRESS=//p' \
+    "$T/sim.out")
+export USBMUXD_SOCKET_ADDRESS
 ug=$(sim_udid good)
 uh=$(sim_udid h1)
 ctl '{"cmd":"hostile","device":"h1","kind":"evil"}' > "$T/out" &&
@@ -186,8 +210,13 @@ hostile h1 none
 
 # Fail unless linkqd is alive and answers.
 alive() {
-	kill -0 "$LINKQD_PID" 2> /dev/null ||
-	    { show_log "$T/linkqd.err"; fail "linkqd died ($1)"; }
+	if ! kill -0 "$LINKQD_PID" 2> /dev/null; then
+		_st=0
+		wait "$LINKQD_PID" || _st=$?
+		LINKQD_PID=
+		show_log "$T/linkqd.err"
+		fail "linkqd died with status $_st ($1)"
+	fi
 	get /v1/status > /dev/null || fail "linkqd does not answer ($1)"
 }
 
