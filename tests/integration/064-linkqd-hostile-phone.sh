@@ -7,13 +7,15 @@
 # replies. First the simulator alone: each kind does to the stock
 # client library what the manual says (lq-afc-check, ideviceinfo);
 # afc-this-gt-entire overflows a heap buffer in libimobiledevice 1.3.0
-# and kills the tool, afc-huge-entire spins it. Then linkqd with a
-# healthy phone and one hostile phone of each kind at once: linkqd
-# survives (under ASan too), every hostile phone ends up with a clear
-# reason (a trust detail, or a run that fails with reasons and probe
-# details), the healthy phone passes beside them, and SIGTERM stops
-# linkqd within seconds. Lockdown kinds are tried both at attach and
-# on a phone that turns hostile after it was trusted.
+# (valgrind or ASan see it), afc-huge-entire spins it. Then linkqd
+# with a healthy phone and four hostile ones, each of a kind of its
+# own, four kinds at a time: linkqd survives (under ASan too), every
+# hostile phone ends up with a clear reason (a trust detail and a
+# refused run, or a run that fails with reasons and a detail for each
+# failed probe), a run on the healthy phone beside them passes, and
+# SIGTERM stops linkqd within seconds. Every kind meets linkqd from the
+# attach on (identify and the cleanup of /linkq); the lockdown kinds
+# also meet the runs of a phone that turns hostile once trusted.
 #
 # LQ_HOSTILE_KINDS="afc-status ..." limits the kinds, to look at one.
 
