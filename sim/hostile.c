@@ -41,8 +41,13 @@
 #define H_AFC_OP_UNKNOWN	0x7f
 /* No afcd sends this status; the client passes it on as it is. */
 #define H_AFC_STATUS_CODE	99
-/* Header-data beyond entire_length: a heap overflow of this much. */
-#define H_AFC_OVERFLOW		(64 * 1024)
+/*
+ * Header-data beyond entire_length: a heap overflow of this much. Kept
+ * small so that it lands in memory the client has mapped: a larger
+ * one may reach an unmapped page, and then the kernel fails the whole
+ * recv(2) with EFAULT and nothing is overwritten at all.
+ */
+#define H_AFC_OVERFLOW		1024
 /* The entire_length that makes the client's receive loop spin. */
 #define H_AFC_HUGE		(UINT64_C(1) << 63)
 /* Bytes of the 40-byte header a short reply sends. */
@@ -249,10 +254,10 @@ hostile_afc_swapped(struct sim_conn *c, enum hostile_kind kind,
 }
 
 /*
- * afc-this-gt-entire: entire_length 48, this_length 40 + 64 KiB, and
- * the 64 KiB. The client allocates entire_length - 40 = 8 bytes and
+ * afc-this-gt-entire: entire_length 48, this_length 40 + 1 KiB, and
+ * the 1 KiB. The client allocates entire_length - 40 = 8 bytes and
  * receives this_length - 40 into them (afc.c:266-280): a heap overflow
- * of up to 64 KiB of 0xff, which ASan and valgrind report at once and
+ * of 1016 bytes of 0xff, which ASan and valgrind report at once and
  * glibc's malloc may find later as a corrupted chunk size.
  */
 static int
