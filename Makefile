@@ -121,7 +121,8 @@ DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
 		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
-		   daemon/muxquery.c daemon/muxwatch.c daemon/probe.c \
+		   daemon/muxproto.c daemon/muxquery.c daemon/muxwatch.c \
+		   daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \

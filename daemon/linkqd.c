@@ -286,7 +286,8 @@ main(int argc, char **argv)
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
 		fatalx("%s", cause);
-	if (muxwatch_start(d.base, devices_mux_event, NULL) == -1)
+	if (muxwatch_start(d.base, d.config->usbmuxd_retry_us,
+	    devices_mux_event, NULL) == -1)
 		fatalx("cannot follow usbmuxd's devices");
 	log_info("listening on %s", d.config->socket_path);
 

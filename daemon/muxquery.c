@@ -22,12 +22,11 @@
 
 #include "compat/compat.h"
 #include "log.h"
+#include "muxproto.h"
 #include "muxquery.h"
 #include "xmalloc.h"
 
 #define MUXQUERY_TIMEOUT_S	5
-#define MUXQUERY_MAX_REPLY	(4 * 1024 * 1024)
-#define MUXQUERY_DEFAULT	"/var/run/usbmuxd"
 
 /*
  * Connect to the usbmuxd socket, with send and receive timeouts. On
@@ -38,12 +37,9 @@ muxquery_connect(char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv;
-	const char		*env, *path = MUXQUERY_DEFAULT;
+	const char		*path = muxproto_path();
 	int			 fd, saved_errno;
 
-	if ((env = getenv("USBMUXD_SOCKET_ADDRESS")) != NULL &&
-	    strncmp(env, "UNIX:", 5) == 0)
-		path = env + 5;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
@@ -87,33 +83,17 @@ muxquery_read(int fd, void *buf, size_t len)
 	return (0);
 }
 
-/* Send ListDevices and read the reply plist. */
+/* Send ListDevices and read the reply plist, checked (muxproto.c). */
 static plist_t
 muxquery_exchange(int fd, char **cause)
 {
-	plist_t		 req, reply = NULL;
-	uint32_t	 hdr[4], len = 0;
-	char		*xml = NULL, *buf;
+	plist_t		 reply;
+	unsigned char	 hdr[MUXPROTO_HEADER];
+	uint32_t	 len, tag;
+	char		*buf, *why;
 	size_t		 total;
 
-	req = plist_new_dict();
-	plist_dict_set_item(req, "MessageType",
-	    plist_new_string("ListDevices"));
-	plist_dict_set_item(req, "ClientVersionString",
-	    plist_new_string("linkqd"));
-	plist_dict_set_item(req, "ProgName", plist_new_string("linkqd"));
-	plist_dict_set_item(req, "kLibUSBMuxVersion", plist_new_uint(3));
-	plist_to_xml(req, &xml, &len);
-	plist_free(req);
-	total = sizeof(hdr) + len;
-	buf = xmalloc(total);
-	hdr[0] = htole32((uint32_t)total);
-	hdr[1] = htole32(1);
-	hdr[2] = htole32(8);
-	hdr[3] = htole32(1);
-	memcpy(buf, hdr, sizeof(hdr));
-	memcpy(buf + sizeof(hdr), xml, len);
-	free(xml);
+	muxproto_request("ListDevices", 1, &buf, &total);
 	if (send(fd, buf, total, MSG_NOSIGNAL) != (ssize_t)total) {
 		xasprintf(cause, "usbmuxd: send: %s", strerror(errno));
 		free(buf);
@@ -124,19 +104,24 @@ muxquery_exchange(int fd, char **cause)
 		xasprintf(cause, "usbmuxd: no answer to ListDevices");
 		return (NULL);
 	}
-	len = le32toh(hdr[0]);
-	if (len <= sizeof(hdr) || len > MUXQUERY_MAX_REPLY) {
-		xasprintf(cause, "usbmuxd: reply length %u out of range", len);
+	if (muxproto_header(hdr, MUXPROTO_MAX_REPLY, &len, &tag, &why) ==
+	    -1) {
+		xasprintf(cause, "usbmuxd: ListDevices answered with a %s",
+		    why);
+		free(why);
 		return (NULL);
 	}
-	buf = xmalloc(len - sizeof(hdr));
-	if (muxquery_read(fd, buf, len - sizeof(hdr)) == 0)
-		plist_from_xml(buf, len - (uint32_t)sizeof(hdr), &reply);
-	free(buf);
-	if (reply == NULL || plist_get_node_type(reply) != PLIST_DICT) {
-		xasprintf(cause, "usbmuxd: malformed ListDevices reply");
-		plist_free(reply);
+	buf = xmalloc(len);
+	if (muxquery_read(fd, buf, len) == -1) {
+		xasprintf(cause, "usbmuxd: ListDevices answer cut short");
+		free(buf);
 		return (NULL);
+	}
+	reply = muxproto_dict(buf, len, &why);
+	free(buf);
+	if (reply == NULL) {
+		xasprintf(cause, "usbmuxd: ListDevices answer: %s", why);
+		free(why);
 	}
 	return (reply);
 }
