@@ -81,16 +81,16 @@ muxproto_header(const void *buf, uint32_t max, uint32_t *len,
 	total = le32toh(hdr[0]);
 	version = le32toh(hdr[1]);
 	message = le32toh(hdr[2]);
-	if (total <= MUXPROTO_HEADER || total > max) {
-		xasprintf(cause, "message length %u is out of range (%u to "
-		    "%u bytes)", total, MUXPROTO_HEADER + 1, max);
-		return (-1);
-	}
 	if (version != MUXPROTO_VERSION_PLIST ||
 	    message != MUXPROTO_MESSAGE_PLIST) {
 		xasprintf(cause, "message of version %u, type %u: only "
 		    "plist messages (version 1, type 8) are expected",
 		    version, message);
+		return (-1);
+	}
+	if (total <= MUXPROTO_HEADER || total > max) {
+		xasprintf(cause, "message length %u is out of range (%u to "
+		    "%u bytes)", total, MUXPROTO_HEADER + 1, max);
 		return (-1);
 	}
 	*len = total - MUXPROTO_HEADER;

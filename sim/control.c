@@ -13,7 +13,7 @@
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
  * fault, drop, reset, link-error, stall, trust, mode, hostile, oplog,
  * oplog-clear, events; and, naming no device, flex, hc-died,
- * hc-recover, over-current, hub-reset.
+ * hc-recover, over-current, hub-reset, usbmuxd-garbage.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
  * ends that client's connection with a log line; nothing else is
  * touched. Each client runs on a thread of its own.
@@ -184,8 +184,29 @@ static const char *const control_commands[] = {
 	"status", "events", "plug", "unplug", "move", "fault", "drop",
 	"reset", "link-error", "stall", "trust", "mode", "hostile", "oplog",
 	"oplog-clear", "flex", "hc-died", "hc-recover", "over-current",
-	"hub-reset"
+	"hub-reset", "usbmuxd-garbage"
 };
+
+/* usbmuxd-garbage: what, to whom, and whether usbmuxd closes after. */
+static int
+control_garbage(json_t *req, char **cause)
+{
+	const char	*then;
+	json_t		*v;
+	json_int_t	 count = 1;
+
+	then = member(req, "then");
+	if (then != NULL && strcmp(then, "close") != 0 &&
+	    strcmp(then, "keep") != 0) {
+		xasprintf(cause, "usbmuxd-garbage: \"then\" is close or keep");
+		return (-1);
+	}
+	if ((v = json_object_get(req, "count")) != NULL)
+		count = json_is_integer(v) ? json_integer_value(v) : 0;
+	return (mux_garbage(member(req, "kind"), member(req, "to"),
+	    (long long)count, then == NULL || strcmp(then, "close") == 0,
+	    cause));
+}
 
 /*
  * The commands that name a cable, a bus or a hub rather than a device.
@@ -221,6 +242,8 @@ control_host(const char *cmd, json_t *req, char **cause)
 		return (hostfault_over_current(arg(req, "target"), cause));
 	if (strcmp(cmd, "hub-reset") == 0)
 		return (hostfault_hub_reset(arg(req, "hub"), cause));
+	if (strcmp(cmd, "usbmuxd-garbage") == 0)
+		return (control_garbage(req, cause));
 	return (1);
 }
 

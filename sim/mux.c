@@ -29,9 +29,11 @@
 #include <plist/plist.h>
 
 #include "afc.h"
+#include "compat/compat.h"
 #include "link.h"
 #include "log.h"
 #include "plist-service.h"
+#include "rng.h"
 #include "services.h"
 #include "sim.h"
 #include "xmalloc.h"
@@ -67,6 +69,32 @@ static struct mux_listeners	listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct mux_records	records = TAILQ_HEAD_INITIALIZER(records);
 static unsigned int		last_listener_id;
 static char			*buid;
+
+/*
+ * What usbmuxd can send wrong, for the control socket's usbmuxd-garbage
+ * (linkq-sim(1)). One name per kind, in the order of the enum.
+ */
+enum mux_garbage {
+	MUX_GARBAGE_HUGE_LENGTH,	/* a header claiming ~4 GiB */
+	MUX_GARBAGE_SHORT_LENGTH,	/* a length below the header's */
+	MUX_GARBAGE_TRUNCATED,		/* half of a message */
+	MUX_GARBAGE_NOT_PLIST,		/* a payload of text */
+	MUX_GARBAGE_WRONG_TYPE,		/* a plist array, not a dict */
+	MUX_GARBAGE_BAD_MESSAGE,	/* a legacy Detached with no body */
+	MUX_GARBAGE_UNKNOWN_TYPE,	/* a MessageType nobody knows */
+	MUX_GARBAGE_BAD_ATTACHED,	/* Attached with keys of wrong types */
+	MUX_GARBAGE_RANDOM		/* 256 random bytes */
+};
+static const char *const mux_garbage_names[] = {
+	"huge-length", "short-length", "truncated", "not-plist",
+	"wrong-type", "bad-message", "unknown-type", "bad-attached", "random"
+};
+
+/* Garbage owed to the next ListDevices requests. Guarded by sim_lock(). */
+static int			garbage_list_count;
+static enum mux_garbage		garbage_list_kind;
+static int			garbage_list_close;
+static uint64_t			garbage_seed = 1;
 
 static struct mux_record *mux_record_find(const char *);
 
@@ -446,6 +474,193 @@ mux_record_trusted_locked(struct sim_device *dev)
 	return (ok);
 }
 
+/*
+ * A message frame: the header says total (which garbage may make a
+ * lie), then len bytes of payload. Returns the bytes and their count.
+ */
+static char *
+mux_frame(uint32_t version, uint32_t message, uint32_t tag,
+    uint32_t total, const void *payload, size_t len, size_t *out_len)
+{
+	uint32_t	 hdr[4];
+	char		*buf;
+
+	hdr[0] = htole32(total);
+	hdr[1] = htole32(version);
+	hdr[2] = htole32(message);
+	hdr[3] = htole32(tag);
+	*out_len = sizeof(hdr) + len;
+	buf = xmalloc(*out_len);
+	memcpy(buf, hdr, sizeof(hdr));
+	if (len > 0)
+		memcpy(buf + sizeof(hdr), payload, len);
+	return (buf);
+}
+
+/* A plist message, whole, or only its first half (truncated). */
+static char *
+mux_frame_plist(uint32_t tag, plist_t msg, int half, size_t *out_len)
+{
+	char		*xml = NULL, *buf;
+	uint32_t	 xml_len = 0;
+
+	plist_to_xml(msg, &xml, &xml_len);
+	plist_free(msg);
+	if (xml == NULL)
+		fatalx("%s: plist_to_xml", __func__);
+	buf = mux_frame(MUX_VERSION_PLIST, MUX_MESSAGE_PLIST, tag,
+	    MUX_HEADER_SIZE + xml_len, xml, half ? xml_len / 2 : xml_len,
+	    out_len);
+	free(xml);
+	return (buf);
+}
+
+/* The bytes of one kind of garbage. Call with the lock held (seed). */
+static char *
+mux_garbage_bytes(enum mux_garbage kind, uint32_t tag, size_t *len)
+{
+	static const char	 text[] = "this is not a plist\n";
+	plist_t			 msg, props;
+	char			*buf;
+	size_t			 i;
+
+	switch (kind) {
+	case MUX_GARBAGE_HUGE_LENGTH:
+		return (mux_frame(MUX_VERSION_PLIST, MUX_MESSAGE_PLIST, tag,
+		    UINT32_C(0xfffffff0), "<?xml", 5, len));
+	case MUX_GARBAGE_SHORT_LENGTH:
+		return (mux_frame(MUX_VERSION_PLIST, MUX_MESSAGE_PLIST, tag,
+		    4, NULL, 0, len));
+	case MUX_GARBAGE_NOT_PLIST:
+		return (mux_frame(MUX_VERSION_PLIST, MUX_MESSAGE_PLIST, tag,
+		    MUX_HEADER_SIZE + sizeof(text) - 1, text,
+		    sizeof(text) - 1, len));
+	case MUX_GARBAGE_BAD_MESSAGE:
+		/* Binary protocol's DEVICE_REMOVE (5), no DeviceID after. */
+		return (mux_frame(0, 5, tag, MUX_HEADER_SIZE, NULL, 0, len));
+	case MUX_GARBAGE_RANDOM:
+		buf = xmalloc(256);
+		for (i = 0; i < 256; i++)
+			buf[i] = (char)(rng_next(&garbage_seed) >> 56);
+		*len = 256;
+		return (buf);
+	case MUX_GARBAGE_TRUNCATED:
+		msg = plist_new_dict();
+		plist_dict_set_item(msg, "MessageType",
+		    plist_new_string("Detached"));
+		plist_dict_set_item(msg, "DeviceID", plist_new_uint(1));
+		return (mux_frame_plist(tag, msg, 1, len));
+	case MUX_GARBAGE_WRONG_TYPE:
+		msg = plist_new_array();
+		plist_array_append_item(msg, plist_new_string("Attached"));
+		return (mux_frame_plist(tag, msg, 0, len));
+	case MUX_GARBAGE_UNKNOWN_TYPE:
+		msg = plist_new_dict();
+		plist_dict_set_item(msg, "MessageType",
+		    plist_new_string("Rumour"));
+		return (mux_frame_plist(tag, msg, 0, len));
+	case MUX_GARBAGE_BAD_ATTACHED:
+		msg = plist_new_dict();
+		plist_dict_set_item(msg, "MessageType",
+		    plist_new_string("Attached"));
+		plist_dict_set_item(msg, "DeviceID", plist_new_string("one"));
+		props = plist_new_dict();
+		plist_dict_set_item(props, "DeviceID", plist_new_string("one"));
+		plist_dict_set_item(props, "ConnectionType",
+		    plist_new_string("USB"));
+		plist_dict_set_item(msg, "Properties", props);
+		return (mux_frame_plist(tag, msg, 0, len));
+	}
+	fatalx("%s: kind %d", __func__, (int)kind);
+}
+
+/* Send one kind of garbage on fd. 0 or -1. */
+static int
+mux_garbage_send(int fd, uint32_t tag, enum mux_garbage kind)
+{
+	char	*buf;
+	size_t	 len;
+	ssize_t	 n;
+
+	sim_lock();
+	buf = mux_garbage_bytes(kind, tag, &len);
+	sim_unlock();
+	do
+		n = send(fd, buf, len, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	free(buf);
+	return (n == (ssize_t)len ? 0 : -1);
+}
+
+/*
+ * usbmuxd sends garbage: now on every Listen connection (to NULL or
+ * "listeners"), or instead of the next count ListDevices answers (to
+ * "list-devices"); then closes that connection, or goes on as if
+ * nothing happened. 0, or -1 with *cause.
+ */
+int
+mux_garbage(const char *name, const char *to, long long count,
+    int close_after, char **cause)
+{
+	struct mux_listener	*l;
+	enum mux_garbage	 kind;
+	char			*buf;
+	size_t			 i, len;
+	int			 n = 0;
+
+	for (i = 0; i < nitems(mux_garbage_names); i++) {
+		if (name != NULL && strcmp(name, mux_garbage_names[i]) == 0)
+			break;
+	}
+	if (i == nitems(mux_garbage_names)) {
+		xasprintf(cause, "usbmuxd-garbage needs a \"kind\": "
+		    "huge-length, short-length, truncated, not-plist, "
+		    "wrong-type, bad-message, unknown-type, bad-attached or "
+		    "random");
+		return (-1);
+	}
+	kind = (enum mux_garbage)i;
+	if (to != NULL && strcmp(to, "list-devices") == 0) {
+		if (count < 1 || count > 1000) {
+			xasprintf(cause, "usbmuxd-garbage to list-devices "
+			    "needs a \"count\" from 1 to 1000");
+			return (-1);
+		}
+		sim_lock();
+		garbage_list_count = (int)count;
+		garbage_list_kind = kind;
+		garbage_list_close = close_after;
+		sim_unlock();
+		return (0);
+	}
+	if (to != NULL && strcmp(to, "listeners") != 0) {
+		xasprintf(cause, "usbmuxd-garbage goes \"to\" listeners or "
+		    "list-devices, not %s", to);
+		return (-1);
+	}
+	sim_lock();
+	TAILQ_FOREACH(l, &listeners, entry) {
+		buf = mux_garbage_bytes(kind, 0, &len);
+		if (send(l->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) !=
+		    (ssize_t)len)
+			log_warnx("mux: listener %u: garbage not sent whole",
+			    l->id);
+		free(buf);
+		if (close_after)
+			(void)shutdown(l->fd, SHUT_RDWR);
+		n++;
+	}
+	sim_unlock();
+	if (n == 0) {
+		xasprintf(cause, "no client has sent Listen: nobody to send "
+		    "garbage to");
+		return (-1);
+	}
+	log_info("mux: %s garbage sent to %d listener%s", name, n,
+	    n == 1 ? "" : "s");
+	return (0);
+}
+
 /* ListDevices: every visible device, as Attached entries. */
 static int
 mux_list_devices(int fd, uint32_t tag)
@@ -454,9 +669,16 @@ mux_list_devices(int fd, uint32_t tag)
 	plist_t			 msg, list;
 	int			 ret;
 
+	sim_lock();
+	if (garbage_list_count > 0) {
+		garbage_list_count--;
+		sim_unlock();
+		ret = mux_garbage_send(fd, tag, garbage_list_kind);
+		/* Closing ends mux_serve's loop, which closes fd. */
+		return (garbage_list_close ? -1 : ret);
+	}
 	msg = plist_new_dict();
 	list = plist_new_array();
-	sim_lock();
 	for (dev = device_first(); dev != NULL; dev = device_next(dev)) {
 		if (dev->plugged && dev->visible)
 			plist_array_append_item(list, mux_attached(dev));

@@ -173,6 +173,8 @@ void		 mux_notify_attached(struct sim_device *);
 void		 mux_notify_detached(uint32_t);
 void		 mux_show_locked(struct sim_device *);
 void		 mux_paired_locked(uint32_t);
+int		 mux_garbage(const char *, const char *, long long, int,
+		    char **);
 
 /*
  * muxd.c: usbmuxd as a process. Its settings are fixed before the
