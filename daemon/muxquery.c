@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <plist/plist.h>
@@ -64,14 +65,22 @@ muxquery_connect(char **cause)
 	return (fd);
 }
 
-/* Read exactly len bytes; 0 or -1. */
+static time_t	muxquery_now(void);
+
+/*
+ * Read exactly len bytes; 0 or -1. SO_RCVTIMEO bounds each read, and
+ * the deadline the whole answer, so that a usbmuxd sending a byte at a
+ * time cannot hold the worker.
+ */
 static int
-muxquery_read(int fd, void *buf, size_t len)
+muxquery_read(int fd, void *buf, size_t len, time_t deadline)
 {
 	unsigned char	*p = buf;
 	ssize_t		 n;
 
 	while (len > 0) {
+		if (muxquery_now() > deadline)
+			return (-1);
 		n = read(fd, p, len);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -83,6 +92,17 @@ muxquery_read(int fd, void *buf, size_t len)
 	return (0);
 }
 
+/* Seconds on the monotonic clock. */
+static time_t
+muxquery_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return (ts.tv_sec);
+}
+
 /* Send ListDevices and read the reply plist, checked (muxproto.c). */
 static plist_t
 muxquery_exchange(int fd, char **cause)
@@ -92,7 +112,9 @@ muxquery_exchange(int fd, char **cause)
 	uint32_t	 len, tag;
 	char		*buf, *why;
 	size_t		 total;
+	time_t		 deadline;
 
+	deadline = muxquery_now() + MUXQUERY_TIMEOUT_S;
 	muxproto_request("ListDevices", 1, &buf, &total);
 	if (send(fd, buf, total, MSG_NOSIGNAL) != (ssize_t)total) {
 		xasprintf(cause, "usbmuxd: send: %s", strerror(errno));
@@ -100,7 +122,7 @@ muxquery_exchange(int fd, char **cause)
 		return (NULL);
 	}
 	free(buf);
-	if (muxquery_read(fd, hdr, sizeof(hdr)) == -1) {
+	if (muxquery_read(fd, hdr, sizeof(hdr), deadline) == -1) {
 		xasprintf(cause, "usbmuxd: no answer to ListDevices");
 		return (NULL);
 	}
@@ -112,7 +134,7 @@ muxquery_exchange(int fd, char **cause)
 		return (NULL);
 	}
 	buf = xmalloc(len);
-	if (muxquery_read(fd, buf, len) == -1) {
+	if (muxquery_read(fd, buf, len, deadline) == -1) {
 		xasprintf(cause, "usbmuxd: ListDevices answer cut short");
 		free(buf);
 		return (NULL);

@@ -23,7 +23,7 @@ struct mux_location {
 /*
  * Ask usbmuxd (at USBMUXD_SOCKET_ADDRESS=UNIX:path, else
  * /var/run/usbmuxd) for its USB devices; fills up to max entries and
- * *n. Any thread; blocks for at most about 5 s. 0, or -1 with *cause.
+ * *n. Any thread; blocks for at most about 10 s. 0, or -1 with *cause.
  */
 int	muxquery_list(struct mux_location *, size_t, size_t *, char **);
 
