@@ -13,7 +13,8 @@
  * Commands (linkq-sim(1), CONTROL SOCKET): status, plug, unplug, move,
  * fault, drop, reset, link-error, stall, trust, mode, hostile, oplog,
  * oplog-clear, events; and, naming no device, flex, hc-died,
- * hc-recover, over-current, hub-reset, usbmuxd-garbage.
+ * hc-recover, over-current, hub-reset, usbmuxd-garbage,
+ * usbmuxd-restart.
  * A line longer than CONTROL_LINE_MAX, or one that is not a JSON object,
  * ends that client's connection with a log line; nothing else is
  * touched. Each client runs on a thread of its own.
@@ -184,7 +185,7 @@ static const char *const control_commands[] = {
 	"status", "events", "plug", "unplug", "move", "fault", "drop",
 	"reset", "link-error", "stall", "trust", "mode", "hostile", "oplog",
 	"oplog-clear", "flex", "hc-died", "hc-recover", "over-current",
-	"hub-reset", "usbmuxd-garbage"
+	"hub-reset", "usbmuxd-garbage", "usbmuxd-restart"
 };
 
 /* usbmuxd-garbage: what, to whom, and whether usbmuxd closes after. */
@@ -244,6 +245,8 @@ control_host(const char *cmd, json_t *req, char **cause)
 		return (hostfault_hub_reset(arg(req, "hub"), cause));
 	if (strcmp(cmd, "usbmuxd-garbage") == 0)
 		return (control_garbage(req, cause));
+	if (strcmp(cmd, "usbmuxd-restart") == 0)
+		return (muxd_restart(cause));
 	return (1);
 }
 
@@ -304,6 +307,8 @@ control_run(json_t *req)
 		/* false while usbmuxd has exited (exit=yes) */
 		(void)json_object_set_new(reply, "usbmuxd_running",
 		    json_boolean(muxd_running()));
+		(void)json_object_set_new(reply, "usbmuxd_listens",
+		    json_integer(mux_listens()));
 	} else if (strcmp(cmd, "events") == 0) {
 		lines = json_array();
 		evlog_foreach(control_collect, lines);

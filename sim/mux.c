@@ -474,6 +474,18 @@ mux_record_trusted_locked(struct sim_device *dev)
 	return (ok);
 }
 
+/* How many Listen requests usbmuxd has answered since it started. */
+unsigned int
+mux_listens(void)
+{
+	unsigned int	n;
+
+	sim_lock();
+	n = last_listener_id;
+	sim_unlock();
+	return (n);
+}
+
 /*
  * A message frame: the header says total (which garbage may make a
  * lie), then len bytes of payload. Returns the bytes and their count.

@@ -267,6 +267,35 @@ muxd_start(void)
 	return (started);
 }
 
+/*
+ * usbmuxd is restarted by hand (systemctl restart): it closes every
+ * client and its socket and binds it again at once. The devices it
+ * shows stay, announced again to whoever sends Listen. 0, or -1 with
+ * *cause while it is not running.
+ */
+int
+muxd_restart(char **cause)
+{
+	struct muxd_client	*c;
+	int			 ret = 0;
+
+	muxd_lock();
+	if (running) {
+		TAILQ_FOREACH(c, &clients, entry)
+			(void)shutdown(c->fd, SHUT_RDWR);
+		(void)close(listen_fd);
+		listen_fd = muxd_bind(0);
+		log_info("usbmuxd: restarted");
+		muxd_wake();
+	} else {
+		xasprintf(cause, "usbmuxd is not running (it exited when the "
+		    "last device left): plug one in to start it");
+		ret = -1;
+	}
+	muxd_unlock();
+	return (ret);
+}
+
 /* Whether usbmuxd has a device, hidden or not. Sim lock held. */
 static int
 muxd_has_device(void)

@@ -175,6 +175,7 @@ void		 mux_show_locked(struct sim_device *);
 void		 mux_paired_locked(uint32_t);
 int		 mux_garbage(const char *, const char *, long long, int,
 		    char **);
+unsigned int	 mux_listens(void);
 
 /*
  * muxd.c: usbmuxd as a process. Its settings are fixed before the
@@ -199,6 +200,7 @@ int		 muxd_running(void);
 int		 muxd_client_add(struct muxd_client *, int);
 void		 muxd_client_remove(struct muxd_client *);
 int		 muxd_start(void);
+int		 muxd_restart(char **);
 void		 muxd_udev_remove(void);
 
 /*
