@@ -210,6 +210,7 @@ BENCH_TOOLS	:= $(BUILD)/bench/bench-afc $(BUILD)/bench/bench-handshake \
 TOOLS_PKGS	:= libimobiledevice-1.0 libusbmuxd-2.0 libplist-2.0 \
 		   libusb-1.0 $(COMMON_PKGS)
 TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
+		   $(BUILD)/tests/tools/lq-flood \
 		   $(BUILD)/tests/tools/lq-lenient \
 		   $(BUILD)/tests/tools/lq-mux-events \
 		   $(BUILD)/tests/tools/lq-raw \

@@ -115,7 +115,7 @@ static const struct route routes[] = {
 static struct evhttp		*http;
 static char			*socket_path;
 static lq_mono_t		 started;
-static const char		*db_path;
+static char			*db_path;	/* a copy: reloads free it */
 static const struct config	*config;
 static struct store		*store;
 
@@ -883,7 +883,7 @@ api_start(struct event_base *base, const char *path, const char *db,
 		return (-1);
 	}
 	socket_path = xstrdup(path);
-	db_path = db;
+	db_path = xstrdup(db);
 	started = lq_mono_now();
 	return (0);
 }
@@ -912,4 +912,6 @@ api_stop(void)
 		(void)unlink(socket_path);
 	free(socket_path);
 	socket_path = NULL;
+	free(db_path);
+	db_path = NULL;
 }

@@ -12,8 +12,9 @@
 #include <event2/event.h>
 
 /*
- * Listen on the socket at path and serve the API; db is shown in the
- * status and must outlive the API. 0, or -1 with *cause allocated.
+ * Listen on the socket at path and serve the API; db, the database's
+ * path shown in the status, is copied (a reload frees the configuration
+ * it came from). 0, or -1 with *cause allocated.
  */
 int	api_start(struct event_base *, const char *, const char *,
 	    char **);
