@@ -265,15 +265,31 @@ api_flag(json_t *body, const char *key, int *value, int *code,
 	return (1);
 }
 
+/*
+ * A number in [min, max] written in its one canonical form: decimal
+ * digits, no sign, no space, no leading zero. strtonum(3) alone takes
+ * "+1", " 1" and "01" for 1, so that /v1/runs/+1 was run 1. 0, or -1.
+ */
+static int
+api_number(const char *s, long long min, long long max, long long *out)
+{
+	const char	*errstr;
+	size_t		 len = strlen(s);
+
+	if (len == 0 || strspn(s, "0123456789") != len ||
+	    (s[0] == '0' && len > 1))
+		return (-1);
+	*out = strtonum(s, min, max, &errstr);
+	return (errstr != NULL ? -1 : 0);
+}
+
 /* A run id from a path segment, or 0. */
 static int64_t
 api_run_id(const char *s)
 {
-	const char	*errstr;
 	long long	 id;
 
-	id = strtonum(s, 1, INT64_MAX, &errstr);
-	return (errstr != NULL ? 0 : (int64_t)id);
+	return (api_number(s, 1, INT64_MAX, &id) == -1 ? 0 : (int64_t)id);
 }
 
 /* GET /v1/status: the daemon and what it sees. */
@@ -523,7 +539,7 @@ api_find_run(const char *arg, int *code, json_t **reply)
 	if ((id = api_run_id(arg)) == 0) {
 		*code = 400;
 		*reply = api_fail(code, "bad run id \"%.32s\": a run id is "
-		    "a positive number", arg);
+		    "a positive number in decimal digits, such as 12", arg);
 		return (NULL);
 	}
 	if ((r = run_find(id)) == NULL)
@@ -583,14 +599,13 @@ static int
 api_query_number(struct evkeyvalq *q, const char *key, long long min,
     long long max, long long def, long long *out)
 {
-	const char	*v, *errstr;
+	const char	*v;
 
 	if ((v = evhttp_find_header(q, key)) == NULL) {
 		*out = def;
 		return (0);
 	}
-	*out = strtonum(v, min, max, &errstr);
-	return (errstr != NULL ? -1 : 0);
+	return (api_number(v, min, max, out));
 }
 
 /* GET /v1/events?since=ID&limit=N&run=ID&follow=1. */

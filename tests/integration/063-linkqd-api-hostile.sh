@@ -44,3 +44,22 @@ grep -q '^linkqd .*usbmuxd connected' "$T/out" ||
     fail "linkq status: $(cat "$T/out")"
 lq status --json
 expect_eq "$(jq -r .db "$T/out")" "$T/linkq.db" "linkq status --json .db"
+
+trace "run ids in their one decimal form; nothing else is run 1"
+for id in +1 01 1x %201 -1 0 99999999999999999999 0x1; do
+	for path in "/v1/runs/$id" "/v1/runs/$id/progress"; do
+		api GET "$path" > "$T/out"
+		expect_eq "$(tail -n 1 "$T/out")" 400 "GET $path"
+		head -n 1 "$T/out" | jq -e '.error.status == 400 and
+		    (.error.message | test("bad run id"))' > /dev/null ||
+		    fail "GET $path: $(cat "$T/out")"
+	done
+	api POST "/v1/runs/$id/cancel" > "$T/out"
+	expect_eq "$(tail -n 1 "$T/out")" 400 "POST /v1/runs/$id/cancel"
+	api DELETE "/v1/runs/$id" > "$T/out"
+	expect_eq "$(tail -n 1 "$T/out")" 400 "DELETE /v1/runs/$id"
+done
+api GET /v1/runs/1 > "$T/out"
+expect_eq "$(tail -n 1 "$T/out")" 404 "GET /v1/runs/1 with no runs"
+api GET '/v1/events?since=+1' > "$T/out"
+expect_eq "$(tail -n 1 "$T/out")" 400 "GET /v1/events?since=+1"
