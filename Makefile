@@ -116,7 +116,7 @@ REPORT_SRCS	:= common/blame.c common/report.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c
 # linkqd's modules but the main and the store.
-DAEMON_SRCS	:= daemon/api.c daemon/cables.c daemon/config.c \
+DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c daemon/config.c \
 		   daemon/devices.c daemon/devices-api.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \

@@ -14,9 +14,13 @@
  *
  * with a message a person can act on. Bodies are JSON objects whose
  * fields are checked by name and type; an unknown field is an error, so
- * a typo never passes silently. Headers are capped by evhttp; a body
- * above CONTROL_MAX_BODY gets the JSON 413, and evhttp refuses one above
- * CONTROL_MAX_READ before it is read, so no request grows without bound.
+ * a typo never passes silently. api-conn.c checks each request's head
+ * before evhttp parses it and answers what is malformed in this shape
+ * too (a bad request line, an unknown method, a head above
+ * CONTROL_MAX_HEADERS, a Content-Length above CONTROL_MAX_BODY, a
+ * chunked body), drops a client that takes longer than the [daemon]
+ * client-timeout to send its request, and pauses accepting at the
+ * descriptor limit; each connection carries one request.
  * The socket is created with umask 0117, so it is born with mode 0660,
  * and a socket at the path that still answers belongs to a running
  * linkqd and is left alone.
@@ -43,6 +47,7 @@
 #include "compat/compat.h"
 #include "compat/queue.h"
 #include "api.h"
+#include "api-conn.h"
 #include "config.h"
 #include "devices.h"
 #include "events.h"
@@ -141,6 +146,14 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 	evbuffer_free(buf);
 }
 
+/* The one error shape. */
+json_t *
+api_error_json(int code, const char *message)
+{
+	return (json_pack("{s:{s:i, s:s}}", "error", "status", code,
+	    "message", message));
+}
+
 /* The one error shape, with *code set; for handlers to return. */
 static json_t * printflike(2, 3)
 api_fail(int *code, const char *fmt, ...)
@@ -153,8 +166,7 @@ api_fail(int *code, const char *fmt, ...)
 	(void)xvasprintf(&message, fmt, ap);
 	va_end(ap);
 	log_debug("api: %d %s", *code, message);
-	o = json_pack("{s:{s:i, s:s}}", "error", "status", *code,
-	    "message", message);
+	o = api_error_json(*code, message);
 	free(message);
 	return (o);
 }
@@ -590,6 +602,7 @@ api_run_progress(struct evhttp_request *req, char **args, int *code)
 
 	if ((r = api_find_run(args[0], code, &reply)) == NULL)
 		return (reply);
+	api_conn_stream(req);
 	run_follow(r, req);
 	return (NULL);
 }
@@ -638,6 +651,7 @@ api_events(struct evhttp_request *req, char **args, int *code)
 	if (reply != NULL)
 		return (reply);
 	if (follow) {
+		api_conn_stream(req);
 		events_follow(req, (int64_t)since);
 		return (NULL);
 	}
@@ -718,18 +732,25 @@ api_report(struct evhttp_request *req, char **args, int *code)
 static const char *
 api_method_name(int method)
 {
-	switch (method) {
-	case EVHTTP_REQ_GET:
-		return ("GET");
-	case EVHTTP_REQ_POST:
-		return ("POST");
-	case EVHTTP_REQ_PUT:
-		return ("PUT");
-	case EVHTTP_REQ_DELETE:
-		return ("DELETE");
-	default:
-		return ("this method");
+	static const struct {
+		int		 method;
+		const char	*name;
+	} names[] = {
+		{ EVHTTP_REQ_GET, "GET" }, { EVHTTP_REQ_POST, "POST" },
+		{ EVHTTP_REQ_HEAD, "HEAD" }, { EVHTTP_REQ_PUT, "PUT" },
+		{ EVHTTP_REQ_DELETE, "DELETE" },
+		{ EVHTTP_REQ_OPTIONS, "OPTIONS" },
+		{ EVHTTP_REQ_TRACE, "TRACE" },
+		{ EVHTTP_REQ_CONNECT, "CONNECT" },
+		{ EVHTTP_REQ_PATCH, "PATCH" }
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(names); i++) {
+		if (names[i].method == method)
+			return (names[i].name);
 	}
+	return ("this method");
 }
 
 /*
@@ -785,6 +806,7 @@ api_request_cb(struct evhttp_request *req, void *unused)
 	int			 code, method, nseg, path_known = 0;
 
 	(void)unused;
+	api_conn_request(req);
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	method = (int)evhttp_request_get_command(req);
@@ -880,40 +902,56 @@ int
 api_start(struct event_base *base, const char *path, const char *db,
     char **cause)
 {
-	int	fd;
+	struct evhttp_bound_socket	*bound;
+	struct api_conn_limits		 limits;
+	int				 fd;
 
 	*cause = NULL;
 	if ((fd = api_bind(path, cause)) == -1)
 		return (-1);
 	if ((http = evhttp_new(base)) == NULL)
 		fatalx("%s: evhttp_new", __func__);
-	evhttp_set_max_headers_size(http, CONTROL_MAX_HEADERS);
+	/*
+	 * api-conn.c refuses a head above CONTROL_MAX_HEADERS, in JSON,
+	 * before evhttp's cap (HTML) is reached; and every method, so
+	 * that the routing answers 405 in JSON rather than evhttp 501.
+	 */
+	evhttp_set_max_headers_size(http, 2 * CONTROL_MAX_HEADERS);
 	evhttp_set_max_body_size(http, CONTROL_MAX_READ);
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http, api_request_cb, NULL);
-	if (evhttp_accept_socket(http, fd) == -1) {
+	if ((bound = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
 		xasprintf(cause, "%s: cannot serve HTTP on it", path);
 		(void)close(fd);
 		return (-1);
 	}
+	limits.max_head = CONTROL_MAX_HEADERS;
+	limits.max_body = CONTROL_MAX_BODY;
+	limits.timeout_us = config->client_timeout_us;
+	api_conn_start(base, http, bound, &limits);
 	socket_path = xstrdup(path);
 	db_path = xstrdup(db);
 	started = lq_mono_now();
 	return (0);
 }
 
-/* Serve the profiles of cfg from now on. */
+/* The store /v1/report reads. */
 void
 api_set_store(struct store *s)
 {
 	store = s;
 }
 
+/* Serve the profiles and client timeout of cfg from now on. */
 void
 api_set_config(const struct config *cfg)
 {
 	config = cfg;
+	if (http != NULL)
+		api_conn_set_timeout(cfg->client_timeout_us);
 }
 
 /* Stop serving and remove the socket. */
@@ -923,6 +961,7 @@ api_stop(void)
 	if (http != NULL)
 		evhttp_free(http);
 	http = NULL;
+	api_conn_stop();
 	if (socket_path != NULL)
 		(void)unlink(socket_path);
 	free(socket_path);

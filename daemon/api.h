@@ -10,6 +10,7 @@
 #define LQ_API_H
 
 #include <event2/event.h>
+#include <jansson.h>
 
 /*
  * Listen on the socket at path and serve the API; db, the database's
@@ -20,12 +21,21 @@ int	api_start(struct event_base *, const char *, const char *,
 	    char **);
 struct config;
 
-/* The configuration to serve profiles from; cfg must outlive its use. */
+/*
+ * The configuration to serve profiles from, and the client timeout of
+ * connections accepted from now on; cfg must outlive its use (until the
+ * next call). Called before api_start().
+ */
 void	api_set_config(const struct config *);
 struct store;
 
 /* The store /v1/report reads; s must outlive its use. */
 void	api_set_store(struct store *);
+/*
+ * The one error shape, {"error": {"status": code, "message": message}};
+ * a new reference.
+ */
+json_t	*api_error_json(int, const char *);
 /* Stop serving and remove the socket. */
 void	api_stop(void);
 

@@ -123,6 +123,8 @@ static const struct config_key config_keys[] = {
 	  PATH_MAX - 1 },
 	{ SECTION_DAEMON, "flush", TYPE_DURATION, CFG(flush_us),
 	  MS, MINUTE },
+	{ SECTION_DAEMON, "client-timeout", TYPE_DURATION,
+	  CFG(client_timeout_us), 100 * MS, HOUR },
 	{ SECTION_DAEMON, "usbmuxd-retry", TYPE_DURATION,
 	  CFG(usbmuxd_retry_us), 10 * MS, HOUR },
 	{ SECTION_DAEMON, "reattach-window", TYPE_DURATION,
@@ -325,6 +327,7 @@ config_init(struct config *cfg)
 	cfg->kmsg_path = xstrdup("/dev/kmsg");
 	cfg->usbmon_path = xstrdup("/sys/kernel/debug/usb/usbmon/0u");
 	cfg->flush_us = 250 * MS;
+	cfg->client_timeout_us = 30 * SEC;
 	cfg->usbmuxd_retry_us = SEC;
 	cfg->reattach_window_us = 10 * SEC;
 	cfg->retention_days = 365;

@@ -97,6 +97,8 @@ struct config {
 	char		*kmsg_path;	/* kernel log; "/dev/kmsg" */
 	char		*usbmon_path;	/* usbmon; debugfs's 0u text file */
 	int64_t		 flush_us;	/* store commit interval; 250 ms */
+	int64_t		 client_timeout_us; /* API client's whole request,
+					 * a reply's stalled write; 30 s */
 	int64_t		 usbmuxd_retry_us; /* reconnect interval; 1 s */
 	int64_t		 reattach_window_us; /* same UDID back within: 10 s */
 	unsigned int	 retention_days; /* prune raw rows; 0: never; 365 */

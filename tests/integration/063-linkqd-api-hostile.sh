@@ -15,9 +15,26 @@
 
 . "$(dirname "$0")/lib.sh"
 
-: > "$T/linkqd.conf"
+# A short client timeout; a run that streams its progress for longer.
+LINKQD_DAEMON='client-timeout = 2s'
+cat > "$T/linkqd.conf" <<'CONF'
+[profile quick]
+duration = 5s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
+CONF
 start_sim --control "$T/control"
 start_linkqd "$T/linkqd.conf"
+
+# Send standard input to linkqd on a connection of its own; the answer
+# in $T/reply, lq-raw's exit status in $rc (0: linkqd closed it).
+raw() {
+	rc=0
+	"$BUILD/tests/tools/lq-raw" -t 30000 "$T/linkqd.sock" > "$T/reply" ||
+	    rc=$?
+}
 
 # An error answer: its status line code is $1 and its body the one JSON
 # error shape with that status; the answer is in $T/reply.
@@ -63,3 +80,84 @@ api GET /v1/runs/1 > "$T/out"
 expect_eq "$(tail -n 1 "$T/out")" 404 "GET /v1/runs/1 with no runs"
 api GET '/v1/events?since=+1' > "$T/out"
 expect_eq "$(tail -n 1 "$T/out")" 400 "GET /v1/events?since=+1"
+
+trace "what evhttp would refuse in HTML is refused in JSON"
+printf 'FOO /v1/status HTTP/1.1\r\n\r\n' | raw
+expect_json_error 501
+printf 'GET\r\n\r\n' | raw
+expect_json_error 400
+printf 'GET /v1/status HTTP/9.9\r\n\r\n' | raw
+expect_json_error 400
+printf 'GET /v1/status HTTP/1.1\r\nno colon here\r\n\r\n' | raw
+expect_json_error 400
+printf 'POST /v1/runs HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n' | raw
+expect_json_error 413
+printf 'POST /v1/runs HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n' | raw
+expect_json_error 411
+{ printf 'GET /v1/status HTTP/1.1\r\nX-Big: '; head -c 9000 /dev/zero |
+    tr '\0' a; printf '\r\n\r\n'; } | raw
+expect_json_error 431
+printf 'PATCH /v1/status HTTP/1.1\r\n\r\n' | raw
+expect_json_error 405
+printf 'HEAD /v1/status HTTP/1.1\r\n\r\n' | raw
+head -n 1 "$T/reply" | grep -q '^HTTP/1.1 405 ' || fail "HEAD: $(cat "$T/reply")"
+
+trace "one request per connection: a second one is not read"
+printf 'GET /v1/status HTTP/1.1\r\n\r\nGET /v1/x HTTP/1.1\r\n\r\n' | raw
+expect_eq "$rc" 0 "two requests on one connection"
+expect_eq "$(grep -c '^HTTP/1.1 ' "$T/reply")" 1 "answers to two requests"
+
+trace "clients that send nothing, half a head, half a body are dropped"
+i=0
+pids=
+for req in '' 'GET /v1/status HTTP/1.1\r\nHost: x' \
+    'POST /v1/runs HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}'; do
+	i=$((i + 1))
+	# shellcheck disable=SC2059
+	{ printf "$req" | "$BUILD/tests/tools/lq-raw" -t 30000 \
+	    "$T/linkqd.sock" > "$T/stuck$i"; echo $? > "$T/stuck$i.rc"; } &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids
+for i in 1 2 3; do
+	expect_eq "$(cat "$T/stuck$i.rc")" 0 "stuck client $i closed by linkqd"
+	[ ! -s "$T/stuck$i" ] || fail "stuck client $i got $(cat "$T/stuck$i")"
+done
+
+trace "a progress stream outlives the client timeout"
+udid=$(get /v1/devices | jq -r '.devices[0].udid')
+wait_trusted "$udid"
+lq test -u "$udid" --profile quick
+expect_eq "$rc" 0 "linkq test, 5 s of progress: $(cat "$T/err")"
+grep -q '^PASS$' "$T/out" || fail "no verdict streamed: $(cat "$T/out")"
+
+trace "1,000 clients at a descriptor limit of 128: no spin, no flood"
+# utime + stime of linkqd, in clock ticks.
+cpu_ticks() {
+	sed 's/^.*) //' "/proc/$LINKQD_PID/stat" | awk '{ print $12 + $13 }'
+}
+prlimit --pid "$LINKQD_PID" --nofile=128:128
+lines=$(wc -l < "$T/linkqd.err")
+ticks=$(cpu_ticks)
+start=$(date +%s%N)
+"$BUILD/tests/tools/lq-flood" -n 1000 -t 6000 "$T/linkqd.sock" > "$T/flood"
+ticks=$(($(cpu_ticks) - ticks))
+wall=$(($(date +%s%N) - start))
+trace "$(cat "$T/flood"); linkqd used $ticks ticks in $((wall / 1000000)) ms"
+tail -n +"$((lines + 1))" "$T/linkqd.err" > "$T/flood.log"
+grep -q 'cannot accept clients (Too many open files)' "$T/flood.log" ||
+    fail "linkqd never reached its limit: $(tail -n 5 "$T/flood.log")"
+# A spin costs as much CPU time as the loaded machine gives it (a
+# quarter of the wall time and more); a pause at the limit, almost none.
+[ $((ticks * 1000000000 / $(getconf CLK_TCK))) -lt $((wall / 10)) ] ||
+    fail "linkqd spun: $ticks ticks over $((wall / 1000000)) ms"
+[ "$(grep -c 'accept' "$T/flood.log")" -le 10 ] ||
+    fail "the log floods: $(grep -c accept "$T/flood.log") lines"
+wait_for "grep -q 'accepting clients again' '$T/linkqd.err'" 30 ||
+    fail "linkqd does not accept again: $(tail -n 5 "$T/linkqd.err")"
+api GET /v1/status > "$T/out"
+expect_eq "$(tail -n 1 "$T/out")" 200 "status after the flood"
+
+stop_linkqd
+stop_sim

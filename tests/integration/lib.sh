@@ -179,8 +179,8 @@ sim_udid() {
 
 # Start linkqd in the foreground with the settings of file $1 (if it
 # exists) and the simulator's sysfs, kernel log and usbmon text (or the
-# path in $LINKQD_USBMON), a private socket and database; wait for its
-# socket.
+# path in $LINKQD_USBMON), more [daemon] lines from $LINKQD_DAEMON, a
+# private socket and database; wait for its socket.
 LINKQD_PID=
 # LINKQD_V=-v logs more (debug), for a test being investigated.
 LINKQD_V=${LINKQD_V:-}
@@ -188,8 +188,9 @@ start_linkqd() {
 	_sysfs=$T/sysfs
 	[ -z "${SIM_UMOCKDEV:-}" ] || _sysfs=/sys	# the testbed's
 	{
-		printf '[daemon]\nsysfs = %s\nkmsg = %s\nusbmon = %s\n\n' \
-		    "$_sysfs" "$T/kmsg" "${LINKQD_USBMON:-$T/usbmon}"
+		printf '[daemon]\nsysfs = %s\nkmsg = %s\nusbmon = %s\n%s\n' \
+		    "$_sysfs" "$T/kmsg" "${LINKQD_USBMON:-$T/usbmon}" \
+		    "${LINKQD_DAEMON:-}"
 		[ ! -e "$1" ] || cat "$1"
 	} > "$T/linkqd-run.conf"
 	if [ -n "${SIM_UMOCKDEV:-}" ]; then
