@@ -158,6 +158,7 @@ conn_refuse(struct conn *c, int code, const char *fmt, ...)
 {
 	struct timeval	 now = { 0, 0 };
 	va_list		 ap;
+	json_t		*o;
 	char		*message, *body, *text;
 	int		 fd, len;
 
@@ -165,8 +166,10 @@ conn_refuse(struct conn *c, int code, const char *fmt, ...)
 	(void)xvasprintf(&message, fmt, ap);
 	va_end(ap);
 	log_debug("api: %d %s", code, message);
-	if ((body = json_dumps(api_error_json(code, message),
-	    JSON_COMPACT)) == NULL)
+	o = api_error_json(code, message);
+	body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (body == NULL)
 		fatalx("%s: json_dumps", __func__);
 	len = xasprintf(&text, "HTTP/1.1 %d Error\r\nContent-Type: "
 	    "application/json\r\nContent-Length: %zu\r\nConnection: "
