@@ -56,6 +56,7 @@
 #include "linkq.h"
 #include "log.h"
 #include "lq-report.h"
+#include "lq-status.h"
 #include "lq-time.h"
 #include "muxquery.h"
 #include "run.h"
@@ -117,12 +118,42 @@ static const struct route routes[] = {
 	{ "/v1/report", EVHTTP_REQ_GET, api_report },
 };
 
+/*
+ * The HTTP status of each outcome the device registry returns: the one
+ * place where an lq_status becomes HTTP. One not listed is a 500.
+ */
+static const struct {
+	int	status;		/* enum lq_status */
+	int	http;
+} api_codes[] = {
+	{ LQ_OK, 200 },
+	{ LQ_EPAIRPENDING, 202 },	/* accepted: the prompt waits */
+	{ LQ_EINVAL, 400 },
+	{ LQ_ENOTFOUND, 404 },
+	{ LQ_ENODEVICE, 404 },
+	{ LQ_EBUSY, 409 },		/* the state forbids it now */
+	{ LQ_ESTORE, 500 }
+};
+
 static struct evhttp		*http;
 static char			*socket_path;
 static lq_mono_t		 started;
 static char			*db_path;	/* a copy: reloads free it */
 static const struct config	*config;
 static struct store		*store;
+
+/* The HTTP code of an lq_status. */
+static int
+api_http_code(int status)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(api_codes); i++) {
+		if (api_codes[i].status == status)
+			return (api_codes[i].http);
+	}
+	return (500);
+}
 
 /* Send a JSON body with a status code; takes the reference to body. */
 static void
@@ -370,7 +401,7 @@ api_pair(struct evhttp_request *req, char **args, int *code)
 	if ((body = api_body(req, allowed, code, &reply)) == NULL)
 		return (reply);
 	json_decref(body);
-	*code = devices_pair(args[0], &message);
+	*code = api_http_code(devices_pair(args[0], &message));
 	reply = *code >= 400 ? api_fail(code, "%s", message) :
 	    json_pack("{s:s, s:s}", "udid", args[0], "message", message);
 	free(message);
@@ -395,6 +426,7 @@ api_port_put(struct evhttp_request *req, char **args, int *code)
 	json_t		*body, *reply = NULL;
 	const char	*label;
 	char		*cause;
+	int		 status;
 
 	if ((body = api_body(req, allowed, code, &reply)) == NULL)
 		return (reply);
@@ -404,7 +436,9 @@ api_port_put(struct evhttp_request *req, char **args, int *code)
 		    "clear it"));
 	}
 	if (api_field(body, "label", 1, &label, code, &reply) &&
-	    devices_set_port_label(args[0], label, &cause) == -1) {
+	    (status = devices_set_port_label(args[0], label, &cause)) !=
+	    LQ_OK) {
+		*code = api_http_code(status);
 		reply = api_fail(code, "%s", cause);
 		free(cause);
 	}
@@ -428,13 +462,15 @@ api_cable_put(struct evhttp_request *req, char **args, int *code)
 	json_t		*body, *reply = NULL;
 	const char	*cable;
 	char		*cause;
-	int		 fixed;
+	int		 fixed, status;
 
 	if ((body = api_body(req, allowed, code, &reply)) == NULL)
 		return (reply);
 	if (api_field(body, "cable", 1, &cable, code, &reply) &&
 	    api_flag(body, "fixed", &fixed, code, &reply)) {
-		if (devices_set_cable(args[0], cable, fixed, &cause) == -1) {
+		if ((status = devices_set_cable(args[0], cable, fixed,
+		    &cause)) != LQ_OK) {
+			*code = api_http_code(status);
 			reply = api_fail(code, "%s", cause);
 			free(cause);
 		} else {
@@ -453,11 +489,16 @@ static json_t *
 api_cable_delete(struct evhttp_request *req, char **args, int *code)
 {
 	char	*cause;
+	json_t	*reply;
+	int	 status;
 
 	(void)req;
-	if (devices_set_cable(args[0], NULL, 0, &cause) == -1) {
-		*code = 400;
-		return (api_fail(code, "%s", cause));
+	if ((status = devices_set_cable(args[0], NULL, 0, &cause)) !=
+	    LQ_OK) {
+		*code = api_http_code(status);
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		return (reply);
 	}
 	*code = 200;
 	return (json_pack("{s:s, s:n}", "port", args[0], "cable"));
@@ -515,6 +556,7 @@ api_run_start(struct evhttp_request *req, char **args, int *code)
 	const char	*profile, *udid, *port, *cable, *why;
 	struct run	*r;
 	char		*cause;
+	int		 status;
 
 	(void)args;
 	if ((body = api_body(req, allowed, code, &reply)) == NULL)
@@ -529,11 +571,13 @@ api_run_start(struct evhttp_request *req, char **args, int *code)
 		goto out;
 	}
 	if ((r = devices_start_run(udid, port, profile != NULL ? profile :
-	    "quick", cable, code, &cause)) == NULL) {
+	    "quick", cable, &status, &cause)) == NULL) {
+		*code = api_http_code(status);
 		reply = api_fail(code, "%s", cause);
 		free(cause);
 		goto out;
 	}
+	*code = 201;
 	reply = run_json(r);
 out:
 	json_decref(body);
@@ -585,7 +629,7 @@ api_run_cancel(struct evhttp_request *req, char **args, int *code)
 	if ((r = api_find_run(args[0], code, &reply)) == NULL)
 		return (reply);
 	if (run_cancel(r) == -1) {
-		*code = 409;
+		*code = api_http_code(LQ_EBUSY);
 		return (api_fail(code, "run %s has already ended (%s)",
 		    args[0], run_state(r)));
 	}

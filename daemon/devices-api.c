@@ -129,14 +129,14 @@ devices_pair_submit(struct device *d)
 	worker_submit(d->worker, &pj->job);
 }
 
-/* Find an attached device by UDID, else set *code and *cause. */
+/* Find an attached device by UDID, else set *status and *cause. */
 static struct device *
-devices_attached_udid(const char *udid, int *code, char **cause)
+devices_attached_udid(const char *udid, int *status, char **cause)
 {
 	struct device	*d;
 
 	if ((d = device_find(udid)) == NULL || !d->attached) {
-		*code = 404;
+		*status = LQ_ENOTFOUND;
 		xasprintf(cause, "no attached device with UDID %s; "
 		    "GET /v1/devices lists them", udid);
 		return (NULL);
@@ -145,45 +145,49 @@ devices_attached_udid(const char *udid, int *code, char **cause)
 }
 
 /*
- * Start pairing the device: 202 while the Trust prompt waits, 200 if it
- * already trusts this host; else a 4xx code with *cause.
+ * Start pairing the device: LQ_EPAIRPENDING while the Trust prompt
+ * waits, LQ_OK if it already trusts this host; else an error status.
+ * *message says which, in every case.
  */
 int
 devices_pair(const char *udid, char **message)
 {
 	struct device	*d;
-	int		 code;
+	int		 status;
 
-	if ((d = devices_attached_udid(udid, &code, message)) == NULL)
-		return (code);
+	if ((d = devices_attached_udid(udid, &status, message)) == NULL)
+		return (status);
 	if (d->network || d->session == NULL) {
 		xasprintf(message, "device %s cannot be paired over this "
 		    "connection yet; try again in a moment", udid);
-		return (409);
+		return (LQ_EBUSY);
 	}
 	if (d->trust == TRUST_OK) {
 		xasprintf(message, "device %s already trusts this host", udid);
-		return (200);
+		return (LQ_OK);
 	}
 	d->pair_until = lq_mono_add(lq_mono_now(), PAIR_WAIT_US);
 	if (!d->pair_busy)
 		devices_pair_submit(d);
 	xasprintf(message, "unlock the phone and tap Trust; linkqd waits "
 	    "%d s for the answer", (int)(PAIR_WAIT_US / LQ_USEC_PER_SEC));
-	return (202);
+	return (LQ_EPAIRPENDING);
 }
 
-/* Start a run: on the device with udid, or else the one on port_key. */
+/*
+ * Start a run: on the device with udid, or else the one on port_key, or
+ * else the only one. NULL with *status and *cause if it cannot start.
+ */
 struct run *
 devices_start_run(const char *udid, const char *port_key,
-    const char *profile, const char *cable, int *code, char **cause)
+    const char *profile, const char *cable, int *status, char **cause)
 {
 	struct device	*d = NULL, *it;
 	struct run	*r;
 
-	*code = 404;
+	*status = LQ_ENOTFOUND;
 	if (udid != NULL)
-		d = devices_attached_udid(udid, code, cause);
+		d = devices_attached_udid(udid, status, cause);
 	else if (port_key != NULL) {
 		RB_FOREACH(it, device_tree, &reg.tree) {
 			if (it->attached && strcmp(it->port_key, port_key) == 0)
@@ -197,15 +201,17 @@ devices_start_run(const char *udid, const char *port_key,
 			if (!it->attached || it->network)
 				continue;
 			if (d != NULL) {
-				*code = 400;
+				*status = LQ_EINVAL;
 				xasprintf(cause, "several devices are "
 				    "attached; say which by udid or port");
 				return (NULL);
 			}
 			d = it;
 		}
-		if (d == NULL)
+		if (d == NULL) {
+			*status = LQ_ENODEVICE;
 			xasprintf(cause, "no device is attached");
+		}
 	}
 	if (d == NULL)
 		return (NULL);
@@ -214,10 +220,10 @@ devices_start_run(const char *udid, const char *port_key,
 		d->cable_fixed = 0;
 		devices_store_cable(d);
 	}
-	*code = 409;
-	r = devices_run(d, profile, cause);
-	if (r != NULL)
-		*code = 201;
+	/* The device's state or the profile's name forbids it. */
+	*status = LQ_EBUSY;
+	if ((r = devices_run(d, profile, cause)) != NULL)
+		*status = LQ_OK;
 	return (r);
 }
 
@@ -265,10 +271,10 @@ devices_set_cable(const char *port_key, const char *cable, int fixed,
 	const char		*why;
 
 	if (!devices_port_key_valid(port_key, cause))
-		return (-1);
+		return (LQ_EINVAL);
 	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
 		xasprintf(cause, "bad cable label: %s", why);
-		return (-1);
+		return (LQ_EINVAL);
 	}
 	cables_assign(port_key, cable, cable != NULL && fixed);
 	RB_FOREACH(d, device_tree, &reg.tree) {
@@ -279,7 +285,7 @@ devices_set_cable(const char *port_key, const char *cable, int fixed,
 			devices_store_cable(d);
 		}
 	}
-	return (0);
+	return (LQ_OK);
 }
 
 /* Name a port. */
@@ -291,20 +297,20 @@ devices_set_port_label(const char *port_key, const char *label,
 	int64_t		 id;
 
 	if (!devices_port_key_valid(port_key, cause))
-		return (-1);
+		return (LQ_EINVAL);
 	if (label != NULL && (why = lq_label_invalid(label)) != NULL) {
 		xasprintf(cause, "bad port label: %s", why);
-		return (-1);
+		return (LQ_EINVAL);
 	}
 	if (reg.store == NULL || (id = store_port(reg.store, reg.host_id,
 	    port_key, -1)) < 0 ||
 	    store_port_label(reg.store, id, label) == -1) {
 		xasprintf(cause, "the database refused the label; see the log");
-		return (-1);
+		return (LQ_ESTORE);
 	}
 	if (reg.store_touched != NULL)
 		reg.store_touched();
-	return (0);
+	return (LQ_OK);
 }
 
 /* The ports of this host, with what is on them. */

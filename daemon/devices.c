@@ -154,7 +154,8 @@ devices_set_config(const struct config *cfg)
 	reg.config = cfg;
 	reg.reattach_window_us = cfg->reattach_window_us;
 	TAILQ_FOREACH(cc, &cfg->cables, entry) {
-		if (devices_set_cable(cc->port, cc->label, 1, &cause) == -1) {
+		if (devices_set_cable(cc->port, cc->label, 1, &cause) !=
+		    LQ_OK) {
 			log_warnx("[cables] port %s: %s", cc->port, cause);
 			free(cause);
 		}

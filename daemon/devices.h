@@ -44,13 +44,18 @@ void	 devices_mux_event(const struct mux_event *, void *);
 /* The devices as a JSON array, for the control API (new reference). */
 json_t	*devices_json(void);
 json_t	*devices_ports_json(void);
-/* API actions: an HTTP status code, with *message for the reply. */
+/*
+ * The API's actions return an lq_status (include/lq-status.h), which
+ * api.c alone maps to HTTP, with *message or *cause allocated to say
+ * what happened: pairing is LQ_OK (trusted already) or LQ_EPAIRPENDING
+ * (the Trust prompt waits), else an error.
+ */
 int	 devices_pair(const char *, char **);
-/* Start a run by UDID, else port, else the only device; *code, *cause. */
+/* Start a run by UDID, else port, else the only device; *status, *cause. */
 struct run *devices_start_run(const char *, const char *, const char *,
 	    const char *, int *, char **);
 struct run *devices_active_run(const char *);
-/* Label NULL clears; 0, or -1 with *cause. */
+/* Label NULL clears; LQ_OK, or an error status with *cause. */
 int	 devices_set_cable(const char *, const char *, int, char **);
 int	 devices_set_port_label(const char *, const char *, char **);
 /* How many devices are attached now. */
