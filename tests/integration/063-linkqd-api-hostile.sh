@@ -7,11 +7,12 @@
 # the API showed: heap-use-after-free under ASan); run ids are parsed
 # strictly (+1, 01, 1x, " 1", -1 and an overflow are no run 1); the
 # errors libevent would answer itself in HTML (a malformed request line,
-# an unknown method, a huge Content-Length) come in the JSON shape; a
-# client that sends nothing, half a head or half a body is dropped after
-# the [daemon] client-timeout; 1,000 clients at a descriptor limit of
-# 128 neither make linkqd spin nor flood its log, and it serves again
-# once they are gone.
+# an unknown method, a huge Content-Length, an oversized head) come in
+# the JSON shape; a connection carries one request; a client that sends
+# nothing, half a head or half a body is dropped after the [daemon]
+# client-timeout, while a progress stream outlives it; 1,000 clients at
+# a descriptor limit of 128 neither make linkqd spin nor flood its log,
+# and it serves again once they are gone.
 
 . "$(dirname "$0")/lib.sh"
 
