@@ -9,10 +9,10 @@
 # errors libevent would answer itself in HTML (a malformed request line,
 # an unknown method, a huge Content-Length, an oversized head) come in
 # the JSON shape; a connection carries one request; a client that sends
-# nothing, half a head or half a body is dropped after the [daemon]
-# client-timeout, while a progress stream outlives it; 1,000 clients at
-# a descriptor limit of 128 neither make linkqd spin nor flood its log,
-# and it serves again once they are gone.
+# nothing, half a head, half a body or a head a byte at a time is
+# dropped after the [daemon] client-timeout, while a progress stream
+# outlives it; 1,000 clients at a descriptor limit of 128 neither make
+# linkqd spin nor flood its log, and it serves again once they are gone.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -108,7 +108,7 @@ printf 'GET /v1/status HTTP/1.1\r\n\r\nGET /v1/x HTTP/1.1\r\n\r\n' | raw
 expect_eq "$rc" 0 "two requests on one connection"
 expect_eq "$(grep -c '^HTTP/1.1 ' "$T/reply")" 1 "answers to two requests"
 
-trace "clients that send nothing, half a head, half a body are dropped"
+trace "clients that send nothing, half a head, half a body, or dribble"
 i=0
 pids=
 for req in '' 'GET /v1/status HTTP/1.1\r\nHost: x' \
@@ -119,9 +119,15 @@ for req in '' 'GET /v1/status HTTP/1.1\r\nHost: x' \
 	    "$T/linkqd.sock" > "$T/stuck$i"; echo $? > "$T/stuck$i.rc"; } &
 	pids="$pids $!"
 done
+# A whole head, dribbled a byte each 100 ms: it keeps coming, 10 s long.
+{ printf 'GET /v1/status HTTP/1.1\r\nX-Slow: %s\r\n\r\n' \
+    "$(head -c 60 /dev/zero | tr '\0' a)" | "$BUILD/tests/tools/lq-raw" \
+    -i 100 -t 30000 "$T/linkqd.sock" > "$T/stuck4"
+    echo $? > "$T/stuck4.rc"; } &
+pids="$pids $!"
 # shellcheck disable=SC2086
 wait $pids
-for i in 1 2 3; do
+for i in 1 2 3 4; do
 	expect_eq "$(cat "$T/stuck$i.rc")" 0 "stuck client $i closed by linkqd"
 	[ ! -s "$T/stuck$i" ] || fail "stuck client $i got $(cat "$T/stuck$i")"
 done

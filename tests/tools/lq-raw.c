@@ -5,7 +5,7 @@
  * lq-raw: a raw unix-socket client for the integration tests, which
  * feed the simulator's parsers bytes no real client would send.
  *
- *	printf '...' | lq-raw [-s] [-t timeout-ms] socket > reply
+ *	printf '...' | lq-raw [-s] [-i interval-ms] [-t timeout-ms] socket
  *
  * It connects to the unix stream socket, writes all of standard input,
  * and copies what the peer sends to standard output until the peer
@@ -16,6 +16,8 @@
  * rest is dropped. With -s the writing side is shut down once standard
  * input is sent, so that the peer reads EOF; without it the connection
  * stays open, and a peer that keeps it open runs into the timeout.
+ * With -i the input is sent one byte per interval, as a client that
+ * dribbles its request would.
  *
  * Exit status: 0 if the peer closed the connection (EOF) before the
  * timeout, 3 if the timeout expired with the connection still open,
@@ -57,8 +59,8 @@ static int	 write_all(int, const char *, size_t);
 static __dead void
 usage(void)
 {
-	(void)fprintf(stderr, "usage: %s [-hs] [-t timeout-ms] socket\n",
-	    RAW_NAME);
+	(void)fprintf(stderr, "usage: %s [-hs] [-i interval-ms] "
+	    "[-t timeout-ms] socket\n", RAW_NAME);
 	exit(RAW_EXIT_USAGE);
 }
 
@@ -162,11 +164,22 @@ main(int argc, char *argv[])
 	char		*in, buf[RAW_BUF];
 	size_t		 in_len, sent = 0;
 	long long	 timeout = RAW_TIMEOUT_MS, deadline, left;
+	long long	 interval = 0, next_write = 0;
 	ssize_t		 n;
 	int		 ch, fd, shut = 0, writing;
 
-	while ((ch = getopt(argc, argv, "hst:")) != -1) {
+	while ((ch = getopt(argc, argv, "hi:st:")) != -1) {
 		switch (ch) {
+		case 'i':
+			interval = strtonum(optarg, 1, RAW_TIMEOUT_MAX_MS,
+			    &errstr);
+			if (errstr != NULL) {
+				(void)fprintf(stderr, "%s: interval \"%s\" is "
+				    "%s (1 to %d ms)\n", RAW_NAME, optarg,
+				    errstr, RAW_TIMEOUT_MAX_MS);
+				usage();
+			}
+			break;
 		case 's':
 			shut = 1;
 			break;
@@ -207,8 +220,13 @@ main(int argc, char *argv[])
 			(void)close(fd);
 			return (RAW_EXIT_TIMEOUT);
 		}
+		/* Dribbling: wait for the next byte's time, not POLLOUT. */
+		if (writing && interval > 0 && next_write - now_ms() > 0 &&
+		    next_write - now_ms() < left)
+			left = next_write - now_ms();
 		pfd.fd = fd;
-		pfd.events = POLLIN | (writing ? POLLOUT : 0);
+		pfd.events = POLLIN | (writing && now_ms() >= next_write ?
+		    POLLOUT : 0);
 		pfd.revents = 0;
 		if (poll(&pfd, 1, (int)left) == -1) {
 			if (errno == EINTR)
@@ -218,8 +236,9 @@ main(int argc, char *argv[])
 			break;
 		}
 		if (writing && (pfd.revents & (POLLOUT | POLLERR))) {
-			n = send(fd, in + sent, in_len - sent,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			n = send(fd, in + sent, interval > 0 ? 1 :
+			    in_len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+			next_write = now_ms() + interval;
 			if (n == -1 && (errno == EPIPE ||
 			    errno == ECONNRESET)) {
 				/* The peer has closed; read what it said. */
