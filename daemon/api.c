@@ -48,6 +48,7 @@
 #include "compat/queue.h"
 #include "api.h"
 #include "api-conn.h"
+#include "api-parse.h"
 #include "config.h"
 #include "devices.h"
 #include "events.h"
@@ -68,9 +69,6 @@
 /* Bodies above this get the JSON error; evhttp's own cap, far above. */
 #define CONTROL_MAX_BODY	(64 * 1024)
 #define CONTROL_MAX_READ	(1024 * 1024)
-
-#define API_MAX_ARGS		2
-#define API_MAX_SEGMENTS	6
 
 /*
  * A route: a path pattern where "*" matches one segment (passed to the
@@ -218,25 +216,33 @@ api_error(struct evhttp_request *req, int code, const char *fmt, ...)
 
 /*
  * The request's body as a JSON object whose keys are all in allowed
- * (NULL-terminated); NULL with *reply set to the error otherwise. An
- * empty body is an empty object.
+ * (NULL-terminated); NULL with *reply set to the error otherwise.
  */
 static json_t *
 api_body(struct evhttp_request *req, const char *const *allowed,
     int *code, json_t **reply)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 len = evbuffer_get_length(in);
+
+	return (api_parse_body((const char *)evbuffer_pullup(in,
+	    (ssize_t)len), len, allowed, code, reply));
+}
+
+/* The body of len bytes at data as api_body() takes it; api-parse.h. */
+json_t *
+api_parse_body(const char *data, size_t len, const char *const *allowed,
+    int *code, json_t **reply)
+{
 	json_error_t	 jerr;
 	json_t		*o, *v;
 	const char	*key;
-	size_t		 len = evbuffer_get_length(in), i;
-	unsigned char	*data;
+	size_t		 i;
 
 	*code = 400;
 	if (len == 0)
 		return (json_object());
-	data = evbuffer_pullup(in, (ssize_t)len);
-	if ((o = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES,
+	if ((o = json_loadb(data, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL) {
 		*reply = api_fail(code, "the body is not valid JSON: %s "
 		    "(line %d, column %d)", jerr.text, jerr.line, jerr.column);
@@ -266,7 +272,7 @@ api_body(struct evhttp_request *req, const char *const *allowed,
  * A string field of a body: 1 with *value (NULL if absent or null and
  * nullable), or 0 with *reply set when it has the wrong type.
  */
-static int
+int
 api_field(json_t *body, const char *key, int nullable, const char **value,
     int *code, json_t **reply)
 {
@@ -289,7 +295,7 @@ api_field(json_t *body, const char *key, int nullable, const char **value,
  * A boolean field of a body: 1 with *value (0 if absent), or 0 with
  * *reply set when it has the wrong type.
  */
-static int
+int
 api_flag(json_t *body, const char *key, int *value, int *code,
     json_t **reply)
 {
@@ -327,7 +333,7 @@ api_number(const char *s, long long min, long long max, long long *out)
 }
 
 /* A run id from a path segment, or 0. */
-static int64_t
+int64_t
 api_run_id(const char *s)
 {
 	long long	 id;
@@ -652,7 +658,7 @@ api_run_progress(struct evhttp_request *req, char **args, int *code)
 }
 
 /* A query parameter as a number in [min, max]; def if absent. */
-static int
+int
 api_query_number(struct evkeyvalq *q, const char *key, long long min,
     long long max, long long def, long long *out)
 {
@@ -801,7 +807,7 @@ api_method_name(int method)
  * Split path into at most API_MAX_SEGMENTS segments in buf; -1 if it
  * has more, or an empty segment.
  */
-static int
+int
 api_split(const char *path, char *buf, size_t size, char **seg)
 {
 	char	*p, *s;
@@ -818,7 +824,7 @@ api_split(const char *path, char *buf, size_t size, char **seg)
 }
 
 /* Whether the pattern matches the segments; fills args. */
-static int
+int
 api_match(const char *pattern, char **seg, int nseg, char **args)
 {
 	char	 buf[128], *pseg[API_MAX_SEGMENTS];
