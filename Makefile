@@ -330,19 +330,74 @@ uninstall:
 	    $(foreach m,$(MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m))) \
 	    $(DESTDIR)$(COMPLETIONDIR)/linkq
 
-# Fuzz harnesses need clang's libFuzzer; each runs with
-# build/fuzz/<name> -max_total_time=60.
+# libFuzzer harnesses (clang): tests/fuzz/fuzz-NAME.c, seeds in
+# tests/fuzz/corpus/NAME/. The harnesses and the modules they drive are
+# built apart in build/fuzz with coverage and ASan+UBSan, the modules
+# into two archives (linkqd's, linkq-sim's) so that a harness links only
+# what it reaches; fuzz-sim-*.c link the simulator's. `make fuzz` runs
+# each for FUZZ_TIME seconds (scripts/fuzz), prints its executions and
+# coverage, and fails if any crashed; the inputs it found stay in
+# build/fuzz/corpus/NAME, a crash in build/fuzz/crash-NAME-*.
+FUZZ_TIME	?= 30
+FUZZ		:= build/fuzz
 FUZZ_SRCS	:= $(sort $(wildcard tests/fuzz/fuzz-*.c))
-FUZZ_PROGS	:= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_PROGS	:= $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(FUZZ_SRCS))
+FUZZ_SIM_PROGS	:= $(filter $(FUZZ)/fuzz-sim-%,$(FUZZ_PROGS))
+FUZZ_LQ_PROGS	:= $(filter-out $(FUZZ_SIM_PROGS),$(FUZZ_PROGS))
 FUZZ_CFLAGS	:= -std=c11 -D_GNU_SOURCE -Iinclude -Idaemon -g -O1 \
-		   -fsanitize=fuzzer,address,undefined
+		   -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer $(PATH_CFLAGS)
+FUZZ_LIB	:= $(FUZZ)/liblinkq.a
+FUZZ_SIM_LIB	:= $(FUZZ)/liblinkq-sim.a
+FUZZ_LIB_OBJS	:= $(patsubst %.c,$(FUZZ)/%.o,$(COMMON_SRCS) $(REPORT_SRCS) \
+		   $(STORE_SRCS) $(DAEMON_SRCS)) $(FUZZ)/gen/store-schema.o
+FUZZ_SIM_OBJS	:= $(patsubst %.c,$(FUZZ)/%.o,$(SIM_SRCS) $(COMMON_SRCS))
 
-fuzz: $(FUZZ_PROGS)
+$(FUZZ)/common/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
+	$(REPORT_PKGS))
+$(FUZZ)/daemon/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
+	$(DAEMON_PKGS))
+$(FUZZ)/sim/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS))
+$(FUZZ)/sim/umockdev.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS)) \
+	$(UMOCKDEV_CFLAGS)
+$(FUZZ)/tests/fuzz/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
+	$(DAEMON_PKGS))
+$(FUZZ)/tests/fuzz/fuzz-sim-%.o: CPPFLAGS_PKG = -Isim \
+	$(call pkg_cflags,$(SIM_PKGS))
 
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRCS) $(STORE_SRCS) $(SCHEMA_C)
+# fuzzer-no-link: coverage without libFuzzer's main, which only the
+# harness's link brings in.
+$(FUZZ)/%.o: %.c
 	$(quiet) CLANG $@
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LIB_LIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS_PKG) \
+	    -MMD -MP -c -o $@ $<
+
+$(FUZZ)/gen/store-schema.c: scripts/embed-schema $(SCHEMA_SQL)
+	$(quiet) GEN $@
+	@mkdir -p $(@D)
+	$(Q)scripts/embed-schema $(SCHEMA_SQL) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ)/gen/store-schema.o: $(FUZZ)/gen/store-schema.c
+	$(quiet) CLANG $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+$(FUZZ_SIM_LIB): $(FUZZ_SIM_OBJS)
+$(FUZZ_LIB) $(FUZZ_SIM_LIB):
+	$(quiet) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_LQ_PROGS): $(FUZZ)/%: $(FUZZ)/tests/fuzz/%.o $(FUZZ_LIB)
+	$(quiet) LD $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIB_LIBS)
+$(FUZZ_SIM_PROGS): $(FUZZ)/%: $(FUZZ)/tests/fuzz/%.o $(FUZZ_SIM_LIB)
+	$(quiet) LD $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SIM_LIB) \
+	    $(SIM_LIBS)
+
+fuzz: $(FUZZ_PROGS)
+	$(Q)FUZZ=$(FUZZ) scripts/fuzz $(FUZZ_TIME) $(FUZZ_PROGS)
 
 MAN_PAGES	:= $(MAN1) $(MAN5) $(MAN8)
 
@@ -365,10 +420,11 @@ help:
 	@echo "  demo               walk a drawer of cables through linkqd and linkq-sim"
 	@echo "  bench              benchmarks, see bench/README.md"
 	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
-	@echo "  fuzz               libFuzzer harnesses (clang)"
+	@echo "  fuzz               libFuzzer harnesses, FUZZ_TIME=30 s each"
 	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR,"
 	@echo "                     DATADIR, MANDIR"
 	@echo "  clean"
 	@echo "variables: V=1 WERROR= SANITIZE=address,undefined|thread CFLAGS="
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ) -name '*.d' 2>/dev/null)
