@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fuzz.h"
 #include "log.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -27,11 +28,22 @@ static char	 conf_path[64];
 static FILE	*devnull;
 
 static void
+cleanup(void)
+{
+	(void)unlink(conf_path);
+}
+
+/*
+ * A new file each time: ext4 flushes a file truncated and written again
+ * at its close (auto_da_alloc), which made a run wait on the disk.
+ */
+static void
 write_input(const uint8_t *data, size_t size)
 {
 	int	fd;
 
-	if ((fd = open(conf_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+	(void)unlink(conf_path);
+	if ((fd = open(conf_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
 		fatal("open %s", conf_path);
 	if (write(fd, data, size) != (ssize_t)size)
 		fatal("write %s", conf_path);
@@ -66,11 +78,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		*cause;
 
 	if (conf_path[0] == '\0') {
-		(void)snprintf(conf_path, sizeof(conf_path),
-		    "/tmp/lq-fuzz-config-%ld.conf", (long)getpid());
+		fuzz_scratch_path(conf_path, sizeof(conf_path), "config",
+		    ".conf");
 		log_init(LOG_TO_STDERR, 0, "fuzz-config");
 		if ((devnull = fopen("/dev/null", "w")) == NULL)
 			fatal("/dev/null");
+		(void)atexit(cleanup);
 	}
 	write_input(data, size);
 	if ((cfg = config_read(conf_path, 1, &cause)) == NULL) {

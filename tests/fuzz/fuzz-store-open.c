@@ -6,12 +6,14 @@
  * either open it or refuse it with a message, never crash, leak or write
  * to a file it refuses. Each input is tried read-only, then read-write.
  *
- *   make fuzz && build/fuzz/fuzz-store-open -max_total_time=60 corpus/
+ *   make fuzz, or build/fuzz/fuzz-store-open build/fuzz/corpus/store-open \
+ *       tests/fuzz/corpus/store-open
  *
- * Random bytes rarely make an SQLite header; seed the corpus directory
- * with real databases to reach the schema checks, for instance
- * build/default/bench/lq-gendb -q -r 1 -p 1 corpus/linkq.db and a
- * database of some other program.
+ * Random bytes rarely make an SQLite header, so the seeds are real
+ * databases that reach the schema checks: linkq-gendb, made by
+ * build/default/bench/lq-gendb -q -r 1 -p 1 and then VACUUMed to
+ * 512-byte pages (32 KiB), and foreign, a database of some other
+ * program.
  */
 
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "log.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -28,6 +31,19 @@
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char	db_path[64];
+
+/* The database and its side files, at exit. */
+static void
+cleanup(void)
+{
+	char	side[80];
+
+	(void)unlink(db_path);
+	(void)snprintf(side, sizeof(side), "%s-wal", db_path);
+	(void)unlink(side);
+	(void)snprintf(side, sizeof(side), "%s-shm", db_path);
+	(void)unlink(side);
+}
 
 static void
 write_input(const uint8_t *data, size_t size)
@@ -39,7 +55,8 @@ write_input(const uint8_t *data, size_t size)
 	(void)unlink(side);
 	(void)snprintf(side, sizeof(side), "%s-shm", db_path);
 	(void)unlink(side);
-	if ((fd = open(db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+	(void)unlink(db_path);
+	if ((fd = open(db_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
 		fatal("open %s", db_path);
 	if (write(fd, data, size) != (ssize_t)size)
 		fatal("write %s", db_path);
@@ -72,9 +89,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int		 flags;
 
 	if (db_path[0] == '\0') {
-		(void)snprintf(db_path, sizeof(db_path),
-		    "/tmp/lq-fuzz-store-%ld.db", (long)getpid());
+		fuzz_scratch_path(db_path, sizeof(db_path), "store", ".db");
 		log_init(LOG_TO_STDERR, 0, "fuzz-store-open");
+		(void)atexit(cleanup);
 	}
 	for (flags = STORE_READONLY; flags >= 0; flags -= STORE_READONLY) {
 		write_input(data, size);
