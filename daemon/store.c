@@ -458,9 +458,18 @@ store_open(const char *path, int flags, char **cause)
 		return (s);
 	}
 
+	/*
+	 * Configuring writes (WAL rewrites the header), so a file of the
+	 * latest schema whose statements do not prepare, a damaged one, is
+	 * refused first and left untouched. An older one is migrated
+	 * before its statements can prepare.
+	 */
+	if (version == store_schema_latest() && store_prepare(s, cause) == -1)
+		goto fail;
 	if (store_configure(s, cause) == -1 ||
 	    store_migrate(s, version, cause) == -1 ||
-	    store_prepare(s, cause) == -1)
+	    (version != store_schema_latest() &&
+	    store_prepare(s, cause) == -1))
 		goto fail;
 	return (s);
 

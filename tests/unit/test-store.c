@@ -969,6 +969,56 @@ test_refuse_foreign_files(void **state)
 	assert_refused(f->db_path, "newer linkq");
 }
 
+/*
+ * A database of the latest schema whose statements do not prepare (a
+ * damaged schema: found by fuzz-store-open, a CHECK constraint's text
+ * changed to call an unknown function) is refused before linkqd writes
+ * to it: it used to be switched to WAL first, which rewrites the header.
+ */
+static void
+test_refuse_broken_schema(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s;
+	sqlite3		*db;
+	char		*before, *after, *cause = NULL;
+	size_t		 len_before, len_after;
+
+	s = open_ok(f->db_path, 0);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; "
+	    "CREATE TRIGGER broken AFTER INSERT ON run_windows "
+	    "BEGIN SELECT no_such_function(); END", NULL, NULL, NULL),
+	    SQLITE_OK);
+	(void)sqlite3_close(db);
+
+	before = slurp(f->db_path, &len_before);
+	assert_null(store_open(f->db_path, 0, &cause));
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, f->db_path));
+	assert_non_null(strstr(cause, "no_such_function"));
+	after = slurp(f->db_path, &len_after);
+	assert_int_equal(len_before, len_after);
+	assert_memory_equal(before, after, len_before);
+	free(before);
+	free(after);
+	free(cause);
+
+	/* Repaired, it opens and is switched to WAL as before. */
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER broken", NULL, NULL,
+	    NULL), SQLITE_OK);
+	(void)sqlite3_close(db);
+	s = open_ok(f->db_path, 0);
+	store_close(s);
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	before = query_text(db, "PRAGMA journal_mode");
+	assert_string_equal(before, "wal");
+	free(before);
+	(void)sqlite3_close(db);
+}
+
 static void
 test_open_errors(void **state)
 {
@@ -1029,6 +1079,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_1,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_foreign_files,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_broken_schema,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, setup,
 		    teardown),
