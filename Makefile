@@ -365,13 +365,17 @@ $(FUZZ)/tests/fuzz/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(STORE_PKGS) \
 $(FUZZ)/tests/fuzz/fuzz-sim-%.o: CPPFLAGS_PKG = -Isim \
 	$(call pkg_cflags,$(SIM_PKGS))
 
+# The harnesses get the project's warnings; the modules had them in the
+# normal build, from gcc, whose warnings clang's do not all match.
+$(FUZZ)/tests/fuzz/%.o: FUZZ_WARN = $(WARN_CFLAGS)
+
 # fuzzer-no-link: coverage without libFuzzer's main, which only the
 # harness's link brings in.
 $(FUZZ)/%.o: %.c
 	$(quiet) CLANG $@
 	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS_PKG) \
-	    -MMD -MP -c -o $@ $<
+	$(Q)clang $(FUZZ_CFLAGS) $(FUZZ_WARN) -fsanitize=fuzzer-no-link \
+	    $(CPPFLAGS_PKG) -MMD -MP -c -o $@ $<
 
 $(FUZZ)/gen/store-schema.c: scripts/embed-schema $(SCHEMA_SQL)
 	$(quiet) GEN $@
