@@ -146,31 +146,35 @@ muxproto_string(plist_t dict, const char *key, char *out, size_t size,
     const char *what, char **cause)
 {
 	plist_t		 node;
-	char		*s = NULL;
-	size_t		 i, n;
+	const char	*s;
+	uint64_t	 i, n = 0;
 
 	node = plist_dict_get_item(dict, key);
 	if (node == NULL || plist_get_node_type(node) != PLIST_STRING) {
 		xasprintf(cause, "%s without a string %s", what, key);
 		return (-1);
 	}
-	plist_get_string_val(node, &s);
-	if (s == NULL || (n = strlen(s)) == 0 || n >= size) {
-		xasprintf(cause, "%s with a %s of %zu bytes", what, key,
-		    s == NULL ? 0 : strlen(s));
-		free(s);
+	/*
+	 * By pointer and length: libplist 2.2's plist_get_string_val
+	 * asserts that the length is the string's strlen, so a string
+	 * with a NUL byte in it would abort linkqd (found by
+	 * fuzz-muxproto).
+	 */
+	s = plist_get_string_ptr(node, &n);
+	if (s == NULL || n == 0 || n >= size) {
+		xasprintf(cause, "%s with a %s of %llu bytes", what, key,
+		    (unsigned long long)n);
 		return (-1);
 	}
 	for (i = 0; i < n; i++) {
 		if (!isprint((unsigned char)s[i])) {
 			xasprintf(cause, "%s with a %s that is not text",
 			    what, key);
-			free(s);
 			return (-1);
 		}
 	}
-	memcpy(out, s, n + 1);
-	free(s);
+	memcpy(out, s, n);
+	out[n] = '\0';
 	return (0);
 }
 

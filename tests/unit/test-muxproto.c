@@ -214,6 +214,29 @@ test_others(void **state)
 	free(cause);
 }
 
+/*
+ * A string with a NUL byte in it is refused, not passed to libplist
+ * 2.2's plist_get_string_val, whose assertion aborts (fuzz-muxproto).
+ */
+static void
+test_string_with_nul(void **state)
+{
+	static const char	 xml[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<plist version=\"1.0\"><dict>"
+	    "<key>MessageType</key><string>Det\0ached</string>"
+	    "<key>DeviceID</key><integer>3</integer>"
+	    "</dict></plist>\n";
+	struct muxproto_msg	 m;
+	char			*cause = NULL;
+
+	(void)state;
+	assert_int_equal(muxproto_decode(xml, sizeof(xml) - 1, &m, &cause),
+	    -1);
+	assert_non_null(cause);
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -223,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_attached),
 		cmocka_unit_test(test_attached_bad),
 		cmocka_unit_test(test_others),
+		cmocka_unit_test(test_string_with_nul),
 	};
 
 	log_init(LOG_TO_STDERR, 0, "test-muxproto");
