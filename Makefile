@@ -114,7 +114,7 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # does not link.
 REPORT_SRCS	:= common/blame.c common/report.c
 REPORT_PKGS	:= sqlite3 jansson
-STORE_SRCS	:= daemon/store.c
+STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c daemon/config.c \
 		   daemon/devices.c daemon/devices-api.c \

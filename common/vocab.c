@@ -55,7 +55,8 @@ static const struct lq_event_kind event_kinds[] = {
 	{ "unplug", LQ_EVENT_INFO, "device unplugged by the user" },
 	{ "records-lost", LQ_EVENT_INFO,
 	    "kernel log records were lost before linkqd read them" },
-	{ "interrupted", LQ_EVENT_INFO, "a run was interrupted by shutdown" },
+	{ "interrupted", LQ_EVENT_INFO,
+	    "a run was interrupted by a shutdown or a crash of linkqd" },
 	/*
 	 * The phone's own AppleUSBDeviceMux counters, from its syslog
 	 * (daemon/devlog.h). Errors growing during a run point at the

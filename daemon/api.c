@@ -130,7 +130,9 @@ static const struct {
 	{ LQ_ENOTFOUND, 404 },
 	{ LQ_ENODEVICE, 404 },
 	{ LQ_EBUSY, 409 },		/* the state forbids it now */
-	{ LQ_ESTORE, 500 }
+	/* The database takes no writes now: the disk's fault, not the
+	 * request's, and it may pass (linkqd(8), STORAGE). */
+	{ LQ_ESTORE, 503 }
 };
 
 static struct evhttp		*http;

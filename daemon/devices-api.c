@@ -15,7 +15,6 @@
 
 #include <event2/event.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "cables.h"
 #include "compat/compat.h"
@@ -224,6 +223,8 @@ devices_start_run(const char *udid, const char *port_key,
 	*status = LQ_EBUSY;
 	if ((r = devices_run(d, profile, cause)) != NULL)
 		*status = LQ_OK;
+	else if (reg.store != NULL && store_failing(reg.store))
+		*status = LQ_ESTORE;	/* not the device's fault: the disk's */
 	return (r);
 }
 
@@ -308,50 +309,45 @@ devices_set_port_label(const char *port_key, const char *label,
 		xasprintf(cause, "the database refused the label; see the log");
 		return (LQ_ESTORE);
 	}
-	if (reg.store_touched != NULL)
-		reg.store_touched();
 	return (LQ_OK);
+}
+
+/* One port of this host, with what is on it, into the list arg. */
+static void
+devices_port_json(const char *path, const char *label, void *arg)
+{
+	struct device	*d;
+	json_t		*o;
+	const char	*cable;
+	int		 fixed;
+
+	o = json_pack("{s:s}", "port", path);
+	if (label != NULL)
+		(void)json_object_set_new(o, "label", json_string(label));
+	if ((cable = cables_of_port(path, &fixed)) != NULL) {
+		(void)json_object_set_new(o, "cable", json_string(cable));
+		if (fixed)
+			(void)json_object_set_new(o, "cable_fixed",
+			    json_true());
+	}
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		if (d->attached && strcmp(d->port_key, path) == 0)
+			(void)json_object_set_new(o, "udid",
+			    json_string(d->udid));
+	}
+	(void)json_array_append_new(arg, o);
 }
 
 /* The ports of this host, with what is on them. */
 json_t *
 devices_ports_json(void)
 {
-	static const char	 sql[] = "SELECT path, label FROM ports "
-	    "WHERE host_id = ? ORDER BY path";
-	struct device		*d;
-	sqlite3_stmt		*st;
-	json_t			*list, *o;
-	const char		*path, *label, *cable;
-	int			 fixed;
+	json_t	*list;
 
 	list = json_array();
-	if (reg.store == NULL || sqlite3_prepare_v2(store_handle(reg.store),
-	    sql, -1, &st, NULL) != SQLITE_OK)
-		return (list);
-	(void)sqlite3_bind_int64(st, 1, reg.host_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		path = (const char *)sqlite3_column_text(st, 0);
-		label = (const char *)sqlite3_column_text(st, 1);
-		o = json_pack("{s:s}", "port", path);
-		if (label != NULL)
-			(void)json_object_set_new(o, "label",
-			    json_string(label));
-		if ((cable = cables_of_port(path, &fixed)) != NULL) {
-			(void)json_object_set_new(o, "cable",
-			    json_string(cable));
-			if (fixed)
-				(void)json_object_set_new(o, "cable_fixed",
-				    json_true());
-		}
-		RB_FOREACH(d, device_tree, &reg.tree) {
-			if (d->attached && strcmp(d->port_key, path) == 0)
-				(void)json_object_set_new(o, "udid",
-				    json_string(d->udid));
-		}
-		(void)json_array_append_new(list, o);
-	}
-	(void)sqlite3_finalize(st);
+	if (reg.store != NULL)
+		(void)store_ports_each(reg.store, reg.host_id,
+		    devices_port_json, list);
 	return (list);
 }
 
@@ -374,18 +370,12 @@ devices_json_info(struct device *d, json_t *o)
 static void
 devices_json_port_label(struct device *d, json_t *o)
 {
-	static const char	 sql[] = "SELECT label FROM ports WHERE id = ?";
-	sqlite3_stmt		*st;
-	const char		*label;
+	char	label[LQ_LABEL_MAX + 1];
 
-	if (reg.store == NULL || d->port_id == 0 || sqlite3_prepare_v2(
-	    store_handle(reg.store), sql, -1, &st, NULL) != SQLITE_OK)
-		return;
-	(void)sqlite3_bind_int64(st, 1, d->port_id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    (label = (const char *)sqlite3_column_text(st, 0)) != NULL)
+	if (reg.store != NULL && d->port_id != 0 &&
+	    store_port_label_get(reg.store, d->port_id, label,
+	    sizeof(label)) == 1)
 		(void)json_object_set_new(o, "port_label", json_string(label));
-	(void)sqlite3_finalize(st);
 }
 
 /* d's attachment: port, cable, trust, what to do, the run. */

@@ -100,7 +100,6 @@ RB_PROTOTYPE(device_tree, device, entry, device_cmp)
 struct registry {
 	struct device_tree	 tree;		/* by UDID */
 	struct store		*store;		/* or NULL */
-	void			(*store_touched)(void);
 	struct worker		*locator;	/* asks usbmuxd for locations */
 	int64_t			 host_id;
 	int64_t			 reattach_window_us;

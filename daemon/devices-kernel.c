@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "compat/compat.h"
 #include "devices.h"
@@ -137,13 +136,8 @@ static int64_t
 devices_usbmon_attachment(struct device *d, int bus, int devnum,
     int64_t now, int64_t *port_id, char *port, size_t size)
 {
-	static const char	 sql[] = "SELECT a.port_id, p.path "
-	    "FROM attachments a JOIN ports p ON p.id = a.port_id "
-	    "WHERE a.id = ? AND a.bus = ? AND a.devnum = ?";
-	sqlite3_stmt		*st;
-	const char		*path;
-	int64_t			 ids[2], id = 0;
-	size_t			 i;
+	int64_t	ids[2], id = 0;
+	size_t	i;
 
 	if (d->network)
 		return (0);
@@ -152,19 +146,9 @@ devices_usbmon_attachment(struct device *d, int bus, int devnum,
 	    now - d->detached_us <= reg.reattach_window_us ?
 	    d->last_attachment_id : 0;
 	for (i = 0; i < nitems(ids) && id == 0; i++) {
-		if (ids[i] == 0 || sqlite3_prepare_v2(store_handle(reg.store),
-		    sql, -1, &st, NULL) != SQLITE_OK)
-			continue;
-		(void)sqlite3_bind_int64(st, 1, ids[i]);
-		(void)sqlite3_bind_int(st, 2, bus);
-		(void)sqlite3_bind_int(st, 3, devnum);
-		if (sqlite3_step(st) == SQLITE_ROW) {
+		if (ids[i] != 0 && store_attachment_port(reg.store, ids[i],
+		    bus, devnum, port_id, port, size) == 1)
 			id = ids[i];
-			*port_id = sqlite3_column_int64(st, 0);
-			path = (const char *)sqlite3_column_text(st, 1);
-			(void)strlcpy(port, path != NULL ? path : "", size);
-		}
-		(void)sqlite3_finalize(st);
 	}
 	return (id);
 }

@@ -92,10 +92,9 @@ devices_strand_cb(evutil_socket_t fd, short what, void *arg)
 	se.attachment_id = d->last_attachment_id;
 	se.detail = detail;
 	(void)events_record(&se);
-	if (reg.store != NULL && d->last_attachment_id != 0 &&
-	    store_attachment_end(reg.store, d->last_attachment_id,
-	    d->detached_us, "stranded") == 0 && reg.store_touched != NULL)
-		reg.store_touched();
+	if (reg.store != NULL && d->last_attachment_id != 0)
+		(void)store_attachment_end(reg.store, d->last_attachment_id,
+		    d->detached_us, "stranded");
 	run_device_stranded(d->last_attachment_id, detail);
 }
 

@@ -51,7 +51,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <sqlite3.h>
 
 #include "cables.h"
 #include "compat/compat.h"
@@ -168,14 +167,13 @@ devices_set_config(const struct config *cfg)
  * for locations.
  */
 void
-devices_init(struct event_base *b, struct store *s, void (*touched)(void),
+devices_init(struct event_base *b, struct store *s,
     const struct config *cfg)
 {
 	char	machine[64], host[256];
 
 	reg.base = b;
 	reg.store = s;
-	reg.store_touched = touched;
 	devices_set_config(cfg);
 	reg.locator = worker_create("linkqd-locate");
 	if (reg.store == NULL)
@@ -186,8 +184,6 @@ devices_init(struct event_base *b, struct store *s, void (*touched)(void),
 	host[sizeof(host) - 1] = '\0';
 	if ((reg.host_id = store_host(reg.store, machine, host)) < 0)
 		reg.host_id = 0;
-	if (reg.store_touched != NULL)
-		reg.store_touched();
 }
 
 /*
@@ -274,9 +270,8 @@ devices_store_cable(struct device *d)
 		d->cable_id = 0;
 		return;
 	}
-	if (store_attachment_cable(reg.store, d->attachment_id, d->cable_id,
-	    d->cable_fixed) == 0 && reg.store_touched != NULL)
-		reg.store_touched();
+	(void)store_attachment_cable(reg.store, d->attachment_id, d->cable_id,
+	    d->cable_fixed);
 }
 
 /*
@@ -479,9 +474,8 @@ devices_identified(struct device *d, struct identify_job *ij)
 	    d->info.ios_version : NULL;
 	sd.usb_serial = d->info.serial[0] != '\0' ? d->info.serial : NULL;
 	sd.seen_us = lq_wall_now_us();
-	if (reg.store != NULL && store_device(reg.store, &sd) > 0 &&
-	    reg.store_touched != NULL)
-		reg.store_touched();
+	if (reg.store != NULL)
+		(void)store_device(reg.store, &sd);
 	if (ij->cleanup_status != LQ_OK)
 		log_warnx("device %s: leftovers not removed: %s", d->udid,
 		    ij->detail != NULL ? ij->detail : "unknown error");
@@ -611,26 +605,15 @@ devices_same_port(const char *a, const char *b)
 static int
 devices_best_speed(struct device *d, char *port, size_t size)
 {
-	static const char	 sql[] = "SELECT a.speed_mbps, p.path "
-	    "FROM attachments a JOIN ports p ON p.id = a.port_id "
-	    "WHERE a.device_id = ? AND a.speed_mbps IS NOT NULL "
-	    "ORDER BY a.speed_mbps DESC, a.id DESC LIMIT 1";
-	sqlite3_stmt		*st;
-	const char		*path;
-	int			 best = d->best_speed_mbps;
+	char	path[sizeof(((struct device *)0)->port_key)];
+	int	best = d->best_speed_mbps, speed;
 
 	(void)strlcpy(port, "", size);
-	if (reg.store != NULL && d->store_id != 0 && sqlite3_prepare_v2(
-	    store_handle(reg.store), sql, -1, &st, NULL) == SQLITE_OK) {
-		(void)sqlite3_bind_int64(st, 1, d->store_id);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_int(st, 0) >= best) {
-			best = sqlite3_column_int(st, 0);
-			if ((path = (const char *)sqlite3_column_text(st,
-			    1)) != NULL)
-				(void)strlcpy(port, path, size);
-		}
-		(void)sqlite3_finalize(st);
+	if (reg.store != NULL && d->store_id != 0 &&
+	    store_device_best_speed(reg.store, d->store_id, &speed, path,
+	    sizeof(path)) == 1 && speed >= best) {
+		best = speed;
+		(void)strlcpy(port, path, size);
 	}
 	return (best > SPEED_FLOOR_MBPS ? best : SPEED_FLOOR_MBPS);
 }
@@ -738,8 +721,6 @@ devices_attach(struct device *d, const struct attach_where *w)
 	if (sa.previous_id != 0)
 		devices_link(d, w, sa.previous_id, now);
 	devices_check_speed(d, w);
-	if (reg.store_touched != NULL)
-		reg.store_touched();
 	log_info("device %s: attachment %lld on %s at %d Mb/s, %s mode",
 	    d->udid, (long long)d->attachment_id, w->port, w->speed_mbps,
 	    lq_device_mode_name(w->mode));
@@ -861,8 +842,6 @@ devices_add(const struct mux_event *ev)
 	sd.seen_us = d->since_us;
 	if ((d->store_id = store_device(reg.store, &sd)) < 0)
 		d->store_id = 0;
-	else if (reg.store_touched != NULL)
-		reg.store_touched();
 	devices_strand_clear(d);
 	devices_locate(d);
 }
@@ -894,9 +873,8 @@ devices_remove(const struct mux_event *ev)
 void
 devices_detach(struct device *d)
 {
-	if (store_attachment_end(reg.store, d->attachment_id, d->since_us,
-	    "unplug") == 0 && reg.store_touched != NULL)
-		reg.store_touched();
+	(void)store_attachment_end(reg.store, d->attachment_id, d->since_us,
+	    "unplug");
 	run_device_gone(d->attachment_id);
 	devices_retire(d);
 	devices_leave_port(d);

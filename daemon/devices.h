@@ -23,11 +23,10 @@ struct run;
 struct store;
 
 /*
- * Remember the loop, the store (may be NULL), the function to call when
- * it has rows to commit and the configuration; start the registry's
- * worker (worker_init must have run). Loop thread.
+ * Remember the loop, the store (may be NULL) and the configuration;
+ * start the registry's worker (worker_init must have run). Loop thread.
  */
-void	 devices_init(struct event_base *, struct store *, void (*)(void),
+void	 devices_init(struct event_base *, struct store *,
 	    const struct config *);
 void	 devices_set_config(const struct config *);
 /*

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "events.h"
 #include "feed.h"
@@ -21,15 +20,13 @@
 #define EVENTS_BACKLOG_MAX	1000
 
 static struct store	*store;
-static void		(*store_touched)(void);
 static struct feed	*followers;
 
-/* Use store s; touched says it has rows to commit. */
+/* Use store s. */
 void
-events_init(struct store *s, void (*touched)(void))
+events_init(struct store *s)
 {
 	store = s;
-	store_touched = touched;
 	followers = feed_new();
 }
 
@@ -81,58 +78,28 @@ events_record(struct store_event *ev)
 	    ev->detail != NULL ? ev->detail : "");
 	if (store == NULL || (id = store_event(store, ev)) < 0)
 		return (-1);
-	if (store_touched != NULL)
-		store_touched();
 	if (followers != NULL && feed_followers(followers) > 0)
 		feed_send(followers, events_json(id, ev));
 	return (id);
 }
 
-/* Read one row of the query in events_since. */
-static json_t *
-events_row(sqlite3_stmt *st)
+/* One event read back, into the list arg. */
+static void
+events_row(int64_t id, const struct store_event *ev, void *arg)
 {
-	struct store_event	ev;
-
-	ev.ts_us = sqlite3_column_int64(st, 1);
-	ev.source = (const char *)sqlite3_column_text(st, 2);
-	ev.kind = (const char *)sqlite3_column_text(st, 3);
-	ev.host_id = 0;
-	ev.port_id = sqlite3_column_int64(st, 4);
-	ev.attachment_id = sqlite3_column_int64(st, 5);
-	ev.run_id = sqlite3_column_int64(st, 6);
-	ev.errnum = sqlite3_column_int(st, 7);
-	ev.detail = (const char *)sqlite3_column_text(st, 8);
-	return (events_json(sqlite3_column_int64(st, 0), &ev));
+	(void)json_array_append_new(arg, events_json(id, ev));
 }
 
 /* The events after since, oldest first. */
 json_t *
 events_since(int64_t since, unsigned int limit, int64_t run_id)
 {
-	static const char	 sql[] = "SELECT id, ts_us, source, kind, "
-	    "port_id, attachment_id, run_id, errno, detail FROM events "
-	    "WHERE id > ?1 AND (?3 = 0 OR run_id = ?3) ORDER BY id LIMIT ?2";
-	sqlite3_stmt		*st;
-	json_t			*list;
-	int			 rc;
+	json_t	*list;
 
 	list = json_array();
-	if (store == NULL)
-		return (list);
-	if (sqlite3_prepare_v2(store_handle(store), sql, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		log_warnx("events: %s", sqlite3_errmsg(store_handle(store)));
-		return (list);
-	}
-	(void)sqlite3_bind_int64(st, 1, since);
-	(void)sqlite3_bind_int64(st, 2, limit);
-	(void)sqlite3_bind_int64(st, 3, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		(void)json_array_append_new(list, events_row(st));
-	if (rc != SQLITE_DONE)
-		log_warnx("events: %s", sqlite3_errmsg(store_handle(store)));
-	(void)sqlite3_finalize(st);
+	if (store != NULL)
+		(void)store_events_each(store, since, limit, run_id,
+		    events_row, list);
 	return (list);
 }
 

@@ -3,9 +3,9 @@
 
 /*
  * The event log: every event linkqd records goes through events_record(),
- * which writes it to the store's batch and sends it to the clients that
- * follow the log (GET /v1/events?follow=1). Reading back goes through
- * the store's own connection, which sees the open batch too.
+ * which writes it to the store's journal and sends it to the clients
+ * that follow the log (GET /v1/events?follow=1). Reading back goes
+ * through the store, which commits its journal first when it can.
  *
  * Threads: the loop thread only.
  */
@@ -21,7 +21,7 @@
 struct store;
 struct store_event;
 
-void	 events_init(struct store *, void (*)(void));
+void	 events_init(struct store *);
 void	 events_done(void);
 /* Record ev (ts_us 0: now); returns its id, or -1. */
 int64_t	 events_record(struct store_event *);

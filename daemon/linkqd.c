@@ -8,8 +8,8 @@
  * SIGTERM or SIGINT; SIGHUP reloads the configuration, keeping the old
  * one if the new one is invalid.
  *
- * The store is committed by a one-shot timer armed when a write happens,
- * not by a periodic one, so an idle daemon never wakes up.
+ * The store commits on a timer of its own (store_attach_loop), armed
+ * when a write happens, so an idle daemon never wakes up.
  */
 
 #include <errno.h>
@@ -49,8 +49,6 @@ struct linkqd {
 	const char		*socket_override;	/* -s */
 	const char		*db_override;		/* --db */
 	struct store		*store;
-	struct event		*flush_ev;
-	int			 flush_armed;
 	struct event		*signals[3];
 	int			 nsignals;
 };
@@ -63,34 +61,6 @@ usage(void)
 	(void)fprintf(stderr, "usage: linkqd [-dnv] [-f config] [-s socket] "
 	    "[--db path]\n");
 	exit(2);
-}
-
-/* Commit the store's batch; the timer fired. */
-static void
-linkqd_flush_cb(evutil_socket_t fd, short what, void *unused)
-{
-	(void)fd;
-	(void)what;
-	(void)unused;
-	d.flush_armed = 0;
-	if (store_flush(d.store) == -1)
-		log_warnx("store: commit failed; retrying at the next write");
-}
-
-/* The store has rows to commit: commit them within one flush interval. */
-static void
-linkqd_store_touched(void)
-{
-	struct timeval	tv;
-
-	if (d.flush_armed)
-		return;
-	tv.tv_sec = d.config->flush_us / LQ_USEC_PER_SEC;
-	tv.tv_usec = d.config->flush_us % LQ_USEC_PER_SEC;
-	if (evtimer_add(d.flush_ev, &tv) == -1)
-		log_warnx("store: cannot arm the commit timer");
-	else
-		d.flush_armed = 1;
 }
 
 /*
@@ -167,6 +137,7 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	config_free(d.config);
 	d.config = c;
 	devices_set_config(c);
+	store_set_interval(d.store, c->flush_us);
 	api_set_config(c);
 	retention_set_days(c->retention_days);
 	log_info("reload: configuration %s read", c->path != NULL ?
@@ -268,19 +239,16 @@ main(int argc, char **argv)
 
 	if ((d.store = store_open(d.config->db_path, 0, &cause)) == NULL)
 		fatalx("%s", cause);
-	if ((d.flush_ev = evtimer_new(d.base, linkqd_flush_cb, NULL)) ==
-	    NULL)
-		fatalx("evtimer_new");
+	store_attach_loop(d.store, d.base, d.config->flush_us);
 	if (worker_init(d.base) == -1)
 		fatalx("cannot start the worker machinery");
-	events_init(d.store, linkqd_store_touched);
-	runs_init(d.base, d.store, linkqd_store_touched);
-	devices_init(d.base, d.store, linkqd_store_touched, d.config);
+	events_init(d.store);
+	runs_init(d.base, d.store);
+	devices_init(d.base, d.store, d.config);
 	kmsg_start(d.base, d.config->kmsg_path, linkqd_kernel_finding);
 	usbmon_start(d.base, d.config->usbmon_path, devices_usbmon_finding);
 	(void)usb_start(d.base, d.config->sysfs_root, devices_usb_event);
-	retention_start(d.base, d.store, linkqd_store_touched,
-	    d.config->retention_days);
+	retention_start(d.base, d.store, d.config->retention_days);
 	api_set_config(d.config);
 	api_set_store(d.store);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
@@ -315,7 +283,6 @@ main(int argc, char **argv)
 	usb_stop();
 	retention_stop();
 	store_close(d.store);
-	event_free(d.flush_ev);
 	while (d.nsignals > 0)
 		event_free(d.signals[--d.nsignals]);
 	event_base_free(d.base);

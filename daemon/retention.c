@@ -22,7 +22,6 @@
 
 static struct event	*timer;
 static struct store	*store;
-static void		(*store_touched)(void);
 static unsigned int	 days;
 static int64_t		 pass_rows;
 
@@ -55,8 +54,6 @@ retention_cb(evutil_socket_t fd, short what, void *unused)
 		return;
 	}
 	pass_rows += n;
-	if (n > 0 && store_touched != NULL)
-		store_touched();
 	if (n == RETENTION_STEP_ROWS) {
 		retention_arm(0);
 		return;
@@ -71,10 +68,9 @@ retention_cb(evutil_socket_t fd, short what, void *unused)
 /* Start pruning to ndays (0: keep everything). */
 void
 retention_start(struct event_base *base, struct store *s,
-    void (*touched)(void), unsigned int ndays)
+    unsigned int ndays)
 {
 	store = s;
-	store_touched = touched;
 	if ((timer = evtimer_new(base, retention_cb, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	retention_set_days(ndays);

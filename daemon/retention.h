@@ -16,8 +16,7 @@
 
 struct store;
 
-void	retention_start(struct event_base *, struct store *, void (*)(void),
-	    unsigned int);
+void	retention_start(struct event_base *, struct store *, unsigned int);
 /* The configuration changed: keep this many days (0: everything). */
 void	retention_set_days(unsigned int);
 void	retention_stop(void);

@@ -129,6 +129,8 @@ struct run {
 	lq_mono_t		 started;
 	int64_t			 started_us;
 	int64_t			 ended_us;
+	uint64_t		 end_seq;	/* the store's write number
+						 * after its end's writes */
 	char			*error;		/* state error: why */
 
 	struct run_plan		 plan;
@@ -215,7 +217,6 @@ struct run_job {
 static struct runs		 runs = TAILQ_HEAD_INITIALIZER(runs);
 static struct event_base	*base;
 static struct store		*store;
-static void			(*store_touched)(void);
 
 static void	run_next(struct run *);
 static void	run_job_done(struct worker_job *);
@@ -224,13 +225,51 @@ static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
 
-/* Use base and store s; touched says it has rows to commit. */
+/* Use base and store s. */
 void
-runs_init(struct event_base *b, struct store *s, void (*touched)(void))
+runs_init(struct event_base *b, struct store *s)
 {
 	base = b;
 	store = s;
-	store_touched = touched;
+}
+
+/*
+ * Why r is not (yet) wholly in the database, or NULL: a verdict that is
+ * not stored is not shown as one (store.h). An ended run is recorded
+ * once the writes of its end are; a running one while commits succeed.
+ */
+static const char *
+run_unrecorded(const struct run *r, struct store_health *h)
+{
+	if (store == NULL)
+		return (NULL);
+	store_health(store, h);
+	if (r->state == RUN_RUNNING)
+		return (h->problem);
+	if (store_recorded(store, r->end_seq))
+		return (NULL);
+	return (h->problem != NULL ? h->problem : "not yet committed");
+}
+
+/* Say in o that r is not recorded, and why, hiding its verdict. */
+static void
+run_json_unrecorded(const struct run *r, json_t *o)
+{
+	struct store_health	 h;
+	const char		*why;
+	char			*s;
+
+	if ((why = run_unrecorded(r, &h)) == NULL) {
+		(void)json_object_set_new(o, "recorded", json_true());
+		return;
+	}
+	(void)json_object_set_new(o, "recorded", json_false());
+	xasprintf(&s, "not recorded: %s%s%s", why,
+	    h.advice[0] != '\0' ? ": " : "", h.advice);
+	(void)json_object_set_new(o, "not_recorded", json_string(s));
+	free(s);
+	if (r->state != RUN_RUNNING)
+		(void)json_object_set_new(o, "verdict", json_null());
 }
 
 /* The verdict rules of a configuration. */
@@ -380,10 +419,9 @@ run_window_cb(evutil_socket_t fd, short what, void *arg)
 	r->nwindows++;
 	r->result = w->result;
 	reasons = lq_verdict_reasons_json(&w->result);
-	if (store != NULL && store_run_window(store, r->id, w->started_us,
-	    w->ended_us, lq_verdict_name(w->result.verdict), reasons) == 0 &&
-	    store_touched != NULL)
-		store_touched();
+	if (store != NULL)
+		(void)store_run_window(store, r->id, w->started_us,
+		    w->ended_us, lq_verdict_name(w->result.verdict), reasons);
 	free(reasons);
 	log_info("run %lld: window %u %s", (long long)r->id, r->nwindows,
 	    w->result.verdict == LQ_VERDICT_NONE ? "without a verdict" :
@@ -547,6 +585,7 @@ run_json(const struct run *r)
 	    json_string(lq_verdict_name(r->result.verdict)));
 	if (r->error != NULL)
 		(void)json_object_set_new(o, "error", json_string(r->error));
+	run_json_unrecorded(r, o);
 	return (o);
 }
 
@@ -904,9 +943,8 @@ run_record(struct run *r, struct run_job *rj)
 	sp.bytes = (int64_t)(res->bytes_out + res->bytes_in);
 	sp.status = res->status;
 	sp.detail = res->detail;
-	if (store != NULL && store_probe(store, &sp) >= 0 &&
-	    store_touched != NULL)
-		store_touched();
+	if (store != NULL)
+		(void)store_probe(store, &sp);
 	if (res->status == LQ_ECORRUPT) {
 		(void)snprintf(detail, sizeof(detail), "%s probe %u: the "
 		    "data read back differs at byte %lld",
@@ -1263,6 +1301,57 @@ run_close_session(struct run *r)
 	worker_submit(r->target.worker, &rj->job);
 }
 
+/*
+ * Store r's end and commit it at once, so that what the API says of the
+ * ended run is what the database holds (run_unrecorded).
+ */
+static void
+run_record_end(struct run *r, const char *verdict, const char *reasons)
+{
+	if (store == NULL)
+		return;
+	(void)store_run_end(store, r->id, run_state_names[r->state], verdict,
+	    reasons, r->ended_us);
+	(void)store_run_trials(store, r->id, (int64_t)r->ev.probes);
+	r->end_seq = store_seq(store);
+	(void)store_flush(store);
+}
+
+/*
+ * Store r's start and commit it before its id goes to anyone (the 201):
+ * an id must outlive a crash. A store that cannot commit starts no run:
+ * its verdict could not be recorded. One that fails at this very commit
+ * keeps the run in its journal, ended as an error.
+ */
+static int
+run_record_start(struct run *r, char **cause)
+{
+	struct store_health	h;
+
+	if (store == NULL) {
+		xasprintf(cause, "linkqd has no database");
+		return (-1);
+	}
+	store_health(store, &h);
+	if (h.problem == NULL) {
+		if ((r->id = store_run_begin(store, r->target.attachment_id,
+		    r->profile_name, r->started_us)) < 0) {
+			xasprintf(cause, "the database refused the run; see "
+			    "the log");
+			return (-1);
+		}
+		if (store_flush(store) == 0)
+			return (0);
+		store_health(store, &h);
+		(void)store_run_end(store, r->id, "error", NULL, "[\"the "
+		    "database could not record the run's start\"]",
+		    r->started_us);
+	}
+	xasprintf(cause, "not recorded, so not started: %s: %s",
+	    h.problem != NULL ? h.problem : "the database failed", h.advice);
+	return (-1);
+}
+
 /* End r: decide, store, tell the followers. */
 static void
 run_end(struct run *r, enum run_state state, int finished)
@@ -1293,11 +1382,7 @@ run_end(struct run *r, enum run_state state, int finished)
 		r->result.verdict = LQ_VERDICT_NONE;
 	verdict = lq_verdict_name(r->result.verdict);
 	reasons = lq_verdict_reasons_json(&r->result);
-	if (store != NULL && store_run_end(store, r->id,
-	    run_state_names[state], verdict, reasons, r->ended_us) == 0 &&
-	    store_run_trials(store, r->id, (int64_t)r->ev.probes) == 0 &&
-	    store_touched != NULL)
-		store_touched();
+	run_record_end(r, verdict, reasons);
 	free(reasons);
 	log_info("run %lld %s: %s%s%s", (long long)r->id,
 	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
@@ -1346,14 +1431,10 @@ run_start(const struct config *cfg, const struct profile *pr,
 	r->ev.triage = pr->triage;
 	r->started = lq_mono_now();
 	r->started_us = lq_wall_now_us();
-	if (store == NULL || (r->id = store_run_begin(store,
-	    target->attachment_id, r->profile_name, r->started_us)) < 0) {
-		xasprintf(cause, "the database refused the run; see the log");
+	if (run_record_start(r, cause) == -1) {
 		free(r);
 		return (NULL);
 	}
-	if (store_touched != NULL)
-		store_touched();
 	r->deadline_ev = evtimer_new(base, run_deadline_cb, r);
 	r->tick_ev = event_new(base, -1, EV_PERSIST, run_tick_cb, r);
 	r->next_ev = evtimer_new(base, run_next_cb, r);
@@ -1458,10 +1539,7 @@ run_decide_again(struct run *r)
 
 	run_decide(r, 0);
 	reasons = lq_verdict_reasons_json(&r->result);
-	if (store != NULL && store_run_end(store, r->id,
-	    run_state_names[r->state], lq_verdict_name(r->result.verdict),
-	    reasons, r->ended_us) == 0 && store_touched != NULL)
-		store_touched();
+	run_record_end(r, lq_verdict_name(r->result.verdict), reasons);
 	free(reasons);
 }
 

@@ -53,8 +53,7 @@ struct run_target {
 	int		 devnum;	/* does not see it */
 };
 
-void		 runs_init(struct event_base *, struct store *,
-		    void (*)(void));
+void		 runs_init(struct event_base *, struct store *);
 /* Shutdown: end running runs as interrupted and cut their probes. */
 void		 runs_shutdown(void);
 /* After the workers are freed and drained: free every run. */

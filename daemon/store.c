@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * The store: opening and checking the database, migrations, prepared
- * statements and batched writes (contract in store.h).
+ * The store: opening and checking the database, migrations, closing
+ * what an earlier linkqd left open, the SQL of every statement, and the
+ * reads (contract in store.h; the writes are in store-write.c).
  *
  * DESIGN
  * Opening is careful not to write before it knows what it opened:
@@ -14,10 +15,14 @@
  * user_version, so two processes opening one new file cannot apply a
  * migration twice.
  *
- * Probe results are the bulk of the writes. Their rollups are summed in
- * an array of (run, kind) entries and written by one upsert per entry
- * just before the COMMIT. A batch holds probes from a few dozen runs at
- * most, so a linear search that starts at the last entry used is enough.
+ * A database linkqd cannot write to is refused at the start, with what
+ * to do, rather than opened to fail every write after: SQLite opens a
+ * write-protected file (mode, read-only mount, immutable attribute)
+ * read-only without a word, so the store asks, and then writes once (the
+ * closing of what an earlier linkqd left open) in the same way.
+ *
+ * Inserts name the id (the last value bound) that the store handed out;
+ * a find-or-add binds NULL there when it runs at once (store-write.c).
  */
 
 #include <errno.h>
@@ -35,55 +40,41 @@
 #include "log.h"
 #include "lq-status.h"
 #include "lq-time.h"
+#include "store-int.h"
 #include "store-schema.h"
 #include "store.h"
 #include "xmalloc.h"
 
-/* How long a write waits for another process holding the write lock. */
-#define STORE_BUSY_TIMEOUT_MS	1000
-
-enum store_stmt {
-	STMT_HOST,
-	STMT_PORT,
-	STMT_PORT_LABEL,
-	STMT_CABLE,
-	STMT_DEVICE,
-	STMT_ATTACH_BEGIN,
-	STMT_ATTACH_CABLE,
-	STMT_ATTACH_END,
-	STMT_RUN_BEGIN,
-	STMT_RUN_END,
-	STMT_RUN_TRIALS,
-	STMT_RUN_WINDOW,
-	STMT_PROBE,
-	STMT_EVENT,
-	STMT_ROLLUP,
-	STMT_PRUNE_PROBES,
-	STMT_PRUNE_EVENTS,
-	STMT_COUNT
-};
+/*
+ * How long opening waits for another process's write lock (migrations,
+ * closing what was left open); after that, a commit waits no longer
+ * than STORE_BUSY_TIMEOUT_MS, so the loop never stalls, and one that
+ * finds the database locked is retried on the timer (store-write.c).
+ */
+#define STORE_OPEN_BUSY_MS	5000
+#define STORE_BUSY_TIMEOUT_MS	10
 
 /* Indexed by enum store_stmt. */
-static const char *const store_sql[STMT_COUNT] = {
+const char *const store_sql[STMT_COUNT] = {
 	[STMT_HOST] =
-	    "INSERT INTO hosts (machine_id, hostname, first_seen_us) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT (machine_id) "
+	    "INSERT INTO hosts (machine_id, hostname, first_seen_us, id) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (machine_id) "
 	    "DO UPDATE SET hostname = excluded.hostname RETURNING id",
 	[STMT_PORT] =
-	    "INSERT INTO ports (host_id, path, hub_depth, first_seen_us) "
-	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host_id, path) "
+	    "INSERT INTO ports (host_id, path, hub_depth, first_seen_us, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (host_id, path) "
 	    "DO UPDATE SET hub_depth = coalesce(excluded.hub_depth, "
 	    "hub_depth) RETURNING id",
 	[STMT_PORT_LABEL] =
 	    "UPDATE ports SET label = ?2 WHERE id = ?1",
 	[STMT_CABLE] =
-	    "INSERT INTO cables (label, first_seen_us) VALUES (?1, ?2) "
+	    "INSERT INTO cables (label, first_seen_us, id) VALUES (?1, ?2, ?3) "
 	    "ON CONFLICT (label) DO UPDATE SET label = excluded.label "
 	    "RETURNING id",
 	[STMT_DEVICE] =
 	    "INSERT INTO devices (udid, usb_serial, name, product_type, "
-	    "ios_version, first_seen_us, last_seen_us) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT (udid) "
+	    "ios_version, first_seen_us, last_seen_us, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) ON CONFLICT (udid) "
 	    "DO UPDATE SET "
 	    "usb_serial = coalesce(excluded.usb_serial, usb_serial), "
 	    "name = coalesce(excluded.name, name), "
@@ -94,7 +85,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_ATTACH_BEGIN] =
 	    "INSERT INTO attachments (device_id, port_id, cable_id, "
 	    "previous_id, mode, speed_mbps, bus, devnum, location_id, "
-	    "started_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	    "started_us, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 	[STMT_ATTACH_CABLE] =
 	    "UPDATE attachments SET cable_id = ?2, cable_fixed = ?3 "
 	    "WHERE id = ?1",
@@ -102,8 +94,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	    "UPDATE attachments SET ended_us = ?2, end_reason = ?3 "
 	    "WHERE id = ?1",
 	[STMT_RUN_BEGIN] =
-	    "INSERT INTO runs (attachment_id, profile, started_us) "
-	    "VALUES (?1, ?2, ?3)",
+	    "INSERT INTO runs (attachment_id, profile, started_us, id) "
+	    "VALUES (?1, ?2, ?3, ?4)",
 	[STMT_RUN_END] =
 	    "UPDATE runs SET state = ?2, verdict = ?3, reasons = ?4, "
 	    "ended_us = ?5 WHERE id = ?1",
@@ -114,11 +106,11 @@ static const char *const store_sql[STMT_COUNT] = {
 	    "verdict, reasons) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_PROBE] =
 	    "INSERT INTO probes (run_id, kind, ts_us, latency_us, bytes, "
-	    "status, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    "status, detail, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_EVENT] =
 	    "INSERT INTO events (ts_us, source, kind, host_id, port_id, "
-	    "attachment_id, run_id, errno, detail) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "attachment_id, run_id, errno, detail, id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[STMT_ROLLUP] =
 	    "INSERT INTO run_rollups (run_id, kind, probes, failures, "
 	    "timeouts, bytes, latency_sum_us, latency_min_us, "
@@ -143,77 +135,87 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_PRUNE_EVENTS] =
 	    "DELETE FROM events WHERE id IN (SELECT id FROM events "
 	    "WHERE ts_us < ?1 LIMIT ?2)",
+	[STMT_FIND_HOST] =
+	    "SELECT id FROM hosts WHERE machine_id = ?1",
+	[STMT_FIND_PORT] =
+	    "SELECT id FROM ports WHERE host_id = ?1 AND path = ?2",
+	[STMT_FIND_CABLE] =
+	    "SELECT id FROM cables WHERE label = ?1",
+	[STMT_FIND_DEVICE] =
+	    "SELECT id FROM devices WHERE udid = ?1",
+	[STMT_PORTS] =
+	    "SELECT path, label FROM ports WHERE host_id = ?1 ORDER BY path",
+	[STMT_PORT_LABEL_GET] =
+	    "SELECT label FROM ports WHERE id = ?1",
+	[STMT_ATTACH_PORT] =
+	    "SELECT a.port_id, p.path FROM attachments a "
+	    "JOIN ports p ON p.id = a.port_id "
+	    "WHERE a.id = ?1 AND a.bus = ?2 AND a.devnum = ?3",
+	[STMT_BEST_SPEED] =
+	    "SELECT a.speed_mbps, p.path FROM attachments a "
+	    "JOIN ports p ON p.id = a.port_id "
+	    "WHERE a.device_id = ?1 AND a.speed_mbps IS NOT NULL "
+	    "ORDER BY a.speed_mbps DESC, a.id DESC LIMIT 1",
+	[STMT_EVENTS_SINCE] =
+	    "SELECT id, ts_us, source, kind, port_id, attachment_id, run_id, "
+	    "errno, detail FROM events "
+	    "WHERE id > ?1 AND (?3 = 0 OR run_id = ?3) ORDER BY id LIMIT ?2",
 };
 
-/* Probe totals of one (run, kind) not yet written to run_rollups. */
-struct rollup {
-	int64_t	run_id;
-	int	kind;
-	int64_t	probes;
-	int64_t	failures;
-	int64_t	timeouts;
-	int64_t	bytes;
-	int64_t	latency_sum_us;
-	int64_t	latency_min_us;
-	int64_t	latency_max_us;
-};
+/*
+ * Close what an earlier linkqd left open when it died without its
+ * shutdown (kill -9, a crash, the power): its runs end interrupted and
+ * its attachments with end_reason 'interrupted', each at the time of
+ * its last evidence (the end of its last probe, its last event), with
+ * an event that says so. One transaction: all or nothing.
+ */
+static const char store_recover_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS recovered (id INTEGER PRIMARY KEY, "
+	"    ended_us INTEGER NOT NULL);"
+	"DELETE FROM temp.recovered;"
+	"INSERT INTO temp.recovered (id, ended_us) "
+	"SELECT r.id, max(r.started_us, "
+	"    coalesce((SELECT max(p.ts_us + p.latency_us) FROM probes p "
+	"    WHERE p.run_id = r.id), 0), "
+	"    coalesce((SELECT max(e.ts_us) FROM events e "
+	"    WHERE e.run_id = r.id), 0)) "
+	"FROM runs r WHERE r.state = 'running';"
+	"UPDATE runs SET state = 'interrupted', "
+	"    ended_us = (SELECT ended_us FROM temp.recovered t "
+	"    WHERE t.id = runs.id), "
+	"    reasons = coalesce(reasons, json_array('linkqd stopped without "
+	"ending this run (killed or crashed); closed at its next start')) "
+	"WHERE id IN (SELECT id FROM temp.recovered);"
+	"INSERT INTO events (ts_us, source, kind, attachment_id, run_id, "
+	"    detail) "
+	"SELECT t.ended_us, 'daemon', 'interrupted', r.attachment_id, r.id, "
+	"    'linkqd stopped without ending this run (killed or crashed); "
+	"closed at its next start, at its last evidence' "
+	"FROM temp.recovered t JOIN runs r ON r.id = t.id;"
+	"UPDATE attachments SET end_reason = 'interrupted', "
+	"    ended_us = max(started_us, "
+	"    coalesce((SELECT max(r.ended_us) FROM runs r "
+	"    WHERE r.attachment_id = attachments.id), 0), "
+	"    coalesce((SELECT max(e.ts_us) FROM events e "
+	"    WHERE e.attachment_id = attachments.id), 0)) "
+	"WHERE ended_us IS NULL;";
 
-struct store {
-	sqlite3		*db;
-	char		*path;
-	int		 flags;
-	int		 in_batch;	/* our transaction is open */
-	unsigned int	 batch_rows;
-	sqlite3_stmt	*stmt[STMT_COUNT];
-
-	struct rollup	*rollups;	/* pending, for the open batch */
-	size_t		 nrollups;
-	size_t		 rollups_size;
-	size_t		 rollup_last;	/* where the last search ended */
-};
-
-static int	store_exec(struct store *, const char *);
 static int	store_check_identity(struct store *, int *, char **);
 static int	store_configure(struct store *, char **);
 static int	store_migrate(struct store *, int, char **);
 static int	store_prepare(struct store *, char **);
-static int	store_write_begin(struct store *, enum store_stmt);
-static void	store_write_end(struct store *);
-static int	store_step(struct store *, enum store_stmt, int64_t *);
-static int	store_write_rollups(struct store *);
-static void	store_rollup_add(struct store *, const struct store_probe *);
 
 /* Bind a string, or NULL for a NULL pointer. */
-static int
-bind_text(sqlite3_stmt *stmt, int col, const char *value)
+int
+store_bind_text(sqlite3_stmt *stmt, int col, const char *value)
 {
 	if (value == NULL)
 		return (sqlite3_bind_null(stmt, col));
 	return (sqlite3_bind_text(stmt, col, value, -1, SQLITE_STATIC));
 }
 
-/* Bind an id or count, or NULL where 0 means "none". */
-static int
-bind_id(sqlite3_stmt *stmt, int col, int64_t value)
-{
-	if (value == 0)
-		return (sqlite3_bind_null(stmt, col));
-	return (sqlite3_bind_int64(stmt, col, value));
-}
-
-/* Log a failed bind, reset the statement and return -1. */
-static int
-store_bind_failed(struct store *s, enum store_stmt which)
-{
-	log_warnx("store: %s: binding \"%s\": %s", s->path, store_sql[which],
-	    sqlite3_errmsg(s->db));
-	(void)sqlite3_reset(s->stmt[which]);
-	(void)sqlite3_clear_bindings(s->stmt[which]);
-	return (-1);
-}
-
 /* Run SQL without results, logging the error. */
-static int
+int
 store_exec(struct store *s, const char *sql)
 {
 	char	*errmsg = NULL;
@@ -228,7 +230,7 @@ store_exec(struct store *s, const char *sql)
 }
 
 /* Read one integer from a query such as a PRAGMA. */
-static int
+int
 store_query_int(struct store *s, const char *sql, int64_t *value)
 {
 	sqlite3_stmt	*stmt;
@@ -244,7 +246,6 @@ store_query_int(struct store *s, const char *sql, int64_t *value)
 	(void)sqlite3_finalize(stmt);
 	return (rc);
 }
-
 /*
  * Decide whether the file holds a linkq database, an empty one, or
  * something else, without writing to it. Sets *version to the schema
@@ -341,7 +342,7 @@ static int
 store_apply(struct store *s, const struct store_migration *m, char **cause)
 {
 	char	*errmsg = NULL, *sql;
-	int64_t	 current;
+	int64_t	 current, orphans;
 
 	if (store_exec(s, "BEGIN IMMEDIATE") == -1) {
 		xasprintf(cause, "%s: cannot start migration %s: %s",
@@ -359,6 +360,16 @@ store_apply(struct store *s, const struct store_migration *m, char **cause)
 
 	if (sqlite3_exec(s->db, m->sql, NULL, NULL, &errmsg) != SQLITE_OK)
 		goto fail;
+	/* A rebuilt table must leave no row pointing nowhere. */
+	orphans = 0;
+	if (store_query_int(s, "SELECT count(*) FROM pragma_foreign_key_check",
+	    &orphans) != SQLITE_OK)
+		goto fail;
+	if (orphans > 0) {
+		errmsg = sqlite3_mprintf("%lld rows would refer to rows that "
+		    "do not exist", (long long)orphans);
+		goto fail;
+	}
 	xasprintf(&sql, "PRAGMA application_id = %d; "
 	    "PRAGMA user_version = %d", STORE_APPLICATION_ID, m->version);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
@@ -379,16 +390,36 @@ fail:
 	return (-1);
 }
 
-/* Bring the schema from version `from` to the latest. */
+/*
+ * Bring the schema from version `from` to the latest. Migrations run as
+ * SQLite's documented table rebuild asks: foreign keys off (only outside
+ * a transaction does that take) and checked before each commit, and the
+ * legacy ALTER TABLE rules, under which renaming a rebuilt table leaves
+ * the views, triggers and REFERENCES that name it alone.
+ */
 static int
 store_migrate(struct store *s, int from, char **cause)
 {
-	int	i;
+	int	i, ret = 0;
 
-	for (i = from; i < store_migration_count; i++) {
-		if (store_apply(s, &store_migrations[i], cause) == -1)
-			return (-1);
+	if (from >= store_migration_count)
+		return (0);
+	if (store_exec(s, "PRAGMA foreign_keys = OFF") == -1 ||
+	    store_exec(s, "PRAGMA legacy_alter_table = ON") == -1) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
 	}
+	for (i = from; i < store_migration_count && ret == 0; i++)
+		ret = store_apply(s, &store_migrations[i], cause);
+	if (store_exec(s, "PRAGMA legacy_alter_table = OFF") == -1 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1) {
+		if (ret == 0)
+			xasprintf(cause, "%s: %s", s->path,
+			    sqlite3_errmsg(s->db));
+		return (-1);
+	}
+	if (ret == -1)
+		return (-1);
 	/* An upgrade is worth a line in the log; a new file is not. */
 	if (from > 0 && from < store_migration_count)
 		log_info("store: %s: upgraded schema from version %d to %d",
@@ -414,6 +445,65 @@ store_prepare(struct store *s, char **cause)
 	return (0);
 }
 
+/*
+ * A database opened for writing must take writes: SQLite quietly opens
+ * a write-protected file read-only, and a directory linkqd cannot write
+ * in fails only at the first write, so ask, then write once.
+ */
+static int
+store_check_writable(struct store *s, char **cause)
+{
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		xasprintf(cause, "database %s is read-only (its file mode, a "
+		    "read-only mount or an immutable attribute): linkqd "
+		    "records every run there; make it writable, or give "
+		    "another path with --db or database in linkq.conf",
+		    s->path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Close the runs and attachments an earlier linkqd left open. */
+static int
+store_recover(struct store *s, char **cause)
+{
+	char	*errmsg = NULL;
+	int64_t	 runs = 0, attachments;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) !=
+	    SQLITE_OK)
+		goto fail;
+	if (store_query_int(s, "SELECT count(*) FROM attachments WHERE "
+	    "ended_us IS NULL", &attachments) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_exec(s->db, store_recover_sql, NULL, NULL, &errmsg) !=
+	    SQLITE_OK ||
+	    store_query_int(s, "SELECT count(*) FROM temp.recovered",
+	    &runs) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)
+		goto fail;
+	if (runs > 0 || attachments > 0)
+		log_warnx("store: %s: closed %lld runs and %lld attachments "
+		    "that an earlier linkqd left open (killed or crashed) as "
+		    "interrupted", s->path, (long long)runs,
+		    (long long)attachments);
+	return (0);
+
+fail:
+	xasprintf(cause, "cannot write to database %s: %s: linkqd needs to "
+	    "write there; %s", s->path, errmsg != NULL ? errmsg :
+	    sqlite3_errmsg(s->db),
+	    (sqlite3_errcode(s->db) & 0xff) == SQLITE_BUSY ?
+	    "another process holds its write lock: end that process's "
+	    "transaction" : (sqlite3_errcode(s->db) & 0xff) == SQLITE_FULL ?
+	    "free space on the file system that holds it" :
+	    "check that the file and its directory are writable");
+	sqlite3_free(errmsg);
+	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
 /* Open, check, configure and migrate. */
 struct store *
 store_open(const char *path, int flags, char **cause)
@@ -421,7 +511,6 @@ store_open(const char *path, int flags, char **cause)
 	struct store	*s;
 	int		 oflags, version;
 
-	*cause = NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
 	s->flags = flags;
@@ -438,7 +527,7 @@ store_open(const char *path, int flags, char **cause)
 		goto fail;
 	}
 	(void)sqlite3_extended_result_codes(s->db, 1);
-	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	(void)sqlite3_busy_timeout(s->db, STORE_OPEN_BUSY_MS);
 
 	if (store_check_identity(s, &version, cause) == -1)
 		goto fail;
@@ -464,13 +553,18 @@ store_open(const char *path, int flags, char **cause)
 	 * refused first and left untouched. An older one is migrated
 	 * before its statements can prepare.
 	 */
-	if (version == store_schema_latest() && store_prepare(s, cause) == -1)
+	if (store_check_writable(s, cause) == -1 ||
+	    (version == store_schema_latest() &&
+	    store_prepare(s, cause) == -1))
 		goto fail;
 	if (store_configure(s, cause) == -1 ||
 	    store_migrate(s, version, cause) == -1 ||
+	    store_recover(s, cause) == -1 ||
 	    (version != store_schema_latest() &&
-	    store_prepare(s, cause) == -1))
+	    store_prepare(s, cause) == -1) ||
+	    store_ids_load(s, cause) == -1)
 		goto fail;
+	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	return (s);
 
 fail:
@@ -486,13 +580,10 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
-	if (s->in_batch)
-		(void)store_flush(s);
-	if (s->in_batch) {
-		log_warnx("store: %s: closing with %u uncommitted rows",
-		    s->path, s->batch_rows);
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	if (s->nops > 0 && store_flush(s) == -1)
+		log_warnx("store: %s: closing with %zu writes not recorded",
+		    s->path, s->nops);
+	store_journal_free(s);
 	for (i = 0; i < STMT_COUNT; i++)
 		(void)sqlite3_finalize(s->stmt[i]);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
@@ -528,484 +619,145 @@ store_handle(struct store *s)
 	return (s->db);
 }
 
-/* Return the number of rows written in the open batch. */
-unsigned int
-store_pending(struct store *s)
+/* Start a read: the journal goes in first, unless commits fail. */
+static sqlite3_stmt *
+store_read(struct store *s, enum store_stmt which)
 {
-	return (s->batch_rows);
+	store_read_begin(s);
+	return (s->stmt[which]);
 }
 
-/* Start a write: refuse on a read-only store, open the batch if needed. */
+/* Finish a read: log an error, reset; rc is the last step's. */
 static int
-store_write_begin(struct store *s, enum store_stmt which)
+store_read_end(struct store *s, enum store_stmt which, int rc)
 {
-	if (s->flags & STORE_READONLY) {
-		log_warnx("store: %s: read-only, cannot run \"%s\"",
-		    s->path, store_sql[which]);
-		return (-1);
-	}
-	if (s->in_batch)
-		return (0);
-	if (store_exec(s, "BEGIN IMMEDIATE") == -1)
-		return (-1);
-	s->in_batch = 1;
-	return (0);
-}
+	int	ret = 0;
 
-/*
- * Finish a write: count it and commit a full batch. The row itself was
- * written, so a failed commit is the flush's to report, not the row's.
- */
-static void
-store_write_end(struct store *s)
-{
-	if (++s->batch_rows >= STORE_BATCH_MAX)
-		(void)store_flush(s);
-}
-
-/*
- * Run a bound statement to completion. For an INSERT, *id receives the
- * new row's id (or the id RETURNING gave); for an UPDATE, a statement
- * that changed no row is an error ("no such ..."). Always resets.
- */
-static int
-store_step(struct store *s, enum store_stmt which, int64_t *id)
-{
-	sqlite3_stmt	*stmt = s->stmt[which];
-	int		 rc, ret = 0;
-
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		if (id != NULL)
-			*id = sqlite3_column_int64(stmt, 0);
-		rc = sqlite3_step(stmt);
-	} else if (rc == SQLITE_DONE && id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		log_warnx("store: %s: \"%s\": %s", s->path, store_sql[which],
 		    sqlite3_errmsg(s->db));
 		ret = -1;
-	} else if (id == NULL && sqlite3_changes(s->db) == 0) {
-		log_warnx("store: %s: \"%s\": no such row", s->path,
-		    store_sql[which]);
-		ret = -1;
 	}
-	(void)sqlite3_reset(stmt);
-	(void)sqlite3_clear_bindings(stmt);
+	(void)sqlite3_reset(s->stmt[which]);
+	(void)sqlite3_clear_bindings(s->stmt[which]);
 	return (ret);
 }
 
-/* Run an INSERT that yields an id, inside the batch. */
-static int64_t
-store_insert(struct store *s, enum store_stmt which)
+/* Copy a text column, or "" for NULL. */
+static void
+store_column_copy(sqlite3_stmt *st, int col, char *buf, size_t size)
 {
-	int64_t	id;
+	const char	*text;
 
-	if (store_step(s, which, &id) == -1)
-		return (-1);
-	store_write_end(s);
-	return (id);
+	text = (const char *)sqlite3_column_text(st, col);
+	(void)strlcpy(buf, text != NULL ? text : "", size);
 }
 
-/* Run an UPDATE of exactly one row, inside the batch. */
-static int
-store_update(struct store *s, enum store_stmt which)
-{
-	if (store_step(s, which, NULL) == -1)
-		return (-1);
-	store_write_end(s);
-	return (0);
-}
-
-/* Write the pending rollups: the last step of a batch. */
-static int
-store_write_rollups(struct store *s)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_ROLLUP];
-	struct rollup	*r;
-	size_t		 i;
-
-	for (i = 0; i < s->nrollups; i++) {
-		r = &s->rollups[i];
-		if (sqlite3_bind_int64(stmt, 1, r->run_id) != SQLITE_OK ||
-		    sqlite3_bind_int(stmt, 2, r->kind) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 3, r->probes) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 4, r->failures) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 5, r->timeouts) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 6, r->bytes) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 7, r->latency_sum_us) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 8, r->latency_min_us) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 9, r->latency_max_us) !=
-		    SQLITE_OK ||
-		    store_step(s, STMT_ROLLUP, NULL) == -1) {
-			(void)sqlite3_reset(stmt);
-			return (-1);
-		}
-	}
-	s->nrollups = 0;
-	s->rollup_last = 0;
-	return (0);
-}
-
-/*
- * Commit the batch. A commit that fails with the transaction still open
- * (SQLITE_BUSY, for one) keeps the batch for the next flush; one that
- * SQLite rolled back is reported as lost.
- */
+/* Each port of a host. */
 int
-store_flush(struct store *s)
+store_ports_each(struct store *s, int64_t host_id,
+    void (*fn)(const char *, const char *, void *), void *arg)
 {
-	unsigned int	rows = s->batch_rows;
-
-	if (!s->in_batch)
-		return (0);
-	if (s->nrollups > 0 && store_write_rollups(s) == -1) {
-		/* Rollups that disagree with their probes would lie. */
-		log_warnx("store: %s: rolling back %u rows", s->path, rows);
-		goto rollback;
-	}
-	if (store_exec(s, "COMMIT") == -1) {
-		if (!sqlite3_get_autocommit(s->db)) {
-			log_warnx("store: %s: commit of %u rows deferred",
-			    s->path, rows);
-			return (-1);
-		}
-		log_warnx("store: %s: lost %u rows", s->path, rows);
-		goto reset;
-	}
-	log_trace("store: %s: committed %u rows", s->path, rows);
-	s->in_batch = 0;
-	s->batch_rows = 0;
-	return (0);
-
-rollback:
-	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-reset:
-	s->in_batch = 0;
-	s->batch_rows = 0;
-	s->nrollups = 0;
-	s->rollup_last = 0;
-	return (-1);
-}
-
-/* Find or add a host. */
-int64_t
-store_host(struct store *s, const char *machine_id, const char *hostname)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_HOST];
-
-	if (store_write_begin(s, STMT_HOST) == -1)
-		return (-1);
-	if (bind_text(stmt, 1, machine_id) != SQLITE_OK ||
-	    bind_text(stmt, 2, hostname) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, lq_wall_now_us()) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_HOST));
-	return (store_insert(s, STMT_HOST));
-}
-
-/* Find or add a port. */
-int64_t
-store_port(struct store *s, int64_t host_id, const char *path, int hub_depth)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_PORT];
+	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (store_write_begin(s, STMT_PORT) == -1)
-		return (-1);
-	if (hub_depth < 0)
-		rc = sqlite3_bind_null(stmt, 3);
-	else
-		rc = sqlite3_bind_int(stmt, 3, hub_depth);
-	if (rc != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 1, host_id) != SQLITE_OK ||
-	    bind_text(stmt, 2, path) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, lq_wall_now_us()) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_PORT));
-	return (store_insert(s, STMT_PORT));
-}
-
-/* Set or clear a port's label. */
-int
-store_port_label(struct store *s, int64_t port_id, const char *label)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_PORT_LABEL];
-
-	if (store_write_begin(s, STMT_PORT_LABEL) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, port_id) != SQLITE_OK ||
-	    bind_text(stmt, 2, label) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_PORT_LABEL));
-	return (store_update(s, STMT_PORT_LABEL));
-}
-
-/* Find or add a cable. */
-int64_t
-store_cable(struct store *s, const char *label)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_CABLE];
-
-	if (store_write_begin(s, STMT_CABLE) == -1)
-		return (-1);
-	if (bind_text(stmt, 1, label) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, lq_wall_now_us()) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_CABLE));
-	return (store_insert(s, STMT_CABLE));
-}
-
-/* Find or add a device, keeping what is already known. */
-int64_t
-store_device(struct store *s, const struct store_device *d)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_DEVICE];
-
-	if (store_write_begin(s, STMT_DEVICE) == -1)
-		return (-1);
-	if (bind_text(stmt, 1, d->udid) != SQLITE_OK ||
-	    bind_text(stmt, 2, d->usb_serial) != SQLITE_OK ||
-	    bind_text(stmt, 3, d->name) != SQLITE_OK ||
-	    bind_text(stmt, 4, d->product_type) != SQLITE_OK ||
-	    bind_text(stmt, 5, d->ios_version) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, d->seen_us) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_DEVICE));
-	return (store_insert(s, STMT_DEVICE));
-}
-
-/* Record the start of an attachment. */
-int64_t
-store_attachment_begin(struct store *s, const struct store_attachment *a)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_ATTACH_BEGIN];
-
-	if (store_write_begin(s, STMT_ATTACH_BEGIN) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, a->device_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, a->port_id) != SQLITE_OK ||
-	    bind_id(stmt, 3, a->cable_id) != SQLITE_OK ||
-	    bind_id(stmt, 4, a->previous_id) != SQLITE_OK ||
-	    bind_text(stmt, 5, lq_device_mode_name(a->mode)) != SQLITE_OK ||
-	    bind_id(stmt, 6, a->speed_mbps) != SQLITE_OK ||
-	    bind_id(stmt, 7, a->bus) != SQLITE_OK ||
-	    bind_id(stmt, 8, a->devnum) != SQLITE_OK ||
-	    bind_id(stmt, 9, a->location_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 10, a->started_us) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_ATTACH_BEGIN));
-	return (store_insert(s, STMT_ATTACH_BEGIN));
-}
-
-/* Say which cable an attachment is through. */
-int
-store_attachment_cable(struct store *s, int64_t attachment_id,
-    int64_t cable_id, int fixed)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_ATTACH_CABLE];
-
-	if (store_write_begin(s, STMT_ATTACH_CABLE) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, attachment_id) != SQLITE_OK ||
-	    bind_id(stmt, 2, cable_id) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 3, fixed != 0) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_ATTACH_CABLE));
-	return (store_update(s, STMT_ATTACH_CABLE));
-}
-
-/* Record the end of an attachment. */
-int
-store_attachment_end(struct store *s, int64_t attachment_id,
-    int64_t ended_us, const char *reason)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_ATTACH_END];
-
-	if (store_write_begin(s, STMT_ATTACH_END) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, attachment_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, ended_us) != SQLITE_OK ||
-	    bind_text(stmt, 3, reason) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_ATTACH_END));
-	return (store_update(s, STMT_ATTACH_END));
-}
-
-/* Record the start of a run. */
-int64_t
-store_run_begin(struct store *s, int64_t attachment_id, const char *profile,
-    int64_t started_us)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_BEGIN];
-
-	if (store_write_begin(s, STMT_RUN_BEGIN) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, attachment_id) != SQLITE_OK ||
-	    bind_text(stmt, 2, profile) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, started_us) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_RUN_BEGIN));
-	return (store_insert(s, STMT_RUN_BEGIN));
-}
-
-/* Record the end of a run. */
-int
-store_run_end(struct store *s, int64_t run_id, const char *state,
-    const char *verdict, const char *reasons, int64_t ended_us)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_END];
-
-	if (store_write_begin(s, STMT_RUN_END) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
-	    bind_text(stmt, 2, state) != SQLITE_OK ||
-	    bind_text(stmt, 3, verdict) != SQLITE_OK ||
-	    bind_text(stmt, 4, reasons) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, ended_us) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_RUN_END));
-	return (store_update(s, STMT_RUN_END));
-}
-
-/* Add one probe result to the pending rollup of its run and kind. */
-static void
-store_rollup_add(struct store *s, const struct store_probe *p)
-{
-	struct rollup	*r = NULL;
-	size_t		 i, n = s->nrollups;
-
-	for (i = 0; i < n; i++) {
-		r = &s->rollups[(s->rollup_last + i) % n];
-		if (r->run_id == p->run_id && r->kind == p->kind)
-			break;
+	st = store_read(s, STMT_PORTS);
+	if ((rc = sqlite3_bind_int64(st, 1, host_id)) == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn((const char *)sqlite3_column_text(st, 0),
+			    (const char *)sqlite3_column_text(st, 1), arg);
 	}
-	if (i < n)
-		s->rollup_last = (s->rollup_last + i) % n;
-	else {
-		if (s->nrollups == s->rollups_size) {
-			s->rollups_size = s->rollups_size * 2 + 16;
-			s->rollups = xreallocarray(s->rollups,
-			    s->rollups_size, sizeof(*s->rollups));
-		}
-		s->rollup_last = s->nrollups++;
-		r = &s->rollups[s->rollup_last];
-		memset(r, 0, sizeof(*r));
-		r->run_id = p->run_id;
-		r->kind = p->kind;
-		r->latency_min_us = p->latency_us;
-		r->latency_max_us = p->latency_us;
-	}
-	r->probes++;
-	if (p->status != LQ_OK)
-		r->failures++;
-	if (p->status == LQ_ETIMEDOUT)
-		r->timeouts++;
-	r->bytes += p->bytes;
-	r->latency_sum_us += p->latency_us;
-	if (p->latency_us < r->latency_min_us)
-		r->latency_min_us = p->latency_us;
-	if (p->latency_us > r->latency_max_us)
-		r->latency_max_us = p->latency_us;
+	return (store_read_end(s, STMT_PORTS, rc));
 }
 
-/* Add a probe result to the batch. */
-int64_t
-store_probe(struct store *s, const struct store_probe *p)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_PROBE];
-	int64_t		 id;
-
-	if (store_write_begin(s, STMT_PROBE) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, p->run_id) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 2, p->kind) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, p->ts_us) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, p->latency_us) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, p->bytes) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 6, p->status) != SQLITE_OK ||
-	    bind_text(stmt, 7, p->detail) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_PROBE));
-	if (store_step(s, STMT_PROBE, &id) == -1)
-		return (-1);
-	/* Only a row that is in the table may count in its rollup. */
-	store_rollup_add(s, p);
-	store_write_end(s);
-	return (id);
-}
-
-/* Record the trials of a run's sequential test. */
+/* A port's label. */
 int
-store_run_trials(struct store *s, int64_t run_id, int64_t trials)
+store_port_label_get(struct store *s, int64_t port_id, char *buf,
+    size_t size)
 {
-	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_TRIALS];
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
 
-	if (store_write_begin(s, STMT_RUN_TRIALS) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, trials) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_RUN_TRIALS));
-	return (store_update(s, STMT_RUN_TRIALS));
-}
-
-/* Record the verdict of one window of a run that lasts forever. */
-int
-store_run_window(struct store *s, int64_t run_id, int64_t started_us,
-    int64_t ended_us, const char *verdict, const char *reasons)
-{
-	sqlite3_stmt	*stmt = s->stmt[STMT_RUN_WINDOW];
-
-	if (store_write_begin(s, STMT_RUN_WINDOW) == -1)
-		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 2, started_us) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, ended_us) != SQLITE_OK ||
-	    bind_text(stmt, 4, verdict) != SQLITE_OK ||
-	    bind_text(stmt, 5, reasons) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_RUN_WINDOW));
-	return (store_insert(s, STMT_RUN_WINDOW) < 0 ? -1 : 0);
-}
-
-/*
- * Delete up to max raw probe results and events older than before_us,
- * inside the batch; return how many rows went, or -1.
- */
-int64_t
-store_prune(struct store *s, int64_t before_us, int64_t max)
-{
-	static const enum store_stmt	 which[] = {
-		STMT_PRUNE_PROBES, STMT_PRUNE_EVENTS
-	};
-	sqlite3_stmt			*stmt;
-	int64_t				 n = 0, id;
-	size_t				 i;
-
-	for (i = 0; i < nitems(which) && n < max; i++) {
-		stmt = s->stmt[which[i]];
-		if (store_write_begin(s, which[i]) == -1)
-			return (-1);
-		if (sqlite3_bind_int64(stmt, 1, before_us) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 2, max - n) != SQLITE_OK)
-			return (store_bind_failed(s, which[i]));
-		/* An id pointer: deleting nothing is no error here. */
-		if (store_step(s, which[i], &id) == -1)
-			return (-1);
-		n += sqlite3_changes(s->db);
-		s->batch_rows += (unsigned int)sqlite3_changes(s->db);
-		store_write_end(s);
+	st = store_read(s, STMT_PORT_LABEL_GET);
+	if ((rc = sqlite3_bind_int64(st, 1, port_id)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		store_column_copy(st, 0, buf, size);
+		found = 1;
 	}
-	return (n);
+	if (store_read_end(s, STMT_PORT_LABEL_GET, rc) == -1)
+		return (-1);
+	return (found);
 }
 
-/* Add an event to the batch. */
-int64_t
-store_event(struct store *s, const struct store_event *e)
+/* The port of an attachment at bus and device number. */
+int
+store_attachment_port(struct store *s, int64_t attachment_id, int bus,
+    int devnum, int64_t *port_id, char *path, size_t size)
 {
-	sqlite3_stmt	*stmt = s->stmt[STMT_EVENT];
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
 
-	if (store_write_begin(s, STMT_EVENT) == -1)
+	st = store_read(s, STMT_ATTACH_PORT);
+	if ((rc = sqlite3_bind_int64(st, 1, attachment_id)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int(st, 2, bus)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_int(st, 3, devnum)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*port_id = sqlite3_column_int64(st, 0);
+		store_column_copy(st, 1, path, size);
+		found = 1;
+	}
+	if (store_read_end(s, STMT_ATTACH_PORT, rc) == -1)
 		return (-1);
-	if (sqlite3_bind_int64(stmt, 1, e->ts_us) != SQLITE_OK ||
-	    bind_text(stmt, 2, e->source) != SQLITE_OK ||
-	    bind_text(stmt, 3, e->kind) != SQLITE_OK ||
-	    bind_id(stmt, 4, e->host_id) != SQLITE_OK ||
-	    bind_id(stmt, 5, e->port_id) != SQLITE_OK ||
-	    bind_id(stmt, 6, e->attachment_id) != SQLITE_OK ||
-	    bind_id(stmt, 7, e->run_id) != SQLITE_OK ||
-	    bind_id(stmt, 8, e->errnum) != SQLITE_OK ||
-	    bind_text(stmt, 9, e->detail) != SQLITE_OK)
-		return (store_bind_failed(s, STMT_EVENT));
-	return (store_insert(s, STMT_EVENT));
+	return (found);
+}
+
+/* The best speed a device negotiated, and where. */
+int
+store_device_best_speed(struct store *s, int64_t device_id, int *speed,
+    char *path, size_t size)
+{
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
+
+	st = store_read(s, STMT_BEST_SPEED);
+	if ((rc = sqlite3_bind_int64(st, 1, device_id)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*speed = sqlite3_column_int(st, 0);
+		store_column_copy(st, 1, path, size);
+		found = 1;
+	}
+	if (store_read_end(s, STMT_BEST_SPEED, rc) == -1)
+		return (-1);
+	return (found);
+}
+
+/* Each event after since. */
+int
+store_events_each(struct store *s, int64_t since, unsigned int limit,
+    int64_t run_id, void (*fn)(int64_t, const struct store_event *, void *),
+    void *arg)
+{
+	struct store_event	 ev;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	st = store_read(s, STMT_EVENTS_SINCE);
+	if ((rc = sqlite3_bind_int64(st, 1, since)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, limit)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 3, run_id)) != SQLITE_OK)
+		return (store_read_end(s, STMT_EVENTS_SINCE, rc));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&ev, 0, sizeof(ev));
+		ev.ts_us = sqlite3_column_int64(st, 1);
+		ev.source = (const char *)sqlite3_column_text(st, 2);
+		ev.kind = (const char *)sqlite3_column_text(st, 3);
+		ev.port_id = sqlite3_column_int64(st, 4);
+		ev.attachment_id = sqlite3_column_int64(st, 5);
+		ev.run_id = sqlite3_column_int64(st, 6);
+		ev.errnum = sqlite3_column_int(st, 7);
+		ev.detail = (const char *)sqlite3_column_text(st, 8);
+		fn(sqlite3_column_int64(st, 0), &ev, arg);
+	}
+	return (store_read_end(s, STMT_EVENTS_SINCE, rc));
 }

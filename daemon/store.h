@@ -3,39 +3,55 @@
 
 /*
  * The store: linkqd's one read-write SQLite connection (DESIGN.md,
- * Storage). Tables and views are described in schema/.
+ * Storage), and every line of SQL linkqd runs. Tables and views are
+ * described in schema/.
  *
  * Threads: a store is used by one thread only, the loop thread in linkqd.
  * Workers never touch it; a reader on another thread opens its own
  * connection with STORE_READONLY (WAL lets it read beside the writer).
  *
- * Batching: the first write opens a transaction and later writes join
- * it; store_flush() commits it (linkqd calls it from a timer about every
- * 250 ms) and a batch that reaches STORE_BATCH_MAX rows is committed at
- * once, so one transaction stays bounded. Row ids are valid at once;
- * rows become durable and visible to other connections at the commit.
- * The per-run rollups of probe results are summed in memory and written
- * in the same transaction as the probes they count, so they always agree
- * with the probes table.
+ * Writes go to a journal in memory and return at once, with the row's id
+ * where there is one: the store hands ids out itself, from the largest
+ * the database ever gave (AUTOINCREMENT), so an id is never given twice
+ * even while nothing can be written. A commit replays the journal in one
+ * short transaction (at most STORE_BATCH_MAX writes), so the write lock
+ * is held only while it runs and other processes get in between. With
+ * a loop (store_attach_loop) the store commits by itself one flush
+ * interval after a write; without one (tests, tools) store_flush() does.
+ * The per-run rollups of probe results are summed from the probes each
+ * commit writes, so they always agree with the probes table.
  *
- * Errors: store_open() explains a failure in *cause. Every other function
- * returns -1 on failure after logging SQLite's message with log_warnx;
- * a failed write loses only its own row, never the rest of the batch.
- * Writes on a read-only store fail. Ids are positive; 0 passed as an id
- * in a struct below means "none" and is stored as NULL.
+ * Faults: a commit that fails because the disk is full, the database is
+ * locked by another process, read-only or unreadable rolls back and
+ * keeps the whole journal, and is retried with a growing backoff on the
+ * timer, never by sleeping; store_health() says what is wrong and what
+ * to do, and when it mended. A write the database refuses for itself
+ * (a constraint: a probe of a run that does not exist) is logged and
+ * dropped alone; so a row whose parent was refused is never written
+ * with a dangling id. store_recorded() says whether a write is in the
+ * database, so that nothing is reported as recorded that is not.
+ *
+ * Errors: store_open() explains a failure in *cause. The writes return
+ * -1 only on a read-only store or a full journal (STORE_JOURNAL_MAX);
+ * the reads return -1 after logging SQLite's message. Ids are positive;
+ * 0 passed as an id in a struct below means "none" and is stored as
+ * NULL.
  */
 
 #ifndef LQ_STORE_H
 #define LQ_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 #include "linkq.h"
 
-/* Rows per transaction before a batch is committed without waiting. */
+/* Writes per transaction: a longer journal commits in several. */
 #define STORE_BATCH_MAX		10000
+/* Writes held in memory while nothing can be committed (~300 MB). */
+#define STORE_JOURNAL_MAX	1000000
 
 /* PRAGMA application_id of a linkq database: "lnkq". */
 #define STORE_APPLICATION_ID	0x6c6e6b71
@@ -43,7 +59,19 @@
 /* Flags for store_open. */
 #define STORE_READONLY		0x1
 
+struct event_base;
 struct store;
+
+/* What store_health says. */
+struct store_health {
+	const char	*problem;	/* "database is full", or NULL */
+	char		 advice[512];	/* what to do about it */
+	const char	*detail;	/* SQLite's words, or NULL */
+	size_t		 pending;	/* writes not yet in the database */
+	int64_t		 since_us;	/* when the problem began */
+	const char	*recovered_from;/* the last problem that ended */
+	int64_t		 recovered_us;	/* when; 0: never */
+};
 
 struct store_device {
 	const char	*udid;
@@ -93,23 +121,42 @@ struct store_event {
  * Open or create the database at path (":memory:" for a private one),
  * check that it is a linkq database and bring its schema up to date.
  * A file that is not a linkq database, or that a newer linkq wrote, is
- * refused and left untouched. On failure returns NULL and sets *cause
- * to an allocated message for the user, which the caller frees.
+ * refused and left untouched; so is one that cannot be written to
+ * without STORE_READONLY. Opened for writing, runs and attachments that
+ * an earlier linkqd left open are closed as interrupted. On failure
+ * returns NULL and sets *cause to an allocated message for the user,
+ * which the caller frees.
  */
 struct store	*store_open(const char *, int, char **);
+/* Commit the store's writes on base's timer, every interval us. */
+void		 store_attach_loop(struct store *, struct event_base *,
+		    int64_t);
+/* Change the commit interval. */
+void		 store_set_interval(struct store *, int64_t);
 /* Commit what is pending and close; NULL is a no-op. */
 void		 store_close(struct store *);
 /* Return the schema version (PRAGMA user_version) of an open store. */
 int		 store_schema_version(struct store *);
 /* Return the newest schema version this build knows. */
 int		 store_schema_latest(void);
-/* Borrow the connection, for read-only queries on the owning thread. */
+/*
+ * Borrow the connection, for read-only queries on the owning thread;
+ * call store_flush first to see the journal's rows.
+ */
 sqlite3		*store_handle(struct store *);
 
-/* Commit the open batch, if any. */
+/* Commit the whole journal now; -1 if it stays (store_health says why). */
 int		 store_flush(struct store *);
-/* Return the number of rows written in the open batch. */
+/* Return the number of writes not yet committed. */
 unsigned int	 store_pending(struct store *);
+/* The number the next write gets; writes are numbered from 0. */
+uint64_t	 store_seq(struct store *);
+/* Whether every write numbered below seq is in the database. */
+int		 store_recorded(struct store *, uint64_t);
+/* Whether commits are failing now. */
+int		 store_failing(struct store *);
+/* What is wrong, what to do, and what mended last. */
+void		 store_health(struct store *, struct store_health *);
 
 /* Find or add the host with this machine id; returns its id. */
 int64_t		 store_host(struct store *, const char *, const char *);
@@ -159,11 +206,42 @@ int		 store_run_window(struct store *, int64_t, int64_t, int64_t,
 int64_t		 store_probe(struct store *, const struct store_probe *);
 /*
  * Delete up to max raw probe results (of runs started before before_us)
- * and events (before before_us) in the batch; the runs, their rollups
- * and the attachments stay. Returns the rows deleted, or -1.
+ * and events (before before_us) at once, in a transaction of their own;
+ * the runs, their rollups and the attachments stay. Returns the rows
+ * deleted, or -1 (also while commits fail).
  */
 int64_t		 store_prune(struct store *, int64_t, int64_t);
 /* Add an event to the batch. */
 int64_t		 store_event(struct store *, const struct store_event *);
+
+/*
+ * Reads. They see every write committed, and commit the journal first
+ * while the store is healthy.
+ */
+
+/* Call fn with each port (path, label or NULL) of a host, by path. */
+int		 store_ports_each(struct store *, int64_t,
+		    void (*)(const char *, const char *, void *), void *);
+/* Copy a port's label into buf: 1, or 0 if it has none. */
+int		 store_port_label_get(struct store *, int64_t, char *, size_t);
+/*
+ * If the attachment is at bus and device number, set its port's id and
+ * copy its path: 1, else 0.
+ */
+int		 store_attachment_port(struct store *, int64_t, int, int,
+		    int64_t *, char *, size_t);
+/*
+ * The best speed a device negotiated on any port, with that port's path:
+ * 1, or 0 if none is known.
+ */
+int		 store_device_best_speed(struct store *, int64_t, int *,
+		    char *, size_t);
+/*
+ * Call fn with each event above id since, oldest first, at most limit;
+ * with a run id (not 0), only that run's. host_id is not read (0).
+ */
+int		 store_events_each(struct store *, int64_t, unsigned int,
+		    int64_t, void (*)(int64_t, const struct store_event *,
+		    void *), void *);
 
 #endif /* LQ_STORE_H */
