@@ -25,6 +25,33 @@ str(json_t *o, const char *key, const char *def)
 	return (s != NULL ? s : def);
 }
 
+/*
+ * The database, when it is not simply recording: what is wrong and what
+ * to do, or what mended.
+ */
+static void
+print_store(json_t *st)
+{
+	json_t		*db = json_object_get(st, "store");
+	char		 when[32];
+
+	if (!json_is_object(db))
+		return;
+	if (!json_is_true(json_object_get(db, "recording"))) {
+		printf("  database NOT RECORDING: %s; %lld results wait in "
+		    "memory\n  %s\n", str(db, "problem", "?"),
+		    (long long)json_integer_value(json_object_get(db,
+		    "pending")), str(db, "advice", ""));
+		return;
+	}
+	if (json_object_get(db, "recovered_from") == NULL)
+		return;
+	client_time(json_integer_value(json_object_get(db, "recovered_us")),
+	    when, sizeof(when));
+	printf("  database recording again since %s (it was: %s)\n", when,
+	    str(db, "recovered_from", "?"));
+}
+
 /* "1d 2h", "3m 4s": an uptime at a glance. */
 static void
 print_uptime(json_int_t s)
@@ -119,6 +146,7 @@ cmd_status(int argc, char **argv)
 		printf("  %s\n", str(st, "usbmuxd_detail", ""));
 	if (strcmp(str(st, "usb", "watching"), "watching") != 0)
 		printf("  usb topology %s\n", str(st, "usb", ""));
+	print_store(st);
 	json_array_foreach(list, i, d) {
 		if (json_is_true(json_object_get(d, "attached"))) {
 			print_device(d);

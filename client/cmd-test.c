@@ -180,6 +180,13 @@ print_end(json_t *run, int tty)
 
 	verdict = json_string_value(json_object_get(run, "verdict"));
 	state = json_string_value(json_object_get(run, "state"));
+	/* A verdict the database does not hold is no verdict to trust. */
+	if (json_is_string(json_object_get(run, "not_recorded"))) {
+		if (!opt_json)
+			printf("%s\n", json_string_value(json_object_get(run,
+			    "not_recorded")));
+		return (LQ_EXIT_USAGE);
+	}
 	if (!opt_json) {
 		if (verdict != NULL)
 			printf("%s%s%s\n", client_verdict_color(verdict),

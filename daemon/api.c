@@ -343,6 +343,37 @@ api_run_id(const char *s)
 	return (api_number(s, 1, INT64_MAX, &id) == -1 ? 0 : (int64_t)id);
 }
 
+/* The database: whether it records, what is wrong, what to do. */
+static json_t *
+api_store_json(void)
+{
+	struct store_health	 h;
+	json_t			*o;
+
+	if (store == NULL)
+		return (json_null());
+	store_health(store, &h);
+	o = json_pack("{s:b, s:I}", "recording", h.problem == NULL,
+	    "pending", (json_int_t)h.pending);
+	if (h.problem != NULL) {
+		(void)json_object_set_new(o, "problem",
+		    json_string(h.problem));
+		(void)json_object_set_new(o, "advice", json_string(h.advice));
+		(void)json_object_set_new(o, "since_us",
+		    json_integer(h.since_us));
+		if (h.detail != NULL)
+			(void)json_object_set_new(o, "detail",
+			    json_string(h.detail));
+	}
+	if (h.recovered_from != NULL) {
+		(void)json_object_set_new(o, "recovered_from",
+		    json_string(h.recovered_from));
+		(void)json_object_set_new(o, "recovered_us",
+		    json_integer(h.recovered_us));
+	}
+	return (o);
+}
+
 /* GET /v1/status: the daemon and what it sees. */
 static json_t *
 api_status(struct evhttp_request *req, char **args, int *code)
@@ -364,6 +395,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	(void)json_object_set_new(o, "usb", json_string(usb_status()));
 	(void)json_object_set_new(o, "usbmon", json_string(usbmon_status()));
+	(void)json_object_set_new(o, "store", api_store_json());
 	mux = muxquery_reachable(&cause);
 	if (mux == MUXQUERY_UP)
 		(void)json_object_set_new(o, "usbmuxd",

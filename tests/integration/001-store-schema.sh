@@ -17,7 +17,8 @@ trace "tables and views"
 tables=$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name
     FROM sqlite_schema WHERE type = 'table' ORDER BY name)")
 expect_eq "$tables" "attachments cables devices event_kinds events hosts \
-ports probe_kinds probes run_rollups run_windows runs statuses" "tables"
+ports probe_kinds probes run_rollups run_windows runs sqlite_sequence statuses" \
+    "tables"
 views=$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name
     FROM sqlite_schema WHERE type = 'view' ORDER BY name)")
 expect_eq "$views" "cable_summary pair_summary port_summary probe_results \
