@@ -453,9 +453,27 @@ store_prepare(struct store *s, char **cause)
 static int
 store_check_writable(struct store *s, char **cause)
 {
-	if (sqlite3_db_readonly(s->db, "main") == 1) {
-		xasprintf(cause, "database %s is read-only (its file mode, a "
-		    "read-only mount or an immutable attribute): linkqd "
+	char	*dir, *slash;
+	int	 ro = 0;
+
+	/* The -wal and -shm files are made beside the database. */
+	if (strcmp(s->path, ":memory:") != 0 && s->path[0] != '\0') {
+		dir = xstrdup(s->path);
+		if ((slash = strrchr(dir, '/')) == NULL)
+			(void)strlcpy(dir, ".", 2);
+		else if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if ((access(s->path, W_OK) == -1 && errno != ENOENT) ||
+		    (access(dir, W_OK) == -1 && errno != ENOENT))
+			ro = 1;
+		free(dir);
+	}
+	if (ro || sqlite3_db_readonly(s->db, "main") == 1) {
+		xasprintf(cause, "database %s is read-only (its or its "
+		    "directory's mode, a read-only mount or an immutable "
+		    "attribute): linkqd "
 		    "records every run there; make it writable, or give "
 		    "another path with --db or database in linkq.conf",
 		    s->path);
@@ -529,6 +547,8 @@ store_open(const char *path, int flags, char **cause)
 	(void)sqlite3_extended_result_codes(s->db, 1);
 	(void)sqlite3_busy_timeout(s->db, STORE_OPEN_BUSY_MS);
 
+	if (!(flags & STORE_READONLY) && store_check_writable(s, cause) == -1)
+		goto fail;
 	if (store_check_identity(s, &version, cause) == -1)
 		goto fail;
 	if (flags & STORE_READONLY) {
@@ -553,9 +573,7 @@ store_open(const char *path, int flags, char **cause)
 	 * refused first and left untouched. An older one is migrated
 	 * before its statements can prepare.
 	 */
-	if (store_check_writable(s, cause) == -1 ||
-	    (version == store_schema_latest() &&
-	    store_prepare(s, cause) == -1))
+	if (version == store_schema_latest() && store_prepare(s, cause) == -1)
 		goto fail;
 	if (store_configure(s, cause) == -1 ||
 	    store_migrate(s, version, cause) == -1 ||
