@@ -224,13 +224,48 @@ static void	run_progress(struct run *, const char *);
 static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
+static void	runs_trim(void);
 
-/* Use base and store s. */
+/*
+ * A run an earlier linkqd left open, closed as interrupted by the store
+ * at this start: kept among the ended runs, so that linkq runs and show
+ * say what became of it.
+ */
+static void
+run_recovered(const struct store_run_row *row, void *unused)
+{
+	struct run	*r;
+
+	(void)unused;
+	r = xcalloc(1, sizeof(*r));
+	r->id = row->id;
+	r->state = RUN_INTERRUPTED;
+	(void)strlcpy(r->profile_name, row->profile != NULL ? row->profile :
+	    "?", sizeof(r->profile_name));
+	r->profile.name = r->profile_name;
+	(void)strlcpy(r->target.udid, row->udid != NULL ? row->udid : "",
+	    sizeof(r->target.udid));
+	r->target.attachment_id = row->attachment_id;
+	r->started_us = row->started_us;
+	r->ended_us = row->ended_us;
+	r->ev.probes = (uint64_t)row->probes;
+	r->ev.failures = (uint64_t)row->failures;
+	r->result.nreasons = 1;
+	(void)strlcpy(r->result.reasons[0], "linkqd stopped without ending "
+	    "this run (killed or crashed); closed at its next start",
+	    sizeof(r->result.reasons[0]));
+	TAILQ_INSERT_HEAD(&runs, r, entry);
+}
+
+/* Use base and store s; the runs the store closed at its open. */
 void
 runs_init(struct event_base *b, struct store *s)
 {
 	base = b;
 	store = s;
+	if (store != NULL)
+		(void)store_recovered_each(store, run_recovered, NULL);
+	runs_trim();
 }
 
 /*

@@ -160,6 +160,12 @@ const char *const store_sql[STMT_COUNT] = {
 	    "SELECT id, ts_us, source, kind, port_id, attachment_id, run_id, "
 	    "errno, detail FROM events "
 	    "WHERE id > ?1 AND (?3 = 0 OR run_id = ?3) ORDER BY id LIMIT ?2",
+	[STMT_RECOVERED] =
+	    "SELECT r.id, r.profile, r.attachment_id, r.started_us, "
+	    "r.ended_us, r.total_probes, r.total_failures, d.udid "
+	    "FROM temp.recovered t JOIN runs r ON r.id = t.id "
+	    "JOIN attachments a ON a.id = r.attachment_id "
+	    "JOIN devices d ON d.id = a.device_id ORDER BY r.id",
 };
 
 /*
@@ -748,6 +754,30 @@ store_device_best_speed(struct store *s, int64_t device_id, int *speed,
 	if (store_read_end(s, STMT_BEST_SPEED, rc) == -1)
 		return (-1);
 	return (found);
+}
+
+/* Each run closed as interrupted at this open. */
+int
+store_recovered_each(struct store *s,
+    void (*fn)(const struct store_run_row *, void *), void *arg)
+{
+	struct store_run_row	 row;
+	sqlite3_stmt		*st = s->stmt[STMT_RECOVERED];
+	int			 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.id = sqlite3_column_int64(st, 0);
+		row.profile = (const char *)sqlite3_column_text(st, 1);
+		row.attachment_id = sqlite3_column_int64(st, 2);
+		row.started_us = sqlite3_column_int64(st, 3);
+		row.ended_us = sqlite3_column_int64(st, 4);
+		row.probes = sqlite3_column_int64(st, 5);
+		row.failures = sqlite3_column_int64(st, 6);
+		row.udid = (const char *)sqlite3_column_text(st, 7);
+		fn(&row, arg);
+	}
+	return (store_read_end(s, STMT_RECOVERED, rc));
 }
 
 /* Each event after since. */

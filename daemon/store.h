@@ -214,6 +214,18 @@ int64_t		 store_prune(struct store *, int64_t, int64_t);
 /* Add an event to the batch. */
 int64_t		 store_event(struct store *, const struct store_event *);
 
+/* A run closed as interrupted at the open (store_recovered_each). */
+struct store_run_row {
+	int64_t		 id;
+	const char	*profile;
+	int64_t		 attachment_id;
+	int64_t		 started_us;
+	int64_t		 ended_us;
+	int64_t		 probes;
+	int64_t		 failures;
+	const char	*udid;
+};
+
 /*
  * Reads. They see every write committed, and commit the journal first
  * while the store is healthy.
@@ -236,6 +248,12 @@ int		 store_attachment_port(struct store *, int64_t, int, int,
  */
 int		 store_device_best_speed(struct store *, int64_t, int *,
 		    char *, size_t);
+/*
+ * Call fn with each run an earlier linkqd left open, which this open
+ * closed as interrupted, oldest first; the strings last for the call.
+ */
+int		 store_recovered_each(struct store *,
+		    void (*)(const struct store_run_row *, void *), void *);
 /*
  * Call fn with each event above id since, oldest first, at most limit;
  * with a run id (not 0), only that run's. host_id is not read (0).

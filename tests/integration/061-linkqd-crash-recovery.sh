@@ -55,6 +55,11 @@ expect_eq "$(sql "SELECT state FROM runs WHERE id = $id1")" interrupted \
 expect_eq "$(sql "SELECT a.end_reason FROM runs r JOIN attachments a
     ON a.id = r.attachment_id WHERE r.id = $id1")" interrupted \
     "the attachment of run $id1"
+get /v1/runs/$id1 | jq -e '.state == "interrupted" and .recorded and
+    (.reasons[0] | test("killed or crashed"))' > /dev/null ||
+    fail "run $id1 in the API: $(get /v1/runs/$id1)"
+lq show "$id1"
+grep -q interrupted "$T/out" || fail "linkq show $id1: $(cat "$T/out")"
 wait_trusted "$u"
 
 trace "kill -9 in the middle of a run: interrupted at its last evidence"
@@ -75,6 +80,9 @@ expect_eq "$(sql "SELECT count(*) FROM attachments WHERE ended_us IS NULL
     "attachments left open"
 expect_eq "$(sql "SELECT count(*) FROM runs WHERE state = 'running'")" 0 \
     "runs left running"
+lq runs
+grep "^ *$id2 " "$T/out" | grep -q interrupted ||
+    fail "linkq runs does not say run $id2 was interrupted: $(cat "$T/out")"
 
 trace "the next run gets a new id and passes"
 wait_trusted "$u"
