@@ -80,10 +80,13 @@ bench_baseline(const char *path, long long rows)
 
 	if (sqlite3_open(path, &db) != SQLITE_OK)
 		fatalx("bench-store: %s: %s", path, sqlite3_errmsg(db));
+	/* Migrations as the store runs them (store.c, store_migrate). */
 	bench_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = "
-	    "NORMAL; PRAGMA foreign_keys = ON");
+	    "NORMAL; PRAGMA legacy_alter_table = ON");
 	for (m = 0; m < store_migration_count; m++)
 		bench_exec(db, store_migrations[m].sql);
+	bench_exec(db, "PRAGMA legacy_alter_table = OFF; "
+	    "PRAGMA foreign_keys = ON");
 	bench_exec(db, "INSERT INTO hosts VALUES (1, 'm', 'h', 0);"
 	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
 	    "VALUES (1, 1, '1-1', 0);"

@@ -101,6 +101,7 @@ static const struct store_fault_word {
 };
 
 static void	store_arm(struct store *, int64_t);
+static int	store_commit(struct store *, size_t);
 
 /* The words for a transient failure, or NULL: the write was refused. */
 static const struct store_fault_word *
@@ -207,6 +208,9 @@ store_op_new(struct store *s, enum store_stmt which)
 		    s->path, store_sql[which]);
 		return (NULL);
 	}
+	/* A full batch goes at once, timer or not, while commits work. */
+	if (s->fault == 0 && s->nops >= STORE_BATCH_MAX)
+		(void)store_commit(s, s->nops);
 	if (s->nops >= STORE_JOURNAL_MAX) {
 		if (!s->journal_full_said)
 			log_warnx("store: %s: %zu writes wait in memory, the "

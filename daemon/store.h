@@ -18,6 +18,7 @@
  * is held only while it runs and other processes get in between. With
  * a loop (store_attach_loop) the store commits by itself one flush
  * interval after a write; without one (tests, tools) store_flush() does.
+ * A journal that reaches STORE_BATCH_MAX writes is committed at once.
  * The per-run rollups of probe results are summed from the probes each
  * commit writes, so they always agree with the probes table.
  *

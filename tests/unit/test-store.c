@@ -471,9 +471,9 @@ test_batched_insert_and_rollups(void **state)
 		e->bytes += p.bytes;
 		e->sum += p.latency_us;
 	}
-	/* Without a loop nothing commits by itself; a flush commits all,
-	 * in transactions of at most STORE_BATCH_MAX writes. */
-	assert_true(store_pending(s) > 2 * STORE_BATCH_MAX);
+	/* Two full batches were committed on their own along the way. */
+	assert_true(store_pending(s) < STORE_BATCH_MAX);
+	assert_true(store_pending(s) > 0);
 	assert_int_equal(store_flush(s), 0);
 	assert_int_equal(store_pending(s), 0);
 	db = store_handle(s);
