@@ -176,7 +176,8 @@ store_journal_drop(struct store *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		store_op_clear(&s->ops[i]);
-	memmove(s->ops, s->ops + n, (s->nops - n) * sizeof(*s->ops));
+	if (n < s->nops)
+		memmove(s->ops, s->ops + n, (s->nops - n) * sizeof(*s->ops));
 	s->nops -= n;
 	s->seq_base += n;
 	s->journal_full_said = 0;
