@@ -752,17 +752,19 @@ api_events(struct evhttp_request *req, char **args, int *code)
 
 /*
  * GET /v1/report?by=pair|cable|port|device&since=SECONDS_AGO_OR_EPOCH:
- * the report engine on the store's own connection. The store sums the
- * open batch's rollups in memory and writes them at the commit, so the
- * batch is committed first: else the report would miss the probes of
- * the last quarter second and differ from `linkq report --db`. It
- * blocks the loop for the report's time, some 100 ms on 100k runs.
+ * the report engine on the store's own connection. The store keeps its
+ * writes in a journal until the commit, so the journal is committed
+ * first: else the report would miss the probes of the last quarter
+ * second and differ from `linkq report --db`; while the database takes
+ * no commit, there is no report (503, with why). It blocks the loop for
+ * the report's time, some 100 ms on 100k runs.
  */
 static json_t *
 api_report(struct evhttp_request *req, char **args, int *code)
 {
 	struct evkeyvalq	 q;
 	struct lq_report	*rep;
+	struct store_health	 health;
 	const char		*query, *v;
 	char			*cause;
 	long long		 since = 0;
@@ -796,8 +798,11 @@ api_report(struct evhttp_request *req, char **args, int *code)
 		return (api_fail(code, "no database is open"));
 	}
 	if (store_flush(store) == -1) {
-		*code = 500;
-		return (api_fail(code, "cannot commit the store's batch"));
+		store_health(store, &health);
+		*code = 503;
+		return (api_fail(code, "the report would leave out results "
+		    "not yet in the database: %s: %s", health.problem != NULL ?
+		    health.problem : "cannot commit", health.advice));
 	}
 	if (lq_report_build(store_handle(store), (enum lq_report_by)by,
 	    since_us, &rep, &cause) == -1) {

@@ -203,7 +203,7 @@ int		 store_run_trials(struct store *, int64_t, int64_t);
  */
 int		 store_run_window(struct store *, int64_t, int64_t, int64_t,
 		    const char *, const char *);
-/* Add a probe result to the batch and to its run's rollup. */
+/* Add a probe result; its run's rollup counts it at the commit. */
 int64_t		 store_probe(struct store *, const struct store_probe *);
 /*
  * Delete up to max raw probe results (of runs started before before_us)
@@ -212,7 +212,7 @@ int64_t		 store_probe(struct store *, const struct store_probe *);
  * deleted, or -1 (also while commits fail).
  */
 int64_t		 store_prune(struct store *, int64_t, int64_t);
-/* Add an event to the batch. */
+/* Add an event. */
 int64_t		 store_event(struct store *, const struct store_event *);
 
 /* A run closed as interrupted at the open (store_recovered_each). */
