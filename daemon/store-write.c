@@ -28,11 +28,13 @@
  * at the last entry used is enough.
  */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <sqlite3.h>
@@ -98,6 +100,12 @@ static const struct store_fault_word {
 	{ SQLITE_PROTOCOL, "database locking failed",
 	    "check what else uses %s; linkqd keeps the results in memory "
 	    "and retries" },
+	{ SQLITE_CORRUPT, "database is corrupt",
+	    "stop linkqd, save %s and check it with sqlite3's PRAGMA "
+	    "integrity_check; linkqd keeps the results in memory" },
+	{ SQLITE_NOTADB, "database is corrupt",
+	    "stop linkqd, save %s and check it with sqlite3's PRAGMA "
+	    "integrity_check; linkqd keeps the results in memory" },
 };
 
 static void	store_arm(struct store *, int64_t);
@@ -391,19 +399,48 @@ store_write_rollups(struct store *s)
 	return (SQLITE_DONE);
 }
 
-/* Commits fail for reason rc: say so once, and retry later. */
-static void
-store_fault_set(struct store *s, int rc)
+/*
+ * Whether the kernel lets linkqd write the database and its WAL (SQLite
+ * does not always keep the errno of a refused write).
+ */
+static int
+store_files_writable(struct store *s)
 {
-	const struct store_fault_word	*w = store_fault_word(rc);
+	char	*wal;
+	int	 ok;
+
+	xasprintf(&wal, "%s-wal", s->path);
+	ok = (access(s->path, W_OK) == 0 || errno == ENOENT) &&
+	    (access(wal, W_OK) == 0 || errno == ENOENT);
+	free(wal);
+	return (ok);
+}
+
+/*
+ * Commits fail for reason rc: say so once, and retry later. A write the
+ * kernel refused for want of permission (chattr +i on the open file, a
+ * file system remounted read-only) is an I/O error to SQLite but a
+ * read-only database to the user; sys is the errno of the failed call
+ * (sqlite3_system_errno, read before a ROLLBACK).
+ */
+static void
+store_fault_set(struct store *s, int rc, int sys)
+{
+	const struct store_fault_word	*w;
+
+	if ((rc & 0xff) == SQLITE_IOERR && (sys == EPERM || sys == EACCES ||
+	    sys == EROFS || !store_files_writable(s)))
+		rc = SQLITE_READONLY;
+	w = store_fault_word(rc);
 
 	if (s->fault == 0) {
 		s->fault_since_us = lq_wall_now_us();
 		s->backoff_us = STORE_RETRY_MIN_US;
-		log_warnx("store: %s: %s (%s): %zu writes kept in memory; "
-		    "retrying", s->path, w != NULL ? w->problem :
+		log_warnx("store: %s: %s (%s, %s): %zu writes kept in "
+		    "memory; retrying", s->path, w != NULL ? w->problem :
 		    "cannot commit", s->fault_msg != NULL ? s->fault_msg :
-		    sqlite3_errstr(rc), s->nops);
+		    sqlite3_errstr(rc), sys != 0 ? strerror(sys) : "no errno",
+		    s->nops);
 	} else if (s->backoff_us < STORE_RETRY_MAX_US)
 		s->backoff_us *= 2;
 	s->fault = rc;
@@ -471,7 +508,7 @@ static int
 store_commit(struct store *s, size_t n)
 {
 	size_t	i;
-	int	rc;
+	int	rc, sys;
 
 	s->nrollups = 0;
 	s->rollup_last = 0;
@@ -493,13 +530,14 @@ store_commit(struct store *s, size_t n)
 	return (0);
 
 fail:
+	sys = sqlite3_system_errno(s->db);
 	if (s->fault_msg == NULL)
 		s->fault_msg = xstrdup(sqlite3_errmsg(s->db));
 	/* Whatever happened, the write lock goes: others must get in. */
 	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->nrollups = 0;
-	store_fault_set(s, rc);
+	store_fault_set(s, rc, sys);
 	return (-1);
 }
 
@@ -746,7 +784,7 @@ store_upsert(struct store *s, struct store_op *op)
 			store_op_clear(op);
 			return (-1);
 		}
-		store_fault_set(s, rc);
+		store_fault_set(s, rc, sqlite3_system_errno(s->db));
 	}
 	if ((id = store_upsert_known(s, u, op)) <= 0)
 		id = store_next_id(s, u->table);
@@ -1006,7 +1044,7 @@ store_prune(struct store *s, int64_t before_us, int64_t max)
 	sqlite3_stmt			*st;
 	int64_t				 n = 0;
 	size_t				 i;
-	int				 rc;
+	int				 rc, sys;
 
 	if ((s->flags & STORE_READONLY) || s->fault != 0 ||
 	    store_flush(s) == -1)
@@ -1028,6 +1066,7 @@ store_prune(struct store *s, int64_t before_us, int64_t max)
 	return (n);
 
 fail:
+	sys = sqlite3_system_errno(s->db);
 	log_warnx("store: %s: pruning: %s", s->path, sqlite3_errmsg(s->db));
 	if (!sqlite3_get_autocommit(s->db))
 		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1036,6 +1075,6 @@ fail:
 		(void)sqlite3_clear_bindings(s->stmt[which[i]]);
 	}
 	if (store_fault_word(rc) != NULL)
-		store_fault_set(s, rc);
+		store_fault_set(s, rc, sys);
 	return (-1);
 }

@@ -28,14 +28,17 @@ duration = 3s
 bulk = 16M
 CONF
 
-# linkqd goes before its file system does, and that before $T.
+# linkqd goes before its file system does, and that before $T; so do
+# the immutable attributes.
 MOUNTS=
+IMMUTABLE=
 unmount_all() {
 	if [ -n "$LINKQD_PID" ]; then
 		kill -TERM "$LINKQD_PID" 2>/dev/null || :
 		wait "$LINKQD_PID" 2>/dev/null || :
 		LINKQD_PID=
 	fi
+	[ -z "$IMMUTABLE" ] || chattr -i $IMMUTABLE 2>/dev/null || :
 	for _m in $MOUNTS; do
 		umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null || :
 	done
@@ -130,6 +133,33 @@ check_recorded "$id"
 lq status
 grep -q "recording again since" "$T/out" ||
     fail "linkq status does not say it recovered: $(cat "$T/out")"
+
+trace "the database made read-only under linkqd (chattr +i)"
+touch "$T/attr"
+if chattr +i "$T/attr" 2> /dev/null; then
+	chattr -i "$T/attr"
+	id=$(start_run "$u" quick)
+	wait_for "[ \"\$(dbq 'SELECT count(*) > 0 FROM probes WHERE run_id = $id')\" = 1 ]" 20 ||
+	    fail "no probes of run $id in the database"
+	IMMUTABLE="$DB $DB-wal"
+	chattr +i $IMMUTABLE
+	wait_for "store_status | jq -e '.recording | not' > /dev/null" 10 ||
+	    fail "status of a read-only database: $(store_status)"
+	store_status | jq -e '.problem == "database is read-only"' \
+	    > /dev/null || fail "status of a read-only database: $(store_status)"
+	check_unrecorded "$id" "database is read-only"
+	check_refusals "database is read-only"
+	chattr -i $IMMUTABLE
+	IMMUTABLE=
+	wait_for "store_status | jq -e '.recording and .pending == 0' > /dev/null" 20 ||
+	    fail "status after the read-only database: $(store_status)"
+	store_status | jq -e '.recovered_from == "database is read-only"' \
+	    > /dev/null || fail "status after read-only: $(store_status)"
+	check_recorded "$id"
+else
+	echo "skipped the read-only file under linkqd: chattr +i not" \
+	    "permitted here ($(id -un))" >&2
+fi
 
 trace "a database that is read-only at the start stops linkqd"
 stop_linkqd
