@@ -175,9 +175,15 @@ const char *const store_sql[STMT_COUNT] = {
  * its last evidence (the end of its last probe, its last event), with
  * an event that says so. One transaction: all or nothing.
  */
-static const char store_recover_sql[] =
+/*
+ * The runs store_recover closed, which a statement reads: made with the
+ * statements, in the connection's temporary schema, which never writes
+ * to the database file.
+ */
+static const char store_recovered_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS recovered (id INTEGER PRIMARY KEY, "
-	"    ended_us INTEGER NOT NULL);"
+	"    ended_us INTEGER NOT NULL);";
+static const char store_recover_sql[] =
 	"DELETE FROM temp.recovered;"
 	"INSERT INTO temp.recovered (id, ended_us) "
 	"SELECT r.id, max(r.started_us, "
@@ -439,6 +445,11 @@ store_prepare(struct store *s, char **cause)
 {
 	int	i;
 
+	if (sqlite3_exec(s->db, store_recovered_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		return (-1);
+	}
 	for (i = 0; i < STMT_COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL) !=
@@ -495,7 +506,9 @@ store_recover(struct store *s, char **cause)
 	char	*errmsg = NULL;
 	int64_t	 runs = 0, attachments;
 
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) !=
+	if (sqlite3_exec(s->db, store_recovered_sql, NULL, NULL, &errmsg) !=
+	    SQLITE_OK ||
+	    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) !=
 	    SQLITE_OK)
 		goto fail;
 	if (store_query_int(s, "SELECT count(*) FROM attachments WHERE "
