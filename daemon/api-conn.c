@@ -68,6 +68,14 @@
 
 /* How long accepting pauses at the descriptor limit. */
 #define ACCEPT_PAUSE_MS		250
+/*
+ * How long a refused connection is read and its input dropped before
+ * it closes. Closing a socket with unread input sends a reset, which
+ * can reach the client before it has read our answer (curl then sees
+ * none at all, as 033 did for a 413 sent while the body still came):
+ * the lingering close of RFC 9112, section 9.6.
+ */
+#define CONN_LINGER_US		(1000 * 1000)
 
 enum conn_state {
 	CONN_HEAD,		/* checking the head's lines */
@@ -149,14 +157,15 @@ conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Answer with the JSON error and close: written straight to the socket
- * (small, into an empty socket buffer: it fits), both directions shut
- * down, the input dropped so that evhttp parses nothing; the deadline
- * event then frees the connection on the next turn of the loop.
+ * (small, into an empty socket buffer: it fits), our direction shut
+ * down, the input dropped as it comes so that evhttp parses nothing;
+ * the deadline event then frees the connection CONN_LINGER_US later,
+ * or evhttp does first, when the client closes.
  */
 static void printflike(3, 4)
 conn_refuse(struct conn *c, int code, const char *fmt, ...)
 {
-	struct timeval	 now = { 0, 0 };
+	struct timeval	 linger;
 	va_list		 ap;
 	json_t		*o;
 	char		*message, *body, *text;
@@ -177,7 +186,7 @@ conn_refuse(struct conn *c, int code, const char *fmt, ...)
 	if ((fd = bufferevent_getfd(c->bev)) != -1) {
 		(void)send(fd, text, (size_t)len, MSG_NOSIGNAL |
 		    MSG_DONTWAIT);
-		(void)shutdown(fd, SHUT_RDWR);
+		(void)shutdown(fd, SHUT_WR);
 	}
 	free(text);
 	free(body);
@@ -185,7 +194,8 @@ conn_refuse(struct conn *c, int code, const char *fmt, ...)
 	c->state = CONN_REFUSED;
 	(void)evbuffer_drain(bufferevent_get_input(c->bev),
 	    evbuffer_get_length(bufferevent_get_input(c->bev)));
-	(void)evtimer_add(c->deadline, &now);
+	linger = conn_tv(CONN_LINGER_US);
+	(void)evtimer_add(c->deadline, &linger);
 }
 
 /* Whether s (len bytes) is a method evhttp knows. */
