@@ -116,12 +116,15 @@ REPORT_SRCS	:= common/blame.c common/report.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
-DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c daemon/config.c \
+DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
+		   daemon/child.c daemon/child-jobs.c daemon/child-main.c \
+		   daemon/config.c \
 		   daemon/devices.c daemon/devices-api.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
 		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
-		   daemon/muxproto.c daemon/muxquery.c daemon/muxwatch.c \
+		   daemon/msg.c daemon/muxproto.c daemon/muxquery.c \
+		   daemon/muxwatch.c \
 		   daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
 		   daemon/probe-lockdown-handshake.c \

@@ -291,7 +291,7 @@ main(int argc, char **argv)
 		fatal("sigaction");
 
 	s = session_new(argv[0], folder);
-	session_set_job(s, NULL);
+	session_set_watcher(s, NULL);
 	if (pair) {
 		detail = NULL;
 		rv = session_pair(s, &detail);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "cables.h"
+#include "child.h"
 #include "compat/compat.h"
 #include "devices.h"
 #include "devices-int.h"
@@ -25,36 +26,21 @@
 #include "lq-status.h"
 #include "lq-time.h"
 #include "run.h"
-#include "session.h"
 #include "store.h"
 #include "usbmon.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 /* How often a pairing request asks whether Trust was tapped. */
 #define PAIR_POLL_US		(1 * LQ_USEC_PER_SEC)
 /* How long it asks before it gives up. */
 #define PAIR_WAIT_US		(120 * LQ_USEC_PER_SEC)
-/* Ask the device to pair, on its worker. */
+/* Ask the device to pair, in its worker process: job.rep.status. */
 struct pair_job {
-	struct worker_job	 job;
-	struct session		*session;
+	struct child_job	 job;
+	struct child		*child;
 	char			 udid[44];
 	int64_t			 attachment_id;
-	int			 status;
-	char			*detail;
 };
-/* Worker thread: ask the device to pair. */
-static void
-devices_pair_run(struct worker_job *job)
-{
-	struct pair_job	*pj = (struct pair_job *)job;
-
-	session_set_job(pj->session, job);
-	pj->status = session_pair(pj->session, &pj->detail);
-	session_close(pj->session);
-	session_set_job(pj->session, NULL);
-}
 
 static void	devices_pair_submit(struct device *);
 
@@ -66,36 +52,37 @@ devices_pair_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (d->worker != NULL && !d->pair_busy)
+	if (d->child != NULL && !d->pair_busy)
 		devices_pair_submit(d);
 }
 
 /* Loop thread: the device answered the pairing request. */
 static void
-devices_pair_done(struct worker_job *job)
+devices_pair_done(struct child_job *job)
 {
 	struct pair_job		*pj = (struct pair_job *)job;
 	struct device		*d;
 	struct timeval		 tv;
+	int			 status = job->rep.status;
 
 	d = device_find(pj->udid);
 	if (d == NULL || d->attachment_id != pj->attachment_id ||
-	    d->session != pj->session)
+	    d->child != pj->child)
 		goto out;
 	d->pair_busy = 0;
-	d->trust = devices_trust_of(pj->status);
-	if (pj->status == LQ_OK) {
+	d->trust = devices_trust_of(status);
+	if (status == LQ_OK) {
 		devices_event(d, "user", "pairing", "the device now trusts "
 		    "this host");
 		devices_identify(d);
 		goto out;
 	}
-	if (pj->status == LQ_ENOTPAIRED) {
+	if (status == LQ_ENOTPAIRED) {
 		devices_event(d, "user", "pairing", "the user declined the "
 		    "Trust prompt");
 		goto out;
 	}
-	if ((pj->status == LQ_EPAIRPENDING || pj->status == LQ_ELOCKED) &&
+	if ((status == LQ_EPAIRPENDING || status == LQ_ELOCKED) &&
 	    !lq_mono_passed(d->pair_until, lq_mono_now())) {
 		tv.tv_sec = PAIR_POLL_US / LQ_USEC_PER_SEC;
 		tv.tv_usec = PAIR_POLL_US % LQ_USEC_PER_SEC;
@@ -107,25 +94,26 @@ devices_pair_done(struct worker_job *job)
 		goto out;
 	}
 	log_info("device %s: pairing ended: %s", d->udid,
-	    pj->detail != NULL ? pj->detail : lq_strerror(pj->status));
+	    job->detail != NULL ? job->detail : lq_strerror(status));
 out:
-	free(pj->detail);
+	free(job->detail);
+	free(job->devlog_detail);
 	free(pj);
 }
 
-/* Send a pairing request to d's worker. */
+/* Send a pairing request to d's worker process. */
 static void
 devices_pair_submit(struct device *d)
 {
 	struct pair_job	*pj;
 
 	pj = xcalloc(1, sizeof(*pj));
-	worker_job_init(&pj->job, devices_pair_run, devices_pair_done);
-	pj->session = d->session;
+	child_job_init(&pj->job, MSG_JOB_PAIR, devices_pair_done);
+	pj->child = d->child;
 	pj->attachment_id = d->attachment_id;
 	(void)strlcpy(pj->udid, d->udid, sizeof(pj->udid));
 	d->pair_busy = 1;
-	worker_submit(d->worker, &pj->job);
+	child_submit(d->child, &pj->job);
 }
 
 /* Find an attached device by UDID, else set *status and *cause. */
@@ -156,7 +144,7 @@ devices_pair(const char *udid, char **message)
 
 	if ((d = devices_attached_udid(udid, &status, message)) == NULL)
 		return (status);
-	if (d->network || d->session == NULL) {
+	if (d->network || d->child == NULL) {
 		xasprintf(message, "device %s cannot be paired over this "
 		    "connection yet; try again in a moment", udid);
 		return (LQ_EBUSY);

@@ -22,6 +22,7 @@
 #include "lq-time.h"
 #include "session.h"
 
+struct child;
 struct config;
 struct run;
 struct store;
@@ -70,9 +71,8 @@ struct device {
 					/* before it left its port: what
 					 * linkq offers to confirm */
 
-	/* While attached: the worker and session of the attachment. */
-	struct worker		*worker;
-	struct session		*session;
+	/* While attached: the attachment's worker process (child.h). */
+	struct child		*child;
 	enum trust		 trust;
 	char			*trust_detail;	/* the library's words */
 	struct session_info	 info;

@@ -18,14 +18,18 @@
  * first one's end is recorded as a reset, or as a mode change. A speed
  * below the device's best is a speed-fallback finding.
  *
- * Each attachment gets a worker thread and a device session (session.h)
- * for the blocking libimobiledevice calls. The first job identifies the
+ * Each attachment gets a worker process (child.h), which holds the
+ * device session (session.h) for the blocking libimobiledevice calls,
+ * so that a phone that crashes or hangs the library costs a job, not
+ * linkqd; the locator alone, which talks to usbmuxd and not to a phone,
+ * stays a worker thread (worker.h). The first job identifies the
  * device without pairing it and removes the leftovers of earlier runs
  * from its folder; a device that does not trust this host stays
  * untested, with a status that says what the user must do, until an
  * API call pairs it. When the device goes, its run ends (a dropout)
- * and a last job closes the session; that job's completion frees the
- * worker, so the loop never waits on a blocked thread.
+ * and a last job closes the session; that job's completion (or the
+ * process's death, or its kill at its deadline) frees the worker, so
+ * the loop never waits on a blocked call.
  *
  * Cable assignments are by port: the cable given for a port belongs to
  * the attachment there now, or to the next one, and stays with the
@@ -53,6 +57,7 @@
 #include <event2/event.h>
 
 #include "cables.h"
+#include "child.h"
 #include "compat/compat.h"
 #include "config.h"
 #include "devices.h"
@@ -64,7 +69,6 @@
 #include "lq-time.h"
 #include "muxquery.h"
 #include "run.h"
-#include "session.h"
 #include "store.h"
 #include "sysfs.h"
 #include "usb.h"
@@ -77,23 +81,20 @@
  */
 #define SPEED_FLOOR_MBPS	480
 
-/* Identify a device and remove its leftovers, on its worker. */
+/*
+ * Identify a device and remove its leftovers, in its worker process;
+ * the answer is in job.rep (child.h).
+ */
 struct identify_job {
-	struct worker_job	 job;		/* first: the worker's part */
-	struct session		*session;
+	struct child_job	 job;		/* first: the worker's part */
+	struct child		*child;
 	char			 udid[44];
 	int64_t			 attachment_id;
-	int			 status;
-	char			*detail;
-	struct session_info	 info;
-	unsigned int		 removed;
-	int			 cleanup_status;
 };
 /* The last job of an attachment: close its session, free its worker. */
 struct retire_job {
-	struct worker_job	 job;
-	struct session		*session;
-	struct worker		*worker;
+	struct child_job	 job;
+	struct child		*child;
 };
 /* A LocationID query on the worker, for the device that arrived. */
 struct locate_job {
@@ -348,8 +349,7 @@ devices_target(struct device *d, struct run_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	(void)strlcpy(t->udid, d->udid, sizeof(t->udid));
-	t->worker = d->worker;
-	t->session = d->session;
+	t->child = d->child;
 	t->host_id = reg.host_id;
 	t->port_id = d->port_id;
 	t->attachment_id = d->attachment_id;
@@ -378,7 +378,7 @@ devices_testable(struct device *d, char **cause)
 	}
 	if (d->usb_only && d->attachment_id != 0)
 		return (1);	/* nothing to identify: endpoint 0 only */
-	if (d->attachment_id == 0 || d->session == NULL) {
+	if (d->attachment_id == 0 || d->child == NULL) {
 		xasprintf(cause, "device %s has only just attached; try "
 		    "again in a moment", d->udid);
 		return (0);
@@ -425,28 +425,6 @@ devices_auto_test(struct device *d)
 	}
 }
 
-/* Worker thread: who is this device, and clear its folder. */
-static void
-devices_identify_run(struct worker_job *job)
-{
-	struct identify_job	*ij = (struct identify_job *)job;
-	char			*detail = NULL;
-
-	session_set_job(ij->session, job);
-	ij->status = session_identify(ij->session, &ij->info, &ij->detail);
-	if (ij->status == LQ_OK) {
-		ij->cleanup_status = session_cleanup(ij->session,
-		    &ij->removed, &detail);
-		if (ij->cleanup_status != LQ_OK) {
-			free(ij->detail);
-			ij->detail = detail;
-		} else
-			free(detail);
-	}
-	session_close(ij->session);
-	session_set_job(ij->session, NULL);
-}
-
 /* Loop thread: d is identified; test it if the configuration says so. */
 static void
 devices_identified(struct device *d, struct identify_job *ij)
@@ -454,17 +432,19 @@ devices_identified(struct device *d, struct identify_job *ij)
 	struct store_device	 sd;
 	char			 detail[96];
 
-	d->trust = devices_trust_of(ij->status);
+	const struct msg_done	*rep = &ij->job.rep;
+	const char		*why = ij->job.detail;
+
+	d->trust = devices_trust_of(rep->status);
 	free(d->trust_detail);
-	d->trust_detail = ij->detail != NULL ? xstrdup(ij->detail) : NULL;
+	d->trust_detail = why != NULL ? xstrdup(why) : NULL;
 	if (d->trust != TRUST_OK) {
 		log_info("device %s: %s%s%s", d->udid,
-		    devices_trust_advice(d->trust),
-		    ij->detail != NULL ? ": " : "",
-		    ij->detail != NULL ? ij->detail : "");
+		    devices_trust_advice(d->trust), why != NULL ? ": " : "",
+		    why != NULL ? why : "");
 		return;
 	}
-	d->info = ij->info;
+	d->info = rep->info;
 	memset(&sd, 0, sizeof(sd));
 	sd.udid = d->udid;
 	sd.name = d->info.name[0] != '\0' ? d->info.name : NULL;
@@ -476,13 +456,13 @@ devices_identified(struct device *d, struct identify_job *ij)
 	sd.seen_us = lq_wall_now_us();
 	if (reg.store != NULL)
 		(void)store_device(reg.store, &sd);
-	if (ij->cleanup_status != LQ_OK)
+	if (rep->cleanup_status != LQ_OK)
 		log_warnx("device %s: leftovers not removed: %s", d->udid,
-		    ij->detail != NULL ? ij->detail : "unknown error");
-	else if (ij->removed > 0) {
+		    why != NULL ? why : "unknown error");
+	else if (rep->removed > 0) {
 		(void)snprintf(detail, sizeof(detail), "removed %u leftover "
-		    "file%s of an earlier run", ij->removed,
-		    ij->removed == 1 ? "" : "s");
+		    "file%s of an earlier run", rep->removed,
+		    rep->removed == 1 ? "" : "s");
 		log_info("device %s: %s", d->udid, detail);
 	}
 	log_info("device %s: %s, %s, iOS %s", d->udid, d->info.name,
@@ -492,20 +472,21 @@ devices_identified(struct device *d, struct identify_job *ij)
 
 /* Loop thread: the identify job is back. */
 static void
-devices_identify_done(struct worker_job *job)
+devices_identify_done(struct child_job *job)
 {
 	struct identify_job	*ij = (struct identify_job *)job;
 	struct device		*d;
 
 	d = device_find(ij->udid);
 	if (d != NULL && d->attachment_id == ij->attachment_id &&
-	    d->session == ij->session)
+	    d->child == ij->child)
 		devices_identified(d, ij);
-	free(ij->detail);
+	free(job->detail);
+	free(job->devlog_detail);
 	free(ij);
 }
 
-/* Ask d's worker who d is and whether it trusts this host. */
+/* Ask d's worker process who d is and whether it trusts this host. */
 void
 devices_identify(struct device *d)
 {
@@ -513,44 +494,34 @@ devices_identify(struct device *d)
 
 	d->trust = TRUST_UNKNOWN;
 	ij = xcalloc(1, sizeof(*ij));
-	worker_job_init(&ij->job, devices_identify_run,
-	    devices_identify_done);
-	ij->session = d->session;
+	child_job_init(&ij->job, MSG_JOB_IDENTIFY, devices_identify_done);
+	ij->child = d->child;
 	ij->attachment_id = d->attachment_id;
 	(void)strlcpy(ij->udid, d->udid, sizeof(ij->udid));
-	worker_submit(d->worker, &ij->job);
+	child_submit(d->child, &ij->job);
 }
 
-/* A new attachment: its worker and session, and identify the device. */
+/*
+ * A new attachment: its worker process (started with the first job)
+ * and identify the device.
+ */
 static void
 devices_session_start(struct device *d)
 {
-	char	name[16];
-
-	(void)snprintf(name, sizeof(name), "lq-%.12s", d->udid);
-	d->worker = worker_create(name);
-	d->session = session_new(d->udid, reg.config->afc_folder);
+	d->child = child_new(d->udid, reg.config->afc_folder);
 	devices_identify(d);
 }
 
-/* Worker thread: close the session for good. */
+/* Loop thread: the worker is idle for good (or dead); free it. */
 static void
-devices_retire_run(struct worker_job *job)
+devices_retire_done(struct child_job *job)
 {
 	struct retire_job	*rj = (struct retire_job *)job;
 
-	session_close(rj->session);
-}
-
-/* Loop thread: the worker is idle for good; free it and the session. */
-static void
-devices_retire_done(struct worker_job *job)
-{
-	struct retire_job	*rj = (struct retire_job *)job;
-
-	session_free(rj->session);
-	worker_free(rj->worker);
+	child_free(rj->child);
 	reg.retiring--;
+	free(job->detail);
+	free(job->devlog_detail);
 	free(rj);
 }
 
@@ -568,17 +539,15 @@ devices_retire(struct device *d)
 		d->pair_ev = NULL;
 	}
 	d->pair_busy = 0;
-	if (d->worker == NULL)
+	if (d->child == NULL)
 		return;
-	worker_cancel(d->worker);
+	child_cancel(d->child);
 	rj = xcalloc(1, sizeof(*rj));
-	worker_job_init(&rj->job, devices_retire_run, devices_retire_done);
-	rj->session = d->session;
-	rj->worker = d->worker;
+	child_job_init(&rj->job, MSG_JOB_CLOSE, devices_retire_done);
+	rj->child = d->child;
 	reg.retiring++;
-	worker_submit(d->worker, &rj->job);
-	d->worker = NULL;
-	d->session = NULL;
+	child_submit(d->child, &rj->job);
+	d->child = NULL;
 	d->trust = TRUST_UNKNOWN;
 }
 
@@ -907,7 +876,7 @@ devices_paired(const struct mux_event *ev)
 		return;
 	}
 	log_info("device %s: paired (usbmuxd id %u)", d->udid, ev->handle);
-	if (d->session != NULL && d->trust != TRUST_OK && !d->pair_busy)
+	if (d->child != NULL && d->trust != TRUST_OK && !d->pair_busy)
 		devices_identify(d);
 }
 
@@ -931,8 +900,10 @@ devices_mux_event(const struct mux_event *ev, void *unused)
 
 /*
  * Shutdown: retire every attachment's worker and wait, on the loop, for
- * the last jobs to come back (runs_shutdown() has cut their probes);
- * then stop the locator and forget every device.
+ * the last jobs to come back (runs_shutdown() has cut their probes); a
+ * worker process stuck in the library is killed at its grace deadline
+ * (child.h), so this never waits on it for long. Then stop the locator
+ * and forget every device.
  */
 void
 devices_clear(void)

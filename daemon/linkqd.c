@@ -26,6 +26,8 @@
 #include "compat/compat.h"
 #include "config.h"
 #include "api.h"
+#include "child.h"
+#include "child-main.h"
 #include "devices.h"
 #include "events.h"
 #include "kmsg.h"
@@ -179,6 +181,10 @@ main(int argc, char **argv)
 	char			*cause;
 	int			 ch, debug = 0, check_only = 0, verbose = 0;
 
+	/* A device's worker process (child-main.h), started by child.c. */
+	if (argc > 1 && strcmp(argv[1], CHILD_ARG) == 0)
+		child_main(argc, argv);
+
 	d.config_path = LINKQ_CONF;
 	while ((ch = getopt_long(argc, argv, "df:hns:v", longopts, NULL)) !=
 	    -1) {
@@ -242,6 +248,7 @@ main(int argc, char **argv)
 	store_attach_loop(d.store, d.base, d.config->flush_us);
 	if (worker_init(d.base) == -1)
 		fatalx("cannot start the worker machinery");
+	children_init(d.base, debug);
 	events_init(d.store);
 	runs_init(d.base, d.store);
 	devices_init(d.base, d.store, d.config);
@@ -278,6 +285,7 @@ main(int argc, char **argv)
 	events_done();
 	api_stop();
 	devices_clear();
+	children_shutdown();
 	worker_shutdown();
 	runs_free();
 	usb_stop();

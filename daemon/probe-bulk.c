@@ -156,6 +156,7 @@ bulk_count(struct bulk *b, int reading, size_t n, lq_mono_t now)
 		    __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&b->progress->moved_us, now.us, __ATOMIC_RELAXED);
+	session_progress(b->s, b->progress);
 }
 
 /* Write len bytes of the stream, from off, as the file's content. */

@@ -18,12 +18,14 @@
  * cancelled; or when its device goes away (a dropout). A run that lasts
  * forever ends only when it fails, is cancelled or loses its device.
  *
- * The loop queues the next quick probe (not bulk, not usb-control, not
- * across the interval) on the worker behind the one in flight
+ * Probes run in the attachment's worker process (child.h), usb-control
+ * alone on the loop. The loop queues the next quick probe (not bulk,
+ * not usb-control, not across the interval) on the worker behind the
+ * one in flight
  * (run_send_ahead), so that storing a result and deciding overlap the
  * next round trip instead of sitting between two: that gap was a tenth
  * of a lockdown-query. The plan stays the same: a probe behind one that
- * failed does not run (the run's halt flag), one a cancel took off the
+ * failed does not run (the worker's halt flag), one a cancel took off the
  * queue never ran, and for either the plan goes back to it
  * (run_job_unrun). When the run ends, a probe still in flight is cut
  * and is not evidence.
@@ -49,6 +51,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "child.h"
 #include "compat/compat.h"
 #include "compat/queue.h"
 #include "config.h"
@@ -63,9 +66,7 @@
 #include "probe.h"
 #include "run-plan.h"
 #include "run.h"
-#include "session.h"
 #include "store.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 /*
@@ -142,9 +143,8 @@ struct run {
 	 */
 	struct run_job		*job;
 	struct run_job		*ahead;
-	int			 halt;		/* atomics: a probe failed, so
-						 * the one behind it must not
-						 * run (run_job_run) */
+	int			 halt;		/* a probe failed, so none is
+						 * sent ahead behind it */
 	struct event		*deadline_ev;
 	struct event		*tick_ev;	/* 1 s: progress, bulk stall */
 	struct event		*next_ev;	/* interval between cycles */
@@ -188,22 +188,22 @@ struct run {
 };
 TAILQ_HEAD(runs, run);
 
-/* One probe on the worker. */
+/*
+ * One probe in the worker process (its progress in job.progress), or
+ * on the loop (usbctl).
+ */
 struct run_job {
-	struct worker_job	 job;		/* first: the worker's part */
-	struct run		*run;		/* the loop's only */
-	struct session		*session;
+	struct child_job	 job;		/* first: the worker's part */
+	struct run		*run;
 	const struct probe_ops	*ops;
 	struct usbctl		*usbctl;	/* a loop probe in flight */
 	struct probe_plan	 plan;
-	struct probe_progress	 progress;
 	struct probe_result	 result;
 	int64_t			 ts_us;		/* when it started (if it
 						 * never did: was queued) */
 	lq_mono_t		 started;
 	int			 in_time;	/* returned before any cut */
 	int			 ran;		/* run() was called on it */
-	int			*halt;		/* the run's halt flag */
 	/* Where the plan stood before this probe: for a rewind. */
 	struct run_plan_pos	 plan_pos;
 	/* The device's syslog, read after the probe (session_devlog). */
@@ -219,7 +219,7 @@ static struct event_base	*base;
 static struct store		*store;
 
 static void	run_next(struct run *);
-static void	run_job_done(struct worker_job *);
+static void	run_job_done(struct run_job *);
 static void	run_progress(struct run *, const char *);
 static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
@@ -320,51 +320,6 @@ run_rules(const struct config *cfg, struct lq_verdict_rules *rules)
 	rules->min_probes = cfg->min_probes;
 	rules->min_bulk_bytes = cfg->min_bulk_bytes;
 	rules->marginal_upper = cfg->marginal_upper;
-}
-
-/* Worker thread: run one probe. */
-static void
-run_job_run(struct worker_job *job)
-{
-	struct run_job	*rj = (struct run_job *)job;
-
-	/*
-	 * A probe queued behind one that failed does not run: the loop has
-	 * yet to see the failure and decide (a lost connection waits for
-	 * usbmuxd's word). A probe sent with nothing in flight finds halt
-	 * cleared.
-	 */
-	if (__atomic_load_n(rj->halt, __ATOMIC_ACQUIRE))
-		return;
-	rj->ran = 1;
-	session_set_job(rj->session, job);
-	rj->ts_us = lq_wall_now_us();
-	rj->started = lq_mono_now();
-	/* Also the start the loop's deadline counts from. */
-	__atomic_store_n(&rj->progress.moved_us, rj->started.us,
-	    __ATOMIC_RELEASE);
-	(void)rj->ops->run(rj->session, &rj->plan, &rj->progress,
-	    &rj->result);
-	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
-	rj->in_time = !worker_job_cancelled(job);
-	/*
-	 * Side evidence, whose errors never fail the probe. The stream is
-	 * started only after a probe that worked, as that may block.
-	 */
-	if (rj->devlog_want)
-		rj->devlog_status = session_devlog(rj->session,
-		    (rj->devlog_fresh ? SESSION_DEVLOG_FRESH : 0) |
-		    (rj->result.status == LQ_OK ? SESSION_DEVLOG_OPEN : 0),
-		    &rj->devlog, &rj->devlog_detail);
-	/*
-	 * A failed probe, or a failed syslog read, may leave a connection
-	 * half way: start afresh.
-	 */
-	if (rj->result.status != LQ_OK || rj->devlog_status != LQ_OK) {
-		session_close(rj->session);
-		__atomic_store_n(rj->halt, 1, __ATOMIC_RELEASE);
-	}
-	session_set_job(rj->session, NULL);
 }
 
 /* An event of r's attachment. */
@@ -484,9 +439,9 @@ run_percent(const struct run *r)
 		return (-1);
 	/* Moved each way: read back, or only written (write-only). */
 	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
-		inflight = __atomic_load_n(r->profile.write_only ?
-		    &r->job->progress.bytes_out : &r->job->progress.bytes_in,
-		    __ATOMIC_ACQUIRE);
+		inflight = r->profile.write_only ?
+		    r->job->job.progress.bytes_out :
+		    r->job->job.progress.bytes_in;
 	done = run_plan_progress(&r->plan, lq_mono_sub(lq_mono_now(),
 	    r->started), inflight);
 	if (r->plan.duration_us == 0 &&
@@ -507,9 +462,8 @@ run_bytes_now(const struct run *r)
 	uint64_t	n = r->ev.exposure.bytes_out + r->ev.exposure.bytes_in;
 
 	if (r->job != NULL)
-		n += __atomic_load_n(&r->job->progress.bytes_out,
-		    __ATOMIC_ACQUIRE) + __atomic_load_n(
-		    &r->job->progress.bytes_in, __ATOMIC_ACQUIRE);
+		n += r->job->job.progress.bytes_out +
+		    r->job->job.progress.bytes_in;
 	return (n);
 }
 
@@ -646,7 +600,7 @@ run_cancel_probe(struct run *r)
 	if (r->job->usbctl != NULL)
 		usbctl_cancel(r->job->usbctl);
 	else
-		worker_cancel(r->target.worker);
+		child_cancel(r->target.child);
 }
 
 /* End r's probe in flight ourselves: its result is not evidence. */
@@ -673,13 +627,13 @@ run_timeout(struct run *r)
 
 /*
  * When the quick probe rj started (monotonic us), or 0 if it has not
- * started yet: run_job_run stores it as the progress's moved_us, which
- * only bulk moves on.
+ * started yet: the worker process says so in its first progress
+ * message (child.h).
  */
 static int64_t
 run_job_started(struct run_job *rj)
 {
-	return (__atomic_load_n(&rj->progress.moved_us, __ATOMIC_ACQUIRE));
+	return (rj->job.started_us);
 }
 
 /* Arm r's deadline for us from now (at least 0). */
@@ -753,8 +707,10 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 	r->mb_s = (double)(now_bytes - r->tick_bytes) / 1e6;
 	r->tick_bytes = now_bytes;
 	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK) {
-		moved = __atomic_load_n(&r->job->progress.moved_us,
-		    __ATOMIC_ACQUIRE);
+		moved = r->job->job.progress.moved_us;
+		/* Not started yet: stuck behind something, from its send. */
+		if (moved == 0)
+			moved = r->job->started.us;
 		if (lq_mono_now().us - moved > r->deadline_us[LQ_PROBE_BULK])
 			run_timeout(r);
 	}
@@ -769,7 +725,45 @@ run_loop_probe_done(void *arg)
 
 	rj->result.latency_us = lq_mono_sub(lq_mono_now(), rj->started);
 	rj->usbctl = NULL;
-	run_job_done(&rj->job);
+	run_job_done(rj);
+}
+
+/* Loop thread: a probe is back from the worker process. */
+static void
+run_child_done(struct child_job *job)
+{
+	struct run_job		*rj = (struct run_job *)job;
+	const struct msg_done	*rep = &job->rep;
+
+	rj->ran = rep->ran;
+	rj->in_time = rep->in_time;
+	if (rep->ran)
+		rj->ts_us = rep->ts_us;
+	rj->result.status = rep->status;
+	rj->result.latency_us = rep->latency_us;
+	rj->result.bytes_out = rep->bytes_out;
+	rj->result.bytes_in = rep->bytes_in;
+	rj->result.corrupt_offset = rep->corrupt_offset;
+	rj->result.detail = job->detail;
+	rj->devlog_status = rep->devlog_status;
+	rj->devlog_detail = job->devlog_detail;
+	rj->devlog = rep->devlog;
+	job->detail = job->devlog_detail = NULL;
+	if (rep->halted)
+		rj->run->halt = 1;
+	run_job_done(rj);
+}
+
+/* Send rj to r's worker process; go: with nothing of r in flight. */
+static void
+run_job_submit(struct run *r, struct run_job *rj, int go)
+{
+	rj->job.req.kind = rj->ops->kind;
+	rj->job.req.plan = rj->plan;
+	rj->job.req.flags = (go ? MSG_JOB_GO : 0) |
+	    (rj->devlog_want ? MSG_JOB_DEVLOG : 0) |
+	    (rj->devlog_fresh ? MSG_JOB_DEVLOG_FRESH : 0);
+	child_submit(r->target.child, &rj->job);
 }
 
 /* Whether a probe of kind is quick and runs on the worker. */
@@ -789,12 +783,10 @@ run_job_new(struct run *r, int kind)
 	struct run_job	*rj;
 
 	rj = xcalloc(1, sizeof(*rj));
-	worker_job_init(&rj->job, run_job_run, run_job_done);
+	child_job_init(&rj->job, MSG_JOB_PROBE, run_child_done);
 	rj->run = r;
-	rj->session = r->target.session;
 	rj->ops = probe_ops_find(kind);
 	probe_result_init(&rj->result);
-	rj->halt = &r->halt;
 	rj->plan_pos = r->plan.planned;
 	rj->plan.run_id = r->id;
 	rj->plan.sequence = ++r->sequence;
@@ -826,8 +818,7 @@ run_send_ahead(struct run *r)
 	int			kind;
 
 	if (r->job == NULL || r->ahead != NULL || r->timed_out ||
-	    !run_kind_quick(r->job->ops->kind) ||
-	    __atomic_load_n(&r->halt, __ATOMIC_ACQUIRE))
+	    !run_kind_quick(r->job->ops->kind) || r->halt)
 		return;
 	kind = run_plan_next(&r->plan);
 	if (kind <= 0 || !run_kind_quick(kind)) {
@@ -835,7 +826,7 @@ run_send_ahead(struct run *r)
 		return;
 	}
 	r->ahead = run_job_new(r, kind);
-	worker_submit(r->target.worker, &r->ahead->job);
+	run_job_submit(r, r->ahead, 0);
 }
 
 /*
@@ -848,9 +839,10 @@ run_send(struct run *r, int kind)
 	struct run_job	*rj;
 
 	rj = run_job_new(r, kind);
+	rj->started = lq_mono_now();
 	r->job = rj;
 	r->timed_out = 0;
-	__atomic_store_n(&r->halt, 0, __ATOMIC_RELEASE);
+	r->halt = 0;
 	if (rj->ops->run == NULL) {
 		/* Each of its transfers has the deadline as its timeout. */
 		rj->ran = 1;
@@ -862,7 +854,7 @@ run_send(struct run *r, int kind)
 	}
 	if (kind != LQ_PROBE_BULK)
 		run_deadline_arm(r);
-	worker_submit(r->target.worker, &rj->job);
+	run_job_submit(r, rj, 1);
 	run_send_ahead(r);
 }
 
@@ -932,7 +924,7 @@ run_stall(struct run *r, const struct run_job *rj)
 	char		 detail[160];
 
 	/*
-	 * A failure closes the session (run_job_run): the probes after it
+	 * A failure closes the session (child-jobs.c): the probes after it
 	 * open their connections anew, a TLS handshake and all, and sit in
 	 * the tail of whatever the failure was (a link that froze for 2.5 s
 	 * times out one probe at its 2 s deadline and slows the next by the
@@ -1120,9 +1112,8 @@ run_job_unrun(struct run *r, struct run_job *rj)
 
 /* Loop thread: a probe came back. */
 static void
-run_job_done(struct worker_job *job)
+run_job_done(struct run_job *rj)
 {
-	struct run_job	*rj = (struct run_job *)job;
 	struct run	*r = rj->run;
 	struct timeval	 tv;
 	const char	*blocker;
@@ -1301,20 +1292,12 @@ runs_trim(void)
 	}
 }
 
-/* Worker thread: close the connections a run left open. */
-static void
-run_close_run(struct worker_job *job)
-{
-	struct run_job	*rj = (struct run_job *)job;
-
-	session_close(rj->session);
-	session_devlog_stop(rj->session);
-}
-
 /* Loop thread: the connections are closed. */
 static void
-run_close_done(struct worker_job *job)
+run_close_done(struct child_job *job)
 {
+	free(job->detail);
+	free(job->devlog_detail);
 	free(job);
 }
 
@@ -1326,14 +1309,13 @@ run_close_done(struct worker_job *job)
 static void
 run_close_session(struct run *r)
 {
-	struct run_job	*rj;
+	struct child_job	*job;
 
-	if (r->target.worker == NULL)
+	if (r->target.child == NULL)
 		return;		/* no session: recovery or DFU mode */
-	rj = xcalloc(1, sizeof(*rj));
-	worker_job_init(&rj->job, run_close_run, run_close_done);
-	rj->session = r->target.session;
-	worker_submit(r->target.worker, &rj->job);
+	job = xmalloc(sizeof(*job));
+	child_job_init(job, MSG_JOB_CLOSE, run_close_done);
+	child_submit(r->target.child, job);
 }
 
 /*
@@ -1754,7 +1736,7 @@ run_follow(struct run *r, struct evhttp_request *req)
 /*
  * Shutdown, first half: running runs end interrupted and their probes
  * are cut. The jobs still come back to run_job_done() when the workers
- * are freed and drained, so the runs stay until runs_free().
+ * answer or are killed (child.h), so the runs stay until runs_free().
  */
 void
 runs_shutdown(void)

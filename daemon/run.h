@@ -31,24 +31,22 @@
 
 struct config;
 struct profile;
-struct session;
+struct child;
 struct store;
-struct worker;
 struct run;
 
 /* What devices.c lends a run: the attachment and how to reach it. */
 struct run_target {
 	char		 udid[44];
-	struct worker	*worker;
-	struct session	*session;
+	struct child	*child;		/* the worker process (child.h) */
 	int64_t		 host_id;
 	int64_t		 port_id;
 	int64_t		 attachment_id;
 	int		 speed_mbps;	/* negotiated now; 0 unknown */
 	int		 best_speed_mbps; /* best seen for the device */
 	int		 mode;		/* enum lq_device_mode; out of
-					 * normal mode, no worker or
-					 * session: usb-control only */
+					 * normal mode, no worker
+					 * process: usb-control only */
 	int		 bus;		/* from libusb; devnum 0: libusb */
 	int		 devnum;	/* does not see it */
 };

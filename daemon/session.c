@@ -16,7 +16,7 @@
  * made with its socket handed to session_watch(), so the loop can cut
  * it at the deadline; the watch is cleared before a client is freed,
  * so a descriptor number reused after the close is never shut down
- * (worker.h).
+ * (child-main.c).
  *
  * Closing a lockdown client with a session open makes libimobiledevice
  * send StopSession and wait up to 30 s for the answer. The session
@@ -55,7 +55,6 @@
 #include "lq-status.h"
 #include "lq-time.h"
 #include "session.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 #define SESSION_LABEL		"linkqd"
@@ -64,7 +63,7 @@
 struct session {
 	char			*udid;
 	char			*folder;	/* "/linkq", no trailing '/' */
-	struct worker_job	*job;		/* or NULL */
+	const struct session_watcher *watcher;	/* or NULL */
 	idevice_t		 device;
 	lockdownd_client_t	 lockdown;	/* with a session, or NULL */
 	char			*session_id;	/* of lockdown's session */
@@ -397,26 +396,35 @@ session_free(struct session *s)
 	free(s);
 }
 
-/* Set the job whose cut_fd session_watch() arms, or NULL. */
+/* Set the watcher of the job that runs now, or NULL. */
 void
-session_set_job(struct session *s, struct worker_job *job)
+session_set_watcher(struct session *s, const struct session_watcher *w)
 {
-	s->job = job;
+	s->watcher = w;
 }
 
-/* Hand fd (or -1 for none) to the loop's deadline. */
+/* Hand fd (or -1 for none) to the deadline. */
 void
 session_watch(struct session *s, int fd)
 {
-	if (s->job != NULL)
-		worker_job_set_cut_fd(s->job, fd);
+	if (s->watcher != NULL && s->watcher->watch != NULL)
+		s->watcher->watch(s->watcher->arg, fd);
 }
 
 /* Whether the job running on the session was cancelled. */
 int
 session_cancelled(struct session *s)
 {
-	return (s->job != NULL && worker_job_cancelled(s->job));
+	return (s->watcher != NULL && s->watcher->cancelled != NULL &&
+	    s->watcher->cancelled(s->watcher->arg));
+}
+
+/* Tell the watcher how far the running probe has come. */
+void
+session_progress(struct session *s, const struct probe_progress *p)
+{
+	if (s->watcher != NULL && s->watcher->progress != NULL)
+		s->watcher->progress(s->watcher->arg, p);
 }
 
 /* Drop the AFC client, the lockdown session and the device handle. */

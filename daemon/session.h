@@ -14,10 +14,11 @@
  * syslog_relay_error_t is mapped to an lq_status here and nowhere else,
  * with a detail string for people.
  *
- * Threads: a session is created and freed on the loop thread while no
- * job of its worker is in flight; every other function runs on that
- * worker only. Files on the phone are only ever made, read, listed and
- * removed inside the session's folder (DESIGN.md, Safety).
+ * Process: sessions live in the attachment's worker process
+ * (child-main.h), never in the loop's process, since a broken phone can
+ * make libimobiledevice crash or spin; one thread uses a session. Files
+ * on the phone are only ever made, read, listed and removed inside the
+ * session's folder (DESIGN.md, Safety).
  */
 
 #ifndef LQ_SESSION_H
@@ -37,8 +38,23 @@
 #define SESSION_DEVLOG_US	(20 * 1000)
 
 struct devlog_found;
-struct worker_job;
+struct probe_progress;
 struct session;
+
+/*
+ * Who watches the job that runs on a session (the worker process's main
+ * loop, child-main.c): watch gets the socket the next blocking call
+ * waits on, or -1, so that a cancel can shut it down (shutdown(2)) and
+ * the call returns; cancelled says whether the job was cancelled;
+ * progress gets the counters of a probe as its chunks complete. Any of
+ * them may be NULL. The session only calls them; arg is theirs.
+ */
+struct session_watcher {
+	void	(*watch)(void *, int);
+	int	(*cancelled)(void *);
+	void	(*progress)(void *, const struct probe_progress *);
+	void	*arg;
+};
 
 /* Filled by session_identify(); strings empty when unknown. */
 struct session_info {
@@ -52,16 +68,20 @@ struct session_info {
 struct session	*session_new(const char *, const char *);
 void		 session_free(struct session *);
 
-/* The job the worker runs now, or NULL: session_watch() arms its cut_fd. */
-void		 session_set_job(struct session *, struct worker_job *);
+/* The watcher of the job that runs now, or NULL for none. */
+void		 session_set_watcher(struct session *,
+		    const struct session_watcher *);
 /* The socket the next blocking call waits on, or -1 for none. */
 void		 session_watch(struct session *, int);
+/* A probe's counters moved (watcher's progress). */
+void		 session_progress(struct session *,
+		    const struct probe_progress *);
 /*
  * Drop every connection but the device's syslog stream, which
  * session_devlog_stop() ends; the next call opens fresh ones.
  */
 void		 session_close(struct session *);
-/* Whether the job set by session_set_job was cancelled; 0 without one. */
+/* Whether the watched job was cancelled; 0 without a watcher. */
 int		 session_cancelled(struct session *);
 
 /*

@@ -29,7 +29,6 @@
 #include "lq-status.h"
 #include "probe.h"
 #include "session.h"
-#include "worker.h"
 
 #define BIG	(1024 * 1024 + 13)
 
@@ -302,11 +301,39 @@ test_error_detail(void **state)
 	    LQ_EEXIST);
 }
 
+/* The watcher of a job, as the worker process sets it. */
+struct test_watch {
+	int		 fd;
+	int		 cancelled;
+	uint64_t	 bytes_out;
+};
+
+static void
+test_watch_fd(void *arg, int fd)
+{
+	((struct test_watch *)arg)->fd = fd;
+}
+
+static int
+test_watch_cancelled(void *arg)
+{
+	return (((struct test_watch *)arg)->cancelled);
+}
+
+static void
+test_watch_progress(void *arg, const struct probe_progress *p)
+{
+	((struct test_watch *)arg)->bytes_out = p->bytes_out;
+}
+
 /* Paths stay in the folder; the watch and the cancel flag are the job's. */
 static void
 test_session_job(void **state)
 {
-	struct worker_job	 job;
+	struct test_watch	 tw = { -1, 0, 0 };
+	struct session_watcher	 w = { test_watch_fd, test_watch_cancelled,
+				    test_watch_progress, &tw };
+	struct probe_progress	 p;
 	struct session		*s;
 	char			 path[64];
 
@@ -315,18 +342,22 @@ test_session_job(void **state)
 	session_path(s, "rt-1-2", path, sizeof(path));
 	assert_string_equal(path, "/linkq/rt-1-2");
 	assert_int_equal(session_cancelled(s), 0);
-	session_watch(s, 5);		/* no job: nothing to arm */
+	session_watch(s, 5);		/* no watcher: nothing to arm */
+	memset(&p, 0, sizeof(p));
+	p.bytes_out = 42;
+	session_progress(s, &p);
 
-	worker_job_init(&job, NULL, NULL);
-	session_set_job(s, &job);
+	session_set_watcher(s, &w);
 	session_watch(s, 7);
-	assert_int_equal(job.cut_fd, 7);
+	assert_int_equal(tw.fd, 7);
 	session_watch(s, -1);
-	assert_int_equal(job.cut_fd, -1);
+	assert_int_equal(tw.fd, -1);
 	assert_int_equal(session_cancelled(s), 0);
-	__atomic_store_n(&job.cancelled, 1, __ATOMIC_RELEASE);
+	tw.cancelled = 1;
 	assert_int_equal(session_cancelled(s), 1);
-	session_set_job(s, NULL);
+	session_progress(s, &p);
+	assert_int_equal(tw.bytes_out, 42);
+	session_set_watcher(s, NULL);
 	assert_int_equal(session_cancelled(s), 0);
 
 	/* No client, no socket. */

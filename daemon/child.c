@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * Worker processes, the loop's side (contract in child.h), after the
+ * parent processes of OpenBSD's privilege-separated daemons.
+ *
+ * DESIGN: jobs come back in the order sent, so the jobs a process has
+ * are one FIFO and every message about a job names the head (a message
+ * for any other is a broken protocol). A dead process's jobs move to a
+ * list of their own that a zero-timeout event completes, so that done()
+ * never runs inside child_submit or child_cancel, and the completion
+ * loop never touches c again once it has started calling done(), which
+ * may free c. Reaping after SIGKILL waits (waitpid without WNOHANG):
+ * the process is gone or going, and a zombie must not stay.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "child-main.h"
+#include "child.h"
+#include "compat/compat.h"
+#include "compat/queue.h"
+#include "log.h"
+#include "lq-status.h"
+#include "lq-time.h"
+#include "msg.h"
+#include "xmalloc.h"
+
+/* The worker's end of the socketpair, in the worker. */
+#define CHILD_FD		3
+
+TAILQ_HEAD(child_jobs, child_job);
+
+struct child {
+	char			 udid[44];
+	char			*folder;
+	pid_t			 pid;		/* -1: no process */
+	int			 fd;		/* our end, or -1 */
+	struct event		*read_ev;
+	struct event		*kill_ev;	/* the earliest due job */
+	struct event		*fail_ev;	/* completes failed jobs */
+	struct child_jobs	 jobs;		/* sent, in order */
+	struct child_jobs	 failed;	/* of a dead process */
+	int32_t			 epoch;		/* cancels so far */
+	int			 killed;	/* by us, for a deadline */
+	TAILQ_ENTRY(child)	 entry;
+};
+TAILQ_HEAD(children, child);
+
+extern char			**environ;
+
+static struct event_base	*base;
+static int			 to_stderr;
+static uint32_t			 last_id;
+static struct children		 children = TAILQ_HEAD_INITIALIZER(children);
+static struct msg		 inbox;		/* loop thread only */
+
+static void	child_read_cb(evutil_socket_t, short, void *);
+static void	child_kill_cb(evutil_socket_t, short, void *);
+static void	child_fail_cb(evutil_socket_t, short, void *);
+static void	child_dead(struct child *, const char *);
+
+void
+children_init(struct event_base *b, int use_stderr)
+{
+	base = b;
+	to_stderr = use_stderr;
+}
+
+void
+child_job_init(struct child_job *job, int type,
+    void (*done)(struct child_job *))
+{
+	memset(job, 0, sizeof(*job));
+	job->req.type = type;
+	job->done = done;
+}
+
+struct child *
+child_new(const char *udid, const char *folder)
+{
+	struct child	*c;
+
+	c = xcalloc(1, sizeof(*c));
+	(void)strlcpy(c->udid, udid, sizeof(c->udid));
+	c->folder = xstrdup(folder);
+	c->pid = -1;
+	c->fd = -1;
+	TAILQ_INIT(&c->jobs);
+	TAILQ_INIT(&c->failed);
+	if ((c->kill_ev = evtimer_new(base, child_kill_cb, c)) == NULL ||
+	    (c->fail_ev = evtimer_new(base, child_fail_cb, c)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	TAILQ_INSERT_TAIL(&children, c, entry);
+	return (c);
+}
+
+pid_t
+child_pid(const struct child *c)
+{
+	return (c->pid);
+}
+
+/* Start c's process; -1 with *cause (allocated) if it cannot. */
+static int
+child_spawn(struct child *c, char **cause)
+{
+	static char			 arg0[] = "linkqd";
+	static char			 mode[] = CHILD_ARG;
+	static char			 dest_stderr[] = "stderr";
+	static char			 dest_syslog[] = "syslog";
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 sa;
+	sigset_t			 none;
+	char				 fdarg[16], ppid[16], verbose[16];
+	char				*argv[9];
+	int				 sv[2], theirs, error;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0, sv) == -1) {
+		xasprintf(cause, "cannot start the worker process: "
+		    "socketpair: %s", strerror(errno));
+		return (-1);
+	}
+	/* dup2 onto itself would keep close-on-exec. */
+	theirs = sv[1];
+	if (theirs == CHILD_FD &&
+	    (theirs = fcntl(sv[1], F_DUPFD_CLOEXEC, CHILD_FD + 1)) == -1)
+		theirs = sv[1];
+	/* The worker blocks on its end; only ours is non-blocking. */
+	(void)fcntl(theirs, F_SETFL, 0);
+	(void)snprintf(fdarg, sizeof(fdarg), "%d", CHILD_FD);
+	(void)snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+	(void)snprintf(verbose, sizeof(verbose), "%d", log_getverbose());
+	argv[0] = arg0;
+	argv[1] = mode;
+	argv[2] = fdarg;
+	argv[3] = ppid;
+	argv[4] = verbose;
+	argv[5] = to_stderr ? dest_stderr : dest_syslog;
+	argv[6] = c->udid;
+	argv[7] = c->folder;
+	argv[8] = NULL;
+
+	(void)sigemptyset(&none);
+	if ((error = posix_spawn_file_actions_init(&fa)) != 0 ||
+	    (error = posix_spawn_file_actions_adddup2(&fa, theirs,
+	    CHILD_FD)) != 0 ||
+	    (error = posix_spawnattr_init(&sa)) != 0 ||
+	    (error = posix_spawnattr_setsigmask(&sa, &none)) != 0 ||
+	    (error = posix_spawnattr_setflags(&sa,
+	    POSIX_SPAWN_SETSIGMASK)) != 0)
+		fatalx("%s: posix_spawn setup: %s", __func__, strerror(error));
+	error = posix_spawn(&c->pid, "/proc/self/exe", &fa, &sa, argv,
+	    environ);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	(void)posix_spawnattr_destroy(&sa);
+	if (theirs != sv[1])
+		(void)close(theirs);
+	(void)close(sv[1]);
+	if (error != 0) {
+		c->pid = -1;
+		(void)close(sv[0]);
+		xasprintf(cause, "cannot start the worker process: %s",
+		    strerror(error));
+		return (-1);
+	}
+	c->fd = sv[0];
+	c->killed = 0;
+	c->read_ev = event_new(base, c->fd, EV_READ | EV_PERSIST,
+	    child_read_cb, c);
+	if (c->read_ev == NULL || event_add(c->read_ev, NULL) == -1)
+		fatalx("%s: cannot watch the worker's socket", __func__);
+	log_debug("device %s: worker process %ld started", c->udid,
+	    (long)c->pid);
+	return (0);
+}
+
+/* Arm kill_ev for the earliest due job of c, if any. */
+static void
+child_arm(struct child *c)
+{
+	struct child_job	*job;
+	struct timeval		 tv;
+	int64_t			 due = 0, left;
+
+	TAILQ_FOREACH(job, &c->jobs, entry)
+		if (job->due_us != 0 && (due == 0 || job->due_us < due))
+			due = job->due_us;
+	(void)evtimer_del(c->kill_ev);
+	if (due == 0)
+		return;
+	if ((left = due - lq_mono_now().us) < 0)
+		left = 0;
+	tv.tv_sec = left / LQ_USEC_PER_SEC;
+	tv.tv_usec = left % LQ_USEC_PER_SEC;
+	if (evtimer_add(c->kill_ev, &tv) == -1)
+		log_warnx("device %s: cannot arm the worker's deadline",
+		    c->udid);
+}
+
+/* Fail job with nothing run (a dead process, or none to start). */
+static void
+child_fail_later(struct child *c, struct child_job *job, int status,
+    const char *detail)
+{
+	memset(&job->rep, 0, sizeof(job->rep));
+	job->rep.status = status;
+	job->rep.corrupt_offset = -1;
+	job->detail = detail != NULL ? xstrdup(detail) : NULL;
+	TAILQ_INSERT_TAIL(&c->failed, job, entry);
+	event_active(c->fail_ev, EV_TIMEOUT, 0);
+}
+
+void
+child_submit(struct child *c, struct child_job *job)
+{
+	char	*cause = NULL;
+
+	job->id = ++last_id;
+	job->req.epoch = c->epoch;
+	job->due_us = 0;
+	job->started_us = 0;
+	memset(&job->progress, 0, sizeof(job->progress));
+	if (c->pid == -1 && job->req.type == MSG_JOB_CLOSE) {
+		/* Nothing is open without a process. */
+		child_fail_later(c, job, LQ_OK, NULL);
+		return;
+	}
+	if (c->pid == -1 && child_spawn(c, &cause) == -1) {
+		log_warnx("device %s: %s", c->udid, cause);
+		child_fail_later(c, job, LQ_EIO, cause);
+		free(cause);
+		return;
+	}
+	if (job->req.type == MSG_JOB_CLOSE)
+		job->due_us = lq_mono_now().us + CHILD_CLOSE_US;
+	TAILQ_INSERT_TAIL(&c->jobs, job, entry);
+	if (msg_send(c->fd, MSG_JOB, job->id, &job->req, sizeof(job->req),
+	    NULL, 0) == -1) {
+		xasprintf(&cause, "cannot send to the worker process: %s",
+		    strerror(errno));
+		child_dead(c, cause);
+		free(cause);
+		return;
+	}
+	if (job->due_us != 0)
+		child_arm(c);
+}
+
+void
+child_cancel(struct child *c)
+{
+	struct child_job	*job;
+	struct msg_cancel	 mc;
+	union sigval		 sv;
+	int64_t			 due;
+
+	if (c->pid == -1 || TAILQ_EMPTY(&c->jobs))
+		return;
+	mc.epoch = ++c->epoch;
+	due = lq_mono_now().us + CHILD_GRACE_US;
+	TAILQ_FOREACH(job, &c->jobs, entry)
+		if (job->due_us == 0 || job->due_us > due)
+			job->due_us = due;
+	/* The message first: the signal's handler may find it queued. */
+	if (msg_send(c->fd, MSG_CANCEL, 0, &mc, sizeof(mc), NULL, 0) == -1)
+		log_warn("device %s: cannot send a cancel", c->udid);
+	sv.sival_int = mc.epoch;
+	if (sigqueue(c->pid, SIGUSR1, sv) == -1)
+		log_warn("device %s: cannot signal the worker", c->udid);
+	child_arm(c);
+}
+
+/* Kill and reap c's process; its wait status in *status. */
+static void
+child_reap(struct child *c, int *status)
+{
+	if (c->read_ev != NULL)
+		event_free(c->read_ev);
+	c->read_ev = NULL;
+	if (c->fd != -1)
+		(void)close(c->fd);
+	c->fd = -1;
+	*status = 0;
+	if (c->pid == -1)
+		return;
+	if (kill(c->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("device %s: kill", c->udid);
+	while (waitpid(c->pid, status, 0) == -1) {
+		if (errno != EINTR) {
+			log_warn("device %s: waitpid", c->udid);
+			break;
+		}
+	}
+	c->pid = -1;
+}
+
+/* What became of the process, for people. */
+static void
+child_why(struct child *c, int status, const char *cause, char *buf,
+    size_t len)
+{
+	if (c->killed)
+		(void)snprintf(buf, len, "the worker process did not answer "
+		    "by its deadline and was killed");
+	else if (cause != NULL)
+		(void)snprintf(buf, len, "the worker process %s and was "
+		    "killed", cause);
+	else if (WIFSIGNALED(status))
+		(void)snprintf(buf, len, "the worker process died (signal "
+		    "%d, %s); the phone's reply may have been malformed",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else if (WIFEXITED(status))
+		(void)snprintf(buf, len, "the worker process exited with "
+		    "status %d", WEXITSTATUS(status));
+	else
+		(void)snprintf(buf, len, "the worker process ended");
+}
+
+/*
+ * c's process is dead or broken (cause, or NULL to read the wait
+ * status): reap it and fail its jobs, on a later loop turn.
+ */
+static void
+child_dead(struct child *c, const char *cause)
+{
+	struct child_job	*job;
+	char			 why[256];
+	int			 status, first = 1;
+
+	child_reap(c, &status);
+	child_why(c, status, cause, why, sizeof(why));
+	log_warnx("device %s: %s", c->udid, why);
+	(void)evtimer_del(c->kill_ev);
+	while ((job = TAILQ_FIRST(&c->jobs)) != NULL) {
+		TAILQ_REMOVE(&c->jobs, job, entry);
+		child_fail_later(c, job, LQ_ECANCELED, why);
+		/* The running job; a probe only if it had started. */
+		if (first && (job->req.type != MSG_JOB_PROBE ||
+		    job->started_us != 0)) {
+			job->rep.status = c->killed ? LQ_ETIMEDOUT :
+			    LQ_EPROTO;
+			job->rep.halted = 1;
+			if (job->started_us != 0) {
+				job->rep.ran = 1;
+				job->rep.latency_us = lq_mono_now().us -
+				    job->started_us;
+				job->rep.ts_us = lq_wall_now_us() -
+				    job->rep.latency_us;
+			}
+		}
+		first = 0;
+	}
+	c->killed = 0;
+}
+
+/* A job of c is past due: the process is stuck; kill it. */
+static void
+child_kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child		*c = arg;
+	struct child_job	*job;
+	int64_t			 now = lq_mono_now().us;
+
+	(void)fd;
+	(void)what;
+	TAILQ_FOREACH(job, &c->jobs, entry) {
+		if (job->due_us != 0 && job->due_us <= now) {
+			c->killed = 1;
+			child_dead(c, NULL);
+			return;
+		}
+	}
+	child_arm(c);
+}
+
+/* Complete the jobs of a dead process, in order. */
+static void
+child_fail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child		*c = arg;
+	struct child_jobs	 batch;
+	struct child_job	*job;
+
+	(void)fd;
+	(void)what;
+	TAILQ_INIT(&batch);
+	TAILQ_CONCAT(&batch, &c->failed, entry);
+	/* done() may free c: it is not touched again. */
+	while ((job = TAILQ_FIRST(&batch)) != NULL) {
+		TAILQ_REMOVE(&batch, job, entry);
+		job->done(job);
+	}
+}
+
+/* One message from c's process; 0, or -1 if it broke the protocol. */
+static int
+child_take(struct child *c, const struct msg *m)
+{
+	struct child_job	*job = TAILQ_FIRST(&c->jobs);
+	char			*strs[2];
+
+	if (job == NULL || m->hdr.id != job->id)
+		return (-1);
+	switch (m->hdr.type) {
+	case MSG_PROGRESS:
+		if (msg_get(m, &job->progress, sizeof(job->progress), NULL,
+		    0) == -1)
+			return (-1);
+		if (job->started_us == 0)
+			job->started_us = job->progress.moved_us;
+		return (0);
+	case MSG_DONE:
+		if (msg_get(m, &job->rep, sizeof(job->rep), strs, 2) == -1)
+			return (-1);
+		job->detail = strs[0];
+		job->devlog_detail = strs[1];
+		TAILQ_REMOVE(&c->jobs, job, entry);
+		child_arm(c);
+		/* done() may free c. */
+		job->done(job);
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+/* c's socket is readable: one message, the end, or an error. */
+static void
+child_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct child	*c = arg;
+	int		 rv;
+
+	(void)what;
+	rv = msg_recv(fd, &inbox, MSG_DONTWAIT);
+	if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (rv == 1 && child_take(c, &inbox) == 0)
+		return;
+	if (rv == 1)
+		child_dead(c, "sent a malformed message");
+	else if (rv == -1 && errno == EPROTO)
+		child_dead(c, "sent a malformed message");
+	else
+		child_dead(c, NULL);
+}
+
+void
+child_free(struct child *c)
+{
+	struct child_job	*job;
+	int			 status;
+
+	if (c == NULL)
+		return;
+	child_reap(c, &status);
+	TAILQ_CONCAT(&c->failed, &c->jobs, entry);
+	while ((job = TAILQ_FIRST(&c->failed)) != NULL) {
+		log_warnx("device %s: %s: a job was still out", c->udid,
+		    __func__);
+		TAILQ_REMOVE(&c->failed, job, entry);
+		memset(&job->rep, 0, sizeof(job->rep));
+		job->rep.status = LQ_ECANCELED;
+		job->done(job);
+	}
+	TAILQ_REMOVE(&children, c, entry);
+	event_free(c->kill_ev);
+	event_free(c->fail_ev);
+	free(c->folder);
+	free(c);
+}
+
+void
+children_shutdown(void)
+{
+	struct child	*c;
+	int		 status;
+
+	TAILQ_FOREACH(c, &children, entry)
+		child_reap(c, &status);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * The protocol between linkqd's loop and a device's worker process
+ * (child.h, child-main.h), after OpenBSD's imsg: small framed messages
+ * on a SOCK_SEQPACKET socketpair, one message per packet, so a message
+ * is never split or merged and needs no reassembly.
+ *
+ * A message is a header {type, len, id, nstr}, a fixed payload (a
+ * struct of this header, copied as is: both ends are the same linkqd
+ * executable) and nstr strings, each a 32-bit length and its bytes
+ * without the NUL; MSG_STR_NONE as length is a NULL string. id names
+ * the job a message is about. Nothing else crosses: no pointers, no
+ * descriptors.
+ *
+ * The messages (direction, fixed payload, strings):
+ *
+ *	MSG_JOB		loop -> child	struct msg_job		none
+ *	MSG_CANCEL	loop -> child	struct msg_cancel	none
+ *	MSG_PROGRESS	child -> loop	struct probe_progress	none
+ *	MSG_DONE	child -> loop	struct msg_done		detail,
+ *								devlog detail
+ *
+ * Every MSG_JOB gets exactly one MSG_DONE, in the order sent, unless
+ * the child dies first (child.h says what then). MSG_PROGRESS comes
+ * while a probe runs: at its start (moved_us is the start) and then at
+ * most every MSG_PROGRESS_US as its bulk chunks complete.
+ *
+ * Either end treats a message it cannot parse (wrong length, unknown
+ * type) as the end of the other: the loop kills the child; the child
+ * exits.
+ */
+
+#ifndef LQ_MSG_H
+#define LQ_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devlog.h"
+#include "probe.h"
+#include "session.h"
+
+/* The largest message; strings are cut to fit. */
+#define MSG_MAX			(64 * 1024)
+#define MSG_STR_NONE		UINT32_MAX
+#define MSG_STRS_MAX		2
+/* How often a running probe reports its progress at most. */
+#define MSG_PROGRESS_US		(100 * 1000)
+
+enum msg_type {
+	MSG_JOB = 1,
+	MSG_CANCEL,
+	MSG_PROGRESS,
+	MSG_DONE
+};
+
+/* What a job asks of the child. */
+enum msg_job_type {
+	MSG_JOB_IDENTIFY = 1,	/* session_identify, then session_cleanup */
+	MSG_JOB_PAIR,		/* session_pair */
+	MSG_JOB_PROBE,		/* one probe, then the device's syslog */
+	MSG_JOB_CLOSE		/* session_close, session_devlog_stop */
+};
+
+struct msg_hdr {
+	uint32_t	 type;		/* enum msg_type */
+	uint32_t	 len;		/* bytes after the header */
+	uint32_t	 id;		/* the job's */
+	uint32_t	 nstr;
+};
+
+/* MSG_JOB. */
+struct msg_job {
+	int32_t		 type;		/* enum msg_job_type */
+	int32_t		 kind;		/* probe: enum lq_probe_kind */
+	int32_t		 epoch;		/* child.c: cancels before it */
+	uint32_t	 flags;
+#define MSG_JOB_GO		0x1	/* probe: run even after a failure */
+#define MSG_JOB_DEVLOG		0x2	/* probe: read the syslog after */
+#define MSG_JOB_DEVLOG_FRESH	0x4	/* probe: the run's first read */
+	struct probe_plan plan;		/* probe */
+};
+
+/* MSG_CANCEL: every job of an epoch below this one is cancelled. */
+struct msg_cancel {
+	int32_t		 epoch;
+};
+
+/* MSG_DONE. Fields a job type does not fill stay zero. */
+struct msg_done {
+	int32_t		 status;	/* enum lq_status */
+	int32_t		 ran;		/* probe: run() was called */
+	int32_t		 in_time;	/* probe: returned before a cut */
+	int32_t		 halted;	/* probe: the next must not run */
+	int64_t		 ts_us;		/* probe: wall clock at its start */
+	int64_t		 latency_us;
+	uint64_t	 bytes_out;
+	uint64_t	 bytes_in;
+	int64_t		 corrupt_offset;
+	int32_t		 cleanup_status; /* identify */
+	uint32_t	 removed;	/* identify: leftover files */
+	int32_t		 devlog_status;	/* probe */
+	struct session_info info;	/* identify */
+	struct devlog_found devlog;	/* probe */
+};
+
+/* A message as received. */
+struct msg {
+	struct msg_hdr	 hdr;
+	unsigned char	 data[MSG_MAX];
+};
+
+/*
+ * Send one message on fd: the fixed payload of len bytes and nstr
+ * strings (NULL allowed), cut to fit MSG_MAX. 0, or -1 with errno set
+ * (EAGAIN on a full non-blocking socket). Either side.
+ */
+int	 msg_send(int, uint32_t, uint32_t, const void *, size_t,
+	    const char *const *, size_t);
+/*
+ * Receive one message into m (flags as recv(2): MSG_DONTWAIT). 1, 0
+ * at the end of the stream, or -1 with errno set; EPROTO for a packet
+ * whose header does not match its length.
+ */
+int	 msg_recv(int, struct msg *, int);
+/*
+ * Take m's payload apart: exactly len bytes of fixed payload into fix
+ * and exactly nstr strings, each allocated into strs[i] (NULL for
+ * none). 0, or -1 if the message does not have that shape (nothing
+ * allocated then).
+ */
+int	 msg_get(const struct msg *, void *, size_t, char **, size_t);
+
+#endif /* LQ_MSG_H */
