@@ -321,7 +321,13 @@ child_why(struct child *c, int status, const char *cause, char *buf,
 	else if (cause != NULL)
 		(void)snprintf(buf, len, "the worker process %s and was "
 		    "killed", cause);
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		(void)snprintf(buf, len, "the worker process was killed "
+		    "(signal %d, %s) by something other than linkqd; the "
+		    "kernel's out-of-memory killer, or a person",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else if (WIFSIGNALED(status))
+		/* Its memory limit makes a runaway allocation one, too. */
 		(void)snprintf(buf, len, "the worker process died (signal "
 		    "%d, %s); the phone's reply may have been malformed",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
