@@ -62,7 +62,7 @@ child_probe(struct session *s, const struct msg_job *job,
 	if (ops == NULL || ops->run == NULL) {
 		done->status = LQ_EINVAL;
 		*detail = xstrdup("no such probe in the worker process");
-		*halt = 1;
+		*halt = done->halted = 1;
 		return;
 	}
 	done->ran = 1;
