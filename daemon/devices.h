@@ -59,7 +59,7 @@ int	 devices_set_cable(const char *, const char *, int, char **);
 int	 devices_set_port_label(const char *, const char *, char **);
 /* How many devices are attached now. */
 unsigned int devices_attached(void);
-/* Stop the worker and forget every device (at shutdown). */
+/* Stop the workers and forget every device (at shutdown). */
 void	 devices_clear(void);
 /*
  * Take one burst of usbmon's link errors (a usbmon_fn): bus, device

@@ -3,20 +3,26 @@
 
 /*
  * Probes (DESIGN.md, Probes): one file daemon/probe-<kind>.c per kind,
- * each with one ops table. A probe runs on the worker thread of its
- * attachment, through the blocking libimobiledevice calls of the
- * session (session.h), and fills a result that the loop stores.
+ * each with one ops table. A probe runs in the worker process of its
+ * attachment (child-main.h), through the blocking libimobiledevice
+ * calls of the session (session.h), and fills a result that goes back
+ * to the loop (msg.h), which stores it.
  *
- * Threads: run() is called on the attachment's worker thread only. It
+ * Process: run() is called in the attachment's worker process only. It
  * reads the plan, writes the result, and writes the progress counters
- * with atomic stores (the loop reads them once a second for the live
- * throughput and the bulk stall deadline). It never touches the store
- * or anything else of the loop.
+ * (atomic stores, which cost nothing and keep a single-process caller
+ * such as bench/lq-probe safe); bulk hands them to session_progress()
+ * after each chunk, and the worker sends them to the loop at most every
+ * MSG_PROGRESS_US for the live throughput and the bulk stall deadline.
+ * Bulk data is generated and checked in the worker; only results and
+ * counters cross. It never touches the store or anything of the loop.
  *
  * Deadlines: the loop owns them. Before a probe blocks on a socket it
- * hands that socket to session_watch() (session.h), so that the loop can
- * shut it down when the deadline passes; the blocked call then fails,
- * and the loop records the probe as a timeout whatever run() returned.
+ * hands that socket to session_watch() (session.h), so that a cancel at
+ * the deadline can shut it down; the blocked call then fails, and the
+ * loop records the probe as a timeout whatever run() returned. A worker
+ * that does not answer within CHILD_GRACE_US of the cancel is killed
+ * (child.h), and the probe is a timeout all the same.
  */
 
 #ifndef LQ_PROBE_H
@@ -119,9 +125,9 @@ struct probe_ops {
 	 * Run one probe of this kind to its end and return its status,
 	 * also in result->status.
 	 *
-	 * Thread: the attachment's worker (worker.h), through the blocking
-	 * calls of the session (session.h); never the loop. It reads plan,
-	 * fills result and stores the progress counters atomically.
+	 * Process: the attachment's worker (child-main.h), through the
+	 * blocking calls of the session (session.h); never the loop. It
+	 * reads plan, fills result and stores the progress counters.
 	 *
 	 * Time: the worker times the call and sets result->latency_us to
 	 * that, over whatever run set; a probe queued ahead (run.c,
@@ -131,8 +137,9 @@ struct probe_ops {
 	 * its kind's deadline from its start, or from when it was sent if
 	 * it has not started by then; bulk must only keep moving, a chunk
 	 * within the deadline (progress->moved_us, checked once a second).
-	 * When it passes, the loop shuts the socket handed to
-	 * session_watch() and records LQ_ETIMEDOUT, whatever run returns.
+	 * When it passes, the loop has the worker shut the socket handed
+	 * to session_watch(), or kills the worker (child.h), and records
+	 * LQ_ETIMEDOUT, whatever run returns.
 	 *
 	 * Failure: any status but LQ_OK makes the worker close the
 	 * session, so that the next probe opens fresh connections, and
@@ -149,8 +156,9 @@ struct probe_ops {
 };
 
 /*
- * The kinds (DESIGN.md, Probes). All but usb-control run on the
- * attachment's worker; all but bulk are round trips, one trial each.
+ * The kinds (DESIGN.md, Probes). All but usb-control run in the
+ * attachment's worker process; all but bulk are round trips, one trial
+ * each.
  *
  * mux-connect: a usbmux connection to lockdownd's port, closed again;
  * usbmuxd's path and a device that has gone. No bytes.

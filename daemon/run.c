@@ -1103,6 +1103,9 @@ run_job_unrun(struct run *r, struct run_job *rj)
 		run_plan_rewind(&r->plan, &rj->plan_pos);
 		r->sequence = rj->plan.sequence - 1;
 	}
+	/* A dead worker says why it never ran; nobody asks. */
+	free(rj->result.detail);
+	free(rj->devlog_detail);
 	free(rj);
 	if (r->state == RUN_RUNNING && r->job == NULL &&
 	    !evtimer_pending(r->resume_ev, NULL) &&

@@ -4,20 +4,22 @@
 /*
  * Runs (DESIGN.md, Profiles and Verdict): a profile's probe plan on one
  * attachment, driven from the loop. Probes go to the attachment's
- * worker in the plan's order, and run there one at a time; each result
+ * worker process (child.h) in the plan's order, and run there one at a
+ * time; each result
  * comes back to the loop, which stores it, adds it to the run's
  * evidence, asks common/verdict.c for a decision, and sends the next
  * probe or ends the run. Between two quick probes the next is already
  * queued on the worker, so that the loop's work overlaps the next round
  * trip. The loop owns every deadline, counted from the probe's own
  * start: a probe that misses its own (for bulk: no chunk moved for that
- * long) has its socket shut down and is recorded as a timeout.
+ * long) has its socket shut down, or its worker killed, and is recorded
+ * as a timeout.
  *
- * Threads: the loop thread only; the worker sees a run_job alone.
+ * Threads: the loop thread only; the worker sees a probe's plan alone.
  * Ownership: a run lives in the run list until it has ended, its last
- * probe has come back and newer runs pushed it out; the worker and
- * session of its target belong to devices.c and are used only while the
- * run is running.
+ * probe has come back and newer runs pushed it out; the worker process
+ * of its target belongs to devices.c and is used only while the run is
+ * running.
  */
 
 #ifndef LQ_RUN_H

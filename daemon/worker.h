@@ -2,8 +2,12 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * Worker threads for blocking calls (STYLE.md 4.7). linkqd gives each
- * attached device a worker: one thread and its FIFO of jobs. The loop
+ * Worker threads for blocking calls (STYLE.md 4.7) that never touch a
+ * phone: the device registry's locator, which asks usbmuxd where a
+ * device is (devices.c). Whatever talks to a phone through
+ * libimobiledevice runs in a worker process instead (child.h), since
+ * a broken phone can crash or hang the library, and a thread cannot be
+ * killed. A worker is one thread and its FIFO of jobs. The loop
  * thread submits a job; the worker runs job->run(job), which may block
  * and cannot fail (it records errors in the job); the finished job goes
  * onto one shared, mutex-protected done list and one 8-byte write to an

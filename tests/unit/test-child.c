@@ -362,7 +362,8 @@ test_crash_in_probe(void **state)
 int
 main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	struct sigaction	sa;
+	const struct CMUnitTest	tests[] = {
 		cmocka_unit_test(test_msg_roundtrip),
 		cmocka_unit_test_setup_teardown(test_close_idle, setup,
 		    teardown),
@@ -379,7 +380,10 @@ main(int argc, char **argv)
 	/* The worker processes child.c starts are this program. */
 	if (argc > 1 && strcmp(argv[1], CHILD_ARG) == 0)
 		child_main(argc, argv);
-	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		return (1);
 	log_init(LOG_TO_STDERR, 0, "test-child");
 	return (cmocka_run_group_tests_name("child", tests, NULL, NULL));
 }
