@@ -252,10 +252,9 @@ child_submit(struct child *c, struct child_job *job)
 	TAILQ_INSERT_TAIL(&c->jobs, job, entry);
 	if (msg_send(c->fd, MSG_JOB, job->id, &job->req, sizeof(job->req),
 	    NULL, 0) == -1) {
-		xasprintf(&cause, "cannot send to the worker process: %s",
-		    strerror(errno));
-		child_dead(c, cause);
-		free(cause);
+		/* Else it died and its wait status says how. */
+		child_dead(c, errno == EAGAIN ? "stopped reading its jobs" :
+		    NULL);
 		return;
 	}
 	if (job->due_us != 0)
@@ -286,10 +285,16 @@ child_cancel(struct child *c)
 	child_arm(c);
 }
 
-/* Kill and reap c's process; its wait status in *status. */
+/*
+ * Kill and reap c's process; its wait status in *status. The kill
+ * comes before the close, which would have the worker exit on its own
+ * (and, in a sanitizer's build, report what it never freed).
+ */
 static void
 child_reap(struct child *c, int *status)
 {
+	if (c->pid != -1 && kill(c->pid, SIGKILL) == -1 && errno != ESRCH)
+		log_warn("device %s: kill", c->udid);
 	if (c->read_ev != NULL)
 		event_free(c->read_ev);
 	c->read_ev = NULL;
@@ -299,8 +304,6 @@ child_reap(struct child *c, int *status)
 	*status = 0;
 	if (c->pid == -1)
 		return;
-	if (kill(c->pid, SIGKILL) == -1 && errno != ESRCH)
-		log_warn("device %s: kill", c->udid);
 	while (waitpid(c->pid, status, 0) == -1) {
 		if (errno != EINTR) {
 			log_warn("device %s: waitpid", c->udid);
