@@ -335,8 +335,10 @@ child_why(struct child *c, int status, const char *cause, char *buf,
 		    "%d, %s); the phone's reply may have been malformed",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else if (WIFEXITED(status))
+		/* A fatal error, or a sanitizer's report, in the log. */
 		(void)snprintf(buf, len, "the worker process exited with "
-		    "status %d", WEXITSTATUS(status));
+		    "status %d (its error is in linkqd's log); the phone's "
+		    "reply may have been malformed", WEXITSTATUS(status));
 	else
 		(void)snprintf(buf, len, "the worker process ended");
 }
