@@ -102,7 +102,6 @@ msg_get(const struct msg *m, void *fix, size_t len, char **strs,
 
 	if (m->hdr.nstr != nstr || m->hdr.len < len)
 		return (-1);
-	memcpy(fix, p, len);
 	p += len;
 	for (i = 0; i < nstr; i++) {
 		strs[i] = NULL;
@@ -119,8 +118,11 @@ msg_get(const struct msg *m, void *fix, size_t len, char **strs,
 		strs[i][slen] = '\0';
 		p += slen;
 	}
-	if (p == end)
+	if (p == end) {
+		/* Only a message of the right shape touches fix. */
+		memcpy(fix, m->data, len);
 		return (0);
+	}
 bad:
 	msg_free_strs(strs, i + (i < nstr));
 	return (-1);

@@ -129,7 +129,7 @@ int	 msg_recv(int, struct msg *, int);
  * Take m's payload apart: exactly len bytes of fixed payload into fix
  * and exactly nstr strings, each allocated into strs[i] (NULL for
  * none). 0, or -1 if the message does not have that shape (nothing
- * allocated then).
+ * allocated then, fix untouched).
  */
 int	 msg_get(const struct msg *, void *, size_t, char **, size_t);
 
