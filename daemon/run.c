@@ -711,7 +711,13 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 		/* Not started yet: stuck behind something, from its send. */
 		if (moved == 0)
 			moved = r->job->started.us;
-		if (lq_mono_now().us - moved > r->deadline_us[LQ_PROBE_BULK])
+		/*
+		 * The worker says how far it came at most every
+		 * MSG_PROGRESS_US, so its last chunk may be that much newer
+		 * than what the loop knows.
+		 */
+		if (lq_mono_now().us - moved > r->deadline_us[LQ_PROBE_BULK] +
+		    MSG_PROGRESS_US)
 			run_timeout(r);
 	}
 	run_progress(r, "progress");
