@@ -33,6 +33,8 @@
 #ifndef LQ_CHILD_MAIN_H
 #define LQ_CHILD_MAIN_H
 
+#include "compat/compat.h"
+
 struct msg_done;
 struct msg_job;
 struct session;
@@ -43,7 +45,7 @@ struct session;
 #define CHILD_MEM_MAX		(1024ULL * 1024 * 1024)
 
 /* linkqd's main in worker mode (argv[1] is CHILD_ARG); never returns. */
-__attribute__((__noreturn__)) void child_main(int, char **);
+__dead void	 child_main(int, char **);
 
 /*
  * Run one job (child-jobs.c) on session s: fill done, and *detail and
