@@ -63,18 +63,24 @@ devices_pair_done(struct child_job *job)
 	struct pair_job		*pj = (struct pair_job *)job;
 	struct device		*d;
 	struct timeval		 tv;
-	int			 status = job->rep.status;
+	int			 status = job->rep.status, known;
 
 	d = device_find(pj->udid);
 	if (d == NULL || d->attachment_id != pj->attachment_id ||
 	    d->child != pj->child)
 		goto out;
 	d->pair_busy = 0;
+	/*
+	 * usbmuxd's Paired may have had the device identified, trusted,
+	 * while this poll waited behind that job: nothing to do again.
+	 */
+	known = d->trust == TRUST_OK;
 	d->trust = devices_trust_of(status);
 	if (status == LQ_OK) {
 		devices_event(d, "user", "pairing", "the device now trusts "
 		    "this host");
-		devices_identify(d);
+		if (!known)
+			devices_identify(d);
 		goto out;
 	}
 	if (status == LQ_ENOTPAIRED) {
