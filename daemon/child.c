@@ -226,6 +226,21 @@ child_fail_later(struct child *c, struct child_job *job, int status,
 	event_active(c->fail_ev, EV_TIMEOUT, 0);
 }
 
+/* How long a job of job's kind may take from its sending, or 0. */
+static int64_t
+child_job_deadline(const struct child_job *job)
+{
+	switch (job->req.type) {
+	case MSG_JOB_CLOSE:
+		return (CHILD_CLOSE_US);
+	case MSG_JOB_IDENTIFY:
+	case MSG_JOB_PAIR:
+		return (CHILD_IDENTIFY_US);
+	default:
+		return (0);	/* a probe: the run's deadlines cancel it */
+	}
+}
+
 void
 child_submit(struct child *c, struct child_job *job)
 {
@@ -247,8 +262,8 @@ child_submit(struct child *c, struct child_job *job)
 		free(cause);
 		return;
 	}
-	if (job->req.type == MSG_JOB_CLOSE)
-		job->due_us = lq_mono_now().us + CHILD_CLOSE_US;
+	if (child_job_deadline(job) != 0)
+		job->due_us = lq_mono_now().us + child_job_deadline(job);
 	TAILQ_INSERT_TAIL(&c->jobs, job, entry);
 	if (msg_send(c->fd, MSG_JOB, job->id, &job->req, sizeof(job->req),
 	    NULL, 0) == -1) {

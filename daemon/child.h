@@ -26,9 +26,10 @@
  * Cancel and deadlines: child_cancel cancels every job submitted so
  * far: queued ones come back not run (rep.status LQ_ECANCELED, rep.ran
  * 0), the running one is cut (its socket shut down) and returns. A job
- * not back CHILD_GRACE_US after its cancel, or a close job not back
- * CHILD_CLOSE_US after it was sent, is the process's death: it is
- * killed (SIGKILL).
+ * not back CHILD_GRACE_US after its cancel, or a job of a kind that
+ * has a deadline of its own (identify, pair, close: CHILD_*_US) not
+ * back by then from when it was sent, is the process's death: it is
+ * killed (SIGKILL). Probes have the run's deadlines, which cancel.
  *
  * Death (a crash, an exit, a kill, a broken or malformed message): the
  * process is reaped at once, and every job it had gets its done(), in
@@ -55,6 +56,15 @@
 #define CHILD_GRACE_US		(1000 * 1000)
 /* A close job (session_close) is back within this. */
 #define CHILD_CLOSE_US		(5 * 1000 * 1000)
+/*
+ * An identify (lockdown's QueryType and GetValue, then the removal of
+ * the folder's leftovers) or a pair request is back within this: a
+ * phone answers each in well under a second, and a pair request
+ * returns at once while the Trust prompt waits. Without it, a phone
+ * whose AFC reply makes libimobiledevice spin (linkq-sim(1), HOSTILE
+ * PHONES) would stay "identifying" for ever.
+ */
+#define CHILD_IDENTIFY_US	(20 * 1000 * 1000)
 
 struct child_job {
 	struct msg_job		 req;		/* the caller's */
