@@ -62,6 +62,8 @@ struct device {
 	int			 stranded;	/* on the bus, out of usbmuxd */
 	int			 strand_devnum;	/* to check after the grace */
 	struct event		*strand_ev;
+	struct event		*locate_ev;	/* asks usbmuxd again */
+	int			 locate_tries;	/* for this attach */
 	int64_t			 port_id;	/* of the attachment, or 0 */
 	char			 port_key[64];
 	int64_t			 cable_id;	/* of the attachment, or 0 */

@@ -109,9 +109,20 @@ struct locate_job {
 	char			 port[64];	/* the device's port key */
 	int			 hub_depth;
 	int			 sysfs_speed;	/* the kernel's, or -1 */
+	int			 tries;		/* before this one */
 };
+
+/*
+ * A ListDevices that failed (usbmuxd busy, restarting, or answering
+ * garbage) or did not list the device is asked again, a few times, a
+ * moment apart: without a location the device gets no attachment and
+ * cannot be tested until it attaches again.
+ */
+#define DEVICES_LOCATE_TRIES	4
+#define DEVICES_LOCATE_RETRY_US	(500 * 1000)
+
 static int	device_cmp(struct device *, struct device *);
-static void	devices_locate(struct device *);
+static void	devices_locate(struct device *, int);
 static void	devices_auto_test(struct device *);
 RB_GENERATE(device_tree, device, entry, device_cmp)
 
@@ -723,6 +734,43 @@ devices_where_speed(struct attach_where *w, uint64_t mux_bps, int sysfs_mbps)
 	w->speed_vague = mux_mbps == SPEED_FLOOR_MBPS;
 }
 
+
+/* The retry timer of a locate: ask again if the device still waits. */
+static void
+devices_locate_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct device	*d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->attached && d->attachment_id == 0)
+		devices_locate(d, d->locate_tries);
+}
+
+/* Ask usbmuxd again where d is, unless it has had its tries. */
+static void
+devices_locate_again(struct device *d, const struct locate_job *lj)
+{
+	struct timeval	tv;
+
+	if (d == NULL || !d->attached || d->handle != lj->handle ||
+	    d->attachment_id != 0)
+		return;
+	if (lj->tries + 1 >= DEVICES_LOCATE_TRIES) {
+		log_warnx("device %s: no location after %d tries; it is "
+		    "tested once it attaches again", lj->udid,
+		    DEVICES_LOCATE_TRIES);
+		return;
+	}
+	d->locate_tries = lj->tries + 1;
+	if (d->locate_ev == NULL && (d->locate_ev = evtimer_new(reg.base,
+	    devices_locate_retry_cb, d)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	tv.tv_sec = DEVICES_LOCATE_RETRY_US / 1000000;
+	tv.tv_usec = DEVICES_LOCATE_RETRY_US % 1000000;
+	if (evtimer_add(d->locate_ev, &tv) == -1)
+		fatalx("%s: evtimer_add", __func__);
+}
 /* Loop thread: the locations are known; attach if still there. */
 static void
 devices_locate_done(struct worker_job *job)
@@ -734,9 +782,10 @@ devices_locate_done(struct worker_job *job)
 	size_t			 i;
 
 	d = device_find(lj->udid);
-	if (lj->ret == -1)
+	if (lj->ret == -1) {
 		log_warnx("device %s: no location: %s", lj->udid, lj->cause);
-	else if (d != NULL && d->attached && d->handle == lj->handle &&
+		devices_locate_again(d, lj);
+	} else if (d != NULL && d->attached && d->handle == lj->handle &&
 	    d->attachment_id == 0) {
 		for (i = 0; i < lj->nfound; i++) {
 			if (lj->found[i].handle == lj->handle)
@@ -759,9 +808,11 @@ devices_locate_done(struct worker_job *job)
 		}
 		if (w.source != NULL)
 			devices_attach(d, &w);
-		else
+		else {
 			log_warnx("device %s: usbmuxd did not list it",
 			    lj->udid);
+			devices_locate_again(d, lj);
+		}
 	}
 	free(lj->cause);
 	free(lj);
@@ -769,7 +820,7 @@ devices_locate_done(struct worker_job *job)
 
 /* Ask, on the worker, where the device just attached is. */
 static void
-devices_locate(struct device *d)
+devices_locate(struct device *d, int tries)
 {
 	struct locate_job	*lj;
 
@@ -781,6 +832,7 @@ devices_locate(struct device *d)
 	(void)strlcpy(lj->sysfs_root, reg.config->sysfs_root,
 	    sizeof(lj->sysfs_root));
 	lj->handle = d->handle;
+	lj->tries = tries;
 	worker_submit(reg.locator, &lj->job);
 }
 
@@ -812,7 +864,7 @@ devices_add(const struct mux_event *ev)
 	if ((d->store_id = store_device(reg.store, &sd)) < 0)
 		d->store_id = 0;
 	devices_strand_clear(d);
-	devices_locate(d);
+	devices_locate(d, 0);
 }
 
 /* A device went away; usbmuxd names it by handle only. */
@@ -831,6 +883,8 @@ devices_remove(const struct mux_event *ev)
 	}
 	d->attached = 0;
 	d->since_us = lq_wall_now_us();
+	if (d->locate_ev != NULL)
+		(void)evtimer_del(d->locate_ev);
 	log_info("device %s detached (usbmuxd id %u)", d->udid, d->handle);
 	if (d->attachment_id == 0)
 		return;
@@ -922,6 +976,8 @@ devices_clear(void)
 		RB_REMOVE(device_tree, &reg.tree, d);
 		if (d->strand_ev != NULL)
 			event_free(d->strand_ev);
+		if (d->locate_ev != NULL)
+			event_free(d->locate_ev);
 		free(d->trust_detail);
 		free(d);
 	}
