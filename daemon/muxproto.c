@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <endian.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,20 @@ muxproto_path(void)
 	    strncmp(env, "UNIX:", 5) == 0 && env[5] != '\0')
 		return (env + 5);
 	return (MUXPROTO_DEFAULT_PATH);
+}
+
+/* The address of usbmuxd's socket, for connect(2). */
+int
+muxproto_sockaddr(struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlcpy(sun->sun_path, muxproto_path(), sizeof(sun->sun_path)) >=
+	    sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
 }
 
 /* Build a request with the keys libusbmuxd sends (protocols.md 1.2). */

@@ -12,6 +12,9 @@
 #ifndef LQ_MUXPROTO_H
 #define LQ_MUXPROTO_H
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +30,11 @@
 
 /* usbmuxd's socket: USBMUXD_SOCKET_ADDRESS=UNIX:path, else the usual. */
 const char *muxproto_path(void);
+/*
+ * That socket's address into *sun: 0, or -1 with errno ENAMETOOLONG
+ * when its path does not fit.
+ */
+int	muxproto_sockaddr(struct sockaddr_un *);
 
 /*
  * A request: "ListDevices" or "Listen". Returns the whole message,

@@ -41,10 +41,7 @@ muxquery_connect(char **cause)
 	const char		*path = muxproto_path();
 	int			 fd, saved_errno;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
+	if (muxproto_sockaddr(&sun) == -1) {
 		xasprintf(cause, "usbmuxd socket path %s is too long", path);
 		return (-1);
 	}

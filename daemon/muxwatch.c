@@ -269,16 +269,10 @@ static int
 muxwatch_socket(void)
 {
 	struct sockaddr_un	 sun;
-	const char		*path = muxproto_path();
 	int			 fd, saved_errno;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (muxproto_sockaddr(&sun) == -1)
 		return (-1);
-	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
