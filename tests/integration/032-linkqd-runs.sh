@@ -11,6 +11,7 @@
 # in the middle of a bulk transfer is a dropout while the second device
 # passes; nothing outside /linkq/ is touched; the event log and its
 # follow stream, cancelling, and SIGTERM in the middle of a run.
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 

@@ -13,6 +13,7 @@
 # unplug is met by mux-connect probes: a lockdown-query cut mid-way by
 # it fails with a TLS error, which is not known to be a lost connection,
 # and the run goes on to the next probe, which is.)
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 

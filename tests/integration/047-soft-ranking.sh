@@ -6,6 +6,7 @@
 # port and on a hub slot that adds latency to every packet; in the
 # report by port the hub slot ranks below the clean port, and says why
 # in the JSON and under its PASS in the text.
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 

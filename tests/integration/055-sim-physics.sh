@@ -10,6 +10,7 @@
 # so the rates' lower bounds (the ceilings reached, --no-ceiling going
 # past them) are checked in the plain build only, not under the
 # sanitizers, and generously (bench/run measures them within 10%).
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 

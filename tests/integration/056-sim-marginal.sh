@@ -7,6 +7,7 @@
 # high one a packet fails all four tries, the kernel logs -71, usbmon
 # sees the bulk transfer fail, and usbmuxd drops the phone, which stays
 # stranded until it is replugged.
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 

@@ -6,6 +6,7 @@
 # after the link's latency, waits out a stall, and is refused when the
 # link drops the device meanwhile. Margins are generous: only "at least
 # the latency" and "far less without it" are judged.
+# linkq-test: alone
 
 . "$(dirname "$0")/lib.sh"
 
