@@ -204,6 +204,7 @@ struct run_job {
 	lq_mono_t		 started;
 	int			 in_time;	/* returned before any cut */
 	int			 ran;		/* run() was called on it */
+	int			 cancelled;	/* sent before a cancel */
 	/* Where the plan stood before this probe: for a rewind. */
 	struct run_plan_pos	 plan_pos;
 	/* The device's syslog, read after the probe (session_devlog). */
@@ -591,12 +592,20 @@ run_progress(struct run *r, const char *type)
 	feed_send(r->feed, o);
 }
 
-/* Stop r's probe in flight, on its worker or on the loop. */
+/*
+ * Stop r's probe in flight, on its worker or on the loop. The cancel
+ * reaches the probe queued ahead too: it comes back not run, unless it
+ * had started, and nothing may be queued behind it meanwhile
+ * (run_send_ahead), or that would run first and break the plan's order.
+ */
 static void
 run_cancel_probe(struct run *r)
 {
 	if (r->job == NULL)
 		return;
+	r->job->cancelled = 1;
+	if (r->ahead != NULL)
+		r->ahead->cancelled = 1;
 	if (r->job->usbctl != NULL)
 		usbctl_cancel(r->job->usbctl);
 	else
@@ -815,7 +824,9 @@ run_job_new(struct run *r, int kind)
  * loop's work on a result (store, verdict, the wake-up itself) overlaps
  * the next round trip rather than sitting between two (bench/README.md,
  * lockdown-query). Never behind a probe that failed or timed out, nor
- * across the profile's interval, a bulk probe or a loop probe.
+ * across the profile's interval, a bulk probe or a loop probe, nor
+ * behind one that a cancel will take off the queue: the one sent now
+ * would run first.
  */
 static void
 run_send_ahead(struct run *r)
@@ -824,7 +835,8 @@ run_send_ahead(struct run *r)
 	int			kind;
 
 	if (r->job == NULL || r->ahead != NULL || r->timed_out ||
-	    !run_kind_quick(r->job->ops->kind) || r->halt)
+	    r->job->cancelled || !run_kind_quick(r->job->ops->kind) ||
+	    r->halt)
 		return;
 	kind = run_plan_next(&r->plan);
 	if (kind <= 0 || !run_kind_quick(kind)) {
