@@ -32,9 +32,15 @@ hard_stop() {
 trap 'hard_stop; cleanup' EXIT
 
 # Four at a time, the kinds that crash or hang today's linkqd last.
-KINDS=$(echo ${LQ_HOSTILE_KINDS:-afc-status afc-op afc-short afc-bad-magic \
-    lockdown-garbage lockdown-huge-length lockdown-wrong-type \
-    lockdown-missing afc-cut afc-this-gt-entire afc-huge-entire})
+# Every kind in the plain build; under the sanitizers, where each group
+# takes several times as long, one group: the two that crashed and hung
+# linkqd before its worker processes, and one of AFC and of lockdown.
+ALL_KINDS="afc-status afc-op afc-short afc-bad-magic lockdown-garbage \
+    lockdown-huge-length lockdown-wrong-type lockdown-missing afc-cut \
+    afc-this-gt-entire afc-huge-entire"
+! sanitized || ALL_KINDS="afc-status lockdown-garbage afc-this-gt-entire \
+    afc-huge-entire"
+KINDS=$(echo ${LQ_HOSTILE_KINDS:-$ALL_KINDS})
 PHONES="h1 h2 h3 h4"
 CHECK=$BUILD/tests/tools/lq-afc-check
 [ -x "$CHECK" ] || fail "$CHECK is not built"

@@ -50,6 +50,16 @@ wait_for() {
 	done
 }
 
+# Whether the programs under test are a sanitizer build, where a test
+# that repeats something many times may repeat it fewer: the plain
+# build checks the documented count once.
+sanitized() {
+	case $BUILD in
+	*/default) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
 # Skip a test that takes minutes (exit 0 with a reason, as tests/run
 # counts a pass) under the sanitizers, where it would take many more,
 # unless LINKQ_SLOW_TESTS is set: it runs in the plain build.
