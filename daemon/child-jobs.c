@@ -68,10 +68,12 @@ child_probe(struct session *s, const struct msg_job *job,
 	done->ran = 1;
 	done->ts_us = lq_wall_now_us();
 	started = lq_mono_now();
+	/*
+	 * No message says that it started: the loop knows from when the
+	 * job before it ended (MSG_DONE's ended_us), or from its sending.
+	 */
 	memset(&progress, 0, sizeof(progress));
-	/* Also the start the loop's deadline counts from. */
 	progress.moved_us = started.us;
-	session_progress(s, &progress);
 	probe_result_init(&result);
 	(void)ops->run(s, &job->plan, &progress, &result);
 	done->latency_us = lq_mono_sub(lq_mono_now(), started);

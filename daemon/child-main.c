@@ -7,20 +7,38 @@
  * DESIGN: a cancel applies to every job sent before it, so the loop
  * numbers its cancels (epochs) and stamps each job with the epoch it
  * was sent in; a job older than the highest cancel seen is cancelled.
- * Before a job starts, every message already on the socket is read, so
- * a MSG_CANCEL sent behind queued jobs reaches them first; one that
- * comes while the job runs arrives as SIGUSR1 with the epoch, and the
- * handler cuts the watched socket. Standard signals do not queue, so a
- * second SIGUSR1 sent while one is pending is lost: the first one's cut
- * is then all there is, and the loop's kill deadline covers the rest.
+ * Each MSG_CANCEL is followed by SIGUSR1 with the epoch: the handler
+ * cuts the watched socket of a running job, and before the next job
+ * starts every message already on the socket is read, so a MSG_CANCEL
+ * sent behind queued jobs reaches them first (without a cancel, jobs
+ * are read one at a time, which saves a read per probe). Standard
+ * signals do not queue, so a second SIGUSR1 sent while one is pending
+ * is lost: its message is read all the same, the first one's cut is
+ * then all there is, and the loop's kill deadline covers the rest.
  * The watch is cleared before a socket is closed (session.c), so the
  * handler never shuts down a reused descriptor.
+ *
+ * Every message to the loop wakes it, and on a small machine the loop
+ * then takes the CPU from the next probe (bench/README.md,
+ * lockdown-query). So the result of a MSG_JOB_HOLD job that worked is
+ * held while the job queued behind it runs, and sent with the next
+ * ones in one sendmmsg: when a result must not wait (a failure, a
+ * string, nothing queued), at MSG_HOLD_MAX, or MSG_HOLD_US after the
+ * first was held. That last one may come while a probe blocks in the
+ * library, so a SIGALRM timer sends them then, from its handler; the
+ * main flow touches the held results only while in_job is 0, and the
+ * handler only while it is 1, so the two never meet. A job that
+ * crashes the process loses the results held before it: the loop
+ * counts one probe as the crash and the rest as never run, so nothing
+ * is counted that was not seen.
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <dirent.h>
 #include <err.h>
@@ -64,8 +82,18 @@ TAILQ_HEAD(child_queue, child_queued);
 static volatile sig_atomic_t	 cut_epoch;	/* highest cancel seen */
 static volatile sig_atomic_t	 job_epoch = INT_MAX; /* running job's */
 static volatile sig_atomic_t	 watch_fd = -1;
+static volatile sig_atomic_t	 cancel_seen;	/* read the socket */
+
+/* Results held back (see above), oldest first. */
+static struct msg_done		 held[MSG_HOLD_MAX];
+static uint32_t			 held_id[MSG_HOLD_MAX];
+static struct msg_out		 held_out[MSG_HOLD_MAX];
+static volatile sig_atomic_t	 nheld;
+static volatile sig_atomic_t	 in_job;	/* the handler's turn */
+static volatile sig_atomic_t	 hold_expired;	/* between jobs */
 
 static int			 sock = -1;
+static struct msg_shared	*shared;	/* the loop reads it */
 static uint32_t			 running_id;
 static int64_t			 progress_sent_us;
 static struct child_queue	 queue = TAILQ_HEAD_INITIALIZER(queue);
@@ -81,11 +109,87 @@ child_cancel_handler(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	if (si->si_code != SI_QUEUE || si->si_pid != getppid())
 		return;
+	cancel_seen = 1;
 	if (si->si_value.sival_int > cut_epoch)
 		cut_epoch = si->si_value.sival_int;
 	if (cut_epoch > job_epoch && watch_fd != -1)
 		(void)shutdown(watch_fd, SHUT_RDWR);
 	errno = saved;
+}
+
+/*
+ * Send the held results, oldest first. The process exits if the loop
+ * cannot take them: it has gone, or it kills us anyway. Async-signal-
+ * safe.
+ */
+static void
+child_flush(void)
+{
+	static const char *const	 none[2] = { NULL, NULL };
+	sig_atomic_t			 i, n = nheld;
+
+	/* Held results have no strings, but MSG_DONE carries two. */
+	for (i = 0; i < n; i++)
+		if (msg_pack(&held_out[i], MSG_DONE, held_id[i], &held[i],
+		    sizeof(held[i]), none, 2) == -1)
+			_exit(1);
+	if (n > 0 && msg_send_packed(sock, held_out, (size_t)n) == -1)
+		_exit(1);
+	nheld = 0;
+}
+
+/* SIGALRM: the first held result has waited MSG_HOLD_US. */
+static void
+child_hold_handler(int sig)
+{
+	int	saved = errno;
+
+	(void)sig;
+	if (in_job)
+		child_flush();
+	else
+		hold_expired = 1;	/* the main flow sends them */
+	errno = saved;
+}
+
+/* Main flow, no job running: hold done, the result of job id. */
+static void
+child_hold(uint32_t id, const struct msg_done *done)
+{
+	struct itimerval	it;
+
+	held[nheld] = *done;
+	held_id[nheld] = id;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (nheld++ > 0)
+		return;
+	hold_expired = 0;
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = MSG_HOLD_US;
+	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
+		fatal("worker: setitimer");
+}
+
+/*
+ * Enter or leave a job (the handler's turn to send held results). A
+ * timer that went off between jobs had its results left to us.
+ */
+static void
+child_in_job(int in)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!in) {
+		in_job = 0;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		return;
+	}
+	in_job = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* Went off before in_job was set; it will not again. */
+	if (hold_expired) {
+		hold_expired = 0;
+		child_flush();
+	}
 }
 
 /* session_watcher: the socket the next blocking call waits on. */
@@ -117,6 +221,10 @@ child_progress(void *arg, const struct probe_progress *p)
 	if (progress_sent_us != 0 && now - progress_sent_us < MSG_PROGRESS_US)
 		return;
 	progress_sent_us = now;
+	/* The loop hears of a job only once the ones before it are in. */
+	child_in_job(0);
+	child_flush();
+	child_in_job(1);
 	if (msg_send(sock, MSG_PROGRESS, running_id, p, sizeof(*p), NULL,
 	    0) == -1)
 		fatal("worker: cannot send progress");
@@ -164,7 +272,24 @@ child_read(int flags)
 	}
 }
 
-/* Run q (or answer that it was cancelled) and send its result. */
+/*
+ * Whether the result of q, done, may wait: a probe that worked, asked
+ * to hold, with no string, a job queued behind it and room left.
+ */
+static int
+child_may_hold(const struct child_queued *q, const struct msg_done *done,
+    char *const *strs)
+{
+	if ((q->job.flags & MSG_JOB_HOLD) == 0 || !done->ran ||
+	    done->status != LQ_OK || done->halted || strs[0] != NULL ||
+	    strs[1] != NULL || hold_expired || nheld >= MSG_HOLD_MAX)
+		return (0);
+	if (TAILQ_EMPTY(&queue))
+		(void)child_read(MSG_DONTWAIT);
+	return (!TAILQ_EMPTY(&queue));
+}
+
+/* Run q (or answer that it was cancelled) and send or hold its result. */
 static void
 child_run(struct session *s, struct child_queued *q, int *halt)
 {
@@ -179,10 +304,22 @@ child_run(struct session *s, struct child_queued *q, int *halt)
 		running_id = q->id;
 		progress_sent_us = 0;
 		job_epoch = q->job.epoch;
+		shared->started_us = lq_mono_now().us;
+		__atomic_store_n(&shared->running, q->id, __ATOMIC_RELEASE);
+		child_in_job(1);
 		child_job_exec(s, &q->job, &done, &strs[0], &strs[1], halt);
+		child_in_job(0);
+		__atomic_store_n(&shared->running, 0, __ATOMIC_RELEASE);
 		job_epoch = INT_MAX;
 		watch_fd = -1;
 	}
+	done.ended_us = lq_mono_now().us;
+	if (child_may_hold(q, &done, strs)) {
+		child_hold(q->id, &done);
+		return;
+	}
+	/* Strings are not held: the held ones go first, this one after. */
+	child_flush();
 	if (msg_send(sock, MSG_DONE, q->id, &done, sizeof(done),
 	    (const char *const *)strs, 2) == -1)
 		fatal("worker: cannot send a result");
@@ -238,7 +375,10 @@ child_harden(pid_t ppid, int keep)
 #endif
 }
 
-/* SIGUSR1 cuts; a write to a socket the phone closed must not kill. */
+/*
+ * SIGUSR1 cuts; SIGALRM sends held results; a write to a socket the
+ * phone closed must not kill.
+ */
 static void
 child_signals(void)
 {
@@ -254,6 +394,12 @@ child_signals(void)
 	(void)sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
 		fatal("worker: sigaction");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = child_hold_handler;
+	sa.sa_flags = SA_RESTART;
+	(void)sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		fatal("worker: sigaction");
 }
 
 void
@@ -264,34 +410,45 @@ child_main(int argc, char **argv)
 	struct session		*s;
 	const char		*errstr;
 	pid_t			 ppid;
-	int			 verbose, halt = 0;
+	int			 verbose, shm, halt = 0;
 
-	if (argc != 8)
+	if (argc != 9)
 		errx(1, "%s is internal to linkqd", CHILD_ARG);
 	sock = (int)strtonum(argv[2], 3, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(1, "worker: descriptor %s", errstr);
-	ppid = (pid_t)strtonum(argv[3], 1, INT_MAX, &errstr);
+	shm = (int)strtonum(argv[3], 3, INT_MAX, &errstr);
+	if (errstr != NULL)
+		errx(1, "worker: shared memory descriptor %s", errstr);
+	ppid = (pid_t)strtonum(argv[4], 1, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(1, "worker: parent %s", errstr);
-	verbose = (int)strtonum(argv[4], 0, 9, &errstr);
+	verbose = (int)strtonum(argv[5], 0, 9, &errstr);
 	if (errstr != NULL)
 		errx(1, "worker: verbosity %s", errstr);
-	(void)snprintf(name, sizeof(name), "linkqd-worker[%.12s]", argv[6]);
-	log_init(strcmp(argv[5], "stderr") == 0 ? LOG_TO_STDERR :
+	(void)snprintf(name, sizeof(name), "linkqd-worker[%.12s]", argv[7]);
+	log_init(strcmp(argv[6], "stderr") == 0 ? LOG_TO_STDERR :
 	    LOG_TO_SYSLOG, verbose, name);
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED, shm, 0);
+	if (shared == MAP_FAILED)
+		fatal("worker: cannot map the shared page");
+	(void)close(shm);
 	child_harden(ppid, sock);
 	child_signals();
 
-	s = session_new(argv[6], argv[7]);
+	s = session_new(argv[7], argv[8]);
 	session_set_watcher(s, &child_watcher);
-	log_debug("worker for %s started", argv[6]);
+	log_debug("worker for %s started", argv[7]);
 	for (;;) {
 		while (TAILQ_EMPTY(&queue))
 			(void)child_read(0);
 		/* A cancel behind the queued jobs reaches them first. */
-		while (child_read(MSG_DONTWAIT) == 1)
-			continue;
+		if (cancel_seen) {
+			cancel_seen = 0;
+			while (child_read(MSG_DONTWAIT) == 1)
+				continue;
+		}
 		q = TAILQ_FIRST(&queue);
 		TAILQ_REMOVE(&queue, q, entry);
 		child_run(s, q, &halt);

@@ -5,12 +5,13 @@
  * The worker process of one attached device: linkqd started again by
  * the loop (child.c) as
  *
- *	linkqd --worker-fd FD PPID VERBOSE LOGDEST UDID FOLDER
+ *	linkqd --worker-fd FD SHMFD PPID VERBOSE LOGDEST UDID FOLDER
  *
  * an internal mode of linkqd, never for people (linkqd(8)). It holds
  * the device's session (session.h) and runs the jobs the loop sends on
- * the socket FD (msg.h), one at a time, in order; it is the only place
- * where linkqd calls libimobiledevice.
+ * the socket FD (msg.h), one at a time, in order, saying which it runs
+ * in the shared memory SHMFD (struct msg_shared), which it maps and
+ * closes; it is the only place where linkqd calls libimobiledevice.
  *
  * Hygiene, first thing: PR_SET_PDEATHSIG(SIGKILL) and a check that
  * PPID is still the parent, so that it never outlives linkqd; every
@@ -24,6 +25,11 @@
  * (shutdown(2)) the socket the running job waits on, if the job is
  * older than the cancel; both are async-signal-safe. The loop kills the
  * process if that is not enough.
+ *
+ * Results: a quick probe's result may be held while the next job runs
+ * and sent with later ones (msg.h, MSG_JOB_HOLD); a SIGALRM timer sends
+ * them MSG_HOLD_US after the first was held at the latest, from its
+ * handler (sendmmsg(2) is async-signal-safe) if a probe is running.
  *
  * Exit: 0 when the loop closes its end; 1 on a broken socket or a
  * message it cannot parse. Logs go to standard error or syslog, as

@@ -16,6 +16,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -40,8 +41,9 @@
 #include "msg.h"
 #include "xmalloc.h"
 
-/* The worker's end of the socketpair, in the worker. */
+/* The worker's end of the socketpair and its shared page, in it. */
 #define CHILD_FD		3
+#define CHILD_SHM_FD		4
 
 TAILQ_HEAD(child_jobs, child_job);
 
@@ -50,6 +52,7 @@ struct child {
 	char			*folder;
 	pid_t			 pid;		/* -1: no process */
 	int			 fd;		/* our end, or -1 */
+	struct msg_shared	*shared;	/* its page, or NULL */
 	struct event		*read_ev;
 	struct event		*kill_ev;	/* the earliest due job */
 	struct event		*fail_ev;	/* completes failed jobs */
@@ -115,6 +118,47 @@ child_pid(const struct child *c)
 	return (c->pid);
 }
 
+uint32_t
+child_running(const struct child *c)
+{
+	if (c->shared == NULL)
+		return (0);
+	return (__atomic_load_n(&c->shared->running, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * fd, or a copy of it above the worker's fixed descriptors, so that
+ * neither dup2 in the worker overwrites the other's source nor lands
+ * on itself (which keeps close-on-exec); -1 if it cannot be copied.
+ * The caller closes what it gets when it is not fd.
+ */
+static int
+child_fd_high(int fd)
+{
+	if (fd > CHILD_SHM_FD)
+		return (fd);
+	return (fcntl(fd, F_DUPFD_CLOEXEC, CHILD_SHM_FD + 1));
+}
+
+/* The shared page of a new worker, mapped; its descriptor in *fd. */
+static struct msg_shared *
+child_shared_new(int *fd)
+{
+	void	*p;
+
+	*fd = memfd_create("linkqd-worker", MFD_CLOEXEC);
+	if (*fd == -1)
+		return (NULL);
+	if (ftruncate(*fd, sizeof(struct msg_shared)) == -1 ||
+	    (p = mmap(NULL, sizeof(struct msg_shared), PROT_READ |
+	    PROT_WRITE, MAP_SHARED, *fd, 0)) == MAP_FAILED) {
+		(void)close(*fd);
+		*fd = -1;
+		return (NULL);
+	}
+	return (p);
+}
+
 /* Start c's process; -1 with *cause (allocated) if it cannot. */
 static int
 child_spawn(struct child *c, char **cause)
@@ -126,9 +170,10 @@ child_spawn(struct child *c, char **cause)
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 sa;
 	sigset_t			 none;
-	char				 fdarg[16], ppid[16], verbose[16];
-	char				*argv[9];
-	int				 sv[2], theirs, error;
+	char				 fdarg[16], shmarg[16], ppid[16];
+	char				 verbose[16];
+	char				*argv[10];
+	int				 sv[2], theirs, shm, shm_high, error;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, sv) == -1) {
@@ -136,45 +181,60 @@ child_spawn(struct child *c, char **cause)
 		    "socketpair: %s", strerror(errno));
 		return (-1);
 	}
-	/* dup2 onto itself would keep close-on-exec. */
-	theirs = sv[1];
-	if (theirs == CHILD_FD &&
-	    (theirs = fcntl(sv[1], F_DUPFD_CLOEXEC, CHILD_FD + 1)) == -1)
-		theirs = sv[1];
+	if ((c->shared = child_shared_new(&shm)) == NULL) {
+		xasprintf(cause, "cannot start the worker process: shared "
+		    "memory: %s", strerror(errno));
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return (-1);
+	}
+	theirs = child_fd_high(sv[1]);
+	shm_high = child_fd_high(shm);
 	/* The worker blocks on its end; only ours is non-blocking. */
-	(void)fcntl(theirs, F_SETFL, 0);
+	if (theirs != -1)
+		(void)fcntl(theirs, F_SETFL, 0);
 	(void)snprintf(fdarg, sizeof(fdarg), "%d", CHILD_FD);
+	(void)snprintf(shmarg, sizeof(shmarg), "%d", CHILD_SHM_FD);
 	(void)snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
 	(void)snprintf(verbose, sizeof(verbose), "%d", log_getverbose());
 	argv[0] = arg0;
 	argv[1] = mode;
 	argv[2] = fdarg;
-	argv[3] = ppid;
-	argv[4] = verbose;
-	argv[5] = to_stderr ? dest_stderr : dest_syslog;
-	argv[6] = c->udid;
-	argv[7] = c->folder;
-	argv[8] = NULL;
+	argv[3] = shmarg;
+	argv[4] = ppid;
+	argv[5] = verbose;
+	argv[6] = to_stderr ? dest_stderr : dest_syslog;
+	argv[7] = c->udid;
+	argv[8] = c->folder;
+	argv[9] = NULL;
 
 	(void)sigemptyset(&none);
 	if ((error = posix_spawn_file_actions_init(&fa)) != 0 ||
-	    (error = posix_spawn_file_actions_adddup2(&fa, theirs,
-	    CHILD_FD)) != 0 ||
 	    (error = posix_spawnattr_init(&sa)) != 0 ||
 	    (error = posix_spawnattr_setsigmask(&sa, &none)) != 0 ||
 	    (error = posix_spawnattr_setflags(&sa,
 	    POSIX_SPAWN_SETSIGMASK)) != 0)
 		fatalx("%s: posix_spawn setup: %s", __func__, strerror(error));
-	error = posix_spawn(&c->pid, "/proc/self/exe", &fa, &sa, argv,
-	    environ);
+	if (theirs == -1 || shm_high == -1)
+		error = errno;
+	else if ((error = posix_spawn_file_actions_adddup2(&fa, theirs,
+	    CHILD_FD)) == 0 && (error = posix_spawn_file_actions_adddup2(&fa,
+	    shm_high, CHILD_SHM_FD)) == 0)
+		error = posix_spawn(&c->pid, "/proc/self/exe", &fa, &sa,
+		    argv, environ);
 	(void)posix_spawn_file_actions_destroy(&fa);
 	(void)posix_spawnattr_destroy(&sa);
-	if (theirs != sv[1])
+	if (theirs != -1 && theirs != sv[1])
 		(void)close(theirs);
+	if (shm_high != -1 && shm_high != shm)
+		(void)close(shm_high);
 	(void)close(sv[1]);
+	(void)close(shm);
 	if (error != 0) {
 		c->pid = -1;
 		(void)close(sv[0]);
+		(void)munmap(c->shared, sizeof(*c->shared));
+		c->shared = NULL;
 		xasprintf(cause, "cannot start the worker process: %s",
 		    strerror(error));
 		return (-1);
@@ -262,8 +322,12 @@ child_submit(struct child *c, struct child_job *job)
 		free(cause);
 		return;
 	}
+	job->sent_us = lq_mono_now().us;
 	if (child_job_deadline(job) != 0)
-		job->due_us = lq_mono_now().us + child_job_deadline(job);
+		job->due_us = job->sent_us + child_job_deadline(job);
+	/* With nothing before it, it starts now (child.h). */
+	if (TAILQ_EMPTY(&c->jobs))
+		job->started_us = job->sent_us;
 	TAILQ_INSERT_TAIL(&c->jobs, job, entry);
 	if (msg_send(c->fd, MSG_JOB, job->id, &job->req, sizeof(job->req),
 	    NULL, 0) == -1) {
@@ -301,12 +365,14 @@ child_cancel(struct child *c)
 }
 
 /*
- * Kill and reap c's process; its wait status in *status. The kill
- * comes before the close, which would have the worker exit on its own
- * (and, in a sanitizer's build, report what it never freed).
+ * Kill and reap c's process; its wait status in *status and, from its
+ * shared page, what it was running in *running (id, 0 if none; NULL
+ * allowed). The kill comes before the close, which would have the
+ * worker exit on its own (and, in a sanitizer's build, report what it
+ * never freed).
  */
 static void
-child_reap(struct child *c, int *status)
+child_reap(struct child *c, int *status, struct msg_shared *running)
 {
 	if (c->pid != -1 && kill(c->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("device %s: kill", c->udid);
@@ -317,15 +383,26 @@ child_reap(struct child *c, int *status)
 		(void)close(c->fd);
 	c->fd = -1;
 	*status = 0;
-	if (c->pid == -1)
-		return;
-	while (waitpid(c->pid, status, 0) == -1) {
-		if (errno != EINTR) {
-			log_warn("device %s: waitpid", c->udid);
-			break;
+	if (c->pid != -1) {
+		while (waitpid(c->pid, status, 0) == -1) {
+			if (errno != EINTR) {
+				log_warn("device %s: waitpid", c->udid);
+				break;
+			}
 		}
+		c->pid = -1;
 	}
-	c->pid = -1;
+	/* Dead, it writes no more: the page is read as it was left. */
+	if (running != NULL)
+		memset(running, 0, sizeof(*running));
+	if (c->shared == NULL)
+		return;
+	if (running != NULL) {
+		running->started_us = c->shared->started_us;
+		running->running = c->shared->running;
+	}
+	(void)munmap(c->shared, sizeof(*c->shared));
+	c->shared = NULL;
 }
 
 /* What became of the process, for people. */
@@ -360,35 +437,40 @@ child_why(struct child *c, int status, const char *cause, char *buf,
 
 /*
  * c's process is dead or broken (cause, or NULL to read the wait
- * status): reap it and fail its jobs, on a later loop turn.
+ * status): reap it and fail its jobs, on a later loop turn. The job it
+ * was running (its shared page says which) failed with it; the others
+ * never ran, or ran and had their results held (msg.h), which are
+ * lost: neither is evidence. With none running, a first job that is
+ * not a probe (an identify, say) fails with the process all the same.
  */
 static void
 child_dead(struct child *c, const char *cause)
 {
 	struct child_job	*job;
+	struct msg_shared	 running;
 	char			 why[256];
 	int			 status, first = 1;
 
-	child_reap(c, &status);
+	child_reap(c, &status, &running);
 	child_why(c, status, cause, why, sizeof(why));
 	log_warnx("device %s: %s", c->udid, why);
 	(void)evtimer_del(c->kill_ev);
 	while ((job = TAILQ_FIRST(&c->jobs)) != NULL) {
 		TAILQ_REMOVE(&c->jobs, job, entry);
 		child_fail_later(c, job, LQ_ECANCELED, why);
-		/* The running job; a probe only if it had started. */
-		if (first && (job->req.type != MSG_JOB_PROBE ||
-		    job->started_us != 0)) {
+		if (job->id == running.running || (first &&
+		    running.running == 0 && job->req.type != MSG_JOB_PROBE)) {
 			job->rep.status = c->killed ? LQ_ETIMEDOUT :
 			    LQ_EPROTO;
 			job->rep.halted = 1;
-			if (job->started_us != 0) {
-				job->rep.ran = 1;
-				job->rep.latency_us = lq_mono_now().us -
-				    job->started_us;
-				job->rep.ts_us = lq_wall_now_us() -
-				    job->rep.latency_us;
-			}
+		}
+		if (job->id == running.running &&
+		    job->req.type == MSG_JOB_PROBE) {
+			job->rep.ran = 1;
+			job->rep.latency_us = lq_mono_now().us -
+			    running.started_us;
+			job->rep.ts_us = lq_wall_now_us() -
+			    job->rep.latency_us;
 		}
 		first = 0;
 	}
@@ -434,12 +516,34 @@ child_fail_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* One message from c's process; 0, or -1 if it broke the protocol. */
+/*
+ * The job after one that ended at ended_us (the process's monotonic
+ * clock, the same as ours) started then, or when it was sent if later.
+ */
+static void
+child_next_started(struct child *c, int64_t ended_us)
+{
+	struct child_job	*next = TAILQ_FIRST(&c->jobs);
+	int64_t			 now = lq_mono_now().us;
+
+	if (next == NULL || next->started_us != 0)
+		return;
+	next->started_us = ended_us > next->sent_us ? ended_us :
+	    next->sent_us;
+	if (next->started_us > now)
+		next->started_us = now;
+}
+
+/*
+ * One message from c's process: 0, 1 if c may be gone (its last job's
+ * done() ran), or -1 if the process broke the protocol.
+ */
 static int
 child_take(struct child *c, const struct msg *m)
 {
 	struct child_job	*job = TAILQ_FIRST(&c->jobs);
 	char			*strs[2];
+	int			 last;
 
 	if (job == NULL || m->hdr.id != job->id)
 		return (-1);
@@ -448,8 +552,6 @@ child_take(struct child *c, const struct msg *m)
 		if (msg_get(m, &job->progress, sizeof(job->progress), NULL,
 		    0) == -1)
 			return (-1);
-		if (job->started_us == 0)
-			job->started_us = job->progress.moved_us;
 		return (0);
 	case MSG_DONE:
 		if (msg_get(m, &job->rep, sizeof(job->rep), strs, 2) == -1)
@@ -457,31 +559,48 @@ child_take(struct child *c, const struct msg *m)
 		job->detail = strs[0];
 		job->devlog_detail = strs[1];
 		TAILQ_REMOVE(&c->jobs, job, entry);
+		child_next_started(c, job->rep.ended_us);
 		child_arm(c);
-		/* done() may free c. */
+		/* done() may free c once no job is left (child.h). */
+		last = TAILQ_EMPTY(&c->jobs);
 		job->done(job);
-		return (0);
+		return (last);
 	default:
 		return (-1);
 	}
 }
 
-/* c's socket is readable: one message, the end, or an error. */
+/*
+ * c's socket is readable: the messages there (a batch of held results
+ * comes at once), up to the end or an error.
+ */
 static void
 child_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct child	*c = arg;
-	int		 rv;
+	pid_t		 pid = c->pid;
+	int		 rv, taken, n;
 
 	(void)what;
-	rv = msg_recv(fd, &inbox, MSG_DONTWAIT);
-	if (rv == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (rv == 1 && child_take(c, &inbox) == 0)
-		return;
-	if (rv == 1)
-		child_dead(c, "sent a malformed message");
-	else if (rv == -1 && errno == EPROTO)
+	for (n = 0; n < MSG_BATCH_MAX; n++) {
+		/* A done() may have had this process die and another start. */
+		if (n > 0 && c->pid != pid)
+			return;
+		rv = msg_recv(fd, &inbox, MSG_DONTWAIT);
+		if (rv == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (rv != 1)
+			break;
+		if ((taken = child_take(c, &inbox)) == 1)
+			return;
+		if (taken == -1) {
+			child_dead(c, "sent a malformed message");
+			return;
+		}
+	}
+	if (n == MSG_BATCH_MAX)
+		return;		/* the rest on the next turn */
+	if (rv == -1 && errno == EPROTO)
 		child_dead(c, "sent a malformed message");
 	else
 		child_dead(c, NULL);
@@ -495,7 +614,7 @@ child_free(struct child *c)
 
 	if (c == NULL)
 		return;
-	child_reap(c, &status);
+	child_reap(c, &status, NULL);
 	TAILQ_CONCAT(&c->failed, &c->jobs, entry);
 	while ((job = TAILQ_FIRST(&c->failed)) != NULL) {
 		log_warnx("device %s: %s: a job was still out", c->udid,
@@ -519,5 +638,5 @@ children_shutdown(void)
 	int		 status;
 
 	TAILQ_FOREACH(c, &children, entry)
-		child_reap(c, &status);
+		child_reap(c, &status, NULL);
 }

@@ -20,8 +20,12 @@
  * moment the one before it ends) and its done() is called once, on the
  * loop, in the order submitted, never inside child_submit, with rep,
  * detail and devlog_detail filled. done() owns and frees the job and
- * its strings. While a probe runs, progress holds the last counters the
- * process sent (moved_us 0 until the probe has started).
+ * its strings. started_us says when the job started: when it was sent
+ * if nothing was before it, else when the one before it ended (the
+ * process says when in its result), 0 until then; a probe's result may
+ * reach the loop later than its end (msg.h, MSG_JOB_HOLD). While a
+ * bulk probe runs, progress holds the last counters the process sent
+ * (moved_us 0 until the first).
  *
  * Cancel and deadlines: child_cancel cancels every job submitted so
  * far: queued ones come back not run (rep.status LQ_ECANCELED, rep.ran
@@ -76,6 +80,7 @@ struct child_job {
 	void			(*done)(struct child_job *);
 	/* child.c's: */
 	uint32_t		 id;
+	int64_t			 sent_us;	/* monotonic */
 	int64_t			 due_us;	/* monotonic, or 0 */
 	TAILQ_ENTRY(child_job)	 entry;
 };
@@ -100,6 +105,9 @@ void		 child_submit(struct child *, struct child_job *);
 void		 child_cancel(struct child *);
 /* The process's id, or -1 if none runs now. */
 pid_t		 child_pid(const struct child *);
+
+/* The id of the job the process is running now, or 0 (its page). */
+uint32_t	 child_running(const struct child *);
 /*
  * Kill and reap c's process and free c. Call it once every job is back
  * (from the last one's done(), as devices.c does); jobs still out are

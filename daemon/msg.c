@@ -3,8 +3,9 @@
 
 /*
  * Framing of the loop's messages to and from worker processes (the
- * protocol in msg.h). One sendmsg(2) of an iovec per message: header,
- * fixed payload, then each string's length and bytes.
+ * protocol in msg.h). A message is one iovec (header, fixed payload,
+ * then each string's length and bytes), sent with sendmmsg(2), which
+ * takes several at once: one wake-up of the reader for a batch.
  */
 
 #include <sys/types.h>
@@ -19,47 +20,81 @@
 #include "xmalloc.h"
 
 int
-msg_send(int fd, uint32_t type, uint32_t id, const void *fix, size_t len,
-    const char *const *strs, size_t nstr)
+msg_pack(struct msg_out *o, uint32_t type, uint32_t id, const void *fix,
+    size_t len, const char *const *strs, size_t nstr)
 {
-	struct iovec	 iov[2 + 2 * MSG_STRS_MAX];
-	struct msghdr	 mh;
-	struct msg_hdr	 hdr;
-	uint32_t	 slen[MSG_STRS_MAX];
-	size_t		 i, n = 0, room;
+	size_t	i, n = 0, room;
 
 	if (nstr > MSG_STRS_MAX ||
-	    len > MSG_MAX - MSG_STRS_MAX * sizeof(slen[0])) {
+	    len > MSG_MAX - MSG_STRS_MAX * sizeof(o->slen[0])) {
 		errno = EINVAL;
 		return (-1);
 	}
-	hdr.type = type;
-	hdr.id = id;
-	hdr.nstr = (uint32_t)nstr;
-	hdr.len = (uint32_t)len;
-	iov[n].iov_base = &hdr;
-	iov[n++].iov_len = sizeof(hdr);
-	iov[n].iov_base = (void *)(uintptr_t)fix;
-	iov[n++].iov_len = len;
+	o->hdr.type = type;
+	o->hdr.id = id;
+	o->hdr.nstr = (uint32_t)nstr;
+	o->hdr.len = (uint32_t)len;
+	o->iov[n].iov_base = &o->hdr;
+	o->iov[n++].iov_len = sizeof(o->hdr);
+	o->iov[n].iov_base = (void *)(uintptr_t)fix;
+	o->iov[n++].iov_len = len;
 	for (i = 0; i < nstr; i++) {
-		room = MSG_MAX - hdr.len - sizeof(slen[i]);
+		room = MSG_MAX - o->hdr.len - sizeof(o->slen[i]);
 		if (strs[i] == NULL)
-			slen[i] = MSG_STR_NONE;
+			o->slen[i] = MSG_STR_NONE;
 		else
-			slen[i] = (uint32_t)(strlen(strs[i]) < room ?
+			o->slen[i] = (uint32_t)(strlen(strs[i]) < room ?
 			    strlen(strs[i]) : room);
-		iov[n].iov_base = &slen[i];
-		iov[n++].iov_len = sizeof(slen[i]);
-		iov[n].iov_base = (void *)(uintptr_t)strs[i];
-		iov[n++].iov_len = slen[i] == MSG_STR_NONE ? 0 : slen[i];
-		hdr.len += sizeof(slen[i]) + (uint32_t)iov[n - 1].iov_len;
+		o->iov[n].iov_base = &o->slen[i];
+		o->iov[n++].iov_len = sizeof(o->slen[i]);
+		o->iov[n].iov_base = (void *)(uintptr_t)strs[i];
+		o->iov[n++].iov_len = o->slen[i] == MSG_STR_NONE ? 0 :
+		    o->slen[i];
+		o->hdr.len += sizeof(o->slen[i]) +
+		    (uint32_t)o->iov[n - 1].iov_len;
 	}
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = n;
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) == -1)
-		return (-1);
+	o->niov = n;
 	return (0);
+}
+
+int
+msg_send_packed(int fd, struct msg_out *o, size_t n)
+{
+	struct mmsghdr	mm[MSG_BATCH_MAX];
+	size_t		i, done = 0;
+	int		sent;
+
+	if (n > MSG_BATCH_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < n; i++) {
+		mm[i].msg_hdr.msg_iov = o[i].iov;
+		mm[i].msg_hdr.msg_iovlen = o[i].niov;
+	}
+	/* A blocking socket may still take fewer than all. */
+	while (done < n) {
+		sent = sendmmsg(fd, mm + done, (unsigned int)(n - done),
+		    MSG_NOSIGNAL);
+		if (sent == -1 && errno == EINTR)
+			continue;
+		if (sent == -1)
+			return (-1);
+		done += (size_t)sent;
+	}
+	return (0);
+}
+
+int
+msg_send(int fd, uint32_t type, uint32_t id, const void *fix, size_t len,
+    const char *const *strs, size_t nstr)
+{
+	struct msg_out	o;
+
+	if (msg_pack(&o, type, id, fix, len, strs, nstr) == -1)
+		return (-1);
+	return (msg_send_packed(fd, &o, 1));
 }
 
 int

@@ -23,9 +23,19 @@
  *								devlog detail
  *
  * Every MSG_JOB gets exactly one MSG_DONE, in the order sent, unless
- * the child dies first (child.h says what then). MSG_PROGRESS comes
- * while a probe runs: at its start (moved_us is the start) and then at
- * most every MSG_PROGRESS_US as its bulk chunks complete.
+ * the child dies first (child.h says what then). A job sent with
+ * MSG_JOB_HOLD that worked may have its MSG_DONE held back while the
+ * jobs queued behind it run, for at most MSG_HOLD_US and MSG_HOLD_MAX
+ * results, and sent with the others in one batch (child-main.c): the
+ * loop wakes once for several quick probes. MSG_DONE's ended_us says
+ * when the job ended, which is when the next one queued started.
+ * MSG_PROGRESS comes while a probe runs, at most every MSG_PROGRESS_US
+ * as its bulk chunks complete, and only about the oldest job whose
+ * MSG_DONE has not been sent.
+ *
+ * Besides the socket, the child has a page of shared memory (struct
+ * msg_shared), where it says which job it is running, so that when it
+ * dies the loop knows which job it died in, even with results held.
  *
  * Either end treats a message it cannot parse (wrong length, unknown
  * type) as the end of the other: the loop kills the child; the child
@@ -34,6 +44,8 @@
 
 #ifndef LQ_MSG_H
 #define LQ_MSG_H
+
+#include <sys/uio.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +60,14 @@
 #define MSG_STRS_MAX		2
 /* How often a running probe reports its progress at most. */
 #define MSG_PROGRESS_US		(100 * 1000)
+
+/*
+ * How long, and for how many jobs, the results of MSG_JOB_HOLD jobs
+ * may wait to be sent together; the most messages sent at once.
+ */
+#define MSG_HOLD_US		(2 * 1000)
+#define MSG_HOLD_MAX		16
+#define MSG_BATCH_MAX		MSG_HOLD_MAX
 
 enum msg_type {
 	MSG_JOB = 1,
@@ -80,6 +100,7 @@ struct msg_job {
 #define MSG_JOB_GO		0x1	/* probe: run even after a failure */
 #define MSG_JOB_DEVLOG		0x2	/* probe: read the syslog after */
 #define MSG_JOB_DEVLOG_FRESH	0x4	/* probe: the run's first read */
+#define MSG_JOB_HOLD		0x8	/* probe: its MSG_DONE may wait */
 	struct probe_plan plan;		/* probe */
 };
 
@@ -96,6 +117,7 @@ struct msg_done {
 	int32_t		 halted;	/* probe: the next must not run */
 	int64_t		 ts_us;		/* probe: wall clock at its start */
 	int64_t		 latency_us;
+	int64_t		 ended_us;	/* monotonic, in the child */
 	uint64_t	 bytes_out;
 	uint64_t	 bytes_in;
 	int64_t		 corrupt_offset;
@@ -106,11 +128,46 @@ struct msg_done {
 	struct devlog_found devlog;	/* probe */
 };
 
+/*
+ * The shared page: the child writes, the loop reads once the child is
+ * dead. started_us is written before running.
+ */
+struct msg_shared {
+	uint32_t	 running;	/* the job's id, or 0 between jobs */
+	int64_t		 started_us;	/* monotonic: when it started */
+};
+
 /* A message as received. */
 struct msg {
 	struct msg_hdr	 hdr;
 	unsigned char	 data[MSG_MAX];
 };
+
+/*
+ * One message laid out for msg_send_packed: the header, lengths and
+ * iovec are its own, the payload and strings stay the caller's until
+ * it is sent. It must not move once packed.
+ */
+struct msg_out {
+	struct msg_hdr	 hdr;
+	uint32_t	 slen[MSG_STRS_MAX];
+	struct iovec	 iov[2 + 2 * MSG_STRS_MAX];
+	size_t		 niov;
+};
+
+/*
+ * Lay out one message in o, as msg_send does. 0, or -1 with errno
+ * EINVAL. Async-signal-safe.
+ */
+int	 msg_pack(struct msg_out *, uint32_t, uint32_t, const void *, size_t,
+	    const char *const *, size_t);
+
+/*
+ * Send n (at most MSG_BATCH_MAX) packed messages on fd with one
+ * sendmmsg(2) where the socket takes them. 0, or -1 with errno set.
+ * Async-signal-safe.
+ */
+int	 msg_send_packed(int, struct msg_out *, size_t);
 
 /*
  * Send one message on fd: the fixed payload of len bytes and nstr

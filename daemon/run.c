@@ -19,13 +19,15 @@
  * forever ends only when it fails, is cancelled or loses its device.
  *
  * Probes run in the attachment's worker process (child.h), usb-control
- * alone on the loop. The loop queues the next quick probe (not bulk,
- * not usb-control, not across the interval) on the worker behind the
- * one in flight
- * (run_send_ahead), so that storing a result and deciding overlap the
- * next round trip instead of sitting between two: that gap was a tenth
- * of a lockdown-query. The plan stays the same: a probe behind one that
- * failed does not run (the worker's halt flag), one a cancel took off the
+ * alone on the loop. The loop queues the next quick probes (not bulk,
+ * not usb-control, not across the interval), up to RUN_AHEAD_MAX, on
+ * the worker behind the one in flight (run_send_ahead), so that storing
+ * a result and deciding overlap the next round trips instead of sitting
+ * between two: that gap was a tenth of a lockdown-query. With several
+ * queued, the worker may also hold the results of a few and send them
+ * together (MSG_JOB_HOLD), so that the loop wakes once for them and not
+ * once each. The plan stays the same: a probe behind one that failed
+ * does not run (the worker's halt flag), one a cancel took off the
  * queue never ran, and for either the plan goes back to it
  * (run_job_unrun). When the run ends, a probe still in flight is cut
  * and is not evidence.
@@ -76,6 +78,19 @@
  * dropout then, not as a count of failed probes.
  */
 #define RUN_DISCONNECT_GRACE_US	(2 * LQ_USEC_PER_SEC)
+
+/*
+ * Quick probes queued on the worker behind the one in flight: twice
+ * what the worker may hold back (msg.h), so that it still has work
+ * while the loop takes a batch of results and sends more.
+ */
+#define RUN_AHEAD_MAX		(2 * MSG_HOLD_MAX)
+
+/*
+ * A probe kind whose deadline is shorter than this never has its
+ * result held: MSG_HOLD_US would be a noticeable part of it.
+ */
+#define RUN_HOLD_DEADLINE_MIN_US	(100 * LQ_USEC_PER_MSEC)
 /*
  * A stall: a round trip that worked, but took more than RUN_STALL_FACTOR
  * times its kind's mean in this run, and at least RUN_STALL_FLOOR_US,
@@ -116,6 +131,9 @@ struct run_window {
 	struct lq_verdict_result result;
 };
 
+struct run_job;
+TAILQ_HEAD(run_jobs, run_job);
+
 struct run {
 	int64_t			 id;
 	enum run_state		 state;
@@ -138,11 +156,12 @@ struct run {
 	uint32_t		 sequence;	/* probes sent */
 
 	/*
-	 * The probe in flight (the oldest), or NULL, and the quick probe
-	 * queued on the worker behind it, or NULL (run_send_ahead).
+	 * The probe in flight (the oldest), or NULL, and the quick probes
+	 * queued on the worker behind it, oldest first (run_send_ahead).
 	 */
 	struct run_job		*job;
-	struct run_job		*ahead;
+	struct run_jobs		 ahead;
+	u_int			 nahead;
 	int			 halt;		/* a probe failed, so none is
 						 * sent ahead behind it */
 	struct event		*deadline_ev;
@@ -194,6 +213,7 @@ TAILQ_HEAD(runs, run);
  */
 struct run_job {
 	struct child_job	 job;		/* first: the worker's part */
+	TAILQ_ENTRY(run_job)	 ahead_entry;	/* in run's ahead */
 	struct run		*run;
 	const struct probe_ops	*ops;
 	struct usbctl		*usbctl;	/* a loop probe in flight */
@@ -239,6 +259,7 @@ run_recovered(const struct store_run_row *row, void *unused)
 
 	(void)unused;
 	r = xcalloc(1, sizeof(*r));
+	TAILQ_INIT(&r->ahead);
 	r->id = row->id;
 	r->state = RUN_INTERRUPTED;
 	(void)strlcpy(r->profile_name, row->profile != NULL ? row->profile :
@@ -594,18 +615,20 @@ run_progress(struct run *r, const char *type)
 
 /*
  * Stop r's probe in flight, on its worker or on the loop. The cancel
- * reaches the probe queued ahead too: it comes back not run, unless it
- * had started, and nothing may be queued behind it meanwhile
+ * reaches the probes queued ahead too: they come back not run, unless
+ * one had started, and nothing may be queued behind them meanwhile
  * (run_send_ahead), or that would run first and break the plan's order.
  */
 static void
 run_cancel_probe(struct run *r)
 {
+	struct run_job	*rj;
+
 	if (r->job == NULL)
 		return;
 	r->job->cancelled = 1;
-	if (r->ahead != NULL)
-		r->ahead->cancelled = 1;
+	TAILQ_FOREACH(rj, &r->ahead, ahead_entry)
+		rj->cancelled = 1;
 	if (r->job->usbctl != NULL)
 		usbctl_cancel(r->job->usbctl);
 	else
@@ -636,8 +659,8 @@ run_timeout(struct run *r)
 
 /*
  * When the quick probe rj started (monotonic us), or 0 if it has not
- * started yet: the worker process says so in its first progress
- * message (child.h).
+ * started yet, as far as the loop knows (child.h): when the one before
+ * it ended, which the worker may say a little late (MSG_JOB_HOLD).
  */
 static int64_t
 run_job_started(struct run_job *rj)
@@ -769,18 +792,6 @@ run_child_done(struct child_job *job)
 	run_job_done(rj);
 }
 
-/* Send rj to r's worker process; go: with nothing of r in flight. */
-static void
-run_job_submit(struct run *r, struct run_job *rj, int go)
-{
-	rj->job.req.kind = rj->ops->kind;
-	rj->job.req.plan = rj->plan;
-	rj->job.req.flags = (go ? MSG_JOB_GO : 0) |
-	    (rj->devlog_want ? MSG_JOB_DEVLOG : 0) |
-	    (rj->devlog_fresh ? MSG_JOB_DEVLOG_FRESH : 0);
-	child_submit(r->target.child, &rj->job);
-}
-
 /* Whether a probe of kind is quick and runs on the worker. */
 static int
 run_kind_quick(int kind)
@@ -789,6 +800,20 @@ run_kind_quick(int kind)
 
 	ops = probe_ops_find(kind);
 	return (ops != NULL && ops->run != NULL && kind != LQ_PROBE_BULK);
+}
+
+/* Send rj to r's worker process; go: with nothing of r in flight. */
+static void
+run_job_submit(struct run *r, struct run_job *rj, int go)
+{
+	rj->job.req.kind = rj->ops->kind;
+	rj->job.req.plan = rj->plan;
+	rj->job.req.flags = (go ? MSG_JOB_GO : 0) |
+	    (rj->devlog_want ? MSG_JOB_DEVLOG : 0) |
+	    (rj->devlog_fresh ? MSG_JOB_DEVLOG_FRESH : 0) |
+	    (run_kind_quick(rj->ops->kind) && r->deadline_us[rj->ops->kind] >=
+	    RUN_HOLD_DEADLINE_MIN_US ? MSG_JOB_HOLD : 0);
+	child_submit(r->target.child, &rj->job);
 }
 
 /* A probe of kind for r, just planned by run_next_kind. */
@@ -819,32 +844,37 @@ run_job_new(struct run *r, int kind)
 }
 
 /*
- * Queue r's next probe on the worker behind the one in flight when both
- * are quick: the worker starts it the moment the first is done, and the
- * loop's work on a result (store, verdict, the wake-up itself) overlaps
- * the next round trip rather than sitting between two (bench/README.md,
- * lockdown-query). Never behind a probe that failed or timed out, nor
- * across the profile's interval, a bulk probe or a loop probe, nor
- * behind one that a cancel will take off the queue: the one sent now
- * would run first.
+ * Queue r's next probes on the worker behind the one in flight, up to
+ * RUN_AHEAD_MAX, while they are quick: the worker starts each the
+ * moment the one before it is done, and the loop's work on a result
+ * (store, verdict, the wake-up itself) overlaps the next round trips
+ * rather than sitting between two (bench/README.md, lockdown-query).
+ * Never behind a probe that failed or timed out, nor across the
+ * profile's interval, a bulk probe or a loop probe, nor behind one that
+ * a cancel will take off the queue: the one sent now would run first.
  */
 static void
 run_send_ahead(struct run *r)
 {
-	struct run_plan_pos	pos = r->plan.pos;
-	int			kind;
+	struct run_plan_pos	 pos;
+	struct run_job		*rj;
+	int			 kind;
 
-	if (r->job == NULL || r->ahead != NULL || r->timed_out ||
-	    r->job->cancelled || !run_kind_quick(r->job->ops->kind) ||
-	    r->halt)
+	if (r->job == NULL || r->timed_out || r->job->cancelled ||
+	    !run_kind_quick(r->job->ops->kind) || r->halt)
 		return;
-	kind = run_plan_next(&r->plan);
-	if (kind <= 0 || !run_kind_quick(kind)) {
-		run_plan_rewind(&r->plan, &pos);
-		return;
+	while (r->nahead < RUN_AHEAD_MAX) {
+		pos = r->plan.pos;
+		kind = run_plan_next(&r->plan);
+		if (kind <= 0 || !run_kind_quick(kind)) {
+			run_plan_rewind(&r->plan, &pos);
+			return;
+		}
+		rj = run_job_new(r, kind);
+		TAILQ_INSERT_TAIL(&r->ahead, rj, ahead_entry);
+		r->nahead++;
+		run_job_submit(r, rj, 0);
 	}
-	r->ahead = run_job_new(r, kind);
-	run_job_submit(r, r->ahead, 0);
 }
 
 /*
@@ -1090,14 +1120,16 @@ run_should_end(struct run *r, int *finished)
 }
 
 /*
- * r's probe in flight is back: the one queued ahead, if any, is in
+ * r's probe in flight is back: the oldest queued ahead, if any, is in
  * flight now, with its own deadline.
  */
 static void
 run_promote(struct run *r)
 {
-	r->job = r->ahead;
-	r->ahead = NULL;
+	if ((r->job = TAILQ_FIRST(&r->ahead)) != NULL) {
+		TAILQ_REMOVE(&r->ahead, r->job, ahead_entry);
+		r->nahead--;
+	}
 	r->timed_out = 0;
 	(void)evtimer_del(r->deadline_ev);
 	if (r->job != NULL && r->state == RUN_RUNNING)
@@ -1113,9 +1145,10 @@ run_promote(struct run *r)
 static void
 run_job_unrun(struct run *r, struct run_job *rj)
 {
-	if (rj == r->ahead)
-		r->ahead = NULL;
-	else
+	if (rj != r->job) {
+		TAILQ_REMOVE(&r->ahead, rj, ahead_entry);
+		r->nahead--;
+	} else
 		run_promote(r);
 	if (r->state == RUN_RUNNING && rj->plan.sequence <= r->sequence) {
 		run_plan_rewind(&r->plan, &rj->plan_pos);
@@ -1448,6 +1481,7 @@ run_start(const struct config *cfg, const struct profile *pr,
 		return (NULL);
 	}
 	r = xcalloc(1, sizeof(*r));
+	TAILQ_INIT(&r->ahead);
 	(void)strlcpy(r->profile_name, pr->name, sizeof(r->profile_name));
 	r->profile = *pr;
 	r->profile.name = r->profile_name;

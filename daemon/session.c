@@ -60,6 +60,9 @@
 #define SESSION_LABEL		"linkqd"
 #define SESSION_LOCKDOWN_TYPE	"com.apple.mobile.lockdown"
 
+/* Connections whose socket was checked, remembered (session_conn_fd). */
+#define SESSION_FD_CHECKED	4
+
 struct session {
 	char			*udid;
 	char			*folder;	/* "/linkq", no trailing '/' */
@@ -461,21 +464,36 @@ session_path(struct session *s, const char *name, char *buf, size_t len)
 /*
  * The descriptor of a connection, if it is a stream socket: a check
  * that the private layouts below were followed to the right place.
+ * The last few connections found good are remembered (per thread), as
+ * a probe asks for its socket every time and each getsockopt(2) is a
+ * system call in the probe's own round trip.
  */
 static int
 session_conn_fd(idevice_connection_t conn)
 {
-	socklen_t	len;
-	int		fd = -1, type;
+	static _Thread_local struct {
+		idevice_connection_t	 conn;
+		int			 fd;
+	}			 good[SESSION_FD_CHECKED];
+	static _Thread_local u_int	 next;
+	socklen_t		 len;
+	u_int			 i;
+	int			 fd = -1, type;
 
 	if (conn == NULL ||
 	    idevice_connection_get_fd(conn, &fd) != IDEVICE_E_SUCCESS ||
 	    fd < 0)
 		return (-1);
+	for (i = 0; i < SESSION_FD_CHECKED; i++)
+		if (good[i].conn == conn && good[i].fd == fd)
+			return (fd);
 	len = sizeof(type);
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM)
 		return (-1);
+	good[next].conn = conn;
+	good[next].fd = fd;
+	next = (next + 1) % SESSION_FD_CHECKED;
 	return (fd);
 }
 

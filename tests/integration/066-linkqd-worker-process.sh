@@ -68,7 +68,7 @@ phone=$(sim_udid phone)
 start_linkqd "$T/linkqd.conf"
 wait_trusted "$phone"
 w1=$(new_worker "")
-tr '\0' ' ' < "/proc/$w1/cmdline" | grep -q -- "--worker-fd 3 $LINKQD_PID " ||
+tr '\0' ' ' < "/proc/$w1/cmdline" | grep -q -- "--worker-fd 3 4 $LINKQD_PID " ||
     fail "worker $w1 is not linkqd's worker mode: $(tr '\0' ' ' < "/proc/$w1/cmdline")"
 fds=$(ls -l "/proc/$w1/fd" | grep -- '->' | sed 's/.*-> //')
 echo "$fds" | grep -e linkq.db -e linkqd.sock &&
