@@ -95,9 +95,12 @@ child_probe(struct session *s, const struct msg_job *job,
 		    &done->devlog, devlog_detail);
 	/*
 	 * A failed probe, or a failed syslog read, may leave a connection
-	 * half way: start afresh.
+	 * half way: start afresh. So does a cut that came as the probe's
+	 * last answer did: the probe worked, but the socket it shut down
+	 * (the session's lockdown connection, say) would fail the next.
 	 */
-	if (result.status != LQ_OK || done->devlog_status != LQ_OK) {
+	if (result.status != LQ_OK || done->devlog_status != LQ_OK ||
+	    session_cancelled(s)) {
 		session_close(s);
 		*halt = 1;
 		done->halted = 1;

@@ -11,7 +11,8 @@
  * cuts the watched socket of a running job, and before the next job
  * starts every message already on the socket is read, so a MSG_CANCEL
  * sent behind queued jobs reaches them first (without a cancel, jobs
- * are read one at a time, which saves a read per probe). Standard
+ * are read only when none is queued, a batch at a time, which saves a
+ * read per probe). Standard
  * signals do not queue, so a second SIGUSR1 sent while one is pending
  * is lost: its message is read all the same, the first one's cut is
  * then all there is, and the loop's kill deadline covers the rest.
@@ -22,15 +23,16 @@
  * then takes the CPU from the next probe (bench/README.md,
  * lockdown-query). So the result of a MSG_JOB_HOLD job that worked is
  * held while the job queued behind it runs, and sent with the next
- * ones in one sendmmsg: when a result must not wait (a failure, a
- * string, nothing queued), at MSG_HOLD_MAX, or MSG_HOLD_US after the
- * first was held. That last one may come while a probe blocks in the
- * library, so a SIGALRM timer sends them then, from its handler; the
- * main flow touches the held results only while in_job is 0, and the
- * handler only while it is 1, so the two never meet. A job that
- * crashes the process loses the results held before it: the loop
- * counts one probe as the crash and the rest as never run, so nothing
- * is counted that was not seen.
+ * ones in one sendmmsg when a result must not wait (a failure, a
+ * string, nothing queued), at MSG_HOLD_MAX, or once the first has
+ * waited MSG_HOLD_US, all decided between jobs. No timer sends them
+ * while a probe blocks: a signal would cut short the library's own
+ * sleeps (libimobiledevice 1.3.0 sleeps 100 ms in its TLS handshake
+ * loop) and change what the probe measures. The loop times the probe
+ * the process says it runs (struct msg_shared), not the oldest it has
+ * no result for. A job that crashes the process loses the results held
+ * before it: the loop counts one probe as the crash and the rest as
+ * never run, so nothing is counted that was not seen.
  */
 
 #include <sys/types.h>
@@ -38,7 +40,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <dirent.h>
 #include <err.h>
@@ -88,9 +89,8 @@ static volatile sig_atomic_t	 cancel_seen;	/* read the socket */
 static struct msg_done		 held[MSG_HOLD_MAX];
 static uint32_t			 held_id[MSG_HOLD_MAX];
 static struct msg_out		 held_out[MSG_HOLD_MAX];
-static volatile sig_atomic_t	 nheld;
-static volatile sig_atomic_t	 in_job;	/* the handler's turn */
-static volatile sig_atomic_t	 hold_expired;	/* between jobs */
+static u_int			 nheld;
+static int64_t			 held_since_us;	/* the first's end */
 
 static int			 sock = -1;
 static struct msg_shared	*shared;	/* the loop reads it */
@@ -117,79 +117,21 @@ child_cancel_handler(int sig, siginfo_t *si, void *uc)
 	errno = saved;
 }
 
-/*
- * Send the held results, oldest first. The process exits if the loop
- * cannot take them: it has gone, or it kills us anyway. Async-signal-
- * safe.
- */
+/* Send the held results, oldest first. */
 static void
 child_flush(void)
 {
 	static const char *const	 none[2] = { NULL, NULL };
-	sig_atomic_t			 i, n = nheld;
+	u_int				 i;
 
 	/* Held results have no strings, but MSG_DONE carries two. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nheld; i++)
 		if (msg_pack(&held_out[i], MSG_DONE, held_id[i], &held[i],
 		    sizeof(held[i]), none, 2) == -1)
-			_exit(1);
-	if (n > 0 && msg_send_packed(sock, held_out, (size_t)n) == -1)
-		_exit(1);
+			fatalx("worker: msg_pack");
+	if (nheld > 0 && msg_send_packed(sock, held_out, nheld) == -1)
+		fatal("worker: cannot send results");
 	nheld = 0;
-}
-
-/* SIGALRM: the first held result has waited MSG_HOLD_US. */
-static void
-child_hold_handler(int sig)
-{
-	int	saved = errno;
-
-	(void)sig;
-	if (in_job)
-		child_flush();
-	else
-		hold_expired = 1;	/* the main flow sends them */
-	errno = saved;
-}
-
-/* Main flow, no job running: hold done, the result of job id. */
-static void
-child_hold(uint32_t id, const struct msg_done *done)
-{
-	struct itimerval	it;
-
-	held[nheld] = *done;
-	held_id[nheld] = id;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (nheld++ > 0)
-		return;
-	hold_expired = 0;
-	memset(&it, 0, sizeof(it));
-	it.it_value.tv_usec = MSG_HOLD_US;
-	if (setitimer(ITIMER_REAL, &it, NULL) == -1)
-		fatal("worker: setitimer");
-}
-
-/*
- * Enter or leave a job (the handler's turn to send held results). A
- * timer that went off between jobs had its results left to us.
- */
-static void
-child_in_job(int in)
-{
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!in) {
-		in_job = 0;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		return;
-	}
-	in_job = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	/* Went off before in_job was set; it will not again. */
-	if (hold_expired) {
-		hold_expired = 0;
-		child_flush();
-	}
 }
 
 /* session_watcher: the socket the next blocking call waits on. */
@@ -222,9 +164,7 @@ child_progress(void *arg, const struct probe_progress *p)
 		return;
 	progress_sent_us = now;
 	/* The loop hears of a job only once the ones before it are in. */
-	child_in_job(0);
 	child_flush();
-	child_in_job(1);
 	if (msg_send(sock, MSG_PROGRESS, running_id, p, sizeof(*p), NULL,
 	    0) == -1)
 		fatal("worker: cannot send progress");
@@ -234,42 +174,56 @@ static const struct session_watcher	child_watcher = {
 	child_watch, child_cancelled, child_progress, NULL
 };
 
+/* One message from the loop: a cancel takes effect, a job queues. */
+static void
+child_take(const struct msg *m)
+{
+	struct child_queued	*q;
+	struct msg_cancel	 mc;
+
+	switch (m->hdr.type) {
+	case MSG_CANCEL:
+		if (msg_get(m, &mc, sizeof(mc), NULL, 0) == -1)
+			fatalx("worker: malformed cancel");
+		if (mc.epoch > cut_epoch)
+			cut_epoch = mc.epoch;
+		break;
+	case MSG_JOB:
+		q = xcalloc(1, sizeof(*q));
+		if (msg_get(m, &q->job, sizeof(q->job), NULL, 0) == -1)
+			fatalx("worker: malformed job");
+		q->id = m->hdr.id;
+		TAILQ_INSERT_TAIL(&queue, q, entry);
+		break;
+	default:
+		fatalx("worker: unknown message %u", m->hdr.type);
+	}
+}
+
 /*
- * Read one message (flags: 0 or MSG_DONTWAIT): a cancel takes effect at
- * once, a job joins the queue. 1, or 0 if none was there; exits when
- * the loop has gone or sent something it cannot parse.
+ * Read the messages waiting on the socket, as many as one recvmmsg
+ * takes (flags: MSG_DONTWAIT, or MSG_WAITFORONE to wait for one): the
+ * loop sends a batch of jobs at once. The count, 0 if none was there;
+ * exits when the loop has gone or sent something it cannot parse.
  */
 static int
 child_read(int flags)
 {
-	struct child_queued	*q;
-	struct msg_cancel	 mc;
-	int			 rv;
+	static struct msg_small	 got[MSG_BATCH_MAX];
+	int			 i, n;
 
-	rv = msg_recv(sock, &inbox, flags);
-	if (rv == -1 && errno == EAGAIN)
+	n = msg_recv_small(sock, got, nitems(got), flags);
+	if (n == -1 && errno == EAGAIN)
 		return (0);
-	if (rv == 0)
+	if (n == 0)
 		exit(0);	/* the loop closed its end */
-	if (rv == -1)
+	if (n == -1)
 		fatal("worker: cannot read from linkqd");
-	switch (inbox.hdr.type) {
-	case MSG_CANCEL:
-		if (msg_get(&inbox, &mc, sizeof(mc), NULL, 0) == -1)
-			fatalx("worker: malformed cancel");
-		if (mc.epoch > cut_epoch)
-			cut_epoch = mc.epoch;
-		return (1);
-	case MSG_JOB:
-		q = xcalloc(1, sizeof(*q));
-		if (msg_get(&inbox, &q->job, sizeof(q->job), NULL, 0) == -1)
-			fatalx("worker: malformed job");
-		q->id = inbox.hdr.id;
-		TAILQ_INSERT_TAIL(&queue, q, entry);
-		return (1);
-	default:
-		fatalx("worker: unknown message %u", inbox.hdr.type);
+	for (i = 0; i < n; i++) {
+		msg_from_small(&inbox, &got[i]);
+		child_take(&inbox);
 	}
+	return (n);
 }
 
 /*
@@ -282,7 +236,8 @@ child_may_hold(const struct child_queued *q, const struct msg_done *done,
 {
 	if ((q->job.flags & MSG_JOB_HOLD) == 0 || !done->ran ||
 	    done->status != LQ_OK || done->halted || strs[0] != NULL ||
-	    strs[1] != NULL || hold_expired || nheld >= MSG_HOLD_MAX)
+	    strs[1] != NULL || nheld >= MSG_HOLD_MAX || (nheld > 0 &&
+	    done->ended_us - held_since_us >= MSG_HOLD_US))
 		return (0);
 	if (TAILQ_EMPTY(&queue))
 		(void)child_read(MSG_DONTWAIT);
@@ -304,18 +259,20 @@ child_run(struct session *s, struct child_queued *q, int *halt)
 		running_id = q->id;
 		progress_sent_us = 0;
 		job_epoch = q->job.epoch;
-		shared->started_us = lq_mono_now().us;
+		__atomic_store_n(&shared->started_us, lq_mono_now().us,
+		    __ATOMIC_RELEASE);
 		__atomic_store_n(&shared->running, q->id, __ATOMIC_RELEASE);
-		child_in_job(1);
 		child_job_exec(s, &q->job, &done, &strs[0], &strs[1], halt);
-		child_in_job(0);
 		__atomic_store_n(&shared->running, 0, __ATOMIC_RELEASE);
 		job_epoch = INT_MAX;
 		watch_fd = -1;
 	}
 	done.ended_us = lq_mono_now().us;
 	if (child_may_hold(q, &done, strs)) {
-		child_hold(q->id, &done);
+		if (nheld == 0)
+			held_since_us = done.ended_us;
+		held[nheld] = done;
+		held_id[nheld++] = q->id;
 		return;
 	}
 	/* Strings are not held: the held ones go first, this one after. */
@@ -375,10 +332,7 @@ child_harden(pid_t ppid, int keep)
 #endif
 }
 
-/*
- * SIGUSR1 cuts; SIGALRM sends held results; a write to a socket the
- * phone closed must not kill.
- */
+/* SIGUSR1 cuts; a write to a socket the phone closed must not kill. */
 static void
 child_signals(void)
 {
@@ -393,12 +347,6 @@ child_signals(void)
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	(void)sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL) == -1)
-		fatal("worker: sigaction");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = child_hold_handler;
-	sa.sa_flags = SA_RESTART;
-	(void)sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		fatal("worker: sigaction");
 }
 
@@ -442,11 +390,11 @@ child_main(int argc, char **argv)
 	log_debug("worker for %s started", argv[7]);
 	for (;;) {
 		while (TAILQ_EMPTY(&queue))
-			(void)child_read(0);
+			(void)child_read(MSG_WAITFORONE);
 		/* A cancel behind the queued jobs reaches them first. */
 		if (cancel_seen) {
 			cancel_seen = 0;
-			while (child_read(MSG_DONTWAIT) == 1)
+			while (child_read(MSG_DONTWAIT) > 0)
 				continue;
 		}
 		q = TAILQ_FIRST(&queue);

@@ -27,9 +27,8 @@
  * process if that is not enough.
  *
  * Results: a quick probe's result may be held while the next job runs
- * and sent with later ones (msg.h, MSG_JOB_HOLD); a SIGALRM timer sends
- * them MSG_HOLD_US after the first was held at the latest, from its
- * handler (sendmmsg(2) is async-signal-safe) if a probe is running.
+ * and sent with later ones (msg.h, MSG_JOB_HOLD), decided between jobs;
+ * the shared page says which job runs meanwhile.
  *
  * Exit: 0 when the loop closes its end; 1 on a broken socket or a
  * message it cannot parse. Logs go to standard error or syslog, as

@@ -56,6 +56,9 @@ struct child {
 	struct event		*read_ev;
 	struct event		*kill_ev;	/* the earliest due job */
 	struct event		*fail_ev;	/* completes failed jobs */
+	struct event		*send_ev;	/* sends the outbox */
+	struct msg_out		 outbox[MSG_BATCH_MAX]; /* jobs to send */
+	u_int			 nout;
 	struct child_jobs	 jobs;		/* sent, in order */
 	struct child_jobs	 failed;	/* of a dead process */
 	int32_t			 epoch;		/* cancels so far */
@@ -75,6 +78,8 @@ static struct msg		 inbox;		/* loop thread only */
 static void	child_read_cb(evutil_socket_t, short, void *);
 static void	child_kill_cb(evutil_socket_t, short, void *);
 static void	child_fail_cb(evutil_socket_t, short, void *);
+static void	child_send_cb(evutil_socket_t, short, void *);
+static void	child_send(struct child *);
 static void	child_dead(struct child *, const char *);
 
 void
@@ -106,7 +111,8 @@ child_new(const char *udid, const char *folder)
 	TAILQ_INIT(&c->jobs);
 	TAILQ_INIT(&c->failed);
 	if ((c->kill_ev = evtimer_new(base, child_kill_cb, c)) == NULL ||
-	    (c->fail_ev = evtimer_new(base, child_fail_cb, c)) == NULL)
+	    (c->fail_ev = evtimer_new(base, child_fail_cb, c)) == NULL ||
+	    (c->send_ev = evtimer_new(base, child_send_cb, c)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	TAILQ_INSERT_TAIL(&children, c, entry);
 	return (c);
@@ -119,11 +125,23 @@ child_pid(const struct child *c)
 }
 
 uint32_t
-child_running(const struct child *c)
+child_running(const struct child *c, int64_t *started_us)
 {
+	uint32_t	id;
+	int64_t		started;
+
 	if (c->shared == NULL)
 		return (0);
-	return (__atomic_load_n(&c->shared->running, __ATOMIC_ACQUIRE));
+	/* The process writes the start, then the id: read until stable. */
+	do {
+		id = __atomic_load_n(&c->shared->running, __ATOMIC_ACQUIRE);
+		started = __atomic_load_n(&c->shared->started_us,
+		    __ATOMIC_ACQUIRE);
+	} while (id != __atomic_load_n(&c->shared->running,
+	    __ATOMIC_ACQUIRE));
+	if (started_us != NULL)
+		*started_us = started;
+	return (id);
 }
 
 /*
@@ -329,15 +347,46 @@ child_submit(struct child *c, struct child_job *job)
 	if (TAILQ_EMPTY(&c->jobs))
 		job->started_us = job->sent_us;
 	TAILQ_INSERT_TAIL(&c->jobs, job, entry);
-	if (msg_send(c->fd, MSG_JOB, job->id, &job->req, sizeof(job->req),
-	    NULL, 0) == -1) {
+	if (job->due_us != 0)
+		child_arm(c);
+	/*
+	 * Sent at the end of this loop turn, with the others submitted in
+	 * it (a batch of results brings a batch of jobs): one wake-up.
+	 */
+	if (msg_pack(&c->outbox[c->nout++], MSG_JOB, job->id, &job->req,
+	    sizeof(job->req), NULL, 0) == -1)
+		fatalx("%s: msg_pack", __func__);
+	if (c->nout == nitems(c->outbox))
+		child_send(c);
+	else
+		event_active(c->send_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * Send the jobs in c's outbox. Their payloads are in the jobs, which
+ * stay in c->jobs until done() (child_dead clears the outbox first).
+ */
+static void
+child_send(struct child *c)
+{
+	u_int	n = c->nout;
+
+	if (n == 0 || c->fd == -1)
+		return;
+	c->nout = 0;
+	if (msg_send_packed(c->fd, c->outbox, n) == -1)
 		/* Else it died and its wait status says how. */
 		child_dead(c, errno == EAGAIN ? "stopped reading its jobs" :
 		    NULL);
-		return;
-	}
-	if (job->due_us != 0)
-		child_arm(c);
+}
+
+/* The loop turn that submitted jobs is over: send them. */
+static void
+child_send_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	child_send(arg);
 }
 
 void
@@ -349,6 +398,10 @@ child_cancel(struct child *c)
 	int64_t			 due;
 
 	if (c->pid == -1 || TAILQ_EMPTY(&c->jobs))
+		return;
+	/* The jobs before the cancel reach the process before it. */
+	child_send(c);
+	if (c->pid == -1)
 		return;
 	mc.epoch = ++c->epoch;
 	due = lq_mono_now().us + CHILD_GRACE_US;
@@ -382,6 +435,7 @@ child_reap(struct child *c, int *status, struct msg_shared *running)
 	if (c->fd != -1)
 		(void)close(c->fd);
 	c->fd = -1;
+	c->nout = 0;		/* its jobs fail with it */
 	*status = 0;
 	if (c->pid != -1) {
 		while (waitpid(c->pid, status, 0) == -1) {
@@ -627,6 +681,7 @@ child_free(struct child *c)
 	TAILQ_REMOVE(&children, c, entry);
 	event_free(c->kill_ev);
 	event_free(c->fail_ev);
+	event_free(c->send_ev);
 	free(c->folder);
 	free(c);
 }

@@ -106,8 +106,11 @@ void		 child_cancel(struct child *);
 /* The process's id, or -1 if none runs now. */
 pid_t		 child_pid(const struct child *);
 
-/* The id of the job the process is running now, or 0 (its page). */
-uint32_t	 child_running(const struct child *);
+/*
+ * The id of the job the process is running now, or 0, and when it
+ * started it in *started_us (monotonic; NULL allowed): its page says.
+ */
+uint32_t	 child_running(const struct child *, int64_t *);
 /*
  * Kill and reap c's process and free c. Call it once every job is back
  * (from the last one's done(), as devices.c does); jobs still out are

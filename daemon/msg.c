@@ -97,6 +97,14 @@ msg_send(int fd, uint32_t type, uint32_t id, const void *fix, size_t len,
 	return (msg_send_packed(fd, &o, 1));
 }
 
+/* Whether a packet of n bytes (the whole, if cut) frames hdr right. */
+static int
+msg_framed(const struct msg_hdr *hdr, size_t n, size_t room)
+{
+	return (n >= sizeof(*hdr) && n <= room &&
+	    hdr->len == n - sizeof(*hdr) && hdr->nstr <= MSG_STRS_MAX);
+}
+
 int
 msg_recv(int fd, struct msg *m, int flags)
 {
@@ -108,13 +116,54 @@ msg_recv(int fd, struct msg *m, int flags)
 	if (n <= 0)
 		return ((int)n);
 	/* MSG_TRUNC: n is the packet's whole length, even if cut. */
-	if ((size_t)n < sizeof(m->hdr) || (size_t)n > sizeof(*m) ||
-	    m->hdr.len != (size_t)n - sizeof(m->hdr) ||
-	    m->hdr.nstr > MSG_STRS_MAX) {
+	if (!msg_framed(&m->hdr, (size_t)n, sizeof(*m))) {
 		errno = EPROTO;
 		return (-1);
 	}
 	return (1);
+}
+
+int
+msg_recv_small(int fd, struct msg_small *m, size_t n, int flags)
+{
+	struct mmsghdr	mm[MSG_BATCH_MAX];
+	struct iovec	iov[MSG_BATCH_MAX];
+	size_t		i;
+	int		got;
+
+	if (n > MSG_BATCH_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memset(mm, 0, sizeof(mm));
+	for (i = 0; i < n; i++) {
+		iov[i].iov_base = &m[i];
+		iov[i].iov_len = sizeof(m[i]);
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
+	}
+	do
+		got = recvmmsg(fd, mm, (unsigned int)n, flags, NULL);
+	while (got == -1 && errno == EINTR);
+	if (got <= 0)
+		return (got);
+	for (i = 0; i < (size_t)got; i++) {
+		/* A packet of no bytes is the end of the stream. */
+		if (mm[i].msg_len == 0)
+			return (i == 0 ? 0 : (int)i);
+		if ((mm[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    !msg_framed(&m[i].hdr, mm[i].msg_len, sizeof(m[i]))) {
+			errno = EPROTO;
+			return (-1);
+		}
+	}
+	return (got);
+}
+
+void
+msg_from_small(struct msg *m, const struct msg_small *sm)
+{
+	memcpy(m, sm, sizeof(sm->hdr) + sm->hdr.len);
 }
 
 /* Free the first n strings of strs and clear them. */

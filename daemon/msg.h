@@ -25,8 +25,9 @@
  * Every MSG_JOB gets exactly one MSG_DONE, in the order sent, unless
  * the child dies first (child.h says what then). A job sent with
  * MSG_JOB_HOLD that worked may have its MSG_DONE held back while the
- * jobs queued behind it run, for at most MSG_HOLD_US and MSG_HOLD_MAX
- * results, and sent with the others in one batch (child-main.c): the
+ * jobs queued behind it run, up to MSG_HOLD_MAX results, until the first
+ * has waited MSG_HOLD_US (checked between jobs, so longer while a job
+ * blocks), and sent with the others in one batch (child-main.c): the
  * loop wakes once for several quick probes. MSG_DONE's ended_us says
  * when the job ended, which is when the next one queued started.
  * MSG_PROGRESS comes while a probe runs, at most every MSG_PROGRESS_US
@@ -65,7 +66,7 @@
  * How long, and for how many jobs, the results of MSG_JOB_HOLD jobs
  * may wait to be sent together; the most messages sent at once.
  */
-#define MSG_HOLD_US		(2 * 1000)
+#define MSG_HOLD_US		(5 * 1000)
 #define MSG_HOLD_MAX		16
 #define MSG_BATCH_MAX		MSG_HOLD_MAX
 
@@ -157,7 +158,7 @@ struct msg_out {
 
 /*
  * Lay out one message in o, as msg_send does. 0, or -1 with errno
- * EINVAL. Async-signal-safe.
+ * EINVAL.
  */
 int	 msg_pack(struct msg_out *, uint32_t, uint32_t, const void *, size_t,
 	    const char *const *, size_t);
@@ -165,7 +166,6 @@ int	 msg_pack(struct msg_out *, uint32_t, uint32_t, const void *, size_t,
 /*
  * Send n (at most MSG_BATCH_MAX) packed messages on fd with one
  * sendmmsg(2) where the socket takes them. 0, or -1 with errno set.
- * Async-signal-safe.
  */
 int	 msg_send_packed(int, struct msg_out *, size_t);
 
@@ -182,6 +182,23 @@ int	 msg_send(int, uint32_t, uint32_t, const void *, size_t,
  * whose header does not match its length.
  */
 int	 msg_recv(int, struct msg *, int);
+
+/*
+ * Receive up to n messages of at most MSG_SMALL_MAX bytes each (the
+ * loop's: jobs and cancels) with one recvmmsg(2), into m[0..]; flags
+ * as recvmmsg: MSG_DONTWAIT, or MSG_WAITFORONE to wait for the first.
+ * The count, 0 at the end of the stream, or -1 with errno set; EPROTO
+ * for a packet too long or whose header does not match its length.
+ */
+#define MSG_SMALL_MAX		512
+struct msg_small {
+	struct msg_hdr	 hdr;
+	unsigned char	 data[MSG_SMALL_MAX];
+};
+int	 msg_recv_small(int, struct msg_small *, size_t, int);
+
+/* Copy a small message into m, for msg_get. */
+void	 msg_from_small(struct msg *, const struct msg_small *);
 /*
  * Take m's payload apart: exactly len bytes of fixed payload into fix
  * and exactly nstr strings, each allocated into strs[i] (NULL for

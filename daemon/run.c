@@ -169,6 +169,7 @@ struct run {
 	struct event		*next_ev;	/* interval between cycles */
 	struct event		*resume_ev;	/* after a lost connection */
 	int			 timed_out;
+	struct run_job		*timed_out_job;	/* the one cut for it */
 	int			 gone;		/* the device left */
 	int			 cut;		/* we cut the probe in flight:
 						 * its failure is ours */
@@ -645,16 +646,42 @@ run_cut(struct run *r)
 	run_cancel_probe(r);
 }
 
-/* The loop cut a probe that missed its deadline. */
+/*
+ * The loop cuts rj, r's probe in flight or one queued behind it that
+ * the worker is running, for missing its deadline: rj's result is the
+ * timeout, the ones before it (held, msg.h) are what they were.
+ */
 static void
-run_timeout(struct run *r)
+run_timeout(struct run *r, struct run_job *rj)
 {
 	if (r->job == NULL || r->timed_out)
 		return;
 	r->timed_out = 1;
+	r->timed_out_job = rj;
 	log_info("run %lld: %s missed its deadline; cutting it",
-	    (long long)r->id, lq_probe_kind_name(r->job->ops->kind));
+	    (long long)r->id, lq_probe_kind_name(rj->ops->kind));
 	run_cancel_probe(r);
+}
+
+/*
+ * The probe of r the worker is running now, and its start in *started,
+ * from the worker's shared page; NULL if it runs none of r's.
+ */
+static struct run_job *
+run_job_running(struct run *r, int64_t *started)
+{
+	struct run_job	*rj;
+	uint32_t	 id;
+
+	if (r->job == NULL || r->job->usbctl != NULL ||
+	    (id = child_running(r->target.child, started)) == 0)
+		return (NULL);
+	if (r->job->job.id == id)
+		return (r->job);
+	TAILQ_FOREACH(rj, &r->ahead, ahead_entry)
+		if (rj->job.id == id)
+			return (rj);
+	return (NULL);
 }
 
 /*
@@ -703,26 +730,35 @@ run_deadline_arm(struct run *r)
 /*
  * A quick probe's deadline timer fired. A probe that started late has
  * the rest of its own deadline; one that has not started at all is
- * stuck behind something on its worker, which is a timeout too.
+ * stuck behind something on its worker, which is a timeout too. The
+ * worker may be past it, its result held (msg.h, MSG_JOB_HOLD) while
+ * a later probe blocks: then the one timed is the one it runs, from
+ * its own start.
  */
 static void
 run_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run	*r = arg;
-	int64_t		 started, left;
+	struct run_job	*rj;
+	int64_t		 started, left, now = lq_mono_now().us;
 
 	(void)fd;
 	(void)what;
 	if (r->job == NULL)
 		return;
 	started = run_job_started(r->job);
-	left = started + r->deadline_us[r->job->ops->kind] -
-	    lq_mono_now().us;
+	left = started + r->deadline_us[r->job->ops->kind] - now;
 	if (started != 0 && left > 0) {
 		run_deadline_add(r, left);
 		return;
 	}
-	run_timeout(r);
+	if ((rj = run_job_running(r, &started)) == NULL)
+		rj = r->job;
+	else if ((left = started + r->deadline_us[rj->ops->kind] - now) > 0) {
+		run_deadline_add(r, left);
+		return;
+	}
+	run_timeout(r, rj);
 }
 
 /* Once a second: throughput, progress, and the bulk stall deadline. */
@@ -750,7 +786,7 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 		 */
 		if (lq_mono_now().us - moved > r->deadline_us[LQ_PROBE_BULK] +
 		    MSG_PROGRESS_US)
-			run_timeout(r);
+			run_timeout(r, r->job);
 	}
 	run_progress(r, "progress");
 }
@@ -890,6 +926,7 @@ run_send(struct run *r, int kind)
 	rj->started = lq_mono_now();
 	r->job = rj;
 	r->timed_out = 0;
+	r->timed_out_job = NULL;
 	r->halt = 0;
 	if (rj->ops->run == NULL) {
 		/* Each of its transfers has the deadline as its timeout. */
@@ -1126,13 +1163,17 @@ run_should_end(struct run *r, int *finished)
 static void
 run_promote(struct run *r)
 {
+	/* A cut for a deadline is over once the probe cut is back. */
+	if (r->job == r->timed_out_job) {
+		r->timed_out = 0;
+		r->timed_out_job = NULL;
+	}
 	if ((r->job = TAILQ_FIRST(&r->ahead)) != NULL) {
 		TAILQ_REMOVE(&r->ahead, r->job, ahead_entry);
 		r->nahead--;
 	}
-	r->timed_out = 0;
 	(void)evtimer_del(r->deadline_ev);
-	if (r->job != NULL && r->state == RUN_RUNNING)
+	if (r->job != NULL && r->state == RUN_RUNNING && !r->timed_out)
 		run_deadline_arm(r);
 }
 
@@ -1172,10 +1213,18 @@ run_job_done(struct run_job *rj)
 	struct timeval	 tv;
 	const char	*blocker;
 	char		*detail;
-	int		 lost, timed_out = r->timed_out;
+	int		 lost, timed_out;
 
-	/* One that never started within its deadline is a timeout. */
-	if (!rj->ran && !(rj == r->job && timed_out)) {
+	/* The probe cut for a deadline; those before it were done. */
+	timed_out = r->timed_out && rj == r->timed_out_job;
+	/*
+	 * One that never started within its deadline is a timeout. One
+	 * queued behind it that started before the worker saw the cancel
+	 * and failed, cut by it, failed because of us: it says nothing of
+	 * the link, and the plan goes back to it as to one never run.
+	 */
+	if ((!rj->ran && !timed_out) || (!timed_out && rj->cancelled &&
+	    !rj->in_time && rj->result.status != LQ_OK)) {
 		run_job_unrun(r, rj);
 		return;
 	}

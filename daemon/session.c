@@ -74,6 +74,7 @@ struct session {
 	int			 folder_made;	/* through this afc client */
 	syslog_relay_client_t	 syslog;	/* the device's, or NULL */
 	struct devlog		 devlog;	/* its partial line */
+	int64_t			 devlog_looked_us; /* monotonic */
 };
 
 struct errname {
@@ -1141,7 +1142,10 @@ session_devlog(struct session *s, int flags, struct devlog_found *found,
 			return (LQ_OK);
 		if ((rv = session_devlog_open(s, detail)) != LQ_OK)
 			return (rv);
-	}
+	} else if (lq_mono_now().us - s->devlog_looked_us <
+	    SESSION_DEVLOG_EVERY_US)
+		return (LQ_OK);
+	s->devlog_looked_us = lq_mono_now().us;
 	end = lq_mono_add(lq_mono_now(), SESSION_DEVLOG_US);
 	/* Without its socket, each read waits the 1 ms for nothing. */
 	fd = session_syslog_fd(s->syslog);

@@ -36,6 +36,7 @@
 /* What one session_devlog() reads at most. */
 #define SESSION_DEVLOG_BYTES	(256 * 1024)
 #define SESSION_DEVLOG_US	(20 * 1000)
+#define SESSION_DEVLOG_EVERY_US	(1000)
 
 struct devlog_found;
 struct probe_progress;
@@ -120,7 +121,10 @@ void	 session_path(struct session *, const char *, char *, size_t);
  * Read what the device's syslog (com.apple.syslog_relay) sent since the
  * last call into *found (devlog.h; the caller zeroes it), without
  * waiting for more: at most SESSION_DEVLOG_BYTES or SESSION_DEVLOG_US,
- * whichever comes first, and never when the job was cancelled. Flags:
+ * whichever comes first, never when the job was cancelled, and not
+ * again within SESSION_DEVLOG_EVERY_US of the last look (the lines
+ * wait in the socket; a quick probe would otherwise pay a poll(2)
+ * between every two round trips). Flags:
  * SESSION_DEVLOG_FRESH drops a stream left open before (by an earlier
  * run) with what it holds unread; SESSION_DEVLOG_OPEN starts the
  * stream, if it is not open, through the lockdown session, which

@@ -343,7 +343,43 @@ test_msg_batch(void **state)
 	/* More than a batch is refused whole. */
 	assert_int_equal(msg_send_packed(sv[0], out, MSG_BATCH_MAX + 1), -1);
 	assert_int_equal(errno, EINVAL);
-	(void)close(sv[0]);
+
+	/* The worker's side: a batch of jobs in one recvmmsg. */
+	{
+		struct msg_small	 small[MSG_BATCH_MAX];
+		struct msg_job		 job, back;
+		char			 big[MSG_SMALL_MAX + 1];
+
+		memset(&job, 0, sizeof(job));
+		for (i = 0; i < 3; i++) {
+			job.kind = i;
+			assert_int_equal(msg_send(sv[0], MSG_JOB, 200 + i, &job,
+			    sizeof(job), NULL, 0), 0);
+		}
+		assert_int_equal(msg_recv_small(sv[1], small, MSG_BATCH_MAX,
+		    MSG_DONTWAIT), 3);
+		for (i = 0; i < 3; i++) {
+			assert_int_equal(small[i].hdr.id, 200 + i);
+			msg_from_small(m, &small[i]);
+			assert_int_equal(msg_get(m, &back, sizeof(back), NULL,
+			    0), 0);
+			assert_int_equal(back.kind, i);
+		}
+		assert_int_equal(msg_recv_small(sv[1], small, MSG_BATCH_MAX,
+		    MSG_DONTWAIT), -1);
+		assert_int_equal(errno, EAGAIN);
+		/* Longer than a job or a cancel can be: broken. */
+		memset(big, 'x', sizeof(big));
+		assert_int_equal(msg_send(sv[0], MSG_JOB, 9, big, sizeof(big),
+		    NULL, 0), 0);
+		assert_int_equal(msg_recv_small(sv[1], small, MSG_BATCH_MAX,
+		    MSG_DONTWAIT), -1);
+		assert_int_equal(errno, EPROTO);
+		/* The loop's end closed: the end of the stream. */
+		(void)close(sv[0]);
+		assert_int_equal(msg_recv_small(sv[1], small, MSG_BATCH_MAX,
+		    MSG_DONTWAIT), 0);
+	}
 	(void)close(sv[1]);
 	free(m);
 }
@@ -391,7 +427,7 @@ test_crash_in_probe(void **state)
 	child_submit(c, &new_job(1, MSG_JOB_PROBE, LQ_PROBE_MUX_CONNECT,
 	    0)->job);
 	/* Started (its page says so): it waits on the mute usbmuxd. */
-	while (ndone == 0 && child_running(c) != first->job.id) {
+	while (ndone == 0 && child_running(c, NULL) != first->job.id) {
 		assert_true(time(NULL) <= end);
 		assert_int_not_equal(event_base_loop(base, EVLOOP_NONBLOCK),
 		    -1);
