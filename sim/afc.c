@@ -203,7 +203,6 @@ static void	 afc_lock(struct afc_fs *);
 static void	 afc_unlock(struct afc_fs *);
 static uint64_t	 afc_now_ns(void);
 static uint64_t	 afc_get64(const unsigned char *);
-static void	 afc_put64(unsigned char *, uint64_t);
 static uint64_t	 afc_free_space(struct afc_fs *);
 static void	 afc_oplog_add(struct afc_fs *, const char *, ...)
 		    printflike(2, 3);
@@ -363,8 +362,7 @@ afc_get64(const unsigned char *p)
 	return (v);
 }
 
-/* Encode a little-endian uint64. */
-static void
+void
 afc_put64(unsigned char *p, uint64_t v)
 {
 	int	i;

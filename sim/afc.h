@@ -97,4 +97,10 @@ uint64_t	 afc_fs_free_bytes(struct afc_fs *);
 int		 afc_fs_read_file(struct afc_fs *, const char *,
 		    unsigned char **, size_t *);
 
+/*
+ * Encode v as the little-endian uint64 of an AFC header into p[0..7]
+ * (also for hostile.c's malformed replies).
+ */
+void		 afc_put64(unsigned char *, uint64_t);
+
 #endif /* LQ_SIM_AFC_H */

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
+#include "afc.h"
 #include "hostile.h"
 #include "sim.h"
 
@@ -194,28 +195,16 @@ hostile_silence(struct sim_conn *c)
 		continue;
 }
 
-/* Encode a little-endian uint64. */
-static void
-hostile_put64(unsigned char *p, uint64_t v)
-{
-	int	i;
-
-	for (i = 0; i < 8; i++) {
-		p[i] = v & 0xff;
-		v >>= 8;
-	}
-}
-
 /* Fill in a 40-byte AFC header. */
 static void
 hostile_afc_header(unsigned char *p, const char *magic, uint64_t entire,
     uint64_t this, uint64_t num, uint64_t op)
 {
 	memcpy(p, magic, 8);
-	hostile_put64(p + 8, entire);
-	hostile_put64(p + 16, this);
-	hostile_put64(p + 24, num);
-	hostile_put64(p + 32, op);
+	afc_put64(p + 8, entire);
+	afc_put64(p + 16, this);
+	afc_put64(p + 24, num);
+	afc_put64(p + 32, op);
 }
 
 /*
@@ -245,7 +234,7 @@ hostile_afc_swapped(struct sim_conn *c, enum hostile_kind kind,
 	    r->payload && kind != HOSTILE_AFC_STATUS ? H_AFC_HEADER :
 	    H_AFC_HEADER + len, r->num, op);
 	if (kind == HOSTILE_AFC_STATUS)
-		hostile_put64(buf + H_AFC_HEADER, H_AFC_STATUS_CODE);
+		afc_put64(buf + H_AFC_HEADER, H_AFC_STATUS_CODE);
 	else if (len > 0)
 		memcpy(buf + H_AFC_HEADER, r->data, len);
 	ret = conn_write(c, buf, H_AFC_HEADER + len);
