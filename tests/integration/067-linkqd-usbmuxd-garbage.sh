@@ -56,6 +56,10 @@ garbage bad-attached keep 'usbmuxd: Attached without an integer DeviceID'
 garbage random close 'closing the connection and listening again'
 
 trace "garbage for ListDevices: the query fails with a reason"
+# The worker's identify asks usbmuxd for ListDevices too (libusbmuxd's
+# usbmuxd_get_device_list): let the last reattach's finish first, or it
+# may take the garbage meant for the locate.
+wait_trusted "$phone"
 lines=$(wc -l < "$T/linkqd.err")
 ctl '{"cmd":"usbmuxd-garbage","kind":"not-plist","to":"list-devices","count":1}' |
     jq -e .ok > /dev/null || fail "usbmuxd-garbage to list-devices refused"
