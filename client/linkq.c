@@ -35,10 +35,11 @@ static const struct command commands[] = {
 	{ "cables", cmd_cables, "cables [--json]",
 	  "every known cable: where it is and its record" },
 	{ "test", cmd_test, "test [PORT | -u UDID] [--profile NAME] "
-	  "[--cable LABEL] [--json]",
+	  "[--cable LABEL] [--wait SPAN | --no-wait] [--json]",
 	  "run a profile on a device and follow it to its verdict" },
 	{ "qualify", cmd_qualify, "qualify [PORT | -u UDID] [--profile NAME] "
-	  "[--cable LABEL] [--max-age SPAN] [--json]",
+	  "[--cable LABEL] [--max-age SPAN] [--wait SPAN | --no-wait] "
+	  "[--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },

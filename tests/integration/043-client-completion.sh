@@ -41,6 +41,8 @@ expect_eq "$(complete_line 'linkq report --by ')" "pair cable port device" \
     "report groupings"
 expect_eq "$(complete_line 'linkq report --c')" "--csv" "report options"
 expect_eq "$(complete_line 'linkq qualify --m')" "--max-age" "qualify options"
+expect_eq "$(complete_line 'linkq test --no')" "--no-wait" "test waits"
+expect_eq "$(complete_line 'linkq qualify --wait f')" "forever" "wait spans"
 for c in status cable cables test qualify events runs show pair ports port \
     report; do
 	complete_line "linkq $c" | tr ' ' '\n' | grep -qx "$c" ||
