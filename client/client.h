@@ -111,5 +111,6 @@ int	 cmd_pair(int, char **);
 int	 cmd_ports(int, char **);
 int	 cmd_port(int, char **);
 int	 cmd_report(int, char **);
+int	 cmd_drawer(int, char **);
 
 #endif /* LQ_CLIENT_H */

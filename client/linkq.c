@@ -41,6 +41,9 @@ static const struct command commands[] = {
 	  "[--cable LABEL] [--max-age SPAN] [--wait SPAN | --no-wait] "
 	  "[--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
+	{ "drawer", cmd_drawer, "drawer [PORT ...] [--prefix P] [--start N] "
+	  "[--count N] [--profile NAME] [--resume] [--session FILE] [--json]",
+	  "test a drawer of cables with one phone, guided, to a summary" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },
 	{ "runs", cmd_runs, "runs [--json]",

@@ -123,6 +123,12 @@ wait_devices(wait_check_cb cb, void *arg, int64_t timeout)
 	return (ret);
 }
 
+int
+wait_interrupted(void)
+{
+	return (wait_stop);
+}
+
 struct testable {
 	const char		*udid;
 	const char		*port;

@@ -40,6 +40,8 @@ typedef enum wait_state (*wait_check_cb)(json_t *, void *, char *, size_t);
  * waiting (LQ_EXIT_USAGE), as does an error, which is printed.
  */
 int	 wait_devices(wait_check_cb, void *, int64_t);
+/* Whether the last wait ended with Ctrl-C. */
+int	 wait_interrupted(void);
 
 /* What wait_testable() found: the device a run can go to now. */
 struct wait_target {
