@@ -3,8 +3,9 @@
 # Copyright (c) 2026 The linkq authors
 #
 # make demo's script against the drawer's ground truth
-# (examples/drawer.scn): cables A-03 (drops) and A-05 (marginal) fail
-# and are blamed, port 1-4.3 (the desk hub's, with link errors) is
+# (examples/drawer.scn): linkq drawer, guided by the demo playing the
+# technician, sums up with A-03 (drops) and A-05 (marginal) to throw
+# away; they are blamed, port 1-4.3 (the desk hub's, with link errors) is
 # blamed, and no good cable or port is. Its bulk volumes are sized for
 # the plain build; under the sanitizers it would take minutes, so it
 # runs there only when LINKQ_SLOW_TESTS is set. It takes two minutes
@@ -20,6 +21,14 @@ TMPDIR=$T BUILD=$BUILD "$(dirname "$0")/../../scripts/demo" > "$T/demo.out" \
     2> "$T/demo.err" || { tail -n 30 "$T/demo.err" "$T/demo.out"; fail "the demo failed"; }
 [ -z "$(ls -d "$T"/linkq-demo.* 2> /dev/null)" ] ||
     fail "the demo left its directory behind"
+
+trace "linkq drawer: each cable's verdict, A-03 and A-05 to throw away"
+sed -n '/^drawer summary/,/^throw away/p' "$T/demo.out" > "$T/drawer"
+rows=$(grep -E '^A-0[1-6] ' "$T/drawer" | awk '{ print $1 ":" $3 }' | tr '\n' ' ')
+expect_eq "$rows" "A-01:PASS A-02:PASS A-03:FAIL A-04:PASS A-05:FAIL A-06:PASS " \
+    "the drawer's summary"
+grep -q '^throw away: A-03, A-05$' "$T/drawer" ||
+    fail "throw away: $(cat "$T/drawer")"
 
 trace "report --by cable: the good cables first, A-03 and A-05 FAIL"
 sed -n '/^== linkq report --by cable/,/^Blame:/p' "$T/demo.out" > "$T/cable"
