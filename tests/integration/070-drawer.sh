@@ -21,7 +21,7 @@ LQ="$BUILD/linkq"
 # dash; the bad ones drop the link within a few megabytes.
 {
 	printf 'device phone\nport a path=1-2\nport b path=1-3\n'
-	for c in d01 d02 d04 d05 d07 d08 p01 p03 s01; do
+	for c in d01 d02 d04 d05 d07 d08 p01 p03 s01 j01; do
 		printf 'cable %s\n' "$c"
 	done
 	for c in d03 d06 p02 s02; do
@@ -35,25 +35,29 @@ start_linkqd "$T/linkqd.conf"
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null 2>&1 || :
 
 # The technician for the drawer writing to file $1, until $1.done
-# exists: unplug when told, plug the cable named into the port named.
+# exists: unplug when told, plug the cable named into the port named;
+# in words or in --json lines.
+PLUG='plug cable |"type":"plug",'
+UNPLUG='unplug it|"type":"unplug",'
 technician() {
 	_out=$1
 	_plugs=0
 	_unplugs=0
 	while :; do
 		wait_for "[ -e '$_out.done' ] ||
-		    [ \$(grep -c 'plug cable ' '$_out') -gt $_plugs ] ||
-		    [ \$(grep -c 'unplug it' '$_out') -gt $_unplugs ]" 60 ||
+		    [ \$(grep -cE '$PLUG' '$_out') -gt $_plugs ] ||
+		    [ \$(grep -cE '$UNPLUG' '$_out') -gt $_unplugs ]" 60 ||
 		    { echo "technician: nothing to do" >&2; return 1; }
 		[ ! -e "$_out.done" ] || return 0
-		if [ "$(grep -c 'unplug it' "$_out")" -gt "$_unplugs" ]; then
+		if [ "$(grep -cE "$UNPLUG" "$_out")" -gt "$_unplugs" ]; then
 			_unplugs=$((_unplugs + 1))
 			ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
 		fi
-		[ "$(grep -c 'plug cable ' "$_out")" -gt "$_plugs" ] || continue
+		[ "$(grep -cE "$PLUG" "$_out")" -gt "$_plugs" ] || continue
 		_plugs=$((_plugs + 1))
-		set -- $(grep 'plug cable ' "$_out" | tr -d '\r' |
-		    sed -n "${_plugs}s/.*plug cable \([^ ]*\) into \([^ ]*\).*/\1 \2/p")
+		set -- $(grep -E "$PLUG" "$_out" | tr -d '\r' |
+		    sed -n "${_plugs}p" | sed 's/^{.*"label":"\([^"]*\)","port":"\([^"]*\)".*/plug cable \1 into \2/' |
+		    sed 's/.*plug cable \([^ ]*\) into \([^ ]*\).*/\1 \2/')
 		_cable=$(echo "$1" | tr 'A-Z' 'a-z' | tr -d -)
 		case $2 in 1-3) _port=b ;; *) _port=a ;; esac
 		# A cable that stranded the phone ends the drawer's wait
@@ -178,6 +182,17 @@ grep -q '^plug cable S-01 into 1-3$' "$T/out" || fail "no swap step: $(cat "$T/o
 grep -q '^S-02 fails on both ports (1-3 and 1-2): the cable$' "$T/out" ||
     fail "no outcome: $(cat "$T/out")"
 grep -q '^throw away: S-02$' "$T/out" || fail "throw away: $(cat "$T/out")"
+
+trace "--json: one object a line, from the plug to the summary"
+drawer 1-2 --json --prefix J- --count 1 --session "$T/j.json"
+expect_eq "$rc" 0 "exit status: $(cat "$T/out" "$T/err")"
+jq -e . "$T/out" > /dev/null || fail "not JSON lines: $(cat "$T/out")"
+expect_eq "$(jq -r 'select(.type != "progress" and .type != "end") | .type' "$T/out" | tr '\n' ' ')" \
+    "plug plugged result unplug summary " "the lines' types"
+expect_eq "$(jq -r 'select(.type == "result") | .label + " " + .port + " " + .verdict' "$T/out")" \
+    "J-01 1-2 PASS" "the result"
+expect_eq "$(jq -c 'select(.type == "summary") | [.throw_away, .status]' "$T/out")" \
+    '[[],0]' "the summary"
 
 stop_linkqd
 stop_sim
