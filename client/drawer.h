@@ -6,7 +6,8 @@
  * session (drawer-session.c) is what a drawer remembers between
  * invocations, in a small JSON file, so that --resume continues it and
  * its summary needs no run linkqd may have forgotten. The swap
- * (drawer-swap.c) tells a cable fault from a port fault after a FAIL.
+ * (drawer-swap.c) tells a cable fault from a port fault after a FAIL;
+ * drawer-summary.c shows the verdicts and the summary.
  * Single-threaded; the session owns everything in it.
  */
 
@@ -107,5 +108,13 @@ void	 drawer_swap_outcome(struct drawer_session *);
 int	 drawer_swap_cleared(const struct drawer_session *, const char *);
 /* Print one line of --json output: type and the members of o. */
 void	 drawer_json_line(const char *, json_t *);
+
+/* drawer-summary.c */
+/* The verdict of r with the reasons of the run's end object. */
+void	 drawer_show_verdict(const struct drawer_result *, json_t *);
+/* The exit status of the session, as linkq(1) documents it. */
+int	 drawer_status(const struct drawer_session *);
+/* The summary that ends a session, with its status (in --json). */
+void	 drawer_summary(const struct drawer_session *, int);
 
 #endif /* LQ_CLIENT_DRAWER_H */

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * What linkq drawer shows of its results (drawer.h): each verdict large
+ * and unmistakable on a terminal (a banner in colour, the bell on a
+ * FAIL) and in plain words in a pipe, and the summary that ends a
+ * session: each test, the cables to throw away, the MARGINAL ones to
+ * retest or retire, and the exit status linkq(1) gives it.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "compat/compat.h"
+#include "client.h"
+#include "drawer.h"
+#include "follow.h"
+#include "xmalloc.h"
+
+/* The banner's colours: white on green, black on yellow, white on red. */
+static const char *
+banner_color(const char *verdict)
+{
+	if (!opt_color)
+		return ("");
+	if (strcmp(verdict, "PASS") == 0)
+		return ("\033[1;97;42m");
+	if (strcmp(verdict, "MARGINAL") == 0)
+		return ("\033[1;30;43m");
+	if (strcmp(verdict, "FAIL") == 0)
+		return ("\033[1;97;41m");
+	return ("\033[1;7m");
+}
+
+/* The verdict, large on a terminal, in plain words in a pipe. */
+void
+drawer_show_verdict(const struct drawer_result *r, json_t *end)
+{
+	char		 text[160], mb[32] = "";
+	const char	*on, *off;
+	size_t		 i, width;
+	json_t		*reason;
+	int		 tty = !opt_json && isatty(STDOUT_FILENO);
+
+	if (r->mb_s >= 0)
+		(void)snprintf(mb, sizeof(mb), ", %.1f MB/s", r->mb_s);
+	if (!tty) {
+		printf("%s on %s: %s%s\n", r->label, r->port, r->verdict, mb);
+	} else {
+		(void)snprintf(text, sizeof(text), "   %s   %s on %s%s",
+		    r->verdict, r->label, r->port, mb);
+		width = follow_term_width() - 1;
+		if (width > 60)
+			width = 60;
+		if (strlen(text) + 3 > width)
+			width = strlen(text) + 3;
+		on = banner_color(r->verdict);
+		off = opt_color ? "\033[0m" : "";
+		if (opt_color) {
+			printf("\n%s%*s%s\n", on, (int)width, "", off);
+			printf("%s%-*s%s\n", on, (int)width, text, off);
+			printf("%s%*s%s\n", on, (int)width, "", off);
+		} else {
+			for (i = 0; i < width; i++)
+				putchar('#');
+			printf("\n%s\n", text);
+			for (i = 0; i < width; i++)
+				putchar('#');
+			putchar('\n');
+		}
+		if (strcmp(r->verdict, "FAIL") == 0)
+			putchar('\a');
+	}
+	json_array_foreach(json_object_get(end, "reasons"), i, reason)
+		follow_reason(json_string_value(reason), tty);
+	if (json_array_size(json_object_get(end, "reasons")) == 0 &&
+	    r->reason[0] != '\0')
+		follow_reason(r->reason, tty);
+	(void)fflush(stdout);
+}
+
+
+/* Join the labels of v with ", " into buf. */
+static void
+join(const char **v, size_t n, char *buf, size_t len)
+{
+	size_t	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			(void)strlcat(buf, ", ", len);
+		(void)strlcat(buf, v[i], len);
+	}
+}
+
+/* Whether label is already in v. */
+static int
+seen(const char **v, size_t n, const char *label)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], label) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* What each cable comes to: the FAILs to throw away, MARGINALs. */
+static void
+drawer_verdicts(const struct drawer_session *s, const char **bad,
+    size_t *nbad, const char **retest, size_t *nretest)
+{
+	const struct drawer_result	*r;
+	size_t				 i;
+
+	*nbad = *nretest = 0;
+	for (i = 0; i < s->nresults; i++) {
+		r = &s->results[i];
+		if (strcmp(r->verdict, "FAIL") == 0 &&
+		    !drawer_swap_cleared(s, r->label) &&
+		    !seen(bad, *nbad, r->label))
+			bad[(*nbad)++] = r->label;
+	}
+	for (i = 0; i < s->nresults; i++) {
+		r = &s->results[i];
+		if (strcmp(r->verdict, "MARGINAL") == 0 &&
+		    !seen(bad, *nbad, r->label) &&
+		    !seen(retest, *nretest, r->label))
+			retest[(*nretest)++] = r->label;
+	}
+}
+
+/* The exit status of the session, as linkq(1) documents it. */
+int
+drawer_status(const struct drawer_session *s)
+{
+	int	pass = 0, marginal = 0;
+	size_t	i;
+
+	for (i = 0; i < s->nresults; i++) {
+		if (strcmp(s->results[i].verdict, "FAIL") == 0)
+			return (LQ_EXIT_FAIL);
+		marginal |= strcmp(s->results[i].verdict, "MARGINAL") == 0;
+		pass |= strcmp(s->results[i].verdict, "PASS") == 0;
+	}
+	if (marginal)
+		return (LQ_EXIT_MARGINAL);
+	return (pass ? LQ_EXIT_PASS : LQ_EXIT_NO_DEVICE);
+}
+
+static void
+summary_json(const struct drawer_session *s, const char **bad, size_t nbad,
+    const char **retest, size_t nretest, int status)
+{
+	json_t	*rows, *b, *m, *f;
+	size_t	 i;
+
+	rows = json_array();
+	for (i = 0; i < s->nresults; i++)
+		(void)json_array_append_new(rows,
+		    drawer_result_json(&s->results[i]));
+	b = json_array();
+	for (i = 0; i < nbad; i++)
+		(void)json_array_append_new(b, json_string(bad[i]));
+	m = json_array();
+	for (i = 0; i < nretest; i++)
+		(void)json_array_append_new(m, json_string(retest[i]));
+	f = json_array();
+	for (i = 0; i < s->nfindings; i++)
+		(void)json_array_append_new(f, json_pack("{s:s, s:s, s:s, "
+		    "s:s}", "cable", s->findings[i].cable, "port",
+		    s->findings[i].port, "fault", s->findings[i].fault,
+		    "text", s->findings[i].text));
+	drawer_json_line("summary", json_pack("{s:o, s:o, s:o, s:o, s:i}",
+	    "cables", rows, "throw_away", b, "retest", m, "findings", f,
+	    "status", status));
+}
+
+/* The summary: each cable, its port, verdict, throughput and reason. */
+void
+drawer_summary(const struct drawer_session *s, int status)
+{
+	const struct drawer_result	*r;
+	const char			**bad, **retest;
+	char				 mb[16], list[1024];
+	size_t				 i, nbad, nretest;
+
+	bad = xcalloc(s->nresults + 1, sizeof(*bad));
+	retest = xcalloc(s->nresults + 1, sizeof(*retest));
+	drawer_verdicts(s, bad, &nbad, retest, &nretest);
+	if (opt_json) {
+		summary_json(s, bad, nbad, retest, nretest, status);
+		goto out;
+	}
+	printf("\ndrawer summary: %zu test%s\n", s->nresults,
+	    s->nresults == 1 ? "" : "s");
+	if (s->nresults > 0)
+		printf("%-12s %-10s %-8s %6s  %s\n", "CABLE", "PORT",
+		    "VERDICT", "MB/S", "REASON");
+	for (i = 0; i < s->nresults; i++) {
+		r = &s->results[i];
+		if (r->mb_s >= 0)
+			(void)snprintf(mb, sizeof(mb), "%.1f", r->mb_s);
+		else
+			(void)strlcpy(mb, "-", sizeof(mb));
+		printf("%-12s %-10s %s%-8s%s %6s  %s%s\n", r->label, r->port,
+		    client_verdict_color(r->verdict), r->verdict,
+		    client_color_end(), mb, r->swap ? "(swap) " : "",
+		    r->reason);
+	}
+	for (i = 0; i < s->nfindings; i++)
+		printf("swap: %s\n", s->findings[i].text);
+	join(bad, nbad, list, sizeof(list));
+	printf("throw away: %s\n", nbad > 0 ? list : "none");
+	if (nretest > 0) {
+		join(retest, nretest, list, sizeof(list));
+		printf("retest or retire: %s\n", list);
+	}
+out:
+	(void)fflush(stdout);
+	free(bad);
+	free(retest);
+}
+
