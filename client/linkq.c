@@ -41,6 +41,9 @@ static const struct command commands[] = {
 	  "[--cable LABEL] [--max-age SPAN] [--wait SPAN | --no-wait] "
 	  "[--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
+	{ "wiggle", cmd_wiggle, "wiggle [PORT | -u UDID] [--cable LABEL] "
+	  "[--profile NAME] [--wait SPAN | --no-wait] [--json]",
+	  "flex the cable under load: a line a second, errors marked" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },
 	{ "runs", cmd_runs, "runs [--json]",

@@ -43,8 +43,8 @@ expect_eq "$(complete_line 'linkq report --c')" "--csv" "report options"
 expect_eq "$(complete_line 'linkq qualify --m')" "--max-age" "qualify options"
 expect_eq "$(complete_line 'linkq test --no')" "--no-wait" "test waits"
 expect_eq "$(complete_line 'linkq qualify --wait f')" "forever" "wait spans"
-for c in status cable cables test qualify events runs show pair ports port \
-    report; do
+for c in status cable cables test qualify wiggle events runs show pair ports \
+    port report; do
 	complete_line "linkq $c" | tr ' ' '\n' | grep -qx "$c" ||
 	    fail "command $c not completed: $(complete_line "linkq $c")"
 done
