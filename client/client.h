@@ -104,6 +104,7 @@ int	 cmd_cable(int, char **);
 int	 cmd_cables(int, char **);
 int	 cmd_test(int, char **);
 int	 cmd_qualify(int, char **);
+int	 cmd_wiggle(int, char **);
 int	 cmd_events(int, char **);
 int	 cmd_runs(int, char **);
 int	 cmd_show(int, char **);

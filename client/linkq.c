@@ -44,6 +44,9 @@ static const struct command commands[] = {
 	{ "drawer", cmd_drawer, "drawer [PORT ...] [--prefix P] [--start N] "
 	  "[--count N] [--profile NAME] [--resume] [--session FILE] [--json]",
 	  "test a drawer of cables with one phone, guided, to a summary" },
+	{ "wiggle", cmd_wiggle, "wiggle [PORT | -u UDID] [--cable LABEL] "
+	  "[--profile NAME] [--wait SPAN | --no-wait] [--json]",
+	  "flex the cable under load: a line a second, errors marked" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },
 	{ "runs", cmd_runs, "runs [--json]",

@@ -93,7 +93,7 @@ wait_devices(wait_check_cb cb, void *arg, int64_t timeout)
 		}
 		if (state == WAIT_GIVE_UP) {
 			fprintf(stderr, "linkq: %s\n", why);
-			ret = LQ_EXIT_NO_DEVICE;
+			ret = LQ_EXIT_USAGE;
 			break;
 		}
 		if (timeout != WAIT_FOREVER &&

@@ -34,10 +34,11 @@ enum wait_state {
 typedef enum wait_state (*wait_check_cb)(json_t *, void *, char *, size_t);
 
 /*
- * Poll the device list until cb says ready (0) or gives up
- * (LQ_EXIT_NO_DEVICE), for at most timeout seconds (0: look once,
- * WAIT_FOREVER). Each new reason to wait is printed once. Ctrl-C stops
- * waiting (LQ_EXIT_USAGE), as does an error, which is printed.
+ * Poll the device list until cb says ready (0), for at most timeout
+ * seconds (0: look once, WAIT_FOREVER; then LQ_EXIT_NO_DEVICE). Each
+ * new reason to wait is printed once. A callback that gives up (the
+ * request cannot be met: name one of several phones), Ctrl-C and an
+ * error end it with LQ_EXIT_USAGE, its reason printed.
  */
 int	 wait_devices(wait_check_cb, void *, int64_t);
 /* Whether the last wait ended with Ctrl-C. */

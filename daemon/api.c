@@ -93,6 +93,7 @@ static json_t	*api_runs(struct evhttp_request *, char **, int *);
 static json_t	*api_run_start(struct evhttp_request *, char **, int *);
 static json_t	*api_run_get(struct evhttp_request *, char **, int *);
 static json_t	*api_run_cancel(struct evhttp_request *, char **, int *);
+static json_t	*api_run_stop(struct evhttp_request *, char **, int *);
 static json_t	*api_run_progress(struct evhttp_request *, char **, int *);
 static json_t	*api_events(struct evhttp_request *, char **, int *);
 static json_t	*api_report(struct evhttp_request *, char **, int *);
@@ -111,6 +112,7 @@ static const struct route routes[] = {
 	{ "/v1/runs/*", EVHTTP_REQ_GET, api_run_get },
 	{ "/v1/runs/*", EVHTTP_REQ_DELETE, api_run_cancel },
 	{ "/v1/runs/*/cancel", EVHTTP_REQ_POST, api_run_cancel },
+	{ "/v1/runs/*/stop", EVHTTP_REQ_POST, api_run_stop },
 	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress },
 	{ "/v1/events", EVHTTP_REQ_GET, api_events },
 	{ "/v1/report", EVHTTP_REQ_GET, api_report },
@@ -672,6 +674,26 @@ api_run_cancel(struct evhttp_request *req, char **args, int *code)
 		*code = api_http_code(LQ_EBUSY);
 		return (api_fail(code, "run %s has already ended (%s)",
 		    args[0], run_state(r)));
+	}
+	*code = 200;
+	return (run_json(r));
+}
+
+/* POST /v1/runs/ID/stop: end a run that lasts until stopped. */
+static json_t *
+api_run_stop(struct evhttp_request *req, char **args, int *code)
+{
+	struct run	*r;
+	json_t		*reply;
+	const char	*why;
+
+	(void)req;
+	if ((r = api_find_run(args[0], code, &reply)) == NULL)
+		return (reply);
+	if (run_stop(r, &why) == -1) {
+		*code = api_http_code(LQ_EBUSY);
+		return (api_fail(code, "run %s cannot be stopped: %s",
+		    args[0], why));
 	}
 	*code = 200;
 	return (run_json(r));

@@ -56,6 +56,8 @@ struct bulk {
 	lq_mono_t		 t1;		/* its end */
 	int64_t			 write_us;	/* in afc_file_write */
 	int64_t			 read_us;	/* in afc_file_read */
+	uint64_t		 chunks;	/* moved, each way */
+	int64_t			 chunk_us;	/* the time they took */
 	uint64_t		*wsec;		/* bytes written per second */
 	uint64_t		*rsec;		/* bytes read per second */
 	size_t			 nsec;
@@ -67,7 +69,7 @@ struct bulk {
 static int	 bulk_run(struct session *, const struct probe_plan *,
 		    struct probe_progress *, struct probe_result *);
 static int	 bulk_space(struct bulk *);
-static void	 bulk_count(struct bulk *, int, size_t, lq_mono_t);
+static void	 bulk_count(struct bulk *, int, size_t, lq_mono_t, lq_mono_t);
 static int	 bulk_write(struct bulk *, uint64_t, uint64_t);
 static int	 bulk_read(struct bulk *, uint64_t, uint64_t);
 static int	 bulk_link_alive(int);
@@ -127,11 +129,12 @@ bulk_space(struct bulk *b)
 }
 
 /*
- * Count n bytes of a chunk that completed at now, written or (reading)
- * read, and publish the progress.
+ * Count n bytes of a chunk that started at then and completed at now,
+ * written or (reading) read, and publish the progress.
  */
 static void
-bulk_count(struct bulk *b, int reading, size_t n, lq_mono_t now)
+bulk_count(struct bulk *b, int reading, size_t n, lq_mono_t then,
+    lq_mono_t now)
 {
 	uint64_t	sec;
 
@@ -155,6 +158,11 @@ bulk_count(struct bulk *b, int reading, size_t n, lq_mono_t now)
 		__atomic_store_n(&b->progress->bytes_out, b->out,
 		    __ATOMIC_RELAXED);
 	}
+	b->chunks++;
+	b->chunk_us += lq_mono_sub(now, then);
+	__atomic_store_n(&b->progress->chunks, b->chunks, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->progress->chunk_us, b->chunk_us,
+	    __ATOMIC_RELAXED);
 	__atomic_store_n(&b->progress->moved_us, now.us, __ATOMIC_RELAXED);
 	session_progress(b->s, b->progress);
 }
@@ -190,7 +198,7 @@ bulk_write(struct bulk *b, uint64_t off, uint64_t len)
 		b->write_us += lq_mono_sub(after, before);
 		if (rv != LQ_OK)
 			break;
-		bulk_count(b, 0, n, after);
+		bulk_count(b, 0, n, before, after);
 	}
 	if (rv == LQ_OK || bulk_link_alive(rv)) {
 		ae = afc_file_close(b->afc, handle);
@@ -244,7 +252,7 @@ bulk_read(struct bulk *b, uint64_t off, uint64_t len)
 			rv = LQ_ECORRUPT;
 			break;
 		}
-		bulk_count(b, 1, n, after);
+		bulk_count(b, 1, n, before, after);
 	}
 	if (rv == LQ_OK || bulk_link_alive(rv)) {
 		ae = afc_file_close(b->afc, handle);

@@ -58,6 +58,8 @@ struct probe_progress {
 	uint64_t	 bytes_out;	/* host to device so far */
 	uint64_t	 bytes_in;	/* device to host, verified, so far */
 	int64_t		 moved_us;
+	uint64_t	 chunks;	/* bulk chunks moved so far */
+	int64_t		 chunk_us;	/* the time they took, in all */
 };
 
 /*

@@ -202,6 +202,14 @@ struct run {
 						 * failed probe's end, or 0 */
 	uint64_t		 tick_bytes;	/* at the last tick */
 	double			 mb_s;		/* over the last tick */
+	/* Bulk chunks of the probes that ended, as their progress said. */
+	uint64_t		 chunks_done;
+	int64_t			 chunk_us_done;
+	uint64_t		 tick_chunks;	/* at the last tick */
+	int64_t			 tick_chunk_us;
+	double			 chunk_ms;	/* mean over the last tick;
+						 * < 0 if none moved */
+	int			 stopping;	/* run_stop: no new probe */
 
 	struct feed		*feed;
 	TAILQ_ENTRY(run)	 entry;
@@ -490,6 +498,18 @@ run_bytes_now(const struct run *r)
 	return (n);
 }
 
+/* Bulk chunks moved so far and their time, with the probe in flight. */
+static void
+run_chunks_now(const struct run *r, uint64_t *chunks, int64_t *us)
+{
+	*chunks = r->chunks_done;
+	*us = r->chunk_us_done;
+	if (r->job != NULL) {
+		*chunks += r->job->job.progress.chunks;
+		*us += r->job->job.progress.chunk_us;
+	}
+}
+
 /* A bound or a power for JSON: null where there is none (infinite). */
 static json_t *
 run_json_real(double v)
@@ -584,6 +604,10 @@ run_json(const struct run *r)
 	    "mb_s", r->mb_s,
 	    "cp_upper", r->result.cp_upper,
 	    "reasons", reasons);
+	(void)json_object_set_new(o, "chunk_ms", r->state != RUN_RUNNING ||
+	    r->chunk_ms <= 0 ? json_null() : json_real(r->chunk_ms));
+	if (r->stopping && r->state == RUN_RUNNING)
+		(void)json_object_set_new(o, "stopping", json_true());
 	(void)json_object_set_new(o, "exposure", run_exposure_json(r));
 	(void)json_object_set_new(o, "stalls",
 	    json_integer((json_int_t)r->ev.stalls));
@@ -766,14 +790,20 @@ static void
 run_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct run	*r = arg;
-	uint64_t	 now_bytes;
-	int64_t		 moved;
+	uint64_t	 now_bytes, chunks;
+	int64_t		 moved, chunk_us;
 
 	(void)fd;
 	(void)what;
 	now_bytes = run_bytes_now(r);
 	r->mb_s = (double)(now_bytes - r->tick_bytes) / 1e6;
 	r->tick_bytes = now_bytes;
+	run_chunks_now(r, &chunks, &chunk_us);
+	r->chunk_ms = chunks > r->tick_chunks ? (double)(chunk_us -
+	    r->tick_chunk_us) / (double)(chunks - r->tick_chunks) / 1000.0 :
+	    -1;
+	r->tick_chunks = chunks;
+	r->tick_chunk_us = chunk_us;
 	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK) {
 		moved = r->job->job.progress.moved_us;
 		/* Not started yet: stuck behind something, from its send. */
@@ -897,7 +927,7 @@ run_send_ahead(struct run *r)
 	int			 kind;
 
 	if (r->job == NULL || r->timed_out || r->job->cancelled ||
-	    !run_kind_quick(r->job->ops->kind) || r->halt)
+	    !run_kind_quick(r->job->ops->kind) || r->halt || r->stopping)
 		return;
 	while (r->nahead < RUN_AHEAD_MAX) {
 		pos = r->plan.pos;
@@ -1144,6 +1174,10 @@ run_should_end(struct run *r, int *finished)
 	struct run_plan_state	st;
 	enum run_plan_end	end;
 
+	if (r->stopping) {
+		*finished = 1;
+		return (1);
+	}
 	/* A run with windows fails a window, not itself (run_window_cb). */
 	st.failed = r->result.verdict == LQ_VERDICT_FAIL &&
 	    r->profile.window_us == 0;
@@ -1215,6 +1249,9 @@ run_job_done(struct run_job *rj)
 	char		*detail;
 	int		 lost, timed_out;
 
+	/* Chunks moved count for the latency shown, whatever comes next. */
+	r->chunks_done += rj->job.progress.chunks;
+	r->chunk_us_done += rj->job.progress.chunk_us;
 	/* The probe cut for a deadline; those before it were done. */
 	timed_out = r->timed_out && rj == r->timed_out_job;
 	/*
@@ -1593,6 +1630,34 @@ run_cancel(struct run *r)
 		return (-1);
 	run_cut(r);
 	run_end(r, RUN_CANCELLED, 0);
+	return (0);
+}
+
+/*
+ * Stop r: the end of a profile that has none of its own. No probe
+ * starts after this; the one in flight ends as it would have and counts
+ * (cutting it would throw away the exposure of a bulk slice that moved
+ * its data, and a cut says nothing of the link), and then the run is
+ * decided as finished (run_should_end). A profile with a duration or a
+ * byte target keeps its word (DESIGN.md, Verdict): it is cancelled, not
+ * stopped.
+ */
+int
+run_stop(struct run *r, const char **cause)
+{
+	if (r->state != RUN_RUNNING) {
+		*cause = "it has already ended";
+		return (-1);
+	}
+	if (!r->profile.forever) {
+		*cause = "its profile ends by itself; cancel it instead";
+		return (-1);
+	}
+	r->stopping = 1;
+	if (r->job == NULL) {
+		run_cut(r);
+		run_end(r, RUN_DONE, 1);
+	}
 	return (0);
 }
 

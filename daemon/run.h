@@ -67,6 +67,12 @@ struct run	*run_start(const struct config *, const struct profile *,
 		    const struct run_target *, char **);
 /* Cancel a running run (API); 0, or -1 if it had ended. */
 int		 run_cancel(struct run *);
+/*
+ * End a run of a profile that lasts until stopped (wiggle, monitor) now,
+ * as done, with the verdict its evidence so far earns (API). 0, or -1
+ * with *cause (static) if it had ended or its profile ends by itself.
+ */
+int		 run_stop(struct run *, const char **);
 /* The device of this attachment went away in the middle of its run. */
 void		 run_device_gone(int64_t);
 /* It stayed on the bus out of usbmuxd's sight: stranded (the detail). */

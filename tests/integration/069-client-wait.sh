@@ -124,3 +124,12 @@ wait "$pid" || rc=$?
 expect_eq "$rc" 0 "on a terminal: $(cat -A "$T/tty.out" | head -c 900)"
 tr '\r' '\n' < "$T/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
     grep -q '^PASS' || fail "no PASS: $(cat -A "$T/tty.out" | head -c 900)"
+
+trace "two phones and none named: no wait, exit 2 saying to name one"
+plug fresh b c2
+wait_for "get /v1/devices | jq -e '[.devices[] | select(.attached)] | length == 2' > /dev/null" 20 ||
+    fail "the second phone is not seen: $(get /v1/devices)"
+lq test --profile quick
+expect_eq "$rc" 2 "two phones: $(cat "$T/err")"
+grep -q '2 phones are attached: name one by its port or with -u UDID' "$T/err" ||
+    fail "says: $(cat "$T/err")"
