@@ -124,7 +124,7 @@ drawer_verdicts(const struct drawer_session *s, const char **bad,
 	for (i = 0; i < s->nresults; i++) {
 		r = &s->results[i];
 		if (strcmp(r->verdict, "FAIL") == 0 &&
-		    !drawer_swap_cleared(s, r->label) &&
+		    !drawer_swap_cleared(s, r) &&
 		    !seen(bad, *nbad, r->label))
 			bad[(*nbad)++] = r->label;
 	}
@@ -134,6 +134,20 @@ drawer_verdicts(const struct drawer_session *s, const char **bad,
 		    !seen(bad, *nbad, r->label) &&
 		    !seen(retest, *nretest, r->label))
 			retest[(*nretest)++] = r->label;
+	}
+}
+
+/* The ports a finding put a FAIL on, into v (room for each finding). */
+static void
+drawer_bad_ports(const struct drawer_session *s, const char **v, size_t *n)
+{
+	size_t	i;
+
+	*n = 0;
+	for (i = 0; i < s->nfindings; i++) {
+		if (strcmp(s->findings[i].fault, "port") == 0 &&
+		    !seen(v, *n, s->findings[i].port))
+			v[(*n)++] = s->findings[i].port;
 	}
 }
 
@@ -192,7 +206,8 @@ drawer_summary(const struct drawer_session *s, int status)
 	char				 mb[16], list[1024];
 	size_t				 i, nbad, nretest;
 
-	bad = xcalloc(s->nresults + 1, sizeof(*bad));
+	/* Room for the cables, and for the ports of the findings. */
+	bad = xcalloc(s->nresults + s->nfindings + 1, sizeof(*bad));
 	retest = xcalloc(s->nresults + 1, sizeof(*retest));
 	drawer_verdicts(s, bad, &nbad, retest, &nretest);
 	if (opt_json) {
@@ -216,9 +231,14 @@ drawer_summary(const struct drawer_session *s, int status)
 		    r->reason);
 	}
 	for (i = 0; i < s->nfindings; i++)
-		printf("swap: %s\n", s->findings[i].text);
+		printf("found: %s\n", s->findings[i].text);
 	join(bad, nbad, list, sizeof(list));
 	printf("throw away: %s\n", nbad > 0 ? list : "none");
+	drawer_bad_ports(s, bad, &nbad);
+	if (nbad > 0) {
+		join(bad, nbad, list, sizeof(list));
+		printf("port%s at fault: %s\n", nbad > 1 ? "s" : "", list);
+	}
 	if (nretest > 0) {
 		join(retest, nretest, list, sizeof(list));
 		printf("retest or retire: %s\n", list);

@@ -245,12 +245,13 @@ drawer_swap_outcome(struct drawer_session *s)
 }
 
 int
-drawer_swap_cleared(const struct drawer_session *s, const char *label)
+drawer_swap_cleared(const struct drawer_session *s,
+    const struct drawer_result *r)
 {
 	size_t	i;
 
 	for (i = 0; i < s->nfindings; i++) {
-		if (strcmp(s->findings[i].cable, label) == 0 &&
+		if (strcmp(s->findings[i].port, r->port) == 0 &&
 		    strcmp(s->findings[i].fault, "port") == 0)
 			return (1);
 	}

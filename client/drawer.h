@@ -104,8 +104,9 @@ int	 drawer_swap_plan(struct drawer_session *,
 	    const struct drawer_result *);
 /* Once the swap's steps are done: what they showed, said; swap ends. */
 void	 drawer_swap_outcome(struct drawer_session *);
-/* Whether the session's swaps cleared cable label (the port's fault). */
-int	 drawer_swap_cleared(const struct drawer_session *, const char *);
+/* Whether a FAIL was found to be its port's fault, not its cable's. */
+int	 drawer_swap_cleared(const struct drawer_session *,
+	    const struct drawer_result *);
 /* Print one line of --json output: type and the members of o. */
 void	 drawer_json_line(const char *, json_t *);
 

@@ -11,7 +11,7 @@
 # continues the numbering at D-04, and the summary has all five. Through a pseudo-terminal: the
 # label taken with Enter, a banner and the bell on a FAIL, Ctrl-C ends
 # with a summary. With two ports, a FAIL nobody can explain yet plans
-# the swap and names what it showed.
+# the swap and names what it showed: a bad cable, then a bad port.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -21,7 +21,9 @@ LQ="$BUILD/linkq"
 # dash; the bad ones drop the link within a few megabytes.
 {
 	printf 'device phone\nport a path=1-2\nport b path=1-3\n'
-	for c in d01 d02 d04 d05 d07 d08 p01 p03 s01 j01; do
+	# A port that drops the link, as a worn socket does.
+	printf 'port c path=1-4 drop-per-mb=0.5 drop-mode=stranded\n'
+	for c in d01 d02 d04 d05 d07 d08 p01 p03 s01 j01 w01 w02; do
 		printf 'cable %s\n' "$c"
 	done
 	for c in d03 d06 p02 s02; do
@@ -59,7 +61,7 @@ technician() {
 		    sed -n "${_plugs}p" | sed 's/^{.*"label":"\([^"]*\)","port":"\([^"]*\)".*/plug cable \1 into \2/' |
 		    sed 's/.*plug cable \([^ ]*\) into \([^ ]*\).*/\1 \2/')
 		_cable=$(echo "$1" | tr 'A-Z' 'a-z' | tr -d -)
-		case $2 in 1-3) _port=b ;; *) _port=a ;; esac
+		case $2 in 1-3) _port=b ;; 1-4) _port=c ;; *) _port=a ;; esac
 		# A cable that stranded the phone ends the drawer's wait
 		# for the unplug before the technician sees it.
 		ctl '{"cmd":"unplug","device":"phone"}' > /dev/null 2>&1 || :
@@ -191,6 +193,16 @@ grep -q '^plug cable S-01 into 1-3$' "$T/out" || fail "no swap step: $(cat "$T/o
 grep -q '^S-02 fails on both ports (1-3 and 1-2): the cable$' "$T/out" ||
     fail "no outcome: $(cat "$T/out")"
 grep -q '^throw away: S-02$' "$T/out" || fail "throw away: $(cat "$T/out")"
+
+trace "two ports, the second bad: the swap names the port, no cable is thrown"
+drawer 1-2 1-4 --prefix W- --count 2 --session "$T/w.json"
+expect_eq "$rc" 1 "exit status: $(cat "$T/out" "$T/err")"
+grep -q '^W-02 failed on 1-4: try W-02 on 1-2 and a good cable (W-01) on 1-4$' "$T/out" ||
+    fail "no swap: $(cat "$T/out")"
+grep -q '^1-4 fails with W-01 too, and W-02 passed on 1-2: the port$' "$T/out" ||
+    fail "no outcome: $(cat "$T/out")"
+grep -q '^throw away: none$' "$T/out" || fail "throw away: $(cat "$T/out")"
+grep -q '^port at fault: 1-4$' "$T/out" || fail "the port: $(cat "$T/out")"
 
 trace "--json: one object a line, from the plug to the summary"
 drawer 1-2 --json --prefix J- --count 1 --session "$T/j.json"
