@@ -37,34 +37,32 @@ start_linkqd "$T/linkqd.conf"
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null 2>&1 || :
 
 # The technician for the drawer writing to file $1, until $1.done
-# exists: unplug when told, plug the cable named into the port named;
-# in words or in --json lines.
-PLUG='plug cable |"type":"plug",'
-UNPLUG='unplug it|"type":"unplug",'
+# exists: takes its lines in order (a phone a cable stranded leaves
+# the port at once, so "unplug it" and the next "plug cable" may come
+# together), unplugs when told and plugs the cable named into the port
+# named; in words or in --json lines.
+STEP='plug cable |unplug it|"type":"(un)?plug",'
 technician() {
 	_out=$1
-	_plugs=0
-	_unplugs=0
+	_done=0
 	while :; do
 		wait_for "[ -e '$_out.done' ] ||
-		    [ \$(grep -cE '$PLUG' '$_out') -gt $_plugs ] ||
-		    [ \$(grep -cE '$UNPLUG' '$_out') -gt $_unplugs ]" 60 ||
+		    [ \$(grep -cE '$STEP' '$_out') -gt $_done ]" 60 ||
 		    { echo "technician: nothing to do" >&2; return 1; }
 		[ ! -e "$_out.done" ] || return 0
-		if [ "$(grep -cE "$UNPLUG" "$_out")" -gt "$_unplugs" ]; then
-			_unplugs=$((_unplugs + 1))
-			ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
-		fi
-		[ "$(grep -cE "$PLUG" "$_out")" -gt "$_plugs" ] || continue
-		_plugs=$((_plugs + 1))
-		set -- $(grep -E "$PLUG" "$_out" | tr -d '\r' |
-		    sed -n "${_plugs}p" | sed 's/^{.*"label":"\([^"]*\)","port":"\([^"]*\)".*/plug cable \1 into \2/' |
+		_done=$((_done + 1))
+		_line=$(grep -E "$STEP" "$_out" | tr -d '\r' | sed -n "${_done}p" |
+		    sed 's/^{.*"type":"plug","label":"\([^"]*\)","port":"\([^"]*\)".*/plug cable \1 into \2/')
+		# Out before in: also a phone a cable stranded.
+		ctl '{"cmd":"unplug","device":"phone"}' > /dev/null 2>&1 || :
+		case $_line in
+		*"plug cable "*) ;;
+		*) continue ;;
+		esac
+		set -- $(echo "$_line" |
 		    sed 's/.*plug cable \([^ ]*\) into \([^ ]*\).*/\1 \2/')
 		_cable=$(echo "$1" | tr 'A-Z' 'a-z' | tr -d -)
 		case $2 in 1-3) _port=b ;; 1-4) _port=c ;; *) _port=a ;; esac
-		# A cable that stranded the phone ends the drawer's wait
-		# for the unplug before the technician sees it.
-		ctl '{"cmd":"unplug","device":"phone"}' > /dev/null 2>&1 || :
 		ctl "{\"cmd\":\"plug\",\"device\":\"phone\",\"port\":\"$_port\",\"cable\":\"$_cable\"}" > /dev/null
 		set -- "$_out"
 	done
