@@ -133,7 +133,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/retention.c daemon/run.c daemon/run-plan.c daemon/session.c \
 		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
 		   daemon/usbmon-parse.c daemon/usbmon-track.c \
-		   daemon/worker.c
+		   daemon/watch.c daemon/worker.c
 SCHEMA_SQL	:= $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 

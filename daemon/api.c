@@ -63,6 +63,7 @@
 #include "run.h"
 #include "store.h"
 #include "usbmon.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 #define CONTROL_MAX_HEADERS	(8 * 1024)
@@ -95,6 +96,8 @@ static json_t	*api_run_get(struct evhttp_request *, char **, int *);
 static json_t	*api_run_cancel(struct evhttp_request *, char **, int *);
 static json_t	*api_run_stop(struct evhttp_request *, char **, int *);
 static json_t	*api_run_progress(struct evhttp_request *, char **, int *);
+static json_t	*api_run_finish(struct evhttp_request *, char **, int *);
+static json_t	*api_run_alive(struct evhttp_request *, char **, int *);
 static json_t	*api_events(struct evhttp_request *, char **, int *);
 static json_t	*api_report(struct evhttp_request *, char **, int *);
 
@@ -114,6 +117,8 @@ static const struct route routes[] = {
 	{ "/v1/runs/*/cancel", EVHTTP_REQ_POST, api_run_cancel },
 	{ "/v1/runs/*/stop", EVHTTP_REQ_POST, api_run_stop },
 	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress },
+	{ "/v1/runs/*/finish", EVHTTP_REQ_POST, api_run_finish },
+	{ "/v1/runs/*/alive", EVHTTP_REQ_POST, api_run_alive },
 	{ "/v1/events", EVHTTP_REQ_GET, api_events },
 	{ "/v1/report", EVHTTP_REQ_GET, api_report },
 };
@@ -587,15 +592,41 @@ api_runs(struct evhttp_request *req, char **args, int *code)
 	return (json_pack("{s:o}", "runs", runs_json()));
 }
 
-/* POST /v1/runs {"profile", "udid" | "port", "cable"}: start a run. */
+/* Start a restore-watch run (watch.h) for api_run_start. */
+static json_t *
+api_watch_start(const char *udid, const char *port, const char *cable,
+    const char *command, int *code)
+{
+	struct watch	*w;
+	char		*cause;
+	int		 status;
+	json_t		*reply;
+
+	if ((w = devices_start_watch(udid, port, cable, command, &status,
+	    &cause)) == NULL) {
+		*code = api_http_code(status);
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		return (reply);
+	}
+	*code = 201;
+	return (watch_json(w));
+}
+
+/*
+ * POST /v1/runs {"profile", "udid" | "port", "cable", "kind",
+ * "command"}: start a run; kind (or profile) "restore-watch" starts a
+ * passive watch around a restore the client runs.
+ */
 static json_t *
 api_run_start(struct evhttp_request *req, char **args, int *code)
 {
 	static const char *const allowed[] = {
-		"profile", "udid", "port", "cable", NULL
+		"profile", "udid", "port", "cable", "kind", "command", NULL
 	};
 	json_t		*body, *reply = NULL;
-	const char	*profile, *udid, *port, *cable, *why;
+	const char	*profile, *udid, *port, *cable, *why, *kind;
+	const char	*command;
 	struct run	*r;
 	char		*cause;
 	int		 status;
@@ -606,10 +637,28 @@ api_run_start(struct evhttp_request *req, char **args, int *code)
 	if (!api_field(body, "profile", 0, &profile, code, &reply) ||
 	    !api_field(body, "udid", 1, &udid, code, &reply) ||
 	    !api_field(body, "port", 1, &port, code, &reply) ||
-	    !api_field(body, "cable", 1, &cable, code, &reply))
+	    !api_field(body, "cable", 1, &cable, code, &reply) ||
+	    !api_field(body, "kind", 1, &kind, code, &reply) ||
+	    !api_field(body, "command", 1, &command, code, &reply))
 		goto out;
 	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
 		reply = api_fail(code, "bad cable label: %s", why);
+		goto out;
+	}
+	if (kind != NULL && strcmp(kind, "qualify") != 0 &&
+	    strcmp(kind, "restore-watch") != 0) {
+		reply = api_fail(code, "bad kind \"%.32s\": expected "
+		    "\"qualify\" or \"restore-watch\"", kind);
+		goto out;
+	}
+	if ((kind != NULL && strcmp(kind, "restore-watch") == 0) ||
+	    (profile != NULL && strcmp(profile, "restore-watch") == 0)) {
+		reply = api_watch_start(udid, port, cable, command, code);
+		goto out;
+	}
+	if (command != NULL) {
+		reply = api_fail(code, "field \"command\" goes only with "
+		    "kind \"restore-watch\"");
 		goto out;
 	}
 	if ((r = devices_start_run(udid, port, profile != NULL ? profile :
@@ -650,10 +699,15 @@ api_find_run(const char *arg, int *code, json_t **reply)
 static json_t *
 api_run_get(struct evhttp_request *req, char **args, int *code)
 {
+	struct watch	*w;
 	struct run	*r;
 	json_t		*reply;
 
 	(void)req;
+	if ((w = watch_find(api_run_id(args[0]))) != NULL) {
+		*code = 200;
+		return (watch_json(w));
+	}
 	if ((r = api_find_run(args[0], code, &reply)) == NULL)
 		return (reply);
 	*code = 200;
@@ -697,6 +751,125 @@ api_run_stop(struct evhttp_request *req, char **args, int *code)
 	}
 	*code = 200;
 	return (run_json(r));
+}
+
+/* The open or recent restore-watch run of a path segment, or NULL. */
+static struct watch *
+api_find_watch(const char *arg, int *code, json_t **reply)
+{
+	struct watch	*w;
+	int64_t		 id;
+
+	*code = 404;
+	if ((id = api_run_id(arg)) == 0) {
+		*code = 400;
+		*reply = api_fail(code, "bad run id \"%.32s\": a run id is "
+		    "a positive number in decimal digits, such as 12", arg);
+		return (NULL);
+	}
+	if ((w = watch_find(id)) == NULL)
+		*reply = api_fail(code, "run %lld is not a recent "
+		    "restore-watch run", (long long)id);
+	return (w);
+}
+
+/* An integer field in [min, max]: 1 with *value (dflt if absent or null). */
+static int
+api_int_field(json_t *body, const char *key, long long min, long long max,
+    long long dflt, long long *value, int *code, json_t **reply)
+{
+	json_t	*v = json_object_get(body, key);
+
+	*value = dflt;
+	if (v == NULL || json_is_null(v))
+		return (1);
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		*code = 400;
+		*reply = api_fail(code, "field \"%s\" must be an integer "
+		    "from %lld to %lld, or null", key, min, max);
+		return (0);
+	}
+	*value = json_integer_value(v);
+	return (1);
+}
+
+/*
+ * POST /v1/runs/ID/finish {"exit_status", "signal", "percent", "step",
+ * "command"}: the client says how the watched command ended.
+ */
+static json_t *
+api_run_finish(struct evhttp_request *req, char **args, int *code)
+{
+	static const char *const allowed[] = {
+		"exit_status", "signal", "percent", "step", "command", NULL
+	};
+	struct watch_outcome	 o;
+	struct watch		*w;
+	json_t			*body, *reply = NULL, *pv;
+	long long		 st, sig;
+	double			 pct = -1;
+	const char		*why;
+
+	if ((w = api_find_watch(args[0], code, &reply)) == NULL)
+		return (reply);
+	if ((body = api_body(req, allowed, code, &reply)) == NULL)
+		return (reply);
+	memset(&o, 0, sizeof(o));
+	if (!api_int_field(body, "exit_status", 0, 255, -1, &st, code,
+	    &reply) ||
+	    !api_int_field(body, "signal", 0, 128, 0, &sig, code, &reply) ||
+	    !api_field(body, "step", 1, &o.step, code, &reply) ||
+	    !api_field(body, "command", 1, &o.command, code, &reply))
+		goto out;
+	pv = json_object_get(body, "percent");
+	if (pv != NULL && !json_is_null(pv)) {
+		if (!json_is_number(pv) || (pct = json_number_value(pv)) < 0 ||
+		    pct > 100) {
+			*code = 400;
+			reply = api_fail(code, "field \"percent\" must be a "
+			    "number from 0 to 100, or null");
+			goto out;
+		}
+	}
+	if ((st == -1) == (sig == 0)) {
+		*code = 400;
+		reply = api_fail(code, "give either \"exit_status\" (the "
+		    "command exited) or \"signal\" (a signal killed it)");
+		goto out;
+	}
+	o.exit_status = (int)st;
+	o.exit_signal = (int)sig;
+	o.percent_tenths = pct < 0 ? -1 : (int)(pct * 10 + 0.5);
+	if (watch_finish(w, &o, &why) == -1) {
+		*code = api_http_code(LQ_EBUSY);
+		reply = api_fail(code, "run %s cannot be finished: %s",
+		    args[0], why);
+		goto out;
+	}
+	*code = 200;
+	reply = watch_json(w);
+out:
+	json_decref(body);
+	return (reply);
+}
+
+/* POST /v1/runs/ID/alive: the client of a restore-watch run is there. */
+static json_t *
+api_run_alive(struct evhttp_request *req, char **args, int *code)
+{
+	struct watch	*w;
+	json_t		*reply;
+
+	(void)req;
+	if ((w = api_find_watch(args[0], code, &reply)) == NULL)
+		return (reply);
+	if (watch_alive(w) == -1) {
+		*code = api_http_code(LQ_EBUSY);
+		return (api_fail(code, "run %s has already ended", args[0]));
+	}
+	*code = 200;
+	return (watch_json(w));
 }
 
 /* GET /v1/runs/ID/progress: NDJSON, one line a second, until the end. */

@@ -28,6 +28,7 @@
 #include "run.h"
 #include "store.h"
 #include "usbmon.h"
+#include "watch.h"
 #include "xmalloc.h"
 
 /* How often a pairing request asks whether Trust was tapped. */
@@ -168,15 +169,14 @@ devices_pair(const char *udid, char **message)
 }
 
 /*
- * Start a run: on the device with udid, or else the one on port_key, or
- * else the only one. NULL with *status and *cause if it cannot start.
+ * The device a run is for: the one with udid, or else the one on
+ * port_key, or else the only one. NULL with *status and *cause.
  */
-struct run *
-devices_start_run(const char *udid, const char *port_key,
-    const char *profile, const char *cable, int *status, char **cause)
+static struct device *
+devices_pick(const char *udid, const char *port_key, int *status,
+    char **cause)
 {
 	struct device	*d = NULL, *it;
-	struct run	*r;
 
 	*status = LQ_ENOTFOUND;
 	if (udid != NULL)
@@ -206,13 +206,34 @@ devices_start_run(const char *udid, const char *port_key,
 			xasprintf(cause, "no device is attached");
 		}
 	}
-	if (d == NULL)
+	return (d);
+}
+
+/* Say that the cable of d's attachment is cable (NULL: unchanged). */
+static void
+devices_pick_cable(struct device *d, const char *cable)
+{
+	if (cable == NULL)
+		return;
+	(void)strlcpy(d->cable, cable, sizeof(d->cable));
+	d->cable_fixed = 0;
+	devices_store_cable(d);
+}
+
+/*
+ * Start a run by UDID, else port, else the only device; NULL with
+ * *status and *cause if it cannot start.
+ */
+struct run *
+devices_start_run(const char *udid, const char *port_key,
+    const char *profile, const char *cable, int *status, char **cause)
+{
+	struct device	*d;
+	struct run	*r;
+
+	if ((d = devices_pick(udid, port_key, status, cause)) == NULL)
 		return (NULL);
-	if (cable != NULL) {
-		(void)strlcpy(d->cable, cable, sizeof(d->cable));
-		d->cable_fixed = 0;
-		devices_store_cable(d);
-	}
+	devices_pick_cable(d, cable);
 	/* The device's state or the profile's name forbids it. */
 	*status = LQ_EBUSY;
 	if ((r = devices_run(d, profile, cause)) != NULL)
@@ -220,6 +241,36 @@ devices_start_run(const char *udid, const char *port_key,
 	else if (reg.store != NULL && store_failing(reg.store))
 		*status = LQ_ESTORE;	/* not the device's fault: the disk's */
 	return (r);
+}
+
+/*
+ * Start watching the device picked as for a run, in any mode: a restore
+ * may begin with the phone in recovery mode already.
+ */
+struct watch *
+devices_start_watch(const char *udid, const char *port_key,
+    const char *cable, const char *command, int *status, char **cause)
+{
+	struct device	*d;
+	struct watch	*w;
+
+	if ((d = devices_pick(udid, port_key, status, cause)) == NULL)
+		return (NULL);
+	devices_pick_cable(d, cable);
+	*status = LQ_EBUSY;
+	if (d->attachment_id != 0 && run_active(d->attachment_id) != NULL) {
+		xasprintf(cause, "run %lld is going on on %s; wait for it or "
+		    "cancel it before the restore",
+		    (long long)run_id(run_active(d->attachment_id)),
+		    d->port_key);
+		return (NULL);
+	}
+	if ((w = watch_start(d->udid, d->port_key, d->port_id,
+	    d->attachment_id, command, cause)) != NULL)
+		*status = LQ_OK;
+	else if (reg.store != NULL && store_failing(reg.store))
+		*status = LQ_ESTORE;
+	return (w);
 }
 
 /* The run going on the device with udid, or NULL. */

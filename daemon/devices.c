@@ -72,6 +72,7 @@
 #include "store.h"
 #include "sysfs.h"
 #include "usb.h"
+#include "watch.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -416,6 +417,13 @@ devices_run(struct device *d, const char *name, char **cause)
 	}
 	if (!devices_testable(d, cause))
 		return (NULL);
+	/* A restore is going on: nothing may disturb it. */
+	if (d->port_id != 0 && watch_on_port(d->port_id) != NULL) {
+		xasprintf(cause, "port %s is being watched around a restore "
+		    "(linkq watch); no test runs there until it ends",
+		    d->port_key);
+		return (NULL);
+	}
 	devices_target(d, &t);
 	return (run_start(reg.config, pr, &t, cause));
 }

@@ -54,6 +54,12 @@ int	 devices_pair(const char *, char **);
 struct run *devices_start_run(const char *, const char *, const char *,
 	    const char *, int *, char **);
 struct run *devices_active_run(const char *);
+/*
+ * Start a restore-watch run (watch.h) likewise, with the command it
+ * watches (NULL: unknown); *status, *cause.
+ */
+struct watch *devices_start_watch(const char *, const char *, const char *,
+	    const char *, int *, char **);
 /* Label NULL clears; LQ_OK, or an error status with *cause. */
 int	 devices_set_cable(const char *, const char *, int, char **);
 int	 devices_set_port_label(const char *, const char *, char **);

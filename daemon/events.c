@@ -15,6 +15,7 @@
 #include "log.h"
 #include "lq-time.h"
 #include "store.h"
+#include "watch.h"
 
 /* How many old events a new follower is sent before the live ones. */
 #define EVENTS_BACKLOG_MAX	1000
@@ -73,6 +74,7 @@ events_record(struct store_event *ev)
 
 	if (ev->ts_us == 0)
 		ev->ts_us = lq_wall_now_us();
+	watch_event(ev);
 	log_info("event %s (%s)%s%s", ev->kind, ev->source,
 	    ev->detail != NULL ? ": " : "",
 	    ev->detail != NULL ? ev->detail : "");

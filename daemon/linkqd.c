@@ -40,6 +40,7 @@
 #include "run.h"
 #include "store.h"
 #include "usbmon.h"
+#include "watch.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -251,6 +252,7 @@ main(int argc, char **argv)
 	children_init(d.base, debug);
 	events_init(d.store);
 	runs_init(d.base, d.store);
+	watch_init(d.base, d.store);
 	devices_init(d.base, d.store, d.config);
 	kmsg_start(d.base, d.config->kmsg_path, linkqd_kernel_finding);
 	usbmon_start(d.base, d.config->usbmon_path, devices_usbmon_finding);
@@ -281,6 +283,7 @@ main(int argc, char **argv)
 	kmsg_stop();
 	usbmon_stop();
 	runs_shutdown();
+	watch_shutdown();
 	usb_drain();
 	events_done();
 	api_stop();
@@ -288,6 +291,7 @@ main(int argc, char **argv)
 	children_shutdown();
 	worker_shutdown();
 	runs_free();
+	watch_free();
 	usb_stop();
 	retention_stop();
 	store_close(d.store);

@@ -957,6 +957,48 @@ store_run_end(struct store *s, int64_t run_id, const char *state,
 	return (0);
 }
 
+/* Record the start of a restore-watch run on an attachment. */
+int64_t
+store_watch_begin(struct store *s, int64_t attachment_id, int64_t started_us,
+    const char *command)
+{
+	struct store_op	*op;
+	int64_t		 id;
+
+	if ((op = store_op_new(s, STMT_WATCH_BEGIN)) == NULL)
+		return (-1);
+	id = store_next_id(s, TBL_RUNS);
+	op_int(op, 1, attachment_id);
+	op_int(op, 2, started_us);
+	op_int(op, 3, id);
+	op_text(op, 4, command);
+	return (id);
+}
+
+/* Record how a restore-watch run ended. */
+int
+store_watch_end(struct store *s, int64_t run_id,
+    const struct store_watch_end *e)
+{
+	struct store_op	*op;
+
+	if ((op = store_op_new(s, STMT_WATCH_END)) == NULL)
+		return (-1);
+	op_int(op, 1, run_id);
+	op_text(op, 2, e->state);
+	op_text(op, 3, e->outcome);
+	if (e->exit_status >= 0)
+		op_int(op, 4, e->exit_status);
+	op_id(op, 5, e->exit_signal);
+	if (e->percent_tenths >= 0)
+		op_int(op, 6, e->percent_tenths);
+	op_text(op, 7, e->step);
+	op_int(op, 8, e->link_events);
+	op_int(op, 9, e->ended_us);
+	op_text(op, 10, e->command);
+	return (0);
+}
+
 /* Record the trials of a run's sequential test. */
 int
 store_run_trials(struct store *s, int64_t run_id, int64_t trials)

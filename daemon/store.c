@@ -104,6 +104,15 @@ const char *const store_sql[STMT_COUNT] = {
 	[STMT_RUN_WINDOW] =
 	    "INSERT INTO run_windows (run_id, started_us, ended_us, "
 	    "verdict, reasons) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_WATCH_BEGIN] =
+	    "INSERT INTO runs (attachment_id, profile, started_us, id, kind, "
+	    "command) VALUES (?1, 'restore-watch', ?2, ?3, 'restore-watch', "
+	    "?4)",
+	[STMT_WATCH_END] =
+	    "UPDATE runs SET state = ?2, outcome = ?3, exit_status = ?4, "
+	    "exit_signal = ?5, percent = ?6 / 10.0, step = ?7, "
+	    "link_events = ?8, ended_us = ?9, "
+	    "command = coalesce(?10, command) WHERE id = ?1",
 	[STMT_PROBE] =
 	    "INSERT INTO probes (run_id, kind, ts_us, latency_us, bytes, "
 	    "status, detail, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",

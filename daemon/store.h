@@ -192,6 +192,25 @@ int64_t		 store_run_begin(struct store *, int64_t, const char *,
 int		 store_run_end(struct store *, int64_t, const char *,
 		    const char *, const char *, int64_t);
 
+/* How a restore-watch run ended (linkq watch); -1: unknown. */
+struct store_watch_end {
+	const char	*state;		/* "done", "interrupted" */
+	const char	*outcome;	/* "ok", "failed", NULL: none */
+	int		 exit_status;	/* -1: none (a signal, no end) */
+	int		 exit_signal;	/* 0: none */
+	int		 percent_tenths; /* 0..1000, -1: none printed */
+	const char	*step;		/* NULL: none printed */
+	const char	*command;	/* NULL: keep the one at the start */
+	int64_t		 link_events;
+	int64_t		 ended_us;
+};
+
+/* Record the start of a restore-watch run (command: NULL if unknown). */
+int64_t		 store_watch_begin(struct store *, int64_t, int64_t,
+		    const char *);
+int		 store_watch_end(struct store *, int64_t,
+		    const struct store_watch_end *);
+
 /*
  * Record the trials of a run's sequential test (its probes and the
  * chunks of its bulk probes), which the rollups do not count.

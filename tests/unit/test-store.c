@@ -861,6 +861,77 @@ test_upgrade_from_version_6(void **state)
 	store_close(s);
 }
 
+/*
+ * A version 7 database takes the restore-watch columns: its runs become
+ * qualification runs; a watch run is written and ended with its outcome.
+ */
+static void
+test_upgrade_from_version_7(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_watch_end	 e = { 0 };
+	struct store		*s;
+	sqlite3			*db;
+	char			*sql;
+	int64_t			 id;
+	int			 i;
+
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	/* As the store runs them (0007-durable-ids.sql says why). */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; "
+	    "PRAGMA legacy_alter_table = ON", NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < 7; i++) {
+		if (sqlite3_exec(db, store_migrations[i].sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			fail_msg("%s: %s", store_migrations[i].name,
+			    sqlite3_errmsg(db));
+	}
+	xasprintf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = 7;"
+	    "INSERT INTO hosts (id, machine_id, hostname, first_seen_us) "
+	    "VALUES (1, 'm', 'h', 1);"
+	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
+	    "VALUES (1, 1, '1-1', 1);"
+	    "INSERT INTO devices (id, udid, first_seen_us, last_seen_us) "
+	    "VALUES (1, 'u', 1, 1);"
+	    "INSERT INTO attachments (id, device_id, port_id, started_us, "
+	    "ended_us, end_reason) VALUES (4, 1, 1, 1, 50, 'unplug');"
+	    "INSERT INTO runs (id, attachment_id, profile, started_us, state, "
+	    "verdict, ended_us) VALUES (7, 4, 'quick', 2, 'done', 'PASS', 40);",
+	    STORE_APPLICATION_ID);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	free(sql);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	s = open_ok(f->db_path, 0);
+	db = store_handle(s);
+	assert_int_equal(store_schema_version(s), store_schema_latest());
+	assert_int_equal(query_int(db, "SELECT count(*) FROM runs WHERE "
+	    "id = 7 AND kind = 'qualify' AND outcome IS NULL AND "
+	    "verdict = 'PASS'"), 1);
+	id = store_watch_begin(s, 4, 60, "idevicerestore -e x.ipsw");
+	assert_true(id == 8);
+	e.state = "done";
+	e.outcome = "failed";
+	e.exit_status = 14;
+	e.percent_tenths = 453;
+	e.step = "Sending filesystem now...";
+	e.link_events = 2;
+	e.ended_us = 90;
+	assert_int_equal(store_watch_end(s, id, &e), 0);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM runs WHERE "
+	    "id = 8 AND kind = 'restore-watch' AND verdict IS NULL AND "
+	    "outcome = 'failed' AND exit_status = 14 AND exit_signal IS NULL "
+	    "AND percent = 45.3 AND step = 'Sending filesystem now...' AND "
+	    "link_events = 2 AND command = 'idevicerestore -e x.ipsw' AND "
+	    "ended_us = 90"), 1);
+	/* The schema refuses an outcome that is not one. */
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE runs SET outcome = "
+	    "'PASS' WHERE id = 8", NULL, NULL, NULL), SQLITE_OK);
+	store_close(s);
+}
+
 static void
 test_upserts(void **state __unused)
 {
@@ -1303,6 +1374,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crash_recovery, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_version_6,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_version_7,
 		    setup, teardown),
 		cmocka_unit_test(test_upserts),
 		cmocka_unit_test(test_summary_views),
