@@ -188,9 +188,9 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/cmd-show.c client/cmd-status.c client/cmd-test.c \
 		   client/cmd-wiggle.c \
 		   client/ask.c client/follow.c client/http.c client/linkq.c \
-		   client/qualify.c client/wait.c client/cmd-drawer.c \
-		   client/drawer-session.c client/drawer-summary.c \
-		   client/drawer-swap.c
+		   client/qualify.c client/restore-parse.c client/wait.c \
+		   client/cmd-drawer.c client/drawer-session.c \
+		   client/drawer-summary.c client/drawer-swap.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
 $(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \
@@ -275,6 +275,11 @@ $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) \
 	    $(call pkg_libs,$(TEST_PKGS))
+
+# The client's output parser is tested alone.
+$(BUILD)/tests/unit/test-restore-parse: $(BUILD)/client/restore-parse.o
+$(BUILD)/tests/unit/test-restore-parse.o: CPPFLAGS_PKG = -Iclient \
+	$(call pkg_cflags,$(TEST_PKGS))
 
 # Unit tests of the simulator's modules (test-sim-*.c) link them too.
 SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))
