@@ -113,5 +113,6 @@ int	 cmd_ports(int, char **);
 int	 cmd_port(int, char **);
 int	 cmd_report(int, char **);
 int	 cmd_drawer(int, char **);
+int	 cmd_watch(int, char **);
 
 #endif /* LQ_CLIENT_H */

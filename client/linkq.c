@@ -59,6 +59,9 @@ static const struct command commands[] = {
 	  "the ports with their labels, devices and cables" },
 	{ "port", cmd_port, "port PORT --label NAME | port PORT --clear-label",
 	  "name a port, or clear its name" },
+	{ "watch", cmd_watch, "watch [PORT | -u UDID] [--cable LABEL] "
+	  "[--json] -- COMMAND [ARGS...]",
+	  "run a restore command, watch the link, exit with its status" },
 	{ "report", cmd_report, "report [--by pair|cable|port|device] "
 	  "[--since TIME] [--json | --csv] [--db FILE]",
 	  "results by pair, cable, port or device, best first, and blame" },

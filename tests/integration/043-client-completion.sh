@@ -45,8 +45,11 @@ expect_eq "$(complete_line 'linkq test --no')" "--no-wait" "test waits"
 expect_eq "$(complete_line 'linkq qualify --wait f')" "forever" "wait spans"
 expect_eq "$(complete_line 'linkq drawer 1-1 --re')" "--resume" \
     "drawer options"
-for c in status cable cables test qualify drawer wiggle events runs show \
-    pair ports port report; do
+expect_eq "$(complete_line 'linkq watch --c')" "--cable" "watch options"
+complete_line 'linkq watch 1-1 -- ech' | tr ' ' '\n' | grep -qx echo ||
+    fail "watch completes the command after --"
+for c in status cable cables test qualify drawer wiggle watch events runs \
+    show pair ports port report; do
 	complete_line "linkq $c" | tr ' ' '\n' | grep -qx "$c" ||
 	    fail "command $c not completed: $(complete_line "linkq $c")"
 done

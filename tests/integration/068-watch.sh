@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The linkq authors
+#
+# linkq watch around a stand-in restore (fake-idevicerestore), through
+# a pipe and through a pseudo-terminal: a restore that succeeds across
+# its mode changes is outcome ok with a clean link and no probe; three
+# that fail at one step on three cables and two ports blame the phone;
+# one with a kernel link error blames the link; linkq exits with the
+# command's status every time.
+
+. "$(dirname "$0")/lib.sh"
+require_umockdev
+SIM_UMOCKDEV=1
+
+FAKE="$LQ_TOP/tests/integration/fake-idevicerestore"
+STEP="Sending filesystem now..."
+
+cat > "$T/bench.scn" <<'SCN'
+device phone
+port a path=1-4.2
+port b path=1-3
+cable good
+at 0s plug phone a good
+SCN
+
+# linkq watch ARGS... -- the stand-in, failing at $FAIL (step, percent,
+# status and fault, separated by '|') if set; status in $rc.
+watch() {
+	rc=0
+	_IFS=$IFS IFS='|'
+	# shellcheck disable=SC2086
+	set -- "$@" -- "$FAKE" "$BUILD/linkq-sim" "$T/control" phone $FAIL
+	IFS=$_IFS
+	"$BUILD/linkq" -s "$T/linkqd.sock" watch "$@" > "$T/out" \
+	    2> "$T/err" || rc=$?
+}
+
+# The newest run's id.
+last_run() {
+	sql "SELECT max(id) FROM runs"
+}
+
+# Wait until the phone is back in normal mode on port $1, trusted.
+wait_back() {
+	wait_for "get /v1/devices | jq -e '.devices[] | select(.attached and .mode == \"normal\" and .port == \"$1\" and .trust == \"trusted\")' > /dev/null" 30 ||
+	    fail "the phone is not back on $1: $(get /v1/devices)"
+}
+
+# Move the phone to port $1 (sim name) at path $2.
+move_to() {
+	ctl "{\"cmd\":\"move\",\"device\":\"phone\",\"port\":\"$1\",\"cable\":\"good\"}" > /dev/null
+	wait_back "$2"
+}
+
+LINKQD_SOCK=$T/linkqd.sock
+export LINKQD_SOCK
+start_sim --control "$T/control" "$T/bench.scn"
+u=$(sim_udid phone)
+start_linkqd "$T/linkqd.conf"
+wait_trusted "$u"
+
+trace "a restore that succeeds, through a pipe: outcome ok, no probe"
+FAIL=
+watch --cable C-1
+expect_eq "$rc" 0 "linkq watch's status for a restore that succeeded"
+grep -q "Verifying restore" "$T/out" || fail "the output: $(cat "$T/out")"
+grep -q "restore OK" "$T/err" || fail "the summary: $(cat "$T/err")"
+id=$(last_run)
+wait_sql "SELECT kind, state, outcome, exit_status, link_events, verdict IS NULL FROM runs WHERE id = $id" "restore-watch|done|ok|0|0|1"
+expect_eq "$(sql "SELECT count(*) FROM probes WHERE run_id = $id")" 0 \
+    "probes during the watch"
+wait_for "[ \$(sql \"SELECT count(*) FROM events WHERE run_id = $id AND kind = 'mode-change'\") -ge 2 ]" 10 ||
+    fail "mode changes of the run: $(sql "SELECT kind, detail FROM events WHERE run_id = $id")"
+wait_back 1-4.2
+
+trace "three failures at one step on three cables and two ports"
+FAIL="$STEP|40|14"
+watch 1-4.2 --cable C-2
+expect_eq "$rc" 14 "linkq watch's status for a failed restore"
+grep -q "ERROR: Unable" "$T/err" || fail "stderr passed on: $(cat "$T/err")"
+wait_sql "SELECT outcome, exit_status, percent, step, link_events FROM runs WHERE id = $(last_run)" "failed|14|40.0|$STEP|0"
+wait_back 1-4.2
+move_to b 1-3
+watch 1-3 --cable C-3
+expect_eq "$rc" 14 "second failure"
+wait_back 1-3
+move_to a 1-4.2
+# The third through a pseudo-terminal: the status comes through too.
+rc=0
+script -qec "'$BUILD/linkq' -s '$T/linkqd.sock' watch --cable C-4 -- '$FAKE' '$BUILD/linkq-sim' '$T/control' phone '$STEP' 40 14" /dev/null > "$T/pty" 2>&1 || rc=$?
+expect_eq "$rc" 14 "linkq watch's status through a pty"
+grep -q "restore FAILED" "$T/pty" || fail "the pty's output: $(cat "$T/pty")"
+wait_sql "SELECT count(*) FROM runs WHERE kind = 'restore-watch' AND outcome = 'failed' AND link_events = 0" 3
+wait_back 1-4.2
