@@ -41,6 +41,8 @@
 
 /* How often the client tells linkqd it is still there (its lease: 90 s). */
 #define WATCH_ALIVE_MS		15000
+/* The most linkq waits for the run's end after the finish (linkqd: 2 s). */
+#define WATCH_TAIL_MS		10000
 
 static volatile sig_atomic_t	 watch_child;	/* pid, 0: none */
 static struct sigaction		 watch_old[3];	/* INT, TERM, HUP */
@@ -278,6 +280,36 @@ watch_summary(json_t *run, const struct restore_parse *rp)
 		    "whether this step fails on other cables and ports\n");
 }
 
+/*
+ * linkqd takes the port's events for a moment after the finish (the
+ * kernel's report of what ended the command): wait for the run's end,
+ * WATCH_TAIL_MS at most, and return its JSON (run, or a newer one).
+ */
+static json_t *
+watch_tail(json_int_t id, json_t *run)
+{
+	json_t	*reply;
+	char	 path[64];
+	long	 code;
+	int	 waited;
+
+	(void)snprintf(path, sizeof(path), "/v1/runs/%lld", (long long)id);
+	for (waited = 0; run != NULL && waited < WATCH_TAIL_MS &&
+	    strcmp(client_str(run, "state", ""), "finishing") == 0;
+	    waited += 200) {
+		(void)poll(NULL, 0, 200);
+		reply = NULL;
+		if (http_json("GET", path, NULL, &code, &reply) == -1 ||
+		    code != 200) {
+			json_decref(reply);
+			break;
+		}
+		json_decref(run);
+		run = reply;
+	}
+	return (run);
+}
+
 /* Tell linkqd how the command ended; the run's JSON or NULL. */
 static json_t *
 watch_finish(json_int_t id, int status, const struct restore_parse *rp,
@@ -304,7 +336,7 @@ watch_finish(json_int_t id, int status, const struct restore_parse *rp,
 	if (client_call("POST", path, body, &reply) == -1)
 		reply = NULL;
 	json_decref(body);
-	return (reply);
+	return (watch_tail(id, reply));
 }
 
 /* Start the run; its id, or -1 (said). */

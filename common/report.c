@@ -118,11 +118,12 @@ db_fail(sqlite3 *db, const char *what, char **cause)
 
 /*
  * The oldest schema the report reads (schema/0005-run-totals.sql keeps
- * each run's probe totals on the run, 0006 its exposure). linkqd
+ * each run's probe totals on the run, 0006 its exposure, 0008 the
+ * kind of run and the outcome of a watched restore). linkqd
  * migrates its database when it opens it; `linkq report --db` only
  * reads.
  */
-#define REPORT_SCHEMA_MIN	6
+#define REPORT_SCHEMA_MIN	8
 
 /* Whether db has a schema the report can read; if not, say why. */
 static int
@@ -318,7 +319,7 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " r.total_bytes, r.total_bulk_probes, a.cable_fixed"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
-	    " ORDER BY r.id";
+	    " AND r.kind = 'qualify' ORDER BY r.id";
 	sqlite3_stmt	*st = NULL;
 	struct run	*v = NULL, *r;
 	size_t		 n = 0, cap = 0;
@@ -1158,6 +1159,12 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	free_names(&cables);
 	free_names(&ports);
 	free_names(&devices);
+	/* Restores are no qualification runs: beside them, not in them. */
+	if (lq_restore_load(db, since_us, rep, cause) == -1) {
+		lq_report_free(rep);
+		return (-1);
+	}
+	lq_restore_blame_build(rep);
 	*out = rep;
 	return (0);
 }
@@ -1173,6 +1180,7 @@ lq_report_free(struct lq_report *rep)
 		row_clear(&rep->rows[i]);
 	free(rep->rows);
 	lq_blame_clear(&rep->blame);
+	lq_restore_free(rep);
 	free(rep);
 }
 
@@ -1319,7 +1327,7 @@ lq_report_to_json(const struct lq_report *rep)
 		    "port", jstr(rep->blame.tests[i].port),
 		    "why", jstr(rep->blame.tests[i].why)));
 	}
-	return (json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o}}",
+	o = json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o}}",
 	    "by", lq_report_by_name(rep->by),
 	    "since_us", (json_int_t)rep->since_us,
 	    "rows", rows,
@@ -1328,7 +1336,10 @@ lq_report_to_json(const struct lq_report *rep)
 	    "ports", blame_items_json(rep->blame.ports, rep->blame.nports),
 	    "devices", blame_items_json(rep->blame.devices,
 	    rep->blame.ndevices),
-	    "next_tests", tests));
+	    "next_tests", tests);
+	if (o != NULL)
+		lq_restore_to_json(rep, o);
+	return (o);
 }
 
 static char *
@@ -1459,6 +1470,7 @@ lq_report_from_json(json_t *o, struct lq_report **out, char **cause)
 		rep->blame.tests[i].port = get_str(row, "port");
 		rep->blame.tests[i].why = get_str(row, "why");
 	}
+	lq_restore_from_json(o, rep);
 	*out = rep;
 	return (0);
 }
@@ -1782,6 +1794,7 @@ lq_report_print_blame(FILE *f, const struct lq_report *rep, int color)
 	blame_print_items(f, "cable", b->cables, b->ncables, w, color);
 	blame_print_items(f, "port", b->ports, b->nports, w, color);
 	blame_print_items(f, "device", b->devices, b->ndevices, w, color);
+	lq_restore_print(f, rep);
 	if (b->ntests == 0)
 		return;
 	fprintf(f, "\nNext tests:\n");

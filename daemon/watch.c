@@ -26,6 +26,11 @@
 
 /* A client that says nothing for this long has gone: interrupted. */
 #define WATCH_LEASE_US		(90 * LQ_USEC_PER_SEC)
+/*
+ * After the command ended, events still come for this long: the
+ * kernel's messages of the fault that ended it are read a moment later.
+ */
+#define WATCH_TAIL_US		(2 * LQ_USEC_PER_SEC)
 /* A reset or drop-out this close to a mode change is part of it. */
 #define WATCH_MODE_GRACE_US	(15 * LQ_USEC_PER_SEC)
 /* Events kept per watch for its JSON and the grace rule. */
@@ -49,7 +54,8 @@ struct watch {
 	int64_t		 started_us;
 	int64_t		 ended_us;
 	char		*command;
-	const char	*state;		/* "running", "done", "interrupted" */
+	const char	*state;		/* "running", "finishing" (the tail),
+					 * "done", "interrupted" */
 	const char	*outcome;	/* "ok", "failed", NULL */
 	struct watch_outcome out;	/* out.step, out.command: unused */
 	char		*step;
@@ -59,6 +65,7 @@ struct watch {
 	int64_t		 modes[WATCH_MODES_MAX];
 	unsigned int	 nmodes;
 	struct event	*lease;
+	struct event	*tail;
 	TAILQ_ENTRY(watch) entry;
 };
 TAILQ_HEAD(watches, watch);
@@ -66,6 +73,14 @@ TAILQ_HEAD(watches, watch);
 static struct watches	 watches = TAILQ_HEAD_INITIALIZER(watches);
 static struct event_base *base;
 static struct store	*store;
+
+/* Whether w still takes events: running, or in its tail. */
+static int
+watch_open(const struct watch *w)
+{
+	return (strcmp(w->state, "running") == 0 ||
+	    strcmp(w->state, "finishing") == 0);
+}
 
 void
 watch_init(struct event_base *b, struct store *s)
@@ -126,6 +141,8 @@ watch_end(struct watch *w, const char *state)
 	w->ended_us = lq_wall_now_us();
 	if (w->lease != NULL)
 		(void)evtimer_del(w->lease);
+	if (w->tail != NULL)
+		(void)evtimer_del(w->tail);
 	memset(&e, 0, sizeof(e));
 	e.state = state;
 	e.outcome = w->outcome;
@@ -143,6 +160,19 @@ watch_end(struct watch *w, const char *state)
 	    "no outcome", (long long)e.link_events);
 }
 
+/* Free w, out of the list. */
+static void
+watch_release(struct watch *w)
+{
+	if (w->lease != NULL)
+		event_free(w->lease);
+	if (w->tail != NULL)
+		event_free(w->tail);
+	free(w->command);
+	free(w->step);
+	free(w);
+}
+
 /* Drop ended watches past the newest WATCH_KEEP. */
 static void
 watch_trim(void)
@@ -151,15 +181,19 @@ watch_trim(void)
 	unsigned int	 n = 0;
 
 	TAILQ_FOREACH_SAFE(w, &watches, entry, tmp) {
-		if (++n <= WATCH_KEEP || strcmp(w->state, "running") == 0)
+		if (++n <= WATCH_KEEP || watch_open(w))
 			continue;
 		TAILQ_REMOVE(&watches, w, entry);
-		if (w->lease != NULL)
-			event_free(w->lease);
-		free(w->command);
-		free(w->step);
-		free(w);
+		watch_release(w);
 	}
+}
+
+static void
+watch_tail_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	watch_end(arg, "done");
 }
 
 static void
@@ -169,6 +203,8 @@ watch_lease_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (strcmp(w->state, "finishing") == 0)
+		return;
 	log_warnx("run %lld (restore-watch): the client went away without "
 	    "finishing it: interrupted", (long long)w->id);
 	watch_end(w, "interrupted");
@@ -218,8 +254,10 @@ watch_start(const char *udid, const char *port, int64_t port_id,
 	w->started_us = lq_wall_now_us();
 	w->command = command != NULL ? xstrdup(command) : NULL;
 	w->state = "running";
-	if (base != NULL)
+	if (base != NULL) {
 		w->lease = evtimer_new(base, watch_lease_cb, w);
+		w->tail = evtimer_new(base, watch_tail_cb, w);
+	}
 	watch_lease_arm(w);
 	TAILQ_INSERT_HEAD(&watches, w, entry);
 	watch_trim();
@@ -246,7 +284,7 @@ watch_on_port(int64_t port_id)
 	struct watch	*w;
 
 	TAILQ_FOREACH(w, &watches, entry) {
-		if (w->port_id == port_id && strcmp(w->state, "running") == 0)
+		if (w->port_id == port_id && watch_open(w))
 			return (w);
 	}
 	return (NULL);
@@ -256,6 +294,8 @@ int
 watch_finish(struct watch *w, const struct watch_outcome *o,
     const char **cause)
 {
+	struct timeval	tv;
+
 	if (strcmp(w->state, "running") != 0) {
 		*cause = "it has already ended";
 		return (-1);
@@ -272,16 +312,26 @@ watch_finish(struct watch *w, const struct watch_outcome *o,
 	}
 	w->outcome = o->exit_status == 0 && o->exit_signal == 0 ? "ok" :
 	    "failed";
-	watch_end(w, "done");
+	if (w->tail == NULL) {
+		watch_end(w, "done");
+		return (0);
+	}
+	w->state = "finishing";
+	if (w->lease != NULL)
+		(void)evtimer_del(w->lease);
+	tv.tv_sec = WATCH_TAIL_US / LQ_USEC_PER_SEC;
+	tv.tv_usec = WATCH_TAIL_US % LQ_USEC_PER_SEC;
+	(void)evtimer_add(w->tail, &tv);
 	return (0);
 }
 
 int
 watch_alive(struct watch *w)
 {
-	if (strcmp(w->state, "running") != 0)
+	if (!watch_open(w))
 		return (-1);
-	watch_lease_arm(w);
+	if (strcmp(w->state, "running") == 0)
+		watch_lease_arm(w);
 	return (0);
 }
 
@@ -402,6 +452,8 @@ watch_shutdown(void)
 	TAILQ_FOREACH(w, &watches, entry) {
 		if (strcmp(w->state, "running") == 0)
 			watch_end(w, "interrupted");
+		else if (strcmp(w->state, "finishing") == 0)
+			watch_end(w, "done");
 	}
 }
 
@@ -412,10 +464,6 @@ watch_free(void)
 
 	while ((w = TAILQ_FIRST(&watches)) != NULL) {
 		TAILQ_REMOVE(&watches, w, entry);
-		if (w->lease != NULL)
-			event_free(w->lease);
-		free(w->command);
-		free(w->step);
-		free(w);
+		watch_release(w);
 	}
 }

@@ -10,8 +10,11 @@
  * changes a restore makes. Mode changes, and the resets, drop-outs and
  * re-enumerations within WATCH_MODE_GRACE of one, are expected and not
  * counted. The client ends the run with the command's outcome
- * (watch_finish); a client that stops saying it is alive (watch_alive)
- * leaves it ended as interrupted, with no outcome.
+ * (watch_finish), which takes the port's events for WATCH_TAIL more
+ * (state "finishing": the kernel's report of the fault that ended the
+ * command comes a moment later) before it is done. A client that
+ * stops saying it is alive (watch_alive) leaves it ended as
+ * interrupted, with no outcome.
  *
  * Threads: the loop thread only.
  * Ownership: a watch lives in the watch list from watch_start() until

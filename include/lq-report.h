@@ -119,13 +119,58 @@ struct lq_blame_cell {
 					 * the blame line; NULL none */
 };
 
+/*
+ * A restore watched by linkq watch (runs of kind restore-watch): its
+ * outcome, where it stopped, the link events on its port, and the
+ * verdict of the newest qualification run of the same cable and port
+ * before it, which tells in time whether a PASS predicts a restore.
+ */
+struct lq_restore_row {
+	int64_t		 run;
+	char		*cable;		/* NULL: none said */
+	char		*port;
+	char		*udid;
+	char		*outcome;	/* "ok", "failed" */
+	int		 exit_status;	/* -1: a signal */
+	int		 exit_signal;	/* 0: none */
+	double		 percent;	/* NAN: none printed */
+	char		*step;		/* NULL: none printed */
+	int64_t		 link_events;
+	int64_t		 started_us;
+	char		*qualification;	/* "PASS"...; NULL: none before */
+};
+
+/* What the restores blame: "device" or "link", or "next" (a test). */
+struct lq_restore_blame {
+	char		*target;
+	char		*name;		/* the device, or "CABLE on PORT" */
+	char		*evidence;	/* a sentence */
+};
+
 struct lq_report {
 	enum lq_report_by	 by;
 	int64_t			 since_us;	/* 0: all history */
 	struct lq_report_row	*rows;		/* best first */
 	size_t			 nrows;
 	struct lq_blame		 blame;
+	struct lq_restore_row	*restores;	/* oldest first */
+	size_t			 nrestores;
+	struct lq_restore_blame	*rblame;
+	size_t			 nrblame;
 };
+
+/*
+ * Restores (common/report-restore.c): load the ended restore-watch
+ * runs started at or after since into rep and blame from them, with
+ * rep's blame of cables and ports (0, or -1 with *cause); to and from
+ * the report's JSON ("restores", "blame"."restores"); print them.
+ */
+int	lq_restore_load(sqlite3 *, int64_t, struct lq_report *, char **);
+void	lq_restore_blame_build(struct lq_report *);
+void	lq_restore_to_json(const struct lq_report *, json_t *);
+void	lq_restore_from_json(json_t *, struct lq_report *);
+void	lq_restore_print(FILE *, const struct lq_report *);
+void	lq_restore_free(struct lq_report *);
 
 /*
  * Build the report of the runs started at or after since_us (0: all)

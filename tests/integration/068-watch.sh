@@ -93,3 +93,31 @@ expect_eq "$rc" 14 "linkq watch's status through a pty"
 grep -q "restore FAILED" "$T/pty" || fail "the pty's output: $(cat "$T/pty")"
 wait_sql "SELECT count(*) FROM runs WHERE kind = 'restore-watch' AND outcome = 'failed' AND link_events = 0" 3
 wait_back 1-4.2
+
+trace "the report blames the phone: one step, three cables, two ports"
+lq report --json
+expect_eq "$rc" 0 "linkq report --json"
+jq -e '.blame.restores[] | select(.target == "device" and (.evidence | test("consistent failure point .*Sending filesystem now.* on 3 cables and 2 ports.*phone hardware")))' "$T/out" > /dev/null ||
+    fail "the restores' blame: $(jq -c .blame.restores "$T/out")"
+expect_eq "$(jq '[.restores[] | select(.outcome == "failed")] | length' "$T/out")" 3 \
+    "failed restores in the report"
+expect_eq "$(jq -r '.rows | length' "$T/out")" 0 \
+    "qualification rows from restore-watch runs"
+lq report
+grep -q "blame device .*phone hardware" "$T/out" ||
+    fail "the report's text: $(cat "$T/out")"
+
+trace "a failure with a kernel link error blames the link"
+FAIL="$STEP|40|9|link-error"
+watch --cable C-5
+expect_eq "$rc" 9 "linkq watch's status with a link error"
+grep -q "blame: the link" "$T/err" || fail "the summary: $(cat "$T/err")"
+id=$(last_run)
+wait_sql "SELECT outcome, link_events > 0 FROM runs WHERE id = $id" "failed|1"
+expect_eq "$(sql "SELECT count(*) FROM probes WHERE run_id = $id")" 0 \
+    "probes during the watch"
+lq report --json
+jq -e ".blame.restores[] | select(.target == \"link\" and .name == \"C-5 on 1-4.2\" and (.evidence | test(\"restore run $id failed\")))" "$T/out" > /dev/null ||
+    fail "the link's blame: $(jq -c .blame.restores "$T/out")"
+stop_linkqd
+stop_sim
