@@ -324,8 +324,9 @@ lq_restore_to_json(const struct lq_report *rep, json_t *o)
 		(void)json_object_set_new(e, "udid", jstr_or_null(r->udid));
 		(void)json_object_set_new(e, "outcome",
 		    jstr_or_null(r->outcome));
-		(void)json_object_set_new(e, "exit_status", r->exit_status >= 0 ?
-		    json_integer(r->exit_status) : json_null());
+		(void)json_object_set_new(e, "exit_status",
+		    r->exit_status >= 0 ? json_integer(r->exit_status) :
+		    json_null());
 		(void)json_object_set_new(e, "exit_signal",
 		    json_integer(r->exit_signal));
 		(void)json_object_set_new(e, "percent", isnan(r->percent) ?
