@@ -696,6 +696,107 @@ test_report_blame(void **state)
 	store_close(s);
 }
 
+/* One restore of the table below: cable, port, outcome, point, links. */
+struct restore_case {
+	const char	*cable, *port, *outcome, *step;
+	double		 percent;
+	int64_t		 links;
+};
+
+/* Blame what restores[0..n) say, with cable "BAD" already blamed. */
+static void
+restore_blame(const struct restore_case *c, size_t n, struct lq_report *rep)
+{
+	static char			bad_name[] = "BAD", bad_ev[] = "x";
+	static struct lq_blame_item	bad = { bad_name, LQ_BLAME_BAD, bad_ev };
+	size_t				i;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->blame.cables = &bad;
+	rep->blame.ncables = 1;
+	rep->restores = xcalloc(n + 1, sizeof(*rep->restores));
+	rep->nrestores = n;
+	for (i = 0; i < n; i++) {
+		rep->restores[i].run = (int64_t)i + 1;
+		rep->restores[i].cable = c[i].cable != NULL ?
+		    xstrdup(c[i].cable) : NULL;
+		rep->restores[i].port = xstrdup(c[i].port);
+		rep->restores[i].udid = xstrdup("phone");
+		rep->restores[i].outcome = xstrdup(c[i].outcome);
+		rep->restores[i].step = c[i].step != NULL ?
+		    xstrdup(c[i].step) : NULL;
+		rep->restores[i].percent = c[i].percent;
+		rep->restores[i].link_events = c[i].links;
+	}
+	lq_restore_blame_build(rep);
+}
+
+static void
+expect_rblame(struct lq_report *rep, const char *target, const char *words)
+{
+	size_t	i;
+
+	for (i = 0; i < rep->nrblame; i++) {
+		if (strcmp(rep->rblame[i].target, target) == 0 &&
+		    strstr(rep->rblame[i].evidence, words) != NULL)
+			return;
+	}
+	fail_msg("no %s blame with \"%s\" among %zu", target, words,
+	    rep->nrblame);
+}
+
+/*
+ * Restores blame the phone for one failure point on two cables and two
+ * ports with a clean link, the link for a failure with link events,
+ * and ask for more where the spread is short; a success is no failure.
+ */
+static void
+test_restore_blame(void **state)
+{
+	static const struct restore_case phone[] = {
+		{ "C-1", "1-1", "failed", "Sending filesystem now...", 40, 0 },
+		{ "C-2", "1-2", "failed", "Sending filesystem now...", 70, 0 },
+		{ "C-3", "1-1", "failed", "Sending filesystem now...", 40, 0 },
+		{ "C-4", "1-2", "ok", NULL, 100, 0 },
+		{ "C-5", "1-2", "failed", "Verifying restore", 10, 0 },
+	};
+	static const struct restore_case link[] = {
+		{ "BAD", "1-1", "failed", "Sending filesystem now...", 40, 3 },
+		{ "C-1", "1-2", "failed", NULL, NAN, 1 },
+	};
+	static const struct restore_case pct[] = {
+		{ "C-1", "1-1", "failed", NULL, 40.0, 0 },
+		{ "C-2", "1-2", "failed", NULL, 41.5, 0 },
+	};
+	static const struct restore_case far[] = {
+		{ "C-1", "1-1", "failed", NULL, 40.0, 0 },
+		{ "C-2", "1-2", "failed", NULL, 45.0, 0 },
+	};
+	struct lq_report	rep;
+
+	(void)state;
+	restore_blame(phone, nitems(phone), &rep);
+	expect_rblame(&rep, "device", "consistent failure point \"Sending "
+	    "filesystem now...\" at 40.0% on 3 cables and 2 ports with a "
+	    "clean link: phone hardware");
+	assert_int_equal(rep.nrblame, 1);
+	lq_restore_free(&rep);
+
+	restore_blame(link, nitems(link), &rep);
+	expect_rblame(&rep, "link", "cable BAD, which the qualification");
+	expect_rblame(&rep, "link", "cable C-1 or port 1-2");
+	assert_int_equal(rep.nrblame, 2);
+	lq_restore_free(&rep);
+
+	restore_blame(pct, nitems(pct), &rep);
+	expect_rblame(&rep, "device", "on 2 cables and 2 ports");
+	lq_restore_free(&rep);
+
+	restore_blame(far, nitems(far), &rep);
+	expect_rblame(&rep, "next", "1 cables and 1 ports");
+	lq_restore_free(&rep);
+}
+
 int
 main(void)
 {
@@ -716,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_report_blame),
 		cmocka_unit_test(test_cancelled_is_no_evidence),
 		cmocka_unit_test(test_speed_fallback_named),
+		cmocka_unit_test(test_restore_blame),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
