@@ -708,7 +708,9 @@ static void
 restore_blame(const struct restore_case *c, size_t n, struct lq_report *rep)
 {
 	static char			bad_name[] = "BAD", bad_ev[] = "x";
-	static struct lq_blame_item	bad = { bad_name, LQ_BLAME_BAD, bad_ev };
+	static struct lq_blame_item	bad = {
+		bad_name, LQ_BLAME_BAD, bad_ev
+	};
 	size_t				i;
 
 	memset(rep, 0, sizeof(*rep));
