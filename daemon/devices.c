@@ -528,7 +528,29 @@ static void
 devices_session_start(struct device *d)
 {
 	d->child = child_new(d->udid, reg.config->afc_folder);
+	/* A restore goes on there: not a word to the phone until it ends. */
+	if (d->port_id != 0 && watch_on_port(d->port_id) != NULL) {
+		log_info("device %s: on a watched port; identified after the "
+		    "restore", d->udid);
+		d->identify_later = 1;
+		return;
+	}
 	devices_identify(d);
+}
+
+/* The watch of port_id ended: identify the devices it kept quiet. */
+void
+devices_watch_ended(int64_t port_id)
+{
+	struct device	*d;
+
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		if (!d->identify_later || d->port_id != port_id)
+			continue;
+		d->identify_later = 0;
+		if (d->attached && d->child != NULL)
+			devices_identify(d);
+	}
 }
 
 /* Loop thread: the worker is idle for good (or dead); free it. */

@@ -54,6 +54,8 @@ int	 devices_pair(const char *, char **);
 struct run *devices_start_run(const char *, const char *, const char *,
 	    const char *, int *, char **);
 struct run *devices_active_run(const char *);
+/* A restore-watch of this port (store id) ended (watch.h). */
+void	 devices_watch_ended(int64_t);
 /*
  * Start a restore-watch run (watch.h) likewise, with the command it
  * watches (NULL: unknown); *status, *cause.

@@ -17,6 +17,7 @@
 
 #include "compat/compat.h"
 #include "compat/queue.h"
+#include "devices.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -73,6 +74,7 @@ TAILQ_HEAD(watches, watch);
 static struct watches	 watches = TAILQ_HEAD_INITIALIZER(watches);
 static struct event_base *base;
 static struct store	*store;
+static int		 shutting_down;	/* devices are going: leave them */
 
 /* Whether w still takes events: running, or in its tail. */
 static int
@@ -158,6 +160,8 @@ watch_end(struct watch *w, const char *state)
 	log_info("run %lld (restore-watch): %s, %s, %lld link events",
 	    (long long)w->id, state, w->outcome != NULL ? w->outcome :
 	    "no outcome", (long long)e.link_events);
+	if (!shutting_down)
+		devices_watch_ended(w->port_id);
 }
 
 /* Free w, out of the list. */
@@ -449,6 +453,7 @@ watch_shutdown(void)
 {
 	struct watch	*w;
 
+	shutting_down = 1;
 	TAILQ_FOREACH(w, &watches, entry) {
 		if (strcmp(w->state, "running") == 0)
 			watch_end(w, "interrupted");

@@ -4,7 +4,8 @@
 #
 # linkq watch around a stand-in restore (fake-idevicerestore), through
 # a pipe and through a pseudo-terminal: a restore that succeeds across
-# its mode changes is outcome ok with a clean link and no probe; three
+# its mode changes is outcome ok with a clean link, no probe and no AFC
+# operation (linkqd identifies the phone only after the watch); three
 # that fail at one step on three cables and two ports blame the phone;
 # one with a kernel link error blames the link; linkq exits with the
 # command's status every time.
@@ -61,8 +62,12 @@ start_linkqd "$T/linkqd.conf"
 wait_trusted "$u"
 
 trace "a restore that succeeds, through a pipe: outcome ok, no probe"
+ctl '{"cmd":"oplog-clear","device":"phone"}' > /dev/null
 FAIL=
 watch --cable C-1
+expect_eq "$(ctl '{"cmd":"oplog","device":"phone"}' | jq '.oplog | length')" \
+    0 "AFC operations on the phone during the watch"
+
 expect_eq "$rc" 0 "linkq watch's status for a restore that succeeded"
 grep -q "Verifying restore" "$T/out" || fail "the output: $(cat "$T/out")"
 grep -q "restore OK" "$T/err" || fail "the summary: $(cat "$T/err")"
