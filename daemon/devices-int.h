@@ -60,7 +60,7 @@ struct device {
 						 * does not see (recovery,
 						 * DFU): libusb's attachment */
 	int			 stranded;	/* on the bus, out of usbmuxd */
-	int			 identify_later;	/* a restore was being watched */
+	int			 identify_later; /* after a restore-watch */
 	int			 strand_devnum;	/* to check after the grace */
 	struct event		*strand_ev;
 	struct event		*locate_ev;	/* asks usbmuxd again */

@@ -8,7 +8,7 @@
 # operation (linkqd identifies the phone only after the watch); three
 # that fail at one step on three cables and two ports blame the phone;
 # one with a kernel link error blames the link; linkq exits with the
-# command's status every time.
+# command's status every time, and passes SIGTERM on to it.
 
 . "$(dirname "$0")/lib.sh"
 require_umockdev
@@ -124,5 +124,18 @@ expect_eq "$(sql "SELECT count(*) FROM probes WHERE run_id = $id")" 0 \
 lq report --json
 jq -e ".blame.restores[] | select(.target == \"link\" and .name == \"C-5 on 1-4.2\" and (.evidence | test(\"restore run $id failed\")))" "$T/out" > /dev/null ||
     fail "the link's blame: $(jq -c .blame.restores "$T/out")"
+wait_back 1-4.2
+
+trace "SIGTERM to linkq goes to the command; its signal is the outcome"
+"$BUILD/linkq" -s "$T/linkqd.sock" watch -- sleep 600 > "$T/out" \
+    2> "$T/err" &
+lqpid=$!
+wait_for "pgrep -P $lqpid -x sleep > /dev/null" 20 ||
+    fail "the command did not start: $(cat "$T/err")"
+kill -TERM "$lqpid"
+rc=0
+wait "$lqpid" || rc=$?
+expect_eq "$rc" 143 "linkq watch's status for a command killed by SIGTERM"
+wait_sql "SELECT outcome, exit_status IS NULL, exit_signal FROM runs WHERE id = $(last_run)" "failed|1|15"
 stop_linkqd
 stop_sim
