@@ -586,10 +586,15 @@ api_profiles(struct evhttp_request *req, char **args, int *code)
 static json_t *
 api_runs(struct evhttp_request *req, char **args, int *code)
 {
+	json_t	*list;
+
 	(void)req;
 	(void)args;
 	*code = 200;
-	return (json_pack("{s:o}", "runs", runs_json()));
+	/* The restore-watch runs in memory follow the others. */
+	list = runs_json();
+	watch_list_json(list);
+	return (json_pack("{s:o}", "runs", list));
 }
 
 /* Start a restore-watch run (watch.h) for api_run_start. */

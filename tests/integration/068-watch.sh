@@ -64,9 +64,9 @@ wait_trusted "$u"
 trace "a restore that succeeds, through a pipe: outcome ok, no probe"
 ctl '{"cmd":"oplog-clear","device":"phone"}' > /dev/null
 FAIL=
-watch --cable C-1
-expect_eq "$(ctl '{"cmd":"oplog","device":"phone"}' | jq '.oplog | length')" \
-    0 "AFC operations on the phone during the watch"
+FAKE_OPLOG=$T/oplog watch --cable C-1
+expect_eq "$(jq ".oplog | length" "$T/oplog")" 0 \
+    "AFC operations on the phone during the watch"
 
 expect_eq "$rc" 0 "linkq watch's status for a restore that succeeded"
 grep -q "Verifying restore" "$T/out" || fail "the output: $(cat "$T/out")"
@@ -111,6 +111,8 @@ expect_eq "$(jq -r '.rows | length' "$T/out")" 0 \
 lq report
 grep -q "blame device .*phone hardware" "$T/out" ||
     fail "the report's text: $(cat "$T/out")"
+lq runs
+grep -q "restore-watch *done" "$T/out" || fail "linkq runs: $(cat "$T/out")"
 
 trace "a failure with a kernel link error blames the link"
 FAIL="$STEP|40|9|link-error"
