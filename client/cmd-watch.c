@@ -414,6 +414,9 @@ cmd_watch(int argc, char **argv)
 	pid_t			 pid;
 	int			 ch, dd, ncmd, fds[2], status;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		client_option("watch", 'h');
 	if ((dd = watch_dashdash(argc, argv)) == -1 || dd == argc - 1) {
 		fprintf(stderr, "linkq: watch: give the command after --, "
 		    "such as: linkq watch -- idevicerestore -e FILE.ipsw\n");
