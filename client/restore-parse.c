@@ -4,10 +4,10 @@
 /*
  * idevicerestore's output, read tolerantly (restore-parse.h). What it
  * prints, from its sources (src/common.c print_progress_bar, src/
- * restore.c, src/idevicerestore.c, 2023 to 2026):
+ * restore.c, src/idevicerestore.c, release 1.0.0 to 2026):
  *
  *  - a progress bar, redrawn after a carriage return:
- *    "\r[=====      ] 45.0%" (1.0.0+git2023, as Debian 12 ships), or
+ *    "\r[=====      ] 45.0%" (1.0.0, as Debian 12 ships it, to 2023), or
  *    "\rLabel [=====      ]  45.0% " (later versions, with a label);
  *  - the steps: "About to send filesystem...", "Sending filesystem
  *    now...", "Waiting for device to enter restore mode...", and the
