@@ -47,6 +47,9 @@ static const struct command commands[] = {
 	{ "wiggle", cmd_wiggle, "wiggle [PORT | -u UDID] [--cable LABEL] "
 	  "[--profile NAME] [--wait SPAN | --no-wait] [--json]",
 	  "flex the cable under load: a line a second, errors marked" },
+	{ "watch", cmd_watch, "watch [PORT | -u UDID] [--cable LABEL] "
+	  "[--json] -- COMMAND [ARGS...]",
+	  "run a restore command, watch the link, exit with its status" },
 	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
 	  "the event log, and with --follow what happens next" },
 	{ "runs", cmd_runs, "runs [--json]",
@@ -59,9 +62,6 @@ static const struct command commands[] = {
 	  "the ports with their labels, devices and cables" },
 	{ "port", cmd_port, "port PORT --label NAME | port PORT --clear-label",
 	  "name a port, or clear its name" },
-	{ "watch", cmd_watch, "watch [PORT | -u UDID] [--cable LABEL] "
-	  "[--json] -- COMMAND [ARGS...]",
-	  "run a restore command, watch the link, exit with its status" },
 	{ "report", cmd_report, "report [--by pair|cable|port|device] "
 	  "[--since TIME] [--json | --csv] [--db FILE]",
 	  "results by pair, cable, port or device, best first, and blame" },
