@@ -153,16 +153,24 @@ rblame_add(struct lq_report *rep, const char *target, char *name,
 	b->evidence = evidence;
 }
 
-/* Where r stopped, as words: "\"STEP\" at 40.0%". */
+/*
+ * Where r stopped, as words: "\"STEP\" at 40.0%", "40.0%", or that the
+ * command printed neither.
+ */
 static void
 restore_point(const struct lq_restore_row *r, char *buf, size_t len)
 {
 	char	pct[32] = "";
 
 	if (!isnan(r->percent))
-		(void)snprintf(pct, sizeof(pct), " at %.1f%%", r->percent);
-	(void)snprintf(buf, len, "\"%s\"%s", r->step != NULL ? r->step :
-	    "an unknown step", pct);
+		(void)snprintf(pct, sizeof(pct), "%.1f%%", r->percent);
+	if (r->step != NULL)
+		(void)snprintf(buf, len, "\"%s\"%s%s", r->step,
+		    pct[0] != '\0' ? " at " : "", pct);
+	else if (pct[0] != '\0')
+		(void)strlcpy(buf, pct, len);
+	else
+		(void)strlcpy(buf, "a point it did not print", len);
 }
 
 /* A failure with link events: the link, in the blame's own words. */
@@ -423,13 +431,15 @@ lq_restore_print(FILE *f, const struct lq_report *rep)
 		else
 			(void)snprintf(status, sizeof(status), "signal %d",
 			    r->exit_signal);
+		/* Padded for the column after it only: no trailing blanks. */
 		fprintf(f, "  run %-5lld %-12s %-10s %-6s %-10s link events "
-		    "%-3lld qualified %-8s%s%s\n", (long long)r->run,
+		    "%-3lld qualified %-*s%s%s\n", (long long)r->run,
 		    r->cable != NULL ? r->cable : "-", r->port,
 		    strcmp(r->outcome, "ok") == 0 ? "OK" : "FAILED", status,
-		    (long long)r->link_events, r->qualification != NULL ?
-		    r->qualification : "never", restore_failed(r) ? "  at " :
-		    "", restore_failed(r) ? point : "");
+		    (long long)r->link_events, restore_failed(r) ? 8 : 0,
+		    r->qualification != NULL ? r->qualification : "never",
+		    restore_failed(r) ? "  at " : "",
+		    restore_failed(r) ? point : "");
 	}
 	for (i = 0; i < rep->nrblame; i++)
 		fprintf(f, "  blame %-6s %s: %s\n", rep->rblame[i].target,
