@@ -7,7 +7,8 @@
  * the verdict and its reasons, and exit with the status linkq(1)
  * documents, so that `linkq qualify && idevicerestore ...` gates a
  * restore. Ctrl-C cancels the run. On a terminal, a device whose cable
- * nobody has named since it was plugged is asked about first (ask.c).
+ * nobody has named since it was plugged is asked about first
+ * (target.c).
  */
 
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include "follow.h"
 #include "linkq.h"
 #include "lq-time.h"
+#include "target.h"
 #include "wait.h"
 
 /* A PASS young enough stands for a new run (qualify --max-age). */
@@ -70,90 +72,46 @@ run_follow(const char *name, const char *default_profile, int argc,
 {
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
-		{ "cable", required_argument, NULL, 'c' },
+		TARGET_LONG_OPTIONS,
 		{ "max-age", required_argument, NULL, 'm' },
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "udid", required_argument, NULL, 'u' },
-		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct target_opts	 o;
 	struct qualify_target	 target;
 	struct wait_target	 wt;
 	json_t			*body;
-	int64_t			 max_age = -1, wait = WAIT_DEFAULT_S;
+	int64_t			 max_age = -1;
 	int			 qualify = strcmp(name, "qualify") == 0;
-	const char	*profile = default_profile, *cable = NULL;
-	const char	*udid = NULL, *port = NULL, *why;
-	json_int_t	 id;
-	char		 asked[LQ_LABEL_MAX + 2];
-	int		 ch, ret = LQ_EXIT_USAGE;
+	json_int_t		 id;
+	int			 ch, ret;
 
-	while ((ch = getopt_long(argc, argv, "hu:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cable = optarg;
-			break;
-		case 'm':
+	target_init(&o, default_profile);
+	while ((ch = getopt_long(argc, argv, "h" TARGET_SHORT_OPTIONS,
+	    longopts, NULL)) != -1) {
+		if (target_option(name, ch, optarg, &o))
+			continue;
+		if (ch == 'm') {
 			if (!qualify || (max_age = client_span(optarg)) < 0) {
 				fprintf(stderr, "linkq: %s: --max-age takes a "
 				    "span such as 30m, 2h or 1d\n", name);
 				return (client_usage(name));
 			}
-			break;
-		case 'n':
-			wait = 0;
-			break;
-		case 'p':
-			profile = optarg;
-			break;
-		case 'u':
-			udid = optarg;
-			break;
-		case 'w':
-			if ((wait = wait_span(optarg)) < 0) {
-				fprintf(stderr, "linkq: %s: --wait takes a "
-				    "span such as 30s or 5m, 0 or forever\n",
-				    name);
-				return (client_usage(name));
-			}
-			break;
-		default:
-			client_option(name, ch);
-			break;
+			continue;
 		}
+		client_option(name, ch);
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (argc == 1 && udid != NULL))
-		return (client_usage(name));
-	if (argc == 1)
-		port = argv[0];
-	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
-		fprintf(stderr, "linkq: bad cable label: %s\n", why);
-		return (LQ_EXIT_USAGE);
-	}
-
-	/* The questions below are about the phone once it is there. */
-	if ((ret = wait_testable(udid, port, wait, &wt)) != 0)
+	if ((ret = target_args(name, argc - optind, argv + optind, &o)) != 0)
 		return (ret);
-	memset(&target, 0, sizeof(target));
-	if ((qualify || (cable == NULL && ask_possible())) &&
-	    qualify_target(wt.udid, NULL, &target) == -1)
-		memset(&target, 0, sizeof(target));
-	/* A cable unconfirmed since a replug: ask, on a terminal. */
-	if (cable == NULL && ask_possible() && target.port[0] != '\0' &&
-	    target.cable[0] == '\0' && ask_cable(target.port,
-	    target.last_cable, asked, sizeof(asked)))
-		cable = asked;
+	if ((ret = target_ready(&o, &wt, &target)) != 0)
+		return (ret);
 	if (qualify && max_age >= 0 &&
-	    (ret = fresh_pass(&target, profile, max_age)) != -1)
+	    (ret = fresh_pass(&target, o.profile, max_age)) != -1)
 		return (ret);
 
-	body = json_pack("{s:s}", "profile", profile);
-	if (cable != NULL)
-		(void)json_object_set_new(body, "cable", json_string(cable));
-	if ((id = wait_run_start(body, wt.udid, wait, &ret)) != -1) {
+	body = json_pack("{s:s}", "profile", o.profile);
+	if (o.cable != NULL)
+		(void)json_object_set_new(body, "cable", json_string(o.cable));
+	if ((id = wait_run_start(body, wt.udid, o.wait, &ret)) != -1) {
 		ret = follow_to_verdict(id);
 		if (qualify && !opt_json && ret != LQ_EXIT_PASS &&
 		    ret != LQ_EXIT_USAGE)

@@ -28,6 +28,7 @@
 #include "http.h"
 #include "linkq.h"
 #include "lq-time.h"
+#include "target.h"
 #include "wait.h"
 #include "xmalloc.h"
 
@@ -239,73 +240,32 @@ cmd_wiggle(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
-		{ "cable", required_argument, NULL, 'c' },
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "udid", required_argument, NULL, 'u' },
-		{ "wait", required_argument, NULL, 'w' },
+		TARGET_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct target_opts	 o;
 	struct wait_target	 wt;
 	struct qualify_target	 target;
 	struct wiggle		 w;
 	json_t			*body;
-	int64_t			 wait = WAIT_DEFAULT_S;
-	const char	*profile = "wiggle", *cable = NULL, *udid = NULL;
-	const char	*port = NULL, *why;
-	char		 asked[LQ_LABEL_MAX + 2];
-	json_int_t	 id;
-	int		 ch, ret;
+	json_int_t		 id;
+	int			 ch, ret;
 
-	while ((ch = getopt_long(argc, argv, "hu:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cable = optarg;
-			break;
-		case 'n':
-			wait = 0;
-			break;
-		case 'p':
-			profile = optarg;
-			break;
-		case 'u':
-			udid = optarg;
-			break;
-		case 'w':
-			if ((wait = wait_span(optarg)) < 0) {
-				fprintf(stderr, "linkq: wiggle: --wait takes "
-				    "a span such as 30s or 5m, 0 or forever\n");
-				return (client_usage("wiggle"));
-			}
-			break;
-		default:
+	target_init(&o, "wiggle");
+	while ((ch = getopt_long(argc, argv, "h" TARGET_SHORT_OPTIONS,
+	    longopts, NULL)) != -1) {
+		if (!target_option("wiggle", ch, optarg, &o))
 			client_option("wiggle", ch);
-			break;
-		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1 || (argc == 1 && udid != NULL))
-		return (client_usage("wiggle"));
-	if (argc == 1)
-		port = argv[0];
-	if (cable != NULL && (why = lq_label_invalid(cable)) != NULL) {
-		fprintf(stderr, "linkq: bad cable label: %s\n", why);
-		return (LQ_EXIT_USAGE);
-	}
-
-	if ((ret = wait_testable(udid, port, wait, &wt)) != 0)
+	if ((ret = target_args("wiggle", argc - optind, argv + optind,
+	    &o)) != 0)
 		return (ret);
-	/* A cable unconfirmed since a replug: ask, on a terminal. */
-	if (cable == NULL && ask_possible() &&
-	    qualify_target(wt.udid, NULL, &target) == 0 &&
-	    target.cable[0] == '\0' && ask_cable(target.port,
-	    target.last_cable, asked, sizeof(asked)))
-		cable = asked;
-	body = json_pack("{s:s}", "profile", profile);
-	if (cable != NULL)
-		(void)json_object_set_new(body, "cable", json_string(cable));
-	id = wait_run_start(body, wt.udid, wait, &ret);
+	if ((ret = target_ready(&o, &wt, &target)) != 0)
+		return (ret);
+	body = json_pack("{s:s}", "profile", o.profile);
+	if (o.cable != NULL)
+		(void)json_object_set_new(body, "cable", json_string(o.cable));
+	id = wait_run_start(body, wt.udid, o.wait, &ret);
 	json_decref(body);
 	if (id == -1)
 		return (ret);
