@@ -789,6 +789,41 @@ test_crash_recovery(void **state)
 }
 
 /*
+ * Make the fixture's file a database of schema version n, as a linkqd
+ * of that version left it, with one host, port and device (id 1 each)
+ * and the rows of sql; the migrations run as the store runs them
+ * (0007-durable-ids.sql says why).
+ */
+static void
+db_at_version(const char *path, int n, const char *rows)
+{
+	sqlite3	*db;
+	char	*sql;
+	int	 i;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; "
+	    "PRAGMA legacy_alter_table = ON", NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		if (sqlite3_exec(db, store_migrations[i].sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			fail_msg("%s: %s", store_migrations[i].name,
+			    sqlite3_errmsg(db));
+	}
+	xasprintf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = %d;"
+	    "INSERT INTO hosts (id, machine_id, hostname, first_seen_us) "
+	    "VALUES (1, 'm', 'h', 1);"
+	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
+	    "VALUES (1, 1, '1-1', 1);"
+	    "INSERT INTO devices (id, udid, first_seen_us, last_seen_us) "
+	    "VALUES (1, 'u', 1, 1);%s", STORE_APPLICATION_ID, n, rows);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg("%s", sqlite3_errmsg(db));
+	free(sql);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+}
+
+/*
  * A database of schema version 6 (no AUTOINCREMENT) is rebuilt in
  * place: rows, views and triggers kept, foreign keys whole, the largest
  * ids remembered.
@@ -799,23 +834,8 @@ test_upgrade_from_version_6(void **state)
 	struct fixture	*f = *state;
 	struct store	*s;
 	sqlite3		*db;
-	char		*sql;
-	int		 i;
 
-	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
-	for (i = 0; i < 6; i++) {
-		if (sqlite3_exec(db, store_migrations[i].sql, NULL, NULL,
-		    NULL) != SQLITE_OK)
-			fail_msg("%s: %s", store_migrations[i].name,
-			    sqlite3_errmsg(db));
-	}
-	xasprintf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = 6;"
-	    "INSERT INTO hosts (id, machine_id, hostname, first_seen_us) "
-	    "VALUES (1, 'm', 'h', 1);"
-	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
-	    "VALUES (1, 1, '1-1', 1);"
-	    "INSERT INTO devices (id, udid, first_seen_us, last_seen_us) "
-	    "VALUES (1, 'u', 1, 1);"
+	db_at_version(f->db_path, 6,
 	    "INSERT INTO attachments (id, device_id, port_id, started_us, "
 	    "ended_us, end_reason) VALUES (4, 1, 1, 1, 50, 'unplug'), "
 	    "(5, 1, 1, 60, NULL, NULL);"
@@ -826,12 +846,7 @@ test_upgrade_from_version_6(void **state)
 	    "INSERT INTO probes (run_id, kind, ts_us, latency_us, status) "
 	    "VALUES (8, 1, 100, 5, 0);"
 	    "INSERT INTO events (id, ts_us, source, kind, attachment_id, "
-	    "run_id) VALUES (12, 30, 'kmsg', 'reset', 4, 7);",
-	    STORE_APPLICATION_ID);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s", sqlite3_errmsg(db));
-	free(sql);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	    "run_id) VALUES (12, 30, 'kmsg', 'reset', 4, 7);");
 
 	s = open_ok(f->db_path, 0);
 	db = store_handle(s);
@@ -872,36 +887,14 @@ test_upgrade_from_version_7(void **state)
 	struct store_watch_end	 e = { 0 };
 	struct store		*s;
 	sqlite3			*db;
-	char			*sql;
 	int64_t			 id;
-	int			 i;
 
-	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
-	/* As the store runs them (0007-durable-ids.sql says why). */
-	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; "
-	    "PRAGMA legacy_alter_table = ON", NULL, NULL, NULL), SQLITE_OK);
-	for (i = 0; i < 7; i++) {
-		if (sqlite3_exec(db, store_migrations[i].sql, NULL, NULL,
-		    NULL) != SQLITE_OK)
-			fail_msg("%s: %s", store_migrations[i].name,
-			    sqlite3_errmsg(db));
-	}
-	xasprintf(&sql, "PRAGMA application_id = %d; PRAGMA user_version = 7;"
-	    "INSERT INTO hosts (id, machine_id, hostname, first_seen_us) "
-	    "VALUES (1, 'm', 'h', 1);"
-	    "INSERT INTO ports (id, host_id, path, first_seen_us) "
-	    "VALUES (1, 1, '1-1', 1);"
-	    "INSERT INTO devices (id, udid, first_seen_us, last_seen_us) "
-	    "VALUES (1, 'u', 1, 1);"
+	db_at_version(f->db_path, 7,
 	    "INSERT INTO attachments (id, device_id, port_id, started_us, "
 	    "ended_us, end_reason) VALUES (4, 1, 1, 1, 50, 'unplug');"
 	    "INSERT INTO runs (id, attachment_id, profile, started_us, state, "
-	    "verdict, ended_us) VALUES (7, 4, 'quick', 2, 'done', 'PASS', 40);",
-	    STORE_APPLICATION_ID);
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		fail_msg("%s", sqlite3_errmsg(db));
-	free(sql);
-	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	    "verdict, ended_us) VALUES (7, 4, 'quick', 2, 'done', 'PASS', "
+	    "40);");
 
 	s = open_ok(f->db_path, 0);
 	db = store_handle(s);
