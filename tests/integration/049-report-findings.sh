@@ -66,7 +66,7 @@ ctl '{"cmd":"move","device":"phone","port":"b","cable":"good"}' > /dev/null
 wait_for "get /v1/devices | jq -e '.devices[] | select(.port == \"1-2\" and .attached and .trust == \"trusted\")' > /dev/null" 30 ||
     fail "the phone is not on 1-2: $(get /v1/devices)"
 id=$(api POST /v1/runs '{"port":"1-2","profile":"wiggle","cable":"C-09"}' | head -n 1 | jq -r .id)
-wait_for "get /v1/runs/$id | jq -e '.probes >= 2' > /dev/null" 30 ||
+wait_for "get /v1/runs/$id | jq -e '.probes >= 2' > /dev/null" 90 ||
     fail "the run did not get going: $(get /v1/runs/$id)"
 api POST /v1/runs/$id/cancel > /dev/null
 run=$(wait_run "$id")
