@@ -123,7 +123,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
 		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
-		   daemon/msg.c daemon/muxproto.c daemon/muxquery.c \
+		   daemon/metrics.c daemon/msg.c daemon/muxproto.c daemon/muxquery.c \
 		   daemon/muxwatch.c \
 		   daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \

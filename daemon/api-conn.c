@@ -101,9 +101,11 @@ static TAILQ_HEAD(, conn)	 conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct evhttp		*http;
 static struct api_conn_limits	 limits;
 
-/* The listener's pause at the descriptor limit. */
+/* The listeners' pause at the descriptor limit. */
+#define ACCEPT_LISTENERS	2	/* the socket, the TCP listener */
 static struct {
-	struct evconnlistener	*listener;
+	struct evconnlistener	*listeners[ACCEPT_LISTENERS];
+	int			 nlisteners;
 	struct event		*timer;
 	int			 paused;	/* disabled, timer to resume */
 	int			 episode;	/* failures not yet over */
@@ -441,12 +443,15 @@ conn_resume_cb(evutil_socket_t fd, short what, void *unused)
 {
 	struct timeval	tv = conn_tv(ACCEPT_PAUSE_MS * 1000);
 
+	int		i;
+
 	(void)fd;
 	(void)what;
 	(void)unused;
 	if (acc.paused) {
 		acc.paused = 0;
-		(void)evconnlistener_enable(acc.listener);
+		for (i = 0; i < acc.nlisteners; i++)
+			(void)evconnlistener_enable(acc.listeners[i]);
 		/* No failure until this fires again: the episode is over. */
 		(void)evtimer_add(acc.timer, &tv);
 		return;
@@ -460,13 +465,14 @@ conn_resume_cb(evutil_socket_t fd, short what, void *unused)
 
 /*
  * accept(2) failed, at the descriptor limit as a rule: pause instead of
- * trying again at once, and say so once.
+ * trying again at once, and say so once. Every listener pauses: the
+ * limit is the process's.
  */
 static void
 conn_accept_error_cb(struct evconnlistener *listener, void *unused)
 {
 	struct timeval	tv = conn_tv(ACCEPT_PAUSE_MS * 1000);
-	int		saved = errno;
+	int		saved = errno, i;
 
 	(void)unused;
 	acc.failures++;
@@ -478,7 +484,9 @@ conn_accept_error_cb(struct evconnlistener *listener, void *unused)
 		    "(LimitNOFILE) if this recurs", strerror(saved),
 		    ACCEPT_PAUSE_MS);
 	}
-	(void)evconnlistener_disable(listener);
+	(void)listener;
+	for (i = 0; i < acc.nlisteners; i++)
+		(void)evconnlistener_disable(acc.listeners[i]);
 	acc.paused = 1;
 	(void)evtimer_add(acc.timer, &tv);
 }
@@ -491,10 +499,37 @@ api_conn_start(struct event_base *b, struct evhttp *h,
 	limits = *l;
 	evhttp_set_bevcb(h, conn_bev_cb, NULL);
 	api_conn_set_timeout(l->timeout_us);
-	acc.listener = evhttp_bound_socket_get_listener(bound);
 	if ((acc.timer = evtimer_new(b, conn_resume_cb, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
-	evconnlistener_set_error_cb(acc.listener, conn_accept_error_cb);
+	api_conn_listen(bound);
+}
+
+void
+api_conn_listen(struct evhttp_bound_socket *bound)
+{
+	struct evconnlistener	*l;
+
+	if (acc.nlisteners == ACCEPT_LISTENERS)
+		fatalx("%s: too many listeners", __func__);
+	l = evhttp_bound_socket_get_listener(bound);
+	acc.listeners[acc.nlisteners++] = l;
+	evconnlistener_set_error_cb(l, conn_accept_error_cb);
+}
+
+int
+api_conn_tcp(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len = sizeof(ss);
+	evutil_socket_t			 fd;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL ||
+	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(
+	    evcon))) == -1 || getsockname(fd, (struct sockaddr *)&ss,
+	    &len) == -1)
+		return (0);
+	return (ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
 }
 
 /* evhttp's inactivity timeout goes with the deadline, for new ones. */
@@ -517,6 +552,6 @@ api_conn_stop(void)
 	if (acc.timer != NULL)
 		event_free(acc.timer);
 	acc.timer = NULL;
-	acc.listener = NULL;
+	acc.nlisteners = 0;
 	http = NULL;
 }

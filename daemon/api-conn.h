@@ -36,6 +36,10 @@ struct api_conn_limits {
  */
 void	api_conn_start(struct event_base *, struct evhttp *,
 	    struct evhttp_bound_socket *, const struct api_conn_limits *);
+/* Guard a second socket of the same http (the TCP listener) too. */
+void	api_conn_listen(struct evhttp_bound_socket *);
+/* Whether req came through a TCP listener, not the unix socket. */
+int	api_conn_tcp(struct evhttp_request *);
 /* A new client timeout, for connections accepted from now on. */
 void	api_conn_set_timeout(int64_t);
 /*

@@ -5,10 +5,12 @@
  * The control API: HTTP/1.1 with JSON bodies on a unix socket (DESIGN.md,
  * Control API), served by libevent's evhttp on the loop thread.
  *
- * Every path is under /v1/ and listed in one routing table with the
- * method it accepts; "*" in a pattern is one path segment, handed to the
- * handler. Every answer is JSON (the progress and event streams are
- * newline-delimited JSON, feed.c); every error has one shape,
+ * Every path is under /v1/, but /metrics, and listed in one routing
+ * table with the method it accepts; "*" in a pattern is one path
+ * segment, handed to the handler. Every answer is JSON (the progress
+ * and event streams are newline-delimited JSON, feed.c), but that of
+ * /metrics, in the Prometheus text format (metrics.h); every error has
+ * one shape,
  *
  *	{"error": {"status": 404, "message": "no such path /v1/x ..."}}
  *
@@ -23,12 +25,17 @@
  * descriptor limit; each connection carries one request.
  * The socket is created with umask 0117, so it is born with mode 0660,
  * and a socket at the path that still answers belongs to a running
- * linkqd and is left alone.
+ * linkqd and is left alone. The TCP listener of metrics-listen, on a
+ * loopback address alone, is a second socket of the same evhttp whose
+ * requests get GET answered and any other method refused (403).
  */
 
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -59,6 +66,7 @@
 #include "lq-report.h"
 #include "lq-status.h"
 #include "lq-time.h"
+#include "metrics.h"
 #include "muxquery.h"
 #include "run.h"
 #include "store.h"
@@ -75,11 +83,14 @@
  * A route: a path pattern where "*" matches one segment (passed to the
  * handler in args), and a method. A handler returns the reply body and
  * sets *code, or returns NULL when it took the request for a stream.
+ * A route that is not JSON has a text handler instead, which answers
+ * the request itself, to HEAD as well as GET.
  */
 struct route {
 	const char	*pattern;
 	int		 method;	/* EVHTTP_REQ_GET ... */
 	json_t		*(*handler)(struct evhttp_request *, char **, int *);
+	void		 (*text)(struct evhttp_request *);
 };
 
 static json_t	*api_status(struct evhttp_request *, char **, int *);
@@ -100,27 +111,29 @@ static json_t	*api_run_finish(struct evhttp_request *, char **, int *);
 static json_t	*api_run_alive(struct evhttp_request *, char **, int *);
 static json_t	*api_events(struct evhttp_request *, char **, int *);
 static json_t	*api_report(struct evhttp_request *, char **, int *);
+static void	 api_metrics(struct evhttp_request *);
 
 static const struct route routes[] = {
-	{ "/v1/status", EVHTTP_REQ_GET, api_status },
-	{ "/v1/devices", EVHTTP_REQ_GET, api_devices },
-	{ "/v1/devices/*/pair", EVHTTP_REQ_POST, api_pair },
-	{ "/v1/ports", EVHTTP_REQ_GET, api_ports },
-	{ "/v1/ports/*", EVHTTP_REQ_PUT, api_port_put },
-	{ "/v1/ports/*/cable", EVHTTP_REQ_PUT, api_cable_put },
-	{ "/v1/ports/*/cable", EVHTTP_REQ_DELETE, api_cable_delete },
-	{ "/v1/profiles", EVHTTP_REQ_GET, api_profiles },
-	{ "/v1/runs", EVHTTP_REQ_GET, api_runs },
-	{ "/v1/runs", EVHTTP_REQ_POST, api_run_start },
-	{ "/v1/runs/*", EVHTTP_REQ_GET, api_run_get },
-	{ "/v1/runs/*", EVHTTP_REQ_DELETE, api_run_cancel },
-	{ "/v1/runs/*/cancel", EVHTTP_REQ_POST, api_run_cancel },
-	{ "/v1/runs/*/stop", EVHTTP_REQ_POST, api_run_stop },
-	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress },
-	{ "/v1/runs/*/finish", EVHTTP_REQ_POST, api_run_finish },
-	{ "/v1/runs/*/alive", EVHTTP_REQ_POST, api_run_alive },
-	{ "/v1/events", EVHTTP_REQ_GET, api_events },
-	{ "/v1/report", EVHTTP_REQ_GET, api_report },
+	{ "/v1/status", EVHTTP_REQ_GET, api_status, NULL },
+	{ "/v1/devices", EVHTTP_REQ_GET, api_devices, NULL },
+	{ "/v1/devices/*/pair", EVHTTP_REQ_POST, api_pair, NULL },
+	{ "/v1/ports", EVHTTP_REQ_GET, api_ports, NULL },
+	{ "/v1/ports/*", EVHTTP_REQ_PUT, api_port_put, NULL },
+	{ "/v1/ports/*/cable", EVHTTP_REQ_PUT, api_cable_put, NULL },
+	{ "/v1/ports/*/cable", EVHTTP_REQ_DELETE, api_cable_delete, NULL },
+	{ "/v1/profiles", EVHTTP_REQ_GET, api_profiles, NULL },
+	{ "/v1/runs", EVHTTP_REQ_GET, api_runs, NULL },
+	{ "/v1/runs", EVHTTP_REQ_POST, api_run_start, NULL },
+	{ "/v1/runs/*", EVHTTP_REQ_GET, api_run_get, NULL },
+	{ "/v1/runs/*", EVHTTP_REQ_DELETE, api_run_cancel, NULL },
+	{ "/v1/runs/*/cancel", EVHTTP_REQ_POST, api_run_cancel, NULL },
+	{ "/v1/runs/*/stop", EVHTTP_REQ_POST, api_run_stop, NULL },
+	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress, NULL },
+	{ "/v1/runs/*/finish", EVHTTP_REQ_POST, api_run_finish, NULL },
+	{ "/v1/runs/*/alive", EVHTTP_REQ_POST, api_run_alive, NULL },
+	{ "/v1/events", EVHTTP_REQ_GET, api_events, NULL },
+	{ "/v1/report", EVHTTP_REQ_GET, api_report, NULL },
+	{ "/metrics", EVHTTP_REQ_GET, NULL, api_metrics },
 };
 
 /*
@@ -1017,6 +1030,25 @@ api_report(struct evhttp_request *req, char **args, int *code)
 	return (reply);
 }
 
+/*
+ * GET /metrics: the Prometheus text format (metrics.h), which is what a
+ * Prometheus server scrapes; HEAD gets the headers alone (evhttp sends
+ * no body to a HEAD).
+ */
+static void
+api_metrics(struct evhttp_request *req)
+{
+	struct evbuffer	*buf;
+
+	if ((buf = evbuffer_new()) == NULL)
+		fatalx("%s: evbuffer_new", __func__);
+	metrics_write(buf);
+	(void)evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
 /* The method's name, for messages. */
 static const char *
 api_method_name(int method)
@@ -1109,6 +1141,13 @@ api_request_cb(struct evhttp_request *req, void *unused)
 		    "bytes", CONTROL_MAX_BODY);
 		return;
 	}
+	if (api_conn_tcp(req) && method != EVHTTP_REQ_GET &&
+	    method != EVHTTP_REQ_HEAD) {
+		api_error(req, 403, "the TCP listener (metrics-listen) is "
+		    "read-only: it answers GET alone; send %s to the control "
+		    "socket %s", api_method_name(method), socket_path);
+		return;
+	}
 	if ((nseg = api_split(path, buf, sizeof(buf), seg)) == -1) {
 		api_error(req, 404, "no such path %.200s; the API is "
 		    "described in linkqd(8)", path);
@@ -1118,8 +1157,13 @@ api_request_cb(struct evhttp_request *req, void *unused)
 		if (!api_match(routes[i].pattern, seg, nseg, args))
 			continue;
 		path_known = 1;
-		if (routes[i].method != method)
+		if (routes[i].method != method &&
+		    (method != EVHTTP_REQ_HEAD || routes[i].text == NULL))
 			continue;
+		if (routes[i].text != NULL) {
+			routes[i].text(req);
+			return;
+		}
 		code = 500;
 		if ((body = routes[i].handler(req, args, &code)) != NULL)
 			api_reply(req, code, body);
@@ -1224,6 +1268,60 @@ api_start(struct event_base *base, const char *path, const char *db,
 	socket_path = xstrdup(path);
 	db_path = xstrdup(db);
 	started = lq_mono_now();
+	return (0);
+}
+
+/*
+ * Listen on the loopback address of metrics-listen too, on the same
+ * evhttp: the same routes, guards and limits, with only GET and HEAD
+ * answered (api_request_cb). Port 0 takes the port the kernel gives,
+ * which the log says.
+ */
+int
+api_listen_tcp(const char *spec, char **cause)
+{
+	struct evhttp_bound_socket	*bound;
+	struct sockaddr_storage		 ss;
+	socklen_t			 len;
+	char				 host[INET6_ADDRSTRLEN];
+	const char			*why;
+	int				 fd, on = 1;
+
+	*cause = NULL;
+	if (config_listen_addr(spec, &ss, &len, &why) == -1) {
+		xasprintf(cause, "metrics-listen %s: %s", spec, why);
+		return (-1);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1 || setsockopt(fd, SOL_SOCKET,
+	    SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 128) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
+		xasprintf(cause, "metrics-listen %s: %s", spec,
+		    strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		return (-1);
+	}
+	if ((bound = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
+		xasprintf(cause, "metrics-listen %s: cannot serve HTTP on it",
+		    spec);
+		(void)close(fd);
+		return (-1);
+	}
+	api_conn_listen(bound);
+	if (ss.ss_family == AF_INET6)
+		(void)inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->
+		    sin6_addr, host, sizeof(host));
+	else
+		(void)inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->
+		    sin_addr, host, sizeof(host));
+	log_info("metrics: read-only HTTP on %s%s%s:%u (GET /metrics)",
+	    ss.ss_family == AF_INET6 ? "[" : "", host,
+	    ss.ss_family == AF_INET6 ? "]" : "", ntohs(ss.ss_family ==
+	    AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port));
 	return (0);
 }
 

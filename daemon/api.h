@@ -19,6 +19,11 @@
  */
 int	api_start(struct event_base *, const char *, const char *,
 	    char **);
+/*
+ * Serve the API read-only (GET and HEAD) on the loopback ADDRESS:PORT
+ * of metrics-listen too; after api_start(). 0, or -1 with *cause.
+ */
+int	api_listen_tcp(const char *, char **);
 struct config;
 
 /*

@@ -22,6 +22,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -90,7 +94,8 @@ enum config_type {
 	TYPE_PERCENT,		/* "N%" */
 	TYPE_PROB,		/* double, 0 < p < 1 */
 	TYPE_BOOL,		/* int */
-	TYPE_KINDS		/* unsigned int bit set */
+	TYPE_KINDS,		/* unsigned int bit set */
+	TYPE_LISTEN		/* char *, NULL: off (config_listen_addr) */
 };
 
 /*
@@ -131,6 +136,8 @@ static const struct config_key config_keys[] = {
 	  CFG(reattach_window_us), 0, HOUR },
 	{ SECTION_DAEMON, "retention-days", TYPE_COUNT, CFG(retention_days),
 	  0, 36500 },
+	{ SECTION_DAEMON, "metrics-listen", TYPE_LISTEN, CFG(metrics_listen),
+	  0, 0 },
 
 	{ SECTION_SAFETY, "afc-folder", TYPE_FOLDER, CFG(afc_folder),
 	  2, CONFIG_FOLDER_MAX },
@@ -374,6 +381,7 @@ config_release(struct config *cfg)
 	free(cfg->sysfs_root);
 	free(cfg->kmsg_path);
 	free(cfg->usbmon_path);
+	free(cfg->metrics_listen);
 	free(cfg->afc_folder);
 	free(cfg->auto_test);
 	while ((cp = TAILQ_FIRST(&cfg->ports)) != NULL) {
@@ -804,7 +812,70 @@ config_expected(const struct config_key *k, char *buf, size_t len)
 	case TYPE_KINDS:
 		xsnprintf(buf, len, "probe kind names");
 		break;
+	case TYPE_LISTEN:
+		xsnprintf(buf, len, "off, or a loopback address and a port "
+		    "such as 127.0.0.1:9477 or [::1]:9477 (port 0: any free "
+		    "one)");
+		break;
 	}
+}
+
+/*
+ * The address of "ADDRESS:PORT" for metrics-listen, which must be a
+ * loopback one: 127.0.0.0/8 or [::1]. The API has no authentication
+ * and the metrics tell about a bench, so nothing off this host may
+ * reach them. 0 with *ss, or -1 with *why (static).
+ */
+int
+config_listen_addr(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	char			 host[INET6_ADDRSTRLEN + 2];
+	const char		*colon, *errstr;
+	long long		 port;
+	size_t			 n;
+
+	*why = "expected ADDRESS:PORT, such as 127.0.0.1:9477 or "
+	    "[::1]:9477";
+	if ((colon = strrchr(s, ':')) == NULL ||
+	    (n = (size_t)(colon - s)) == 0 || n >= sizeof(host) ||
+	    colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+	    strlen(colon + 1))
+		return (-1);
+	port = strtonum(colon + 1, 0, 65535, &errstr);
+	if (errstr != NULL) {
+		*why = "the port must be from 0 to 65535";
+		return (-1);
+	}
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[n - 1] == ']') {
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+			return (-1);
+		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
+			goto remote;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+		return (0);
+	}
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return (-1);
+	if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
+		goto remote;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	*len = sizeof(*sin);
+	return (0);
+remote:
+	*why = "not a loopback address: linkqd's API has no "
+	    "authentication, so it listens only on 127.0.0.0/8 or [::1] "
+	    "(put a proxy in front to reach it from elsewhere)";
+	return (-1);
 }
 
 /* Parse value for key k into the object at base. */
@@ -812,14 +883,16 @@ static int
 config_set(struct config_parse *p, const struct config_key *k, void *base,
     const char *value)
 {
-	char		 expected[256];
-	void		*field = (char *)base + k->offset;
-	const char	*name;
-	uint64_t	 u;
-	int64_t		 d;
-	double		 x;
-	size_t		 len, n;
-	int		 b;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 expected[256];
+	void			*field = (char *)base + k->offset;
+	const char		*name;
+	uint64_t		 u;
+	int64_t			 d;
+	double			 x;
+	size_t			 len, n;
+	int			 b;
 
 	switch (k->type) {
 	case TYPE_PATH:
@@ -891,6 +964,18 @@ config_set(struct config_parse *p, const struct config_key *k, void *base,
 	case TYPE_KINDS:
 		if (config_parse_kinds(p, value, (unsigned int *)field) == -1)
 			return (-1);
+		break;
+	case TYPE_LISTEN:
+		free(*(char **)field);
+		*(char **)field = NULL;
+		if (strcmp(value, "off") == 0)
+			break;
+		if (config_listen_addr(value, &ss, &sslen, &name) == -1) {
+			config_error(p, 0, "[%s] %s: invalid value '%s': %s",
+			    p->section_name, k->name, value, name);
+			return (-1);
+		}
+		*(char **)field = xstrdup(value);
 		break;
 	}
 	return (0);
@@ -1402,6 +1487,11 @@ config_dump_key(const struct config_key *k, const void *base, FILE *f)
 	case TYPE_FOLDER:
 		(void)fprintf(f, "%s = %s\n", k->name,
 		    *(char *const *)field);
+		return;
+	case TYPE_LISTEN:
+		(void)fprintf(f, "%s = %s\n", k->name,
+		    *(char *const *)field != NULL ? *(char *const *)field :
+		    "off");
 		return;
 	case TYPE_DURATION:
 		config_format_duration(buf, sizeof(buf),

@@ -30,6 +30,8 @@
 
 #include <sys/queue.h>
 
+#include <sys/socket.h>
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -102,6 +104,9 @@ struct config {
 	int64_t		 usbmuxd_retry_us; /* reconnect interval; 1 s */
 	int64_t		 reattach_window_us; /* same UDID back within: 10 s */
 	unsigned int	 retention_days; /* prune raw rows; 0: never; 365 */
+	char		*metrics_listen; /* loopback ADDRESS:PORT of the
+					 * read-only TCP listener; NULL:
+					 * off (the default) */
 
 	/* [safety] */
 	char		*afc_folder;	/* "/linkq": one component below / */
@@ -143,5 +148,11 @@ void		 config_free(struct config *);
 const struct profile *config_profile(const struct config *, const char *);
 const char	*config_auto_test(const struct config *, const char *);
 void		 config_dump(const struct config *, FILE *);
+/*
+ * The loopback address of a metrics-listen value: 0 with the address
+ * and its length, or -1 with *why (static) saying what is wrong.
+ */
+int		 config_listen_addr(const char *, struct sockaddr_storage *,
+		    socklen_t *, const char **);
 
 #endif /* LQ_CONFIG_H */

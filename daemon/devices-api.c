@@ -517,6 +517,13 @@ devices_json(void)
 	return (list);
 }
 
+/* This host's id in the store. */
+int64_t
+devices_host_id(void)
+{
+	return (reg.host_id);
+}
+
 /* How many devices are attached now. */
 unsigned int
 devices_attached(void)

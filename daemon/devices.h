@@ -65,6 +65,8 @@ struct watch *devices_start_watch(const char *, const char *, const char *,
 /* Label NULL clears; LQ_OK, or an error status with *cause. */
 int	 devices_set_cable(const char *, const char *, int, char **);
 int	 devices_set_port_label(const char *, const char *, char **);
+/* This host's id in the store (0: none). */
+int64_t	 devices_host_id(void);
 /* How many devices are attached now. */
 unsigned int devices_attached(void);
 /* Stop the workers and forget every device (at shutdown). */

@@ -14,6 +14,7 @@
 #include "feed.h"
 #include "log.h"
 #include "lq-time.h"
+#include "metrics.h"
 #include "store.h"
 #include "watch.h"
 
@@ -75,6 +76,7 @@ events_record(struct store_event *ev)
 	if (ev->ts_us == 0)
 		ev->ts_us = lq_wall_now_us();
 	watch_event(ev);
+	metrics_event(ev);
 	log_info("event %s (%s)%s%s", ev->kind, ev->source,
 	    ev->detail != NULL ? ": " : "",
 	    ev->detail != NULL ? ev->detail : "");

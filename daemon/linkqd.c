@@ -35,6 +35,7 @@
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
+#include "metrics.h"
 #include "muxwatch.h"
 #include "retention.h"
 #include "run.h"
@@ -110,6 +111,15 @@ linkqd_exit_cb(evutil_socket_t sig, short what, void *unused)
 	(void)event_base_loopexit(d.base, NULL);
 }
 
+/* Whether two settings that may be unset (NULL) are the same. */
+static int
+linkqd_same(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
 /* SIGHUP: reload the configuration; keep the old one on any error. */
 static void
 linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
@@ -129,12 +139,16 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	if (strcmp(c->socket_path, d.config->socket_path) != 0 ||
 	    strcmp(c->db_path, d.config->db_path) != 0 ||
 	    strcmp(c->kmsg_path, d.config->kmsg_path) != 0 ||
-	    strcmp(c->usbmon_path, d.config->usbmon_path) != 0)
+	    strcmp(c->usbmon_path, d.config->usbmon_path) != 0 ||
+	    !linkqd_same(c->metrics_listen, d.config->metrics_listen))
 		log_warnx("reload: a new socket, database, kmsg or usbmon path "
-		    "takes effect at the next start");
+		    "or metrics-listen takes effect at the next start");
 	/* The paths in use stay those of the running configuration. */
 	free(c->socket_path);
 	c->socket_path = xstrdup(d.config->socket_path);
+	free(c->metrics_listen);
+	c->metrics_listen = d.config->metrics_listen != NULL ?
+	    xstrdup(d.config->metrics_listen) : NULL;
 	free(c->db_path);
 	c->db_path = xstrdup(d.config->db_path);
 	config_free(d.config);
@@ -254,6 +268,7 @@ main(int argc, char **argv)
 	runs_init(d.base, d.store);
 	watch_init(d.base, d.store);
 	devices_init(d.base, d.store, d.config);
+	metrics_init(d.store, devices_host_id());
 	kmsg_start(d.base, d.config->kmsg_path, linkqd_kernel_finding);
 	usbmon_start(d.base, d.config->usbmon_path, devices_usbmon_finding);
 	(void)usb_start(d.base, d.config->sysfs_root, devices_usb_event);
@@ -262,6 +277,9 @@ main(int argc, char **argv)
 	api_set_store(d.store);
 	if (api_start(d.base, d.config->socket_path, d.config->db_path,
 	    &cause) == -1)
+		fatalx("%s", cause);
+	if (d.config->metrics_listen != NULL &&
+	    api_listen_tcp(d.config->metrics_listen, &cause) == -1)
 		fatalx("%s", cause);
 	if (muxwatch_start(d.base, d.config->usbmuxd_retry_us,
 	    devices_mux_event, NULL) == -1)
@@ -294,6 +312,7 @@ main(int argc, char **argv)
 	watch_free();
 	usb_stop();
 	retention_stop();
+	metrics_free();
 	store_close(d.store);
 	while (d.nsignals > 0)
 		event_free(d.signals[--d.nsignals]);

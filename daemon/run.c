@@ -65,6 +65,7 @@
 #include "lq-status.h"
 #include "lq-time.h"
 #include "lq-verdict.h"
+#include "metrics.h"
 #include "probe.h"
 #include "run-plan.h"
 #include "run.h"
@@ -1087,6 +1088,7 @@ run_record(struct run *r, struct run_job *rj)
 	sp.detail = res->detail;
 	if (store != NULL)
 		(void)store_probe(store, &sp);
+	metrics_probe(sp.kind, sp.latency_us, sp.bytes, sp.status);
 	if (res->status == LQ_ECORRUPT) {
 		(void)snprintf(detail, sizeof(detail), "%s probe %u: the "
 		    "data read back differs at byte %lld",
@@ -1540,6 +1542,7 @@ run_end(struct run *r, enum run_state state, int finished)
 	verdict = lq_verdict_name(r->result.verdict);
 	reasons = lq_verdict_reasons_json(&r->result);
 	run_record_end(r, verdict, reasons);
+	metrics_run_end(r->target.attachment_id, r->target.port_id, verdict);
 	free(reasons);
 	log_info("run %lld %s: %s%s%s", (long long)r->id,
 	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
@@ -1721,9 +1724,13 @@ run_gone_with(int64_t attachment_id)
 static void
 run_decide_again(struct run *r)
 {
-	char	*reasons;
+	enum lq_verdict	 was = r->result.verdict;
+	char		*reasons;
 
 	run_decide(r, 0);
+	if (r->result.verdict != was)
+		metrics_run_end(r->target.attachment_id, r->target.port_id,
+		    lq_verdict_name(r->result.verdict));
 	reasons = lq_verdict_reasons_json(&r->result);
 	run_record_end(r, lq_verdict_name(r->result.verdict), reasons);
 	free(reasons);
@@ -1866,6 +1873,18 @@ run_last_verdict(int64_t attachment_id)
 			return (lq_verdict_name(r->result.verdict));
 	}
 	return (NULL);
+}
+
+/* How many runs are going on. */
+unsigned int
+runs_running(void)
+{
+	struct run	*r;
+	unsigned int	 n = 0;
+
+	TAILQ_FOREACH(r, &runs, entry)
+		n += r->state == RUN_RUNNING;
+	return (n);
 }
 
 /* The runs in memory, newest first. */

@@ -100,6 +100,8 @@ const char	*run_state(const struct run *);
 /* The last verdict name of an attachment's runs, or NULL. */
 const char	*run_last_verdict(int64_t);
 
+/* How many runs are going on now. */
+unsigned int	 runs_running(void);
 json_t		*run_json(const struct run *);
 /* The runs in memory, newest first. */
 json_t		*runs_json(void);

@@ -175,6 +175,24 @@ const char *const store_sql[STMT_COUNT] = {
 	    "FROM temp.recovered t JOIN runs r ON r.id = t.id "
 	    "JOIN attachments a ON a.id = r.attachment_id "
 	    "JOIN devices d ON d.id = a.device_id ORDER BY r.id",
+	/*
+	 * The ended qualification runs of a host by port, cable and
+	 * verdict: read once at the start (metrics.c), a scan of runs with
+	 * their attachments' ports and cables (attachments by id).
+	 */
+	[STMT_VERDICT_COUNTS] =
+	    "SELECT p.path, coalesce(c.label, ''), coalesce(r.verdict, ''), "
+	    "count(*) FROM runs r JOIN attachments a ON a.id = r.attachment_id "
+	    "JOIN ports p ON p.id = a.port_id "
+	    "LEFT JOIN cables c ON c.id = a.cable_id "
+	    "WHERE p.host_id = ?1 AND r.kind = 'qualify' "
+	    "AND r.state <> 'running' GROUP BY 1, 2, 3",
+	[STMT_ATTACH_WHERE] =
+	    "SELECT p.path, coalesce(c.label, '') FROM attachments a "
+	    "JOIN ports p ON p.id = a.port_id "
+	    "LEFT JOIN cables c ON c.id = a.cable_id WHERE a.id = ?1",
+	[STMT_PORT_PATH] =
+	    "SELECT path FROM ports WHERE id = ?1",
 };
 
 /*
@@ -800,6 +818,64 @@ store_recovered_each(struct store *s,
 		fn(&row, arg);
 	}
 	return (store_read_end(s, STMT_RECOVERED, rc));
+}
+
+/* The ended qualification runs of a host by port, cable and verdict. */
+int
+store_verdict_counts_each(struct store *s, int64_t host_id,
+    void (*fn)(const char *, const char *, const char *, int64_t, void *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_read(s, STMT_VERDICT_COUNTS);
+	if ((rc = sqlite3_bind_int64(st, 1, host_id)) == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn((const char *)sqlite3_column_text(st, 0),
+			    (const char *)sqlite3_column_text(st, 1),
+			    (const char *)sqlite3_column_text(st, 2),
+			    sqlite3_column_int64(st, 3), arg);
+	}
+	return (store_read_end(s, STMT_VERDICT_COUNTS, rc));
+}
+
+/* The port path and cable label ("" if none) of an attachment. */
+int
+store_attachment_where(struct store *s, int64_t attachment_id, char *port,
+    size_t port_size, char *cable, size_t cable_size)
+{
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
+
+	st = store_read(s, STMT_ATTACH_WHERE);
+	if ((rc = sqlite3_bind_int64(st, 1, attachment_id)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_column_copy(st, 0, port, port_size);
+		store_column_copy(st, 1, cable, cable_size);
+		found = 1;
+	}
+	if (store_read_end(s, STMT_ATTACH_WHERE, rc) == -1)
+		return (-1);
+	return (found);
+}
+
+/* The path of a port. */
+int
+store_port_path(struct store *s, int64_t port_id, char *buf, size_t size)
+{
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
+
+	st = store_read(s, STMT_PORT_PATH);
+	if ((rc = sqlite3_bind_int64(st, 1, port_id)) == SQLITE_OK &&
+	    (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_column_copy(st, 0, buf, size);
+		found = 1;
+	}
+	if (store_read_end(s, STMT_PORT_PATH, rc) == -1)
+		return (-1);
+	return (found);
 }
 
 /* Each event after since. */

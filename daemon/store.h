@@ -275,6 +275,22 @@ int		 store_device_best_speed(struct store *, int64_t, int *,
 int		 store_recovered_each(struct store *,
 		    void (*)(const struct store_run_row *, void *), void *);
 /*
+ * Call fn with each (port path, cable label or "", verdict or "", runs)
+ * of the ended qualification runs on a host's ports: a scan of the runs
+ * table, for once at the start (metrics.h).
+ */
+int		 store_verdict_counts_each(struct store *, int64_t,
+		    void (*)(const char *, const char *, const char *, int64_t,
+		    void *), void *);
+/*
+ * Copy the port path and the cable label ("" if none) of an attachment:
+ * 1, or 0 if it is not in the database.
+ */
+int		 store_attachment_where(struct store *, int64_t, char *, size_t,
+		    char *, size_t);
+/* Copy the path of a port: 1, or 0 if it is not in the database. */
+int		 store_port_path(struct store *, int64_t, char *, size_t);
+/*
  * Call fn with each event above id since, oldest first, at most limit;
  * with a run id (not 0), only that run's. host_id is not read (0).
  */
