@@ -263,6 +263,26 @@ expect_eq "$(value 'linkq_events_total{port="1-1",cable="F-01",kind="link-error"
 expect_eq "$(value 'linkq_events_total{port="1-2",cable="P-\"2\\",kind="link-error"}')" \
     0 "link errors of the PASS cable"
 
+trace "the examples use only these metrics"
+ex=$LQ_TOP/examples
+jq -e '.panels | length > 0' "$ex/linkq-grafana.json" > /dev/null ||
+    fail "linkq-grafana.json is not a dashboard"
+if command -v promtool > /dev/null 2>&1; then
+	promtool check rules "$ex/linkq-alerts.yml" ||
+	    fail "promtool refuses linkq-alerts.yml"
+fi
+{
+	jq -r '.. | .expr? // empty' "$ex/linkq-grafana.json"
+	sed -n 's/^ *expr: *//p; /^ *expr: *>/,/^ *[a-z]*:/p' \
+	    "$ex/linkq-alerts.yml"
+} | grep -o '[a-z_]*linkq_[a-z_]*\|process_[a-z_]*' |
+    sed 's/_\(bucket\|sum\|count\)$//' | sort -u > "$T/names"
+[ "$(wc -l < "$T/names")" -ge 10 ] || fail "few names: $(cat "$T/names")"
+while read -r name; do
+	grep -q "^# TYPE $name " "$T/m.prom" ||
+	    fail "the examples use $name, which /metrics does not have"
+done < "$T/names"
+
 trace "the TCP listener: read-only, loopback only"
 port=$(sed -n 's/.*metrics: read-only HTTP on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' \
     "$T/linkqd.err" | tail -n 1)
