@@ -131,6 +131,7 @@ test_defaults(__unused void **state)
 	assert_int_equal(cfg->usbmuxd_retry_us, SEC);
 	assert_int_equal(cfg->reattach_window_us, 10 * SEC);
 	assert_int_equal(cfg->retention_days, 365);
+	assert_null(cfg->metrics_listen);
 	assert_string_equal(cfg->afc_folder, "/linkq");
 	assert_int_equal(cfg->max_free_share_pct, 10);
 	assert_true(cfg->max_bytes == GIB);
@@ -249,6 +250,7 @@ test_every_key(__unused void **state)
 	    "usbmuxd-retry = 2s\n"
 	    "reattach-window = 1m\n"
 	    "retention-days = 0\n"
+	    "metrics-listen = 127.1.2.3:0\n"
 	    "[safety]\n"
 	    "afc-folder = /linkq-test\n"
 	    "max-free-share = 25%\n"
@@ -285,6 +287,7 @@ test_every_key(__unused void **state)
 	assert_non_null(cfg->path);
 	assert_string_equal(cfg->socket_path, "/tmp/lq.sock");
 	assert_string_equal(cfg->db_path, "/tmp/lq.db");
+	assert_string_equal(cfg->metrics_listen, "127.1.2.3:0");
 	assert_int_equal(cfg->flush_us, 100000);
 	assert_int_equal(cfg->usbmuxd_retry_us, 2 * SEC);
 	assert_int_equal(cfg->reattach_window_us, 60 * SEC);
@@ -412,6 +415,27 @@ static const struct error_case error_cases[] = {
 	{ "[daemon]\nretention-days = 1e3\n", 2, "expected a whole number "
 	  "from 0 to 36500" },
 	{ "[daemon]\nretention-days = 36501\n", 2, "invalid value" },
+	{ "[daemon]\nmetrics-listen = 192.168.1.2:9477\n", 2,
+	  "metrics-listen: invalid value '192.168.1.2:9477': not a loopback "
+	  "address" },
+	{ "[daemon]\nmetrics-listen = 0.0.0.0:9477\n", 2,
+	  "not a loopback address" },
+	{ "[daemon]\nmetrics-listen = [::]:9477\n", 2,
+	  "not a loopback address" },
+	{ "[daemon]\nmetrics-listen = [::ffff:127.0.0.1]:9477\n", 2,
+	  "not a loopback address" },
+	{ "[daemon]\nmetrics-listen = localhost:9477\n", 2,
+	  "expected ADDRESS:PORT" },
+	{ "[daemon]\nmetrics-listen = 127.0.0.1\n", 2,
+	  "expected ADDRESS:PORT" },
+	{ "[daemon]\nmetrics-listen = 127.0.0.1:\n", 2,
+	  "expected ADDRESS:PORT" },
+	{ "[daemon]\nmetrics-listen = 127.0.0.1:65536\n", 2,
+	  "the port must be from 0 to 65535" },
+	{ "[daemon]\nmetrics-listen = 127.0.0.1:-1\n", 2,
+	  "expected ADDRESS:PORT" },
+	{ "[daemon]\nmetrics-listen = ::1:9477\n", 2,
+	  "expected ADDRESS:PORT" },
 	{ "[safety]\nafc-folder = /linkq/sub\n", 2, "one folder below" },
 	{ "[safety]\nafc-folder = /..\n", 2, "one folder below" },
 	{ "[safety]\nafc-folder = /\n", 2, "one folder below" },
