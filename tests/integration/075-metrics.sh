@@ -313,5 +313,18 @@ printf '[daemon]\nmetrics-listen = [::1]:9477\n' > "$T/v6.conf"
 "$BUILD/linkqd" -n -f "$T/v6.conf" 2> "$T/n.err" ||
     fail "[::1] refused: $(cat "$T/n.err")"
 
+trace "after a restart: runs from the database, events from 0"
+stop_linkqd
+rm -f "$T/linkqd.sock"
+start_linkqd "$T/linkqd.conf"
+curl -sS --unix-socket "$T/linkqd.sock" -o "$T/m.prom" http://linkq/metrics
+check_metrics "$T/m.prom"
+expect_eq "$(value 'linkq_runs_total{port="1-1",cable="F-01",verdict="fail"}')" \
+    1 "the FAIL cable's fails after a restart"
+expect_eq "$(value 'linkq_runs_total{port="1-2",cable="P-\"2\\",verdict="pass"}')" \
+    1 "the PASS cable's passes after a restart"
+expect_eq "$(value 'linkq_events_total{port="1-1",cable="F-01",kind="link-error"}')" \
+    0 "link errors after a restart"
+
 stop_linkqd
 stop_sim
