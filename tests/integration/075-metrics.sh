@@ -302,6 +302,15 @@ jq -e '.error.status == 403 and (.error.message | test("read-only.*control socke
     "$T/post" > /dev/null || fail "the refusal: $(cat "$T/post")"
 expect_eq "$(sql 'SELECT count(*) FROM runs')" 2 "runs after the refused POST"
 
+trace "a new metrics-listen at SIGHUP waits for the next start"
+sed -i 's/^metrics-listen = .*/metrics-listen = 127.0.0.2:0/' \
+    "$T/linkqd-run.conf"
+kill -HUP "$LINKQD_PID"
+wait_for "grep -q 'reload: .*metrics-listen takes effect at the next start' '$T/linkqd.err'" 10 ||
+    fail "no word of the new listener: $(tail -n 5 "$T/linkqd.err")"
+expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")" \
+    200 "the listener after SIGHUP"
+
 trace "a listener off this host is refused at config time"
 printf '[daemon]\nmetrics-listen = 192.168.1.10:9477\n' > "$T/remote.conf"
 rc=0
