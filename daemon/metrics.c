@@ -347,7 +347,8 @@ metrics_probe(int kind, int64_t latency_us, int64_t bytes, int status)
 {
 	double	seconds;
 
-	if (kind < 1 || kind > LQ_PROBE_KIND_MAX || latency_us < 0)
+	if (kind < 1 || kind > LQ_PROBE_KIND_MAX || latency_us < 0 ||
+	    m.throughput.buckets == NULL)	/* before metrics_init() */
 		return;
 	seconds = (double)latency_us / LQ_USEC_PER_SEC;
 	metrics_observe(&m.latency[kind], latency_bounds, NLATENCY,
