@@ -442,7 +442,6 @@ static void
 conn_resume_cb(evutil_socket_t fd, short what, void *unused)
 {
 	struct timeval	tv = conn_tv(ACCEPT_PAUSE_MS * 1000);
-
 	int		i;
 
 	(void)fd;
