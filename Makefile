@@ -239,7 +239,7 @@ INTEGRATION_TESTS := $(sort $(wildcard tests/integration/[0-9]*.sh))
 # --- rules ---------------------------------------------------------------
 
 .PHONY: all check check-unit check-integration demo install uninstall \
-	clean lint fuzz bench help
+	check-package clean lint fuzz bench help
 
 all: $(LIB_OBJS) $(addprefix $(BUILD)/,$(SBIN_PROGS) $(BIN_PROGS)) \
 	$(BENCH_PROGS)
@@ -399,6 +399,13 @@ ifeq ($(DESTDIR),)
 	@scripts/install-apply uninstall
 endif
 
+# The Debian packages (debian/), built from a copy of the tree in
+# build/package, their contents and lintian checked: scripts/check-package.
+# Installs debhelper, dpkg-dev, fakeroot and lintian as root.
+check-package:
+	$(Q)scripts/deps --install package
+	$(Q)scripts/check-package build/package
+
 # libFuzzer harnesses (clang): tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. The harnesses and the modules they drive are
 # built apart in build/fuzz with coverage and ASan+UBSan, the modules
@@ -494,8 +501,13 @@ help:
 	@echo "  bench              benchmarks, see bench/README.md"
 	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
 	@echo "  fuzz               libFuzzer harnesses, FUZZ_TIME=30 s each"
-	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR,"
-	@echo "                     DATADIR, MANDIR"
+	@echo "  install uninstall  programs, man pages, completion, systemd unit, udev"
+	@echo "                     rule, sysusers, tmpfiles, /etc/linkq/linkq.conf;"
+	@echo "                     honour PREFIX, DESTDIR, BINDIR, SBINDIR, DATADIR,"
+	@echo "                     MANDIR, SYSCONFDIR, SYSTEMDUNITDIR, UDEVRULESDIR,"
+	@echo "                     SYSUSERSDIR, TMPFILESDIR"
+	@echo "  check-package      build the .debs (debian/) in build/package, check"
+	@echo "                     their contents and lintian (installs its tools)"
 	@echo "  clean"
 	@echo "variables: V=1 WERROR= SANITIZE=address,undefined|thread CFLAGS="
 
