@@ -32,6 +32,13 @@ RUNSTATEDIR	?= /run
 LOCALSTATEDIR	?= /var
 SYSTEMDUNITDIR	?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
 		    systemd 2>/dev/null || echo $(PREFIX)/lib/systemd/system)
+SYSUSERSDIR	?= $(shell $(PKG_CONFIG) --variable=sysusersdir \
+		    systemd 2>/dev/null || echo /usr/lib/sysusers.d)
+TMPFILESDIR	?= $(shell $(PKG_CONFIG) --variable=tmpfilesdir \
+		    systemd 2>/dev/null || echo /usr/lib/tmpfiles.d)
+UDEVRULESDIR	?= $(shell d=$$($(PKG_CONFIG) --variable=udevdir udev \
+		    2>/dev/null) && [ -n "$$d" ] && echo $$d/rules.d || \
+		    echo /usr/lib/udev/rules.d)
 DESTDIR		?=
 
 # --- dependencies --------------------------------------------------------
@@ -232,7 +239,7 @@ INTEGRATION_TESTS := $(sort $(wildcard tests/integration/[0-9]*.sh))
 # --- rules ---------------------------------------------------------------
 
 .PHONY: all check check-unit check-integration demo install uninstall \
-	clean lint fuzz bench help
+	check-package clean lint fuzz bench help
 
 all: $(LIB_OBJS) $(addprefix $(BUILD)/,$(SBIN_PROGS) $(BIN_PROGS)) \
 	$(BENCH_PROGS)
@@ -321,10 +328,25 @@ bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim \
 demo: $(BUILD)/linkq $(BUILD)/linkqd $(BUILD)/linkq-sim
 	$(Q)BUILD=$(BUILD) scripts/demo
 
+# What `make install` puts where, besides the programs and man pages:
+# the service unit (with linkqd's path in it), the udev rule for Apple
+# devices, sysusers and tmpfiles, and the example configuration, which
+# never overwrites one in place. Installed into the live system (no
+# DESTDIR), the user, the state directory and the rule are applied at
+# once, when the tools for it are there; none of that can fail the
+# install.
+UNIT		:= systemd/linkqd.service
+UDEVRULE	:= systemd/60-linkq.rules
+EXAMPLE_CONF	:= examples/linkq.conf
+CONFDIR		:= $(SYSCONFDIR)/linkq
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(UDEVRULESDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(CONFDIR)
 	$(foreach p,$(SBIN_PROGS),install -m 0755 $(BUILD)/$(p) \
 	    $(DESTDIR)$(SBINDIR)/$(p);)
 	$(foreach p,$(BIN_PROGS),install -m 0755 $(BUILD)/$(p) \
@@ -334,14 +356,55 @@ install: all
 	$(foreach m,$(MAN8),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man8;)
 	install -m 0644 client/linkq.bash-completion \
 	    $(DESTDIR)$(COMPLETIONDIR)/linkq
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $(UNIT) > \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/linkqd.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/linkqd.service.tmp
+	mv -f $(DESTDIR)$(SYSTEMDUNITDIR)/linkqd.service.tmp \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/linkqd.service
+	install -m 0644 $(UDEVRULE) $(DESTDIR)$(UDEVRULESDIR)/60-linkq.rules
+	install -m 0644 systemd/linkq.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/linkq.conf
+	install -m 0644 systemd/linkq.tmpfiles \
+	    $(DESTDIR)$(TMPFILESDIR)/linkq.conf
+	@if [ -e $(DESTDIR)$(CONFDIR)/linkq.conf ]; then \
+	    echo "keeping $(DESTDIR)$(CONFDIR)/linkq.conf"; \
+	else \
+	    echo "install -m 0644 $(EXAMPLE_CONF) $(DESTDIR)$(CONFDIR)"; \
+	    install -m 0644 $(EXAMPLE_CONF) $(DESTDIR)$(CONFDIR)/linkq.conf; \
+	fi
+ifeq ($(DESTDIR),)
+	@scripts/install-apply install $(SYSUSERSDIR)/linkq.conf \
+	    $(TMPFILESDIR)/linkq.conf
+endif
 
+# A linkq.conf that is not the example is the user's: it stays.
 uninstall:
 	rm -f $(foreach p,$(SBIN_PROGS),$(DESTDIR)$(SBINDIR)/$(p)) \
 	    $(foreach p,$(BIN_PROGS),$(DESTDIR)$(BINDIR)/$(p)) \
 	    $(foreach m,$(MAN1),$(DESTDIR)$(MANDIR)/man1/$(notdir $(m))) \
 	    $(foreach m,$(MAN5),$(DESTDIR)$(MANDIR)/man5/$(notdir $(m))) \
 	    $(foreach m,$(MAN8),$(DESTDIR)$(MANDIR)/man8/$(notdir $(m))) \
-	    $(DESTDIR)$(COMPLETIONDIR)/linkq
+	    $(DESTDIR)$(COMPLETIONDIR)/linkq \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/linkqd.service \
+	    $(DESTDIR)$(UDEVRULESDIR)/60-linkq.rules \
+	    $(DESTDIR)$(SYSUSERSDIR)/linkq.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/linkq.conf
+	@if cmp -s $(EXAMPLE_CONF) $(DESTDIR)$(CONFDIR)/linkq.conf; then \
+	    echo "rm -f $(DESTDIR)$(CONFDIR)/linkq.conf"; \
+	    rm -f $(DESTDIR)$(CONFDIR)/linkq.conf; \
+	elif [ -e $(DESTDIR)$(CONFDIR)/linkq.conf ]; then \
+	    echo "keeping $(DESTDIR)$(CONFDIR)/linkq.conf: it was edited"; \
+	fi
+ifeq ($(DESTDIR),)
+	@scripts/install-apply uninstall
+endif
+
+# The Debian packages (debian/), built from a copy of the tree in
+# build/package, their contents and lintian checked: scripts/check-package.
+# Installs debhelper, dpkg-dev, fakeroot and lintian as root.
+check-package:
+	$(Q)scripts/deps --install package
+	$(Q)scripts/check-package build/package
 
 # libFuzzer harnesses (clang): tests/fuzz/fuzz-NAME.c, seeds in
 # tests/fuzz/corpus/NAME/. The harnesses and the modules they drive are
@@ -438,8 +501,13 @@ help:
 	@echo "  bench              benchmarks, see bench/README.md"
 	@echo "  lint               tools/checkstyle, groff -ww over the man pages"
 	@echo "  fuzz               libFuzzer harnesses, FUZZ_TIME=30 s each"
-	@echo "  install uninstall  honour PREFIX, DESTDIR, BINDIR, SBINDIR,"
-	@echo "                     DATADIR, MANDIR"
+	@echo "  install uninstall  programs, man pages, completion, systemd unit, udev"
+	@echo "                     rule, sysusers, tmpfiles, /etc/linkq/linkq.conf;"
+	@echo "                     honour PREFIX, DESTDIR, BINDIR, SBINDIR, DATADIR,"
+	@echo "                     MANDIR, SYSCONFDIR, SYSTEMDUNITDIR, UDEVRULESDIR,"
+	@echo "                     SYSUSERSDIR, TMPFILESDIR"
+	@echo "  check-package      build the .debs (debian/) in build/package, check"
+	@echo "                     their contents and lintian (installs its tools)"
 	@echo "  clean"
 	@echo "variables: V=1 WERROR= SANITIZE=address,undefined|thread CFLAGS="
 
