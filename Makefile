@@ -122,7 +122,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/devices.c daemon/devices-api.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
-		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
+		   daemon/feed.c daemon/follow.c daemon/hooks.c daemon/kmsg.c \
 		   daemon/msg.c daemon/muxproto.c daemon/muxquery.c \
 		   daemon/muxwatch.c \
 		   daemon/probe.c \

@@ -30,6 +30,7 @@
 #include "child-main.h"
 #include "devices.h"
 #include "events.h"
+#include "hooks.h"
 #include "kmsg.h"
 #include "usb.h"
 #include "linkq.h"
@@ -140,6 +141,7 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	config_free(d.config);
 	d.config = c;
 	devices_set_config(c);
+	hooks_set_config(c);
 	store_set_interval(d.store, c->flush_us);
 	api_set_config(c);
 	retention_set_days(c->retention_days);
@@ -250,6 +252,7 @@ main(int argc, char **argv)
 	if (worker_init(d.base) == -1)
 		fatalx("cannot start the worker machinery");
 	children_init(d.base, debug);
+	hooks_init(d.base, d.config);
 	events_init(d.store);
 	runs_init(d.base, d.store);
 	watch_init(d.base, d.store);
@@ -273,15 +276,17 @@ main(int argc, char **argv)
 
 	/*
 	 * In order: no new devices, no kernel messages and no usbmon (what
-	 * they held back is dropped); running runs end interrupted, with
-	 * their probes cut (those on the loop are let back); the streams
-	 * end before evhttp goes; the workers finish and their last jobs
-	 * come back while the store is still open; then the runs can go,
-	 * and the store commits last.
+	 * they held back is dropped); no hooks (those running are ended,
+	 * and the runs' ends below start none); running runs end
+	 * interrupted, with their probes cut (those on the loop are let
+	 * back); the streams end before evhttp goes; the workers finish
+	 * and their last jobs come back while the store is still open;
+	 * then the runs can go, and the store commits last.
 	 */
 	muxwatch_stop();
 	kmsg_stop();
 	usbmon_stop();
+	hooks_shutdown();
 	runs_shutdown();
 	watch_shutdown();
 	usb_drain();
