@@ -424,6 +424,7 @@ lint:
 	    out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
 	done
+	$(Q)for s in examples/*.sh; do sh -n $$s || exit 1; done
 
 clean:
 	rm -rf build
