@@ -1083,7 +1083,8 @@ config_set(struct config_parse *p, const struct config_key *k, void *base,
 	case TYPE_COMMAND:
 		len = strlen(value);
 		for (n = 0; n < len; n++) {
-			if (iscntrl((unsigned char)value[n]))
+			if (iscntrl((unsigned char)value[n]) &&
+			    value[n] != '\t')
 				goto bad;
 		}
 		free(*(char **)field);
