@@ -7,8 +7,9 @@
 # runs the command with the facts in its environment (and nothing of
 # linkqd's), its shell metacharacters taken as plain words, and its
 # output and exit status in linkqd's log; a FAIL after a PASS on the
-# same port is also "degraded"; a hook that hangs is killed at its
-# timeout, with the program it left in the background; after a reload,
+# same port is also "degraded", and so is a monitor window that fails
+# after one that passed; a hook that hangs is killed at its timeout,
+# with the program it left in the background; after a reload,
 # new events use the new [hooks] (shell = yes).
 
 . "$(dirname "$0")/lib.sh"
@@ -69,6 +70,11 @@ cat > "$T/linkqd.conf" <<EOF
 [profile quick]
 duration = 3s
 bulk = 16M
+
+# Windows of 3 s instead of an hour, probes every 200 ms.
+[profile monitor]
+window = 3s
+interval = 200ms
 
 [hooks]
 command = $T/hook.sh 'two words' \$(id) a|b * >$T/redirected
@@ -139,6 +145,27 @@ gone "$hang" || fail "the hook's process $hang is still there"
 wait_for "gone $sleeper" 10 || fail "its background sleep $sleeper is still there"
 rm "$T/hang"
 
+trace "a monitor window that fails after one that passed: degraded"
+ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=0"}' > /dev/null
+id=$(start_run "$udid" monitor)
+wait_for "get /v1/runs/$id | jq -e '.windows[0].verdict == \"PASS\"' > /dev/null" 20 ||
+    fail "no first window that passed: $(get /v1/runs/$id)"
+[ ! -e "$T/hook-degraded-$id.env" ] || fail "a passing window ran a hook"
+ctl '{"cmd":"link-error","device":"phone"}' | jq -e .ok > /dev/null ||
+    fail "the link error was refused"
+wait_for "[ -e '$T/hook-degraded-$id.env' ]" 20 ||
+    fail "no degraded hook: $(get /v1/runs/$id)"
+get /v1/runs/$id | jq -e '.state == "running" and
+    any(.windows[]; .verdict == "FAIL")' > /dev/null ||
+    fail "the hook came before a window failed: $(get /v1/runs/$id)"
+reason=$(get /v1/runs/$id |
+    jq -r '[.windows[] | select(.verdict == "FAIL")][0].reasons[0]')
+grep -qx LINKQ_VERDICT=FAIL "$T/hook-degraded-$id.env" &&
+    grep -qxF "LINKQ_REASON=$reason" "$T/hook-degraded-$id.env" ||
+    fail "degraded window, not '$reason': $(cat "$T/hook-degraded-$id.env")"
+api POST /v1/runs/$id/cancel > /dev/null
+wait_run "$id" > /dev/null
+
 trace "after a reload, new events use the new [hooks]: shell = yes"
 sed -i '/^\[hooks\]/,$d' "$T/linkqd-run.conf"
 cat >> "$T/linkqd-run.conf" <<EOF
@@ -148,6 +175,7 @@ shell = yes
 on = fail
 EOF
 kill -HUP "$LINKQD_PID"
+ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=2"}' > /dev/null
 wait_for "grep -q 'reload: configuration' '$T/linkqd.err'" 10 ||
     fail "no reload: $(tail -n 5 "$T/linkqd.err")"
 id=$(start_run "$udid" quick)
