@@ -9,8 +9,9 @@
 # output and exit status in linkqd's log; a FAIL after a PASS on the
 # same port is also "degraded", and so is a monitor window that fails
 # after one that passed; a hook that hangs is killed at its timeout,
-# with the program it left in the background; after a reload,
-# new events use the new [hooks] (shell = yes).
+# with the program it left in the background; after a reload, new
+# events use the new [hooks] (shell = yes); a hook still running when
+# linkqd stops is ended and reaped.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -184,5 +185,21 @@ wait_for "[ -s '$T/shell.out' ]" 20 || fail "the shell hook did not run"
 expect_eq "$(cat "$T/shell.out")" "fail $id via a shell" "the shell hook"
 [ ! -e "$T/hook-fail-$id.env" ] || fail "the old command ran after a reload"
 
+trace "linkqd stops: a hook still running is ended and reaped"
+sed -i '/^\[hooks\]/,$d' "$T/linkqd-run.conf"
+cat >> "$T/linkqd-run.conf" <<EOF
+[hooks]
+command = /bin/sh -c 'echo \$\$ > $T/stop.pid && exec sleep 1000'
+timeout = 1h
+EOF
+kill -HUP "$LINKQD_PID"
+wait_for "[ \$(grep -c 'reload: configuration' '$T/linkqd.err') = 2 ]" 10 ||
+    fail "no second reload: $(tail -n 5 "$T/linkqd.err")"
+id=$(start_run "$udid" quick)
+wait_run "$id" > /dev/null
+wait_for "[ -s '$T/stop.pid' ]" 20 || fail "the last hook did not start"
 stop_linkqd
+grep -q "hook fail run $id: linkqd is stopping: SIGTERM" "$T/linkqd.err" ||
+    fail "no SIGTERM at the stop: $(grep hook "$T/linkqd.err" | tail -n 3)"
+gone "$(cat "$T/stop.pid")" || fail "a hook outlived linkqd"
 stop_sim
