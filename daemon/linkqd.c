@@ -276,16 +276,16 @@ main(int argc, char **argv)
 
 	/*
 	 * In order: no new devices, no kernel messages and no usbmon (what
-	 * they held back is dropped); no hooks (those running are ended,
-	 * and the runs' ends below start none); running runs end
-	 * interrupted, with their probes cut (those on the loop are let
-	 * back); the streams end before evhttp goes; the workers finish
-	 * and their last jobs come back while the store is still open;
-	 * then the runs can go, and the store commits last.
+	 * they held back is dropped); running runs end interrupted, with
+	 * their probes cut (those on the loop are let back); the streams
+	 * end before evhttp goes; the workers finish and their last jobs
+	 * come back while the store is still open; then the runs can go,
+	 * and the store commits last.
 	 */
 	muxwatch_stop();
 	kmsg_stop();
 	usbmon_stop();
+	/* Hooks end first: the runs' ends below would start new ones. */
 	hooks_shutdown();
 	runs_shutdown();
 	watch_shutdown();
