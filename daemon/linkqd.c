@@ -285,7 +285,7 @@ main(int argc, char **argv)
 	muxwatch_stop();
 	kmsg_stop();
 	usbmon_stop();
-	/* Hooks end first: the runs' ends below would start new ones. */
+	/* No hook starts from here on; those running are ended now. */
 	hooks_shutdown();
 	runs_shutdown();
 	watch_shutdown();
