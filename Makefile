@@ -129,8 +129,9 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/devices.c daemon/devices-api.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
-		   daemon/feed.c daemon/follow.c daemon/kmsg.c \
-		   daemon/metrics.c daemon/msg.c daemon/muxproto.c daemon/muxquery.c \
+		   daemon/feed.c daemon/follow.c daemon/hooks.c daemon/kmsg.c \
+		   daemon/metrics.c daemon/msg.c daemon/muxproto.c \
+		   daemon/muxquery.c \
 		   daemon/muxwatch.c \
 		   daemon/probe.c \
 		   daemon/probe-afc-roundtrip.c daemon/probe-bulk.c \
@@ -487,6 +488,7 @@ lint:
 	    out=$$(groff -mdoc -ww -z $$m 2>&1); \
 	    if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; \
 	done
+	$(Q)for s in examples/*.sh; do sh -n $$s || exit 1; done
 
 clean:
 	rm -rf build

@@ -42,6 +42,7 @@
 
 #include "compat/compat.h"
 #include "config.h"
+#include "hooks.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -71,6 +72,7 @@ enum config_section {
 	SECTION_DEADLINES,
 	SECTION_AUTO_TEST,
 	SECTION_CABLES,
+	SECTION_HOOKS,
 	SECTION_PROFILE
 };
 
@@ -82,6 +84,7 @@ static const char *const section_names[] = {
 	[SECTION_DEADLINES] = "deadlines",
 	[SECTION_AUTO_TEST] = "auto-test",
 	[SECTION_CABLES] = "cables",
+	[SECTION_HOOKS] = "hooks",
 	[SECTION_PROFILE] = "profile"
 };
 
@@ -95,7 +98,9 @@ enum config_type {
 	TYPE_PROB,		/* double, 0 < p < 1 */
 	TYPE_BOOL,		/* int */
 	TYPE_KINDS,		/* unsigned int bit set */
-	TYPE_LISTEN		/* char *, NULL: off (config_listen_addr) */
+	TYPE_LISTEN,		/* char *, NULL: off (config_listen_addr) */
+	TYPE_COMMAND,		/* a command line, as written */
+	TYPE_EVENTS		/* unsigned int bit set of hook events */
 };
 
 /*
@@ -158,6 +163,13 @@ static const struct config_key config_keys[] = {
 	{ SECTION_VERDICT, "marginal-upper", TYPE_PROB, CFG(marginal_upper),
 	  0, 0 },
 
+	{ SECTION_HOOKS, "command", TYPE_COMMAND, CFG(hook_command),
+	  1, CONFIG_LINE_MAX },
+	{ SECTION_HOOKS, "on", TYPE_EVENTS, CFG(hook_events), 0, 0 },
+	{ SECTION_HOOKS, "shell", TYPE_BOOL, CFG(hook_shell), 0, 1 },
+	{ SECTION_HOOKS, "timeout", TYPE_DURATION, CFG(hook_timeout_us),
+	  SEC, HOUR },
+
 	{ SECTION_PROFILE, "kinds", TYPE_KINDS, PRF(kinds), 0, 0 },
 	{ SECTION_PROFILE, "duration", TYPE_DURATION, PRF(duration_us),
 	  0, 720 * HOUR },
@@ -175,6 +187,9 @@ static const struct config_key config_keys[] = {
 	  0, 720 * HOUR },
 	{ SECTION_PROFILE, "write-only", TYPE_BOOL, PRF(write_only), 0, 1 },
 };
+
+/* The words of a hook's command at most. */
+#define CONFIG_WORDS_MAX	64
 
 /* Deadlines: one key per probe kind, each in this range. */
 #define DEADLINE_MIN		MS
@@ -212,6 +227,8 @@ struct config_parse {
 	unsigned int		 p0_line, p1_line, alpha_line, beta_line;
 	unsigned int		 min_probes_line, max_probes_line;
 	unsigned int		 auto_test_line;
+	unsigned int		 hooks_line;	/* a [hooks] key, or 0 */
+	unsigned int		 hook_command_line;
 };
 
 static struct profile *config_add_profile(struct config *, const char *);
@@ -229,6 +246,10 @@ static int	 config_parse_prob(const char *, double *);
 static int	 config_parse_bool(const char *, int *);
 static int	 config_parse_kinds(struct config_parse *, const char *,
 		    unsigned int *);
+static int	 config_parse_events(struct config_parse *, const char *,
+		    unsigned int *);
+static char	**config_split_command(const char *, const char **);
+static void	 config_format_events(char *, size_t, unsigned int);
 static int	 config_valid_name(const char *);
 static int	 config_valid_port(const char *);
 static void	 config_format_duration(char *, size_t, int64_t);
@@ -363,6 +384,9 @@ config_init(struct config *cfg)
 	TAILQ_INIT(&cfg->ports);
 	TAILQ_INIT(&cfg->cables);
 
+	cfg->hook_events = HOOK_EVENTS_DEFAULT;
+	cfg->hook_timeout_us = 30 * SEC;
+
 	TAILQ_INIT(&cfg->profiles);
 	config_add_defaults(cfg);
 }
@@ -374,6 +398,7 @@ config_release(struct config *cfg)
 	struct profile		*pr;
 	struct config_port	*cp;
 	struct config_cable	*cc;
+	size_t			 i;
 
 	free(cfg->path);
 	free(cfg->socket_path);
@@ -384,6 +409,10 @@ config_release(struct config *cfg)
 	free(cfg->metrics_listen);
 	free(cfg->afc_folder);
 	free(cfg->auto_test);
+	free(cfg->hook_command);
+	for (i = 0; cfg->hook_argv != NULL && cfg->hook_argv[i] != NULL; i++)
+		free(cfg->hook_argv[i]);
+	free(cfg->hook_argv);
 	while ((cp = TAILQ_FIRST(&cfg->ports)) != NULL) {
 		TAILQ_REMOVE(&cfg->ports, cp, entry);
 		free(cp->port);
@@ -672,6 +701,141 @@ out:
 	return (ret);
 }
 
+/*
+ * Parse a list of hook event names (hooks.h), separated by commas or
+ * blanks.
+ */
+static int
+config_parse_events(struct config_parse *p, const char *s,
+    unsigned int *events)
+{
+	char		 all[128], *copy, *cp, *word;
+	unsigned int	 set = 0;
+	int		 e, ret = -1;
+
+	config_format_events(all, sizeof(all), ~0U);
+	cp = copy = xstrdup(s);
+	while ((word = strsep(&cp, ", \t")) != NULL) {
+		if (*word == '\0')
+			continue;
+		if ((e = hook_event_from_name(word)) == -1) {
+			config_error(p, 0, "[hooks] on: unknown event '%s'; "
+			    "expected some of: %s", word, all);
+			goto out;
+		}
+		if (set & HOOK_EVENT_BIT(e)) {
+			config_error(p, 0, "[hooks] on: '%s' is listed twice",
+			    word);
+			goto out;
+		}
+		set |= HOOK_EVENT_BIT(e);
+	}
+	if (set == 0) {
+		config_error(p, 0, "[hooks] on: no event given; expected some "
+		    "of: %s", all);
+		goto out;
+	}
+	*events = set;
+	ret = 0;
+out:
+	free(copy);
+	return (ret);
+}
+
+/* Free what config_split_command returned. */
+static void
+config_words_free(char **words)
+{
+	size_t	i;
+
+	for (i = 0; words != NULL && words[i] != NULL; i++)
+		free(words[i]);
+	free(words);
+}
+
+/*
+ * Take one word at s into word (as long as s at most); return what
+ * follows it, or NULL with *why. Inside '...' everything is kept; inside
+ * "..." everything but \" and \\, which stand for " and \; elsewhere a
+ * backslash keeps the next character and a blank ends the word.
+ */
+static const char *
+config_split_word(const char *s, char *word, const char **why)
+{
+	const char	*end;
+	size_t		 len = 0;
+
+	while (*s != '\0' && *s != ' ' && *s != '\t') {
+		if (*s == '\'') {
+			if ((end = strchr(s + 1, '\'')) == NULL) {
+				*why = "a single quote is not closed";
+				return (NULL);
+			}
+			memcpy(word + len, s + 1, (size_t)(end - s - 1));
+			len += (size_t)(end - s - 1);
+			s = end + 1;
+		} else if (*s == '"') {
+			for (s++; *s != '"'; s++) {
+				if (*s == '\0') {
+					*why = "a double quote is not closed";
+					return (NULL);
+				}
+				if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
+					s++;
+				word[len++] = *s;
+			}
+			s++;
+		} else if (*s == '\\') {
+			if (s[1] == '\0') {
+				*why = "it ends with a backslash";
+				return (NULL);
+			}
+			word[len++] = s[1];
+			s += 2;
+		} else
+			word[len++] = *s++;
+	}
+	word[len] = '\0';
+	return (s);
+}
+
+/*
+ * Split a hook's command line into words, without a shell (linkq.conf(5),
+ * HOOKS): the words, or NULL with *why.
+ */
+static char **
+config_split_command(const char *s, const char **why)
+{
+	char	**words = NULL, *word;
+	size_t	  n = 0;
+
+	word = xmalloc(strlen(s) + 1);
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		if (n == CONFIG_WORDS_MAX) {
+			*why = "it has more than 64 words";
+			goto bad;
+		}
+		if ((s = config_split_word(s, word, why)) == NULL)
+			goto bad;
+		words = xreallocarray(words, n + 2, sizeof(*words));
+		words[n++] = xstrdup(word);
+		words[n] = NULL;
+	}
+	free(word);
+	if (n == 0) {
+		*why = "it has no words";
+		return (NULL);
+	}
+	return (words);
+bad:
+	free(word);
+	config_words_free(words);
+	return (NULL);
+}
+
 /* Is name a valid profile name? */
 static int
 config_valid_name(const char *name)
@@ -765,6 +929,23 @@ config_format_kinds(char *buf, size_t len, unsigned int kinds)
 	}
 }
 
+/* Format a set of hook events as names separated by commas. */
+static void
+config_format_events(char *buf, size_t len, unsigned int events)
+{
+	int	e;
+
+	*buf = '\0';
+	for (e = 0; e <= HOOK_EVENT_MAX; e++) {
+		if ((events & HOOK_EVENT_BIT(e)) == 0)
+			continue;
+		if (*buf != '\0')
+			(void)strlcat(buf, ", ", len);
+		if (strlcat(buf, hook_event_name(e), len) >= len)
+			fatalx("%s: buffer too small", __func__);
+	}
+}
+
 /* Describe the values a key accepts. */
 static void
 config_expected(const struct config_key *k, char *buf, size_t len)
@@ -816,6 +997,13 @@ config_expected(const struct config_key *k, char *buf, size_t len)
 		xsnprintf(buf, len, "off, or a loopback address and a port "
 		    "such as 127.0.0.1:9477 or [::1]:9477 (port 0: any free "
 		    "one)");
+		break;
+	case TYPE_COMMAND:
+		xsnprintf(buf, len, "a command line without control "
+		    "characters");
+		break;
+	case TYPE_EVENTS:
+		xsnprintf(buf, len, "hook event names");
 		break;
 	}
 }
@@ -976,6 +1164,20 @@ config_set(struct config_parse *p, const struct config_key *k, void *base,
 			return (-1);
 		}
 		*(char **)field = xstrdup(value);
+		break;
+	case TYPE_COMMAND:
+		len = strlen(value);
+		for (n = 0; n < len; n++) {
+			if (iscntrl((unsigned char)value[n]) &&
+			    value[n] != '\t')
+				goto bad;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(value);
+		break;
+	case TYPE_EVENTS:
+		if (config_parse_events(p, value, (unsigned int *)field) == -1)
+			return (-1);
 		break;
 	}
 	return (0);
@@ -1176,8 +1378,8 @@ config_begin_section(struct config_parse *p, char *s)
 		if ((size_t)(name - s) != 7 || strncmp(s, "profile", 7) != 0)
 			return (config_error(p, 0, "unknown section [%s]; "
 			    "expected [daemon], [safety], [verdict], "
-			    "[deadlines], [auto-test], [cables] or "
-			    "[profile NAME]",
+			    "[deadlines], [auto-test], [cables], [hooks] "
+			    "or [profile NAME]",
 			    s) - 1);
 		name += strspn(name, " \t");
 		if (!config_valid_name(name))
@@ -1213,6 +1415,38 @@ config_begin_section(struct config_parse *p, char *s)
 			pr = config_add_profile(p->cfg, name);
 		p->profile = pr;
 	}
+	return (0);
+}
+
+/*
+ * Check [hooks]: a command if anything is set, and one that splits
+ * into words, the first an absolute path, unless a shell runs it.
+ */
+static int
+config_end_hooks(struct config_parse *p)
+{
+	struct config	*cfg = p->cfg;
+	const char	*why = NULL;
+
+	if (cfg->hook_command == NULL) {
+		if (p->hooks_line == 0)
+			return (0);
+		return (config_error(p, p->hooks_line, "[hooks] has settings "
+		    "but no command; add command = /path/to/program, or "
+		    "remove the section") - 1);
+	}
+	if (cfg->hook_shell)
+		return (0);
+	if ((cfg->hook_argv = config_split_command(cfg->hook_command,
+	    &why)) == NULL)
+		return (config_error(p, p->hook_command_line, "[hooks] "
+		    "command: cannot split it into words: %s; quote with "
+		    "'...' or \"...\" (linkq.conf(5), HOOKS)", why) - 1);
+	if (cfg->hook_argv[0][0] != '/')
+		return (config_error(p, p->hook_command_line, "[hooks] "
+		    "command: the program '%s' must be an absolute path, "
+		    "such as /usr/local/bin/linkq-alert: no shell searches "
+		    "PATH (shell = no)", cfg->hook_argv[0]) - 1);
 	return (0);
 }
 
@@ -1260,7 +1494,7 @@ config_end(struct config_parse *p)
 			    "use off", cp->port, cp->profile,
 			    cp->profile) - 1);
 	}
-	return (0);
+	return (config_end_hooks(p));
 }
 
 /*
@@ -1394,6 +1628,10 @@ config_handler_cb(void *arg, __unused const char *section, const char *name,
 
 	if (p->section == SECTION_PROFILE && k->type == TYPE_KINDS)
 		p->profile_kinds = 1;
+	if (p->section == SECTION_HOOKS && p->hooks_line == 0)
+		p->hooks_line = p->line;
+	if (k->type == TYPE_COMMAND)
+		p->hook_command_line = p->line;
 	if (strcmp(name, "p0") == 0)
 		p->p0_line = p->line;
 	else if (strcmp(name, "p1") == 0)
@@ -1518,6 +1756,14 @@ config_dump_key(const struct config_key *k, const void *base, FILE *f)
 		config_format_kinds(buf, sizeof(buf),
 		    *(const unsigned int *)field);
 		break;
+	case TYPE_COMMAND:
+		(void)fprintf(f, "%s = %s\n", k->name,
+		    *(char *const *)field);
+		return;
+	case TYPE_EVENTS:
+		config_format_events(buf, sizeof(buf),
+		    *(const unsigned int *)field);
+		break;
 	}
 	(void)fprintf(f, "%s = %s\n", k->name, buf);
 }
@@ -1560,6 +1806,14 @@ config_dump(const struct config *cfg, FILE *f)
 	(void)fprintf(f, "\n[cables]\n");
 	TAILQ_FOREACH(cc, &cfg->cables, entry)
 		(void)fprintf(f, "port %s = %s\n", cc->port, cc->label);
+
+	/* Without a command, [hooks] is empty: its keys need one. */
+	(void)fprintf(f, "\n[hooks]\n");
+	for (i = 0; cfg->hook_command != NULL && i < nitems(config_keys);
+	    i++) {
+		if (config_keys[i].section == SECTION_HOOKS)
+			config_dump_key(&config_keys[i], cfg, f);
+	}
 
 	TAILQ_FOREACH(pr, &cfg->profiles, entry) {
 		(void)fprintf(f, "\n[profile %s]\n", pr->name);

@@ -137,6 +137,13 @@ struct config {
 	/* [cables] */
 	struct config_cables cables;	/* fixed, file order */
 
+	/* [hooks] (hooks.h) */
+	char		*hook_command;	/* as written; NULL: no hooks */
+	char		**hook_argv;	/* its words (shell = no), or NULL */
+	unsigned int	 hook_events;	/* HOOK_EVENT_BIT set */
+	int		 hook_shell;	/* through /bin/sh -c */
+	int64_t		 hook_timeout_us; /* SIGTERM after it; 30 s */
+
 	/* Always quick, standard, restore, monitor, wiggle, then any new. */
 	struct profiles	 profiles;
 };

@@ -329,6 +329,7 @@ devices_set_cable(const char *port_key, const char *cable, int fixed,
 			    sizeof(d->cable));
 			d->cable_fixed = cable != NULL && fixed;
 			devices_store_cable(d);
+			run_cable_changed(d->attachment_id, d->cable);
 		}
 	}
 	return (LQ_OK);

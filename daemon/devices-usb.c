@@ -15,10 +15,12 @@
 
 #include <event2/event.h>
 
+#include "cables.h"
 #include "compat/compat.h"
 #include "devices.h"
 #include "devices-int.h"
 #include "events.h"
+#include "hooks.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-time.h"
@@ -47,6 +49,31 @@ devices_where_usb(const struct usb_info *u, struct attach_where *w)
 	w->source = "libusb";
 }
 
+/*
+ * Run the stranded hook of d, at port u->port (store id port_id), for
+ * the run the stranding joined if any (f has its facts then).
+ */
+static void
+devices_strand_hook(struct device *d, const struct usb_info *u,
+    int64_t port_id, struct hook_facts *f)
+{
+	char	label[LQ_LABEL_MAX + 1];
+	int	fixed;
+
+	if (!hooks_wanted(HOOK_STRANDED))
+		return;
+	f->udid = d->udid;
+	f->port = u->port;
+	/* Without a run, only a fixed cable is still known to be there. */
+	if (f->run_id == 0)
+		f->cable = cables_of_port(u->port, &fixed);
+	if (reg.store != NULL && port_id > 0 &&
+	    store_port_label_get(reg.store, port_id, label,
+	    sizeof(label)) == 1)
+		f->port_label = label;
+	hooks_fire(f);
+}
+
 /* d is no longer a candidate for stranded. */
 void
 devices_strand_clear(struct device *d)
@@ -69,6 +96,7 @@ devices_strand_cb(evutil_socket_t fd, short what, void *arg)
 	struct device		*d = arg;
 	const struct usb_info	*u;
 	struct store_event	 se;
+	struct hook_facts	 f;
 	char			 detail[192];
 
 	(void)fd;
@@ -95,7 +123,11 @@ devices_strand_cb(evutil_socket_t fd, short what, void *arg)
 	if (reg.store != NULL && d->last_attachment_id != 0)
 		(void)store_attachment_end(reg.store, d->last_attachment_id,
 		    d->detached_us, "stranded");
-	run_device_stranded(d->last_attachment_id, detail);
+	memset(&f, 0, sizeof(f));
+	f.event = HOOK_STRANDED;
+	f.reason = detail;
+	run_device_stranded(d->last_attachment_id, detail, &f);
+	devices_strand_hook(d, u, se.port_id, &f);
 }
 
 /* usbmuxd dropped d: watch whether it stays on the bus. */

@@ -368,6 +368,8 @@ devices_target(struct device *d, struct run_target *t)
 	t->speed_mbps = (int)(d->speed_bps / 1000000);
 	t->best_speed_mbps = d->best_speed_mbps;
 	t->mode = d->mode;
+	(void)strlcpy(t->port, d->port_key, sizeof(t->port));
+	(void)strlcpy(t->cable, d->cable, sizeof(t->cable));
 	/* usb-control needs libusb to see the device where it is now. */
 	if (usb_available() && usb_find(d->udid) != NULL) {
 		t->bus = d->bus;

@@ -30,6 +30,7 @@
 #include "child-main.h"
 #include "devices.h"
 #include "events.h"
+#include "hooks.h"
 #include "kmsg.h"
 #include "usb.h"
 #include "linkq.h"
@@ -154,6 +155,7 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	config_free(d.config);
 	d.config = c;
 	devices_set_config(c);
+	hooks_set_config(c);
 	store_set_interval(d.store, c->flush_us);
 	api_set_config(c);
 	retention_set_days(c->retention_days);
@@ -264,6 +266,7 @@ main(int argc, char **argv)
 	if (worker_init(d.base) == -1)
 		fatalx("cannot start the worker machinery");
 	children_init(d.base, debug);
+	hooks_init(d.base, d.config);
 	events_init(d.store);
 	runs_init(d.base, d.store);
 	watch_init(d.base, d.store);
@@ -300,6 +303,8 @@ main(int argc, char **argv)
 	muxwatch_stop();
 	kmsg_stop();
 	usbmon_stop();
+	/* No hook starts from here on; those running are ended now. */
+	hooks_shutdown();
 	runs_shutdown();
 	watch_shutdown();
 	usb_drain();

@@ -41,6 +41,12 @@
  * (session_devlog), and the loop records the device's own mux counters
  * as events (devlog.h). That is side evidence: it never fails a probe
  * or a run and is not in the verdict.
+ *
+ * Hooks (hooks.h): a run that ends FAIL or MARGINAL says so, once per
+ * verdict (a report decided after the end may make it worse); a verdict
+ * worse than the one before it, of the previous window of the same run
+ * or at a run's end of the previous run on the same port, is a port
+ * that degrades.
  */
 
 #include <math.h>
@@ -60,6 +66,7 @@
 #include "devlog.h"
 #include "events.h"
 #include "feed.h"
+#include "hooks.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-status.h"
@@ -211,6 +218,9 @@ struct run {
 	double			 chunk_ms;	/* mean over the last tick;
 						 * < 0 if none moved */
 	int			 stopping;	/* run_stop: no new probe */
+	enum lq_verdict		 hooked;	/* worst verdict hooks saw */
+	enum lq_verdict		 window_verdict; /* the last window's
+						 * with a verdict */
 
 	struct feed		*feed;
 	TAILQ_ENTRY(run)	 entry;
@@ -413,6 +423,75 @@ run_decide(struct run *r, int finished)
 		*res = r->windows[(r->nwindows - 1) % RUN_WINDOWS_KEPT].result;
 }
 
+/* Fire the hook of event e for r, whose verdict is res's. */
+static void
+run_hook(struct run *r, enum hook_event e,
+    const struct lq_verdict_result *res)
+{
+	struct hook_facts	f;
+	char			label[LQ_LABEL_MAX + 1];
+
+	if (!hooks_wanted(e))
+		return;
+	memset(&f, 0, sizeof(f));
+	f.event = e;
+	f.run_id = r->id;
+	f.verdict = lq_verdict_name(res->verdict);
+	f.reason = res->nreasons > 0 ? res->reasons[0] : NULL;
+	f.udid = r->target.udid;
+	f.port = r->target.port;
+	f.cable = r->target.cable;
+	if (store != NULL && r->target.port_id != 0 &&
+	    store_port_label_get(store, r->target.port_id, label,
+	    sizeof(label)) == 1)
+		f.port_label = label;
+	hooks_fire(&f);
+}
+
+/*
+ * The verdict of the run before r on its port, of those in memory with
+ * a verdict, or LQ_VERDICT_NONE.
+ */
+static enum lq_verdict
+run_port_before(const struct run *r)
+{
+	const struct run	*o = r;
+
+	if (r->target.port_id == 0)
+		return (LQ_VERDICT_NONE);
+	/* The list is newest first. */
+	while ((o = TAILQ_NEXT(o, entry)) != NULL) {
+		if (o->target.port_id == r->target.port_id &&
+		    o->state != RUN_RUNNING &&
+		    o->result.verdict != LQ_VERDICT_NONE)
+			return (o->result.verdict);
+	}
+	return (LQ_VERDICT_NONE);
+}
+
+/*
+ * r ended, or was decided again after its end: the hooks its verdict
+ * calls for, each once. A run cut short by a shutdown or an error
+ * calls for none.
+ */
+static void
+run_hook_end(struct run *r)
+{
+	enum lq_verdict	v = r->result.verdict, before;
+
+	if (r->state != RUN_DONE && r->state != RUN_CANCELLED)
+		return;
+	if (v > r->hooked && v == LQ_VERDICT_FAIL)
+		run_hook(r, HOOK_FAIL, &r->result);
+	else if (v > r->hooked && v == LQ_VERDICT_MARGINAL)
+		run_hook(r, HOOK_MARGINAL, &r->result);
+	before = run_port_before(r);
+	if (before != LQ_VERDICT_NONE && v > before && r->hooked <= before)
+		run_hook(r, HOOK_DEGRADED, &r->result);
+	if (v > r->hooked)
+		r->hooked = v;
+}
+
 /*
  * A window of r is over: decide it on its own evidence, as finished,
  * record it, and start the next afresh. A FAIL in one window does not
@@ -448,6 +527,12 @@ run_window_cb(evutil_socket_t fd, short what, void *arg)
 	log_info("run %lld: window %u %s", (long long)r->id, r->nwindows,
 	    w->result.verdict == LQ_VERDICT_NONE ? "without a verdict" :
 	    lq_verdict_name(w->result.verdict));
+	if (w->result.verdict != LQ_VERDICT_NONE) {
+		if (r->window_verdict != LQ_VERDICT_NONE &&
+		    w->result.verdict > r->window_verdict)
+			run_hook(r, HOOK_DEGRADED, &w->result);
+		r->window_verdict = w->result.verdict;
+	}
 	r->window_base = r->ev;
 	r->window_started_us = w->ended_us;
 	r->said[0] = '\0';
@@ -1548,6 +1633,7 @@ run_end(struct run *r, enum run_state state, int finished)
 	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
 	    r->result.nreasons > 0 ? ": " : "",
 	    r->result.nreasons > 0 ? r->result.reasons[0] : "");
+	run_hook_end(r);
 	run_progress(r, "end");
 	feed_free(r->feed);
 	r->feed = NULL;
@@ -1734,6 +1820,7 @@ run_decide_again(struct run *r)
 	reasons = lq_verdict_reasons_json(&r->result);
 	run_record_end(r, lq_verdict_name(r->result.verdict), reasons);
 	free(reasons);
+	run_hook_end(r);
 }
 
 /*
@@ -1741,7 +1828,8 @@ run_decide_again(struct run *r)
  * it: its run's dropout left it stranded, which only a replug mends.
  */
 void
-run_device_stranded(int64_t attachment_id, const char *detail)
+run_device_stranded(int64_t attachment_id, const char *detail,
+    struct hook_facts *f)
 {
 	struct run	*r;
 
@@ -1750,6 +1838,22 @@ run_device_stranded(int64_t attachment_id, const char *detail)
 	r->ev.hard[LQ_HARD_STRANDED]++;
 	log_info("run %lld: %s", (long long)r->id, detail);
 	run_decide_again(r);
+	f->run_id = r->id;
+	f->verdict = lq_verdict_name(r->result.verdict);
+	f->cable = r->target.cable;
+}
+
+/* The cable of the attachment's runs is now label. */
+void
+run_cable_changed(int64_t attachment_id, const char *label)
+{
+	struct run	*r;
+
+	TAILQ_FOREACH(r, &runs, entry) {
+		if (r->target.attachment_id == attachment_id)
+			(void)strlcpy(r->target.cable, label,
+			    sizeof(r->target.cable));
+	}
 }
 
 /*

@@ -31,7 +31,10 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "linkq.h"
+
 struct config;
+struct hook_facts;
 struct profile;
 struct child;
 struct store;
@@ -51,6 +54,8 @@ struct run_target {
 					 * process: usb-control only */
 	int		 bus;		/* from libusb; devnum 0: libusb */
 	int		 devnum;	/* does not see it */
+	char		 port[64];	/* port path (key), for hooks */
+	char		 cable[LQ_LABEL_MAX + 1]; /* label, or "" */
 };
 
 void		 runs_init(struct event_base *, struct store *);
@@ -75,8 +80,14 @@ int		 run_cancel(struct run *);
 int		 run_stop(struct run *, const char **);
 /* The device of this attachment went away in the middle of its run. */
 void		 run_device_gone(int64_t);
-/* It stayed on the bus out of usbmuxd's sight: stranded (the detail). */
-void		 run_device_stranded(int64_t, const char *);
+/*
+ * It stayed on the bus out of usbmuxd's sight: stranded (the detail).
+ * If that joins a run, f (hooks.h) gets the run's id, verdict and cable.
+ */
+void		 run_device_stranded(int64_t, const char *,
+		    struct hook_facts *);
+/* The attachment's cable is now this label ("": none). */
+void		 run_cable_changed(int64_t, const char *);
 /*
  * The kernel reported a hard event (read at a wall time, kind, errno or
  * 0, port path or "", the message) on the attachment: add it to the

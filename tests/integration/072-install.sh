@@ -132,7 +132,14 @@ values() {
 	/^[a-z][^=]* = / { k = $0; sub(/ = .*/, "", k)
 		if (!((s " " k) in skip)) print s " " $0 }' "$T/keys.marked" "$1"
 }
-values "$T/defaults" > "$T/values.defaults"
+# The defaults to compare with: the example's "; example" lines alone,
+# so that a section printed only when one of its keys is set ([hooks]
+# with a command) is printed in both dumps.
+awk '/^\[/ || /^#[a-z][^=]* = .* ; example$/ { sub(/^#/, ""); print }' \
+    "$conf" > "$T/marked.conf"
+"$build/linkqd" -n -v -f "$T/marked.conf" > "$T/marked.dump" 2> "$T/err" ||
+    fail "linkqd -n, the example's marked lines: $(cat "$T/err")"
+values "$T/marked.dump" > "$T/values.defaults"
 values "$T/example.dump" > "$T/values.example"
 diff -u "$T/values.defaults" "$T/values.example" ||
     fail "examples/linkq.conf states a default wrongly (above)"

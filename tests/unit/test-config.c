@@ -5,7 +5,8 @@
  * Unit tests for linkqd's configuration file (daemon/config.c): the
  * defaults, every key and unit, each class of error with its exact line,
  * profile overrides and new profiles, auto-test lookups, CRLF files,
- * long lines, empty values, and config_dump() read back unchanged.
+ * long lines, empty values, [hooks] and the splitting of its command,
+ * and config_dump() read back unchanged.
  */
 
 #include <setjmp.h>
@@ -21,6 +22,7 @@
 
 #include "compat/compat.h"
 #include "config.h"
+#include "hooks.h"
 #include "linkq.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -514,6 +516,29 @@ static const struct error_case error_cases[] = {
 	{ "[auto-test]\ndefault = a b\n", 2, "expected off or a profile "
 	  "name" },
 
+	/* Hooks: the command's line, whichever key comes last. */
+	{ "[hooks]\non = fail\n", 2, "[hooks] has settings but no command" },
+	{ "[hooks]\n# x\ncommand = x y\non = fail\n", 3, "[hooks] command: "
+	  "the program 'x' must be an absolute path" },
+	{ "[hooks]\ncommand = /bin/x 'a\n", 2, "a single quote is not "
+	  "closed" },
+	{ "[hooks]\ncommand = /bin/x \"a\\\"\n", 2, "a double quote is not "
+	  "closed" },
+	{ "[hooks]\ncommand = /bin/x a\\\n", 2, "ends with a backslash" },
+	{ "[hooks]\ncommand = /x 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 "
+	  "18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 "
+	  "40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 "
+	  "62 63 64\n", 2, "more than 64 words" },
+	{ "[hooks]\ncommand = /bin/x\non = fail, warp\n", 3, "[hooks] on: "
+	  "unknown event 'warp'; expected some of: fail, marginal, stranded, "
+	  "degraded" },
+	{ "[hooks]\ncommand = /bin/x\non = fail fail\n", 3, "'fail' is "
+	  "listed twice" },
+	{ "[hooks]\ncommand = /bin/x\non = ,\n", 3, "no event given" },
+	{ "[hooks]\ncommand = /bin/x\ntimeout = 500ms\n", 3, "expected a "
+	  "duration from 1s to 1h" },
+	{ "[hooks]\ncommand = /bin/x\nshell = maybe\n", 3, "expected yes" },
+
 	/* Contradictions, at the line of the later key. */
 	{ "[verdict]\np1 = 0.01\np0 = 0.01\n", 3, "p0 (0.01) must be less "
 	  "than p1 (0.01)" },
@@ -680,6 +705,60 @@ test_long_lines(__unused void **state)
 	free(line);
 }
 
+/* Whether cfg's hook command has exactly the words given, NULL ended. */
+static void
+assert_words(const struct config *cfg, ...)
+{
+	va_list		 ap;
+	const char	*w;
+	size_t		 i = 0;
+
+	assert_non_null(cfg->hook_argv);
+	va_start(ap, cfg);
+	while ((w = va_arg(ap, const char *)) != NULL) {
+		assert_non_null(cfg->hook_argv[i]);
+		assert_string_equal(cfg->hook_argv[i], w);
+		i++;
+	}
+	va_end(ap);
+	assert_null(cfg->hook_argv[i]);
+}
+
+static void
+test_hooks(__unused void **state)
+{
+	struct config	*cfg;
+
+	/* None by default; the defaults of the other keys. */
+	cfg = read_ok("[hooks]\n");
+	assert_null(cfg->hook_command);
+	assert_null(cfg->hook_argv);
+	assert_int_equal(cfg->hook_events, HOOK_EVENTS_DEFAULT);
+	assert_int_equal(cfg->hook_shell, 0);
+	assert_int_equal(cfg->hook_timeout_us, 30 * SEC);
+	config_free(cfg);
+
+	/* Words: quotes and backslashes; nothing else is special. */
+	cfg = read_ok("[hooks]\ncommand = /bin/x  'a b'\t\"c \\\" \\\\ d\" "
+	    "e\\ f g'h'\"i\" $(id) a|b * ~ >o \\' ''\n"
+	    "on = marginal,degraded\ntimeout = 2m\n");
+	assert_words(cfg, "/bin/x", "a b", "c \" \\ d", "e f", "ghi",
+	    "$(id)", "a|b", "*", "~", ">o", "'", "", NULL);
+	assert_int_equal(cfg->hook_events, HOOK_EVENT_BIT(HOOK_MARGINAL) |
+	    HOOK_EVENT_BIT(HOOK_DEGRADED));
+	assert_int_equal(cfg->hook_timeout_us, 120 * SEC);
+	config_free(cfg);
+
+	/* Through a shell: the line as written, not split. */
+	cfg = read_ok("[hooks]\ncommand = echo \"$LINKQ_EVENT\" > /tmp/f\n"
+	    "shell = yes\n");
+	assert_string_equal(cfg->hook_command,
+	    "echo \"$LINKQ_EVENT\" > /tmp/f");
+	assert_null(cfg->hook_argv);
+	assert_int_equal(cfg->hook_shell, 1);
+	config_free(cfg);
+}
+
 static void
 test_round_trip(__unused void **state)
 {
@@ -714,6 +793,8 @@ test_round_trip(__unused void **state)
 	    "[deadlines]\nbulk = 45m\n"
 	    "[auto-test]\ndefault = z\nport 1-1 = off\nport 2-3.4 = quick\n"
 	    "[cables]\nport 1-4.2 = F-07\nport  2-1 = farm cable 2\n"
+	    "[hooks]\ncommand = /bin/x 'a b' \"c\"\non = degraded fail\n"
+	    "timeout = 90s\n"
 	    "[profile z]\nkinds = usb-control afc-roundtrip\n"
 	    "interval = 61s\n[profile wiggle]\nchunk = 100K\n");
 	one = dump(cfg);
@@ -732,6 +813,9 @@ test_round_trip(__unused void **state)
 	assert_non_null(strstr(one, "[cables]\nport 1-4.2 = F-07\n"
 	    "port 2-1 = farm cable 2\n"));
 	assert_string_equal(TAILQ_FIRST(&back->cables)->label, "F-07");
+	assert_non_null(strstr(one, "[hooks]\ncommand = /bin/x 'a b' \"c\"\n"
+	    "on = fail, degraded\nshell = no\ntimeout = 90s\n"));
+	assert_words(back, "/bin/x", "a b", "c", NULL);
 	config_free(cfg);
 	config_free(back);
 	free(one);
@@ -751,6 +835,7 @@ main(void)
 		cmocka_unit_test(test_profile_override_and_new),
 		cmocka_unit_test(test_syntax),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_round_trip),
 	};
 
