@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -68,6 +69,7 @@
 #include "probe.h"
 #include "run-plan.h"
 #include "run.h"
+#include "service.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -1509,10 +1511,23 @@ run_record_start(struct run *r, char **cause)
 	return (-1);
 }
 
+/* The facts of r for the journal (log.h); verdict may be NULL. */
+static void
+run_log_ctx(const struct run *r, const char *verdict, struct log_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->run_id = r->id;
+	ctx->udid = r->target.udid;
+	ctx->port = r->target.port;
+	ctx->cable = r->target.cable;
+	ctx->verdict = verdict;
+}
+
 /* End r: decide, store, tell the followers. */
 static void
 run_end(struct run *r, enum run_state state, int finished)
 {
+	struct log_ctx	 ctx;
 	const char	*verdict;
 	char		*reasons;
 
@@ -1541,10 +1556,12 @@ run_end(struct run *r, enum run_state state, int finished)
 	reasons = lq_verdict_reasons_json(&r->result);
 	run_record_end(r, verdict, reasons);
 	free(reasons);
-	log_info("run %lld %s: %s%s%s", (long long)r->id,
+	run_log_ctx(r, verdict, &ctx);
+	log_fields(LOG_INFO, &ctx, "run %lld %s: %s%s%s", (long long)r->id,
 	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
 	    r->result.nreasons > 0 ? ": " : "",
 	    r->result.nreasons > 0 ? r->result.reasons[0] : "");
+	service_changed();
 	run_progress(r, "end");
 	feed_free(r->feed);
 	r->feed = NULL;
@@ -1559,6 +1576,7 @@ run_start(const struct config *cfg, const struct profile *pr,
     const struct run_target *target, char **cause)
 {
 	struct run	*r;
+	struct log_ctx	 ctx;
 	struct timeval	 one = { 1, 0 }, window;
 	const char	*why;
 
@@ -1616,8 +1634,11 @@ run_start(const struct config *cfg, const struct profile *pr,
 			log_warnx("run %lld: no window timer",
 			    (long long)r->id);
 	}
-	log_info("run %lld: %s on %s (attachment %lld)", (long long)r->id,
-	    r->profile_name, target->udid, (long long)target->attachment_id);
+	run_log_ctx(r, NULL, &ctx);
+	log_fields(LOG_INFO, &ctx, "run %lld: %s on %s (attachment %lld)",
+	    (long long)r->id, r->profile_name, target->udid,
+	    (long long)target->attachment_id);
+	service_changed();
 	run_next(r);
 	return (r);
 }
@@ -1840,6 +1861,18 @@ run_active(int64_t attachment_id)
 			return (r);
 	}
 	return (NULL);
+}
+
+/* How many runs are running (run.h). */
+unsigned int
+runs_running(void)
+{
+	struct run	*r;
+	unsigned int	 n = 0;
+
+	TAILQ_FOREACH(r, &runs, entry)
+		n += r->state == RUN_RUNNING;
+	return (n);
 }
 
 int64_t

@@ -31,6 +31,8 @@
 #include <event2/http.h>
 #include <jansson.h>
 
+#include "linkq.h"
+
 struct config;
 struct profile;
 struct child;
@@ -51,6 +53,8 @@ struct run_target {
 					 * process: usb-control only */
 	int		 bus;		/* from libusb; devnum 0: libusb */
 	int		 devnum;	/* does not see it */
+	char		 port[64];	/* port key, or "": for the log */
+	char		 cable[LQ_LABEL_MAX + 1]; /* label, or "" */
 };
 
 void		 runs_init(struct event_base *, struct store *);
@@ -94,6 +98,8 @@ struct run	*run_find(int64_t);
 struct run	*run_episode(int64_t, int64_t);
 /* The running run on an attachment, or NULL. */
 struct run	*run_active(int64_t);
+/* How many runs are running. */
+unsigned int	 runs_running(void);
 int64_t		 run_id(const struct run *);
 /* "running", "done", "cancelled", "interrupted", "error". */
 const char	*run_state(const struct run *);
