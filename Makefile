@@ -131,7 +131,7 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
 		   daemon/probe-usb-control.c \
 		   daemon/retention.c daemon/run.c daemon/run-plan.c \
-		   daemon/service.c daemon/session.c \
+		   daemon/service.c daemon/session.c daemon/sources.c \
 		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
 		   daemon/usbmon-parse.c daemon/usbmon-track.c \
 		   daemon/watch.c daemon/worker.c

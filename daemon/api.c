@@ -63,6 +63,7 @@
 #include "lq-time.h"
 #include "muxquery.h"
 #include "run.h"
+#include "sources.h"
 #include "store.h"
 #include "usbmon.h"
 #include "watch.h"
@@ -404,6 +405,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	(void)json_object_set_new(o, "usb", json_string(usb_status()));
 	(void)json_object_set_new(o, "usbmon", json_string(usbmon_status()));
+	(void)json_object_set_new(o, "sources", sources_json());
 	(void)json_object_set_new(o, "store", api_store_json());
 	mux = muxquery_reachable(&cause);
 	if (mux == MUXQUERY_UP)
