@@ -5,6 +5,8 @@
  * Why a file cannot be made at a path (contract in dircheck.h).
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -52,24 +54,32 @@ enum dircheck
 dircheck(const char *path, char *dir, size_t dirlen, char *why,
     size_t whylen)
 {
-	char	user[160];
+	struct stat	st;
+	char		user[160];
+	int		errnum;
 
 	dircheck_dirname(path, dir, dirlen);
+	if (stat(dir, &st) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			(void)snprintf(why, whylen, "directory %s does not "
+			    "exist", dir);
+			return (DIRCHECK_MISSING);
+		}
+		errnum = errno;
+		dircheck_user(user, sizeof(user));
+		(void)snprintf(why, whylen, "directory %s cannot be reached by "
+		    "%s: %s", dir, user, strerror(errnum));
+		return (DIRCHECK_DENIED);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		(void)snprintf(why, whylen, "%s is not a directory", dir);
+		return (DIRCHECK_MISSING);
+	}
 	/* The effective ids, which make the file; root passes always. */
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
 		return (DIRCHECK_OK);
-	if (errno == ENOENT || errno == ENOTDIR) {
-		(void)snprintf(why, whylen, "directory %s does not exist",
-		    dir);
-		return (DIRCHECK_MISSING);
-	}
 	dircheck_user(user, sizeof(user));
-	if (faccessat(AT_FDCWD, dir, X_OK, AT_EACCESS) == -1)
-		(void)snprintf(why, whylen, "directory %s cannot be reached "
-		    "by %s (it or a directory above it may not be searched)",
-		    dir, user);
-	else
-		(void)snprintf(why, whylen, "directory %s is not writable "
-		    "by %s", dir, user);
+	(void)snprintf(why, whylen, "directory %s is not writable by %s", dir,
+	    user);
 	return (DIRCHECK_DENIED);
 }

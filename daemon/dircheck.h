@@ -17,8 +17,8 @@
 /* What is wrong with path's directory. */
 enum dircheck {
 	DIRCHECK_OK,		/* exists, and we may make files in it */
-	DIRCHECK_MISSING,	/* it does not exist */
-	DIRCHECK_DENIED		/* we may not make files in it */
+	DIRCHECK_MISSING,	/* it does not exist, or is no directory */
+	DIRCHECK_DENIED		/* we may not reach it or make files in it */
 };
 
 /*
