@@ -7,7 +7,9 @@
 # READY, STATUS with the device count, RELOADING, WATCHDOG pings and
 # STOPPING on a notify socket the test listens on itself; the evidence
 # sources of GET /v1/status and linkq status, kmsg on with a readable
-# file and off, with the reason and what to do, with a missing one.
+# file and off, with the reason and what to do, with a missing one; the
+# journal's fields of a device and a run, where a private /run can hold
+# a journal socket the test listens on.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -82,7 +84,8 @@ phone=$(sim_udid phone)
 # (the shell's, which execs linkqd).
 "$BUILD/tests/tools/lq-notify-listen" "$T/notify" > "$T/notify.log" &
 LISTEN_PID=$!
-trap 'kill "$LISTEN_PID" 2> /dev/null || :; cleanup' EXIT
+trap 'kill "$LISTEN_PID" $(cat "$T/journal.pid" 2> /dev/null) \
+    2> /dev/null || :; cleanup' EXIT
 wait_for "[ -S '$T/notify' ]" 10 || fail "lq-notify-listen did not start"
 start_notified() {
 	NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=400000 sh -c \
@@ -148,4 +151,56 @@ grep -q "warning: kmsg is off, so verdicts lack its evidence" "$T/err" ||
 stop_linkqd
 kill "$LISTEN_PID"
 wait "$LISTEN_PID" 2> /dev/null || :
+
+# journald's socket is at a fixed path, /run/systemd/journal/socket: a
+# mount namespace with its own /run lets the test listen there.
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2> /dev/null; then
+	echo "the journal's fields not tested: no mount namespace here"
+	stop_sim
+	exit 0
+fi
+trace "the journal: the fields of a device and of a run"
+cat "$T/min.conf" - > "$T/journal.conf" <<'CONF'
+[profile quick]
+duration = 3s
+bulk = 16M
+
+[verdict]
+min-bulk = 16M
+CONF
+: > "$T/journal.err"
+stream=$(stat -c '%d:%i' "$T/journal.err")
+unshare -m sh -c '
+	mount -t tmpfs tmpfs /run || exit 1
+	mkdir -p /run/systemd/journal
+	"$1" /run/systemd/journal/socket > "$2" &
+	echo $! > "$3"
+	i=0
+	while [ ! -S /run/systemd/journal/socket ] && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	shift 3
+	exec "$@"' sh "$BUILD/tests/tools/lq-notify-listen" "$T/journal.log" \
+    "$T/journal.pid" env JOURNAL_STREAM="$stream" "$BUILD/linkqd" -d \
+    -f "$T/journal.conf" -s "$T/linkqd.sock" --db "$T/linkq.db" \
+    2>> "$T/journal.err" &
+LINKQD_PID=$!
+wait_for "[ -S '$T/linkqd.sock' ]" 20 ||
+    fail "linkqd did not start: $(cat "$T/journal.err" "$T/journal.log")"
+wait_trusted "$phone"
+lq cable 1-1 J-01
+expect_eq "$rc" 0 "linkq cable: $(cat "$T/err")"
+id=$(start_run "$phone" quick)
+wait_run "$id" > /dev/null
+wait_for "grep -q '^PRIORITY=6 SYSLOG_IDENTIFIER=linkqd RUN_ID=$id PORT=1-1 CABLE=J-01 UDID=$phone VERDICT=PASS MESSAGE=run $id done: PASS' '$T/journal.log'" 10 ||
+    fail "the run's end in the journal: $(cat "$T/journal.log")"
+grep -q "^PRIORITY=6 SYSLOG_IDENTIFIER=linkqd RUN_ID=$id PORT=1-1 CABLE=J-01 UDID=$phone MESSAGE=run $id: quick on $phone" \
+    "$T/journal.log" || fail "the run's start: $(cat "$T/journal.log")"
+grep -q "^PRIORITY=6 SYSLOG_IDENTIFIER=linkqd PORT=1-1 UDID=$phone MESSAGE=device $phone: attachment" \
+    "$T/journal.log" || fail "the attachment: $(cat "$T/journal.log")"
+! grep -q "run $id done" "$T/journal.err" ||
+    fail "the journal's lines went to stderr too: $(cat "$T/journal.err")"
+stop_linkqd
+kill "$(cat "$T/journal.pid")"
 stop_sim
