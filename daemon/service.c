@@ -38,6 +38,7 @@
 
 static struct {
 	int		 on;		/* NOTIFY_SOCKET is set */
+	int		 stopping;	/* STOPPING sent: no more STATUS */
 	struct event	*watchdog_ev;
 	struct event	*status_ev;
 	char		 status[64];	/* the last STATUS= sent */
@@ -78,7 +79,7 @@ service_status_cb(evutil_socket_t fd, short what, void *unused)
 	(void)what;
 	(void)unused;
 	service_status_text(text, sizeof(text));
-	if (strcmp(text, svc.status) == 0)
+	if (svc.stopping || strcmp(text, svc.status) == 0)
 		return;
 	(void)strlcpy(svc.status, text, sizeof(svc.status));
 	(void)snprintf(line, sizeof(line), "STATUS=%s", text);
@@ -147,7 +148,7 @@ service_changed(void)
 {
 	struct timeval	tv = { 0, SERVICE_STATUS_US };
 
-	if (!svc.on || evtimer_pending(svc.status_ev, NULL))
+	if (!svc.on || svc.stopping || evtimer_pending(svc.status_ev, NULL))
 		return;
 	if (evtimer_add(svc.status_ev, &tv) == -1)
 		log_debug("service: no status timer");
@@ -179,6 +180,8 @@ service_reloaded(void)
 void
 service_stopping(void)
 {
+	/* The runs that end now would say STATUS again: no more. */
+	svc.stopping = 1;
 	service_notify("STOPPING=1\nSTATUS=stopping");
 }
 
