@@ -70,6 +70,7 @@
 #include "run-plan.h"
 #include "run.h"
 #include "service.h"
+#include "sources.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -1111,6 +1112,17 @@ run_record(struct run *r, struct run_job *rj)
 }
 
 /*
+ * The last run that tried to read its device's syslog, for the evidence
+ * sources of GET /v1/status (run_devlog_source).
+ */
+static struct {
+	int64_t		 run_id;	/* 0: none tried yet */
+	char		 udid[44];
+	int		 failed;
+	char		 detail[256];
+} devlog_last;
+
+/*
  * What the device's syslog said after a probe: events for its mux
  * counters. A stream that fails is dropped for the rest of the run,
  * said once in the log; the run goes on without it.
@@ -1123,12 +1135,18 @@ run_devlog(struct run *r, struct run_job *rj)
 
 	if (!rj->devlog_want || r->devlog_off)
 		return;
+	devlog_last.run_id = r->id;
+	(void)strlcpy(devlog_last.udid, r->target.udid,
+	    sizeof(devlog_last.udid));
+	devlog_last.failed = rj->devlog_status != LQ_OK;
 	if (rj->devlog_status != LQ_OK) {
 		r->devlog_off = 1;
+		(void)strlcpy(devlog_last.detail, rj->devlog_detail != NULL ?
+		    rj->devlog_detail : lq_strerror(rj->devlog_status),
+		    sizeof(devlog_last.detail));
 		log_info("run %lld: the device's syslog is not read for the "
 		    "rest of the run: %s", (long long)r->id,
-		    rj->devlog_detail != NULL ? rj->devlog_detail :
-		    lq_strerror(rj->devlog_status));
+		    devlog_last.detail);
 		return;
 	}
 	n = devlog_track(&r->devlog, &rj->devlog, ev);
@@ -1861,6 +1879,33 @@ run_active(int64_t attachment_id)
 			return (r);
 	}
 	return (NULL);
+}
+
+/* The device syslog as an evidence source (run.h). */
+void
+run_devlog_source(struct source_state *st)
+{
+	if (devlog_last.run_id == 0) {
+		st->on = 1;
+		(void)strlcpy(st->reason, "read from each device during its "
+		    "runs (com.apple.syslog_relay); no run has read one yet",
+		    sizeof(st->reason));
+		return;
+	}
+	if (!devlog_last.failed) {
+		st->on = 1;
+		(void)snprintf(st->reason, sizeof(st->reason), "read from "
+		    "each device during its runs; the last, run %lld on %s, "
+		    "read it", (long long)devlog_last.run_id,
+		    devlog_last.udid);
+		return;
+	}
+	st->on = 0;
+	(void)snprintf(st->reason, sizeof(st->reason), "run %lld could not "
+	    "read the syslog of %s: %s", (long long)devlog_last.run_id,
+	    devlog_last.udid, devlog_last.detail);
+	st->advice = "side evidence only, verdicts do not need it; replug "
+	    "or restart the phone for its USB counters in the next run";
 }
 
 /* How many runs are running (run.h). */

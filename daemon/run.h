@@ -100,6 +100,12 @@ struct run	*run_episode(int64_t, int64_t);
 struct run	*run_active(int64_t);
 /* How many runs are running. */
 unsigned int	 runs_running(void);
+/*
+ * Whether the last run that tried could read its device's syslog, as an
+ * evidence source (sources.h).
+ */
+struct source_state;
+void		 run_devlog_source(struct source_state *);
 int64_t		 run_id(const struct run *);
 /* "running", "done", "cancelled", "interrupted", "error". */
 const char	*run_state(const struct run *);

@@ -11,12 +11,12 @@
 #include "compat/compat.h"
 #include "kmsg.h"
 #include "muxquery.h"
+#include "run.h"
 #include "sources.h"
 #include "usb.h"
 #include "usbmon.h"
 
 static void	sources_usbmuxd(struct source_state *);
-static void	sources_devlog(struct source_state *);
 
 static const struct {
 	const char	*name;
@@ -27,7 +27,7 @@ static const struct {
 	{ "libusb",		0, usb_source },
 	{ "kmsg",		1, kmsg_source },
 	{ "usbmon",		0, usbmon_source },
-	{ "device syslog",	0, sources_devlog }
+	{ "device syslog",	0, run_devlog_source }
 };
 
 /* Fill st as off: the reason after status's "word: ", and advice. */
@@ -65,20 +65,6 @@ sources_usbmuxd(struct source_state *st)
 		break;
 	}
 	free(cause);
-}
-
-/*
- * The device's syslog is opened by each run on its device (session.c):
- * there is no state of linkqd's own to say, and a device that refuses
- * it is logged by its run.
- */
-static void
-sources_devlog(struct source_state *st)
-{
-	st->on = 1;
-	(void)strlcpy(st->reason, "read from each device during its runs "
-	    "(com.apple.syslog_relay); side evidence, never a verdict",
-	    sizeof(st->reason));
 }
 
 /* The sources as JSON (sources.h). */

@@ -66,6 +66,10 @@ get /v1/runs/$id | jq -e '.state == "running" and .profile == "slow"' \
 run=$(wait_run "$id")
 echo "$run" | jq -e '.state == "done" and .profile == "slow"' > /dev/null ||
     fail "the run begun before the reload: $run"
+# The run read the phone's syslog: the source says so.
+get /v1/status | jq -e --arg r "the last, run $id on $phone, read it" \
+    '.sources[] | select(.name == "device syslog") | .on and (.reason | endswith($r))' \
+    > /dev/null || fail "device syslog source: $(get /v1/status | jq -c .sources)"
 
 trace "the new file's cable and profile"
 wait_for "get /v1/devices | jq -e '.devices[0].cable == \"C-02\"' > /dev/null" 10 ||
