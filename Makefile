@@ -68,7 +68,7 @@ pkg_libs = $(shell $(PKG_CONFIG) --libs $(1))
 COMMON_PKGS	:= libbsd
 STORE_PKGS	:= sqlite3
 DAEMON_PKGS	:= inih libevent libimobiledevice-1.0 libusbmuxd-2.0 \
-		   libplist-2.0 libusb-1.0 jansson
+		   libplist-2.0 libusb-1.0 jansson libsystemd
 TEST_PKGS	:= cmocka
 
 # --- flags ---------------------------------------------------------------
@@ -125,7 +125,7 @@ STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
 DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/child.c daemon/child-jobs.c daemon/child-main.c \
-		   daemon/config.c \
+		   daemon/config.c daemon/dircheck.c \
 		   daemon/devices.c daemon/devices-api.c \
 		   daemon/devices-kernel.c daemon/devices-usb.c \
 		   daemon/devlog.c daemon/events.c \
@@ -138,7 +138,8 @@ DAEMON_SRCS	:= daemon/api.c daemon/api-conn.c daemon/cables.c \
 		   daemon/probe-lockdown-handshake.c \
 		   daemon/probe-lockdown-query.c daemon/probe-mux-connect.c \
 		   daemon/probe-usb-control.c \
-		   daemon/retention.c daemon/run.c daemon/run-plan.c daemon/session.c \
+		   daemon/retention.c daemon/run.c daemon/run-plan.c \
+		   daemon/service.c daemon/session.c daemon/sources.c \
 		   daemon/sysfs.c daemon/usb.c daemon/usbmon.c \
 		   daemon/usbmon-parse.c daemon/usbmon-track.c \
 		   daemon/watch.c daemon/worker.c
@@ -229,6 +230,7 @@ TEST_TOOLS	:= $(BUILD)/tests/tools/lq-afc-check \
 		   $(BUILD)/tests/tools/lq-flood \
 		   $(BUILD)/tests/tools/lq-lenient \
 		   $(BUILD)/tests/tools/lq-mux-events \
+		   $(BUILD)/tests/tools/lq-notify-listen \
 		   $(BUILD)/tests/tools/lq-raw \
 		   $(BUILD)/tests/tools/lq-service-check \
 		   $(BUILD)/tests/tools/lq-usb-list

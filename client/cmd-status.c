@@ -2,8 +2,9 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * linkq status: the daemon, its usbmuxd connection and one line per
- * attached device, from GET /v1/status and GET /v1/devices.
+ * linkq status: the daemon, its usbmuxd connection, one line per
+ * evidence source and one per attached device, from GET /v1/status and
+ * GET /v1/devices.
  */
 
 #include <getopt.h>
@@ -23,6 +24,31 @@ str(json_t *o, const char *key, const char *def)
 	const char	*s = json_string_value(json_object_get(o, key));
 
 	return (s != NULL ? s : def);
+}
+
+/*
+ * One line per evidence source, and a warning on standard error for
+ * each that verdicts rely on and that is off: its verdicts lack that
+ * evidence.
+ */
+static void
+print_sources(json_t *st)
+{
+	json_t		*src;
+	size_t		 i;
+	int		 on;
+
+	json_array_foreach(json_object_get(st, "sources"), i, src) {
+		on = json_is_true(json_object_get(src, "on"));
+		printf("  %-14s %-3s  %s%s%s\n", str(src, "name", "?"),
+		    on ? "on" : "off", str(src, "reason", ""),
+		    on ? "" : "; ", on ? "" : str(src, "advice", ""));
+		if (!on && json_is_true(json_object_get(src, "verdicts")))
+			(void)fprintf(stderr, "linkq: warning: %s is off, so "
+			    "verdicts lack its evidence: %s; %s\n",
+			    str(src, "name", "?"), str(src, "reason", ""),
+			    str(src, "advice", ""));
+	}
 }
 
 /*
@@ -146,6 +172,7 @@ cmd_status(int argc, char **argv)
 		printf("  %s\n", str(st, "usbmuxd_detail", ""));
 	if (strcmp(str(st, "usb", "watching"), "watching") != 0)
 		printf("  usb topology %s\n", str(st, "usb", ""));
+	print_sources(st);
 	print_store(st);
 	json_array_foreach(list, i, d) {
 		if (json_is_true(json_object_get(d, "attached"))) {

@@ -11,9 +11,11 @@
  * a reload on the loop thread may change it while workers log.
  */
 
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -29,11 +31,14 @@
 
 static enum log_dest	 log_dest = LOG_TO_STDERR;
 static int		 log_journal;	/* stderr is the systemd journal */
+static log_journal_fn	 log_sink;	/* fields to it, when journal */
 static const char	*log_name = "linkq";
 static atomic_int	 log_verbose;
 
-static void	log_emit(int, const char *, const char *);
+static void	log_emit(int, const char *, const char *,
+		    const struct log_ctx *);
 static size_t	log_escape(char *, size_t, const char *);
+static int	log_stderr_is_journal(void);
 
 /*
  * Set where messages go and the verbosity. Call once, before starting
@@ -49,10 +54,59 @@ log_init(enum log_dest dest, int verbose, const char *name)
 		log_name = slash != NULL ? slash + 1 : name;
 	}
 	log_dest = dest;
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	log_journal = log_stderr_is_journal();
 	atomic_store(&log_verbose, verbose);
 	if (dest == LOG_TO_SYSLOG)
 		openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+/*
+ * Whether JOURNAL_STREAM ("dev:ino", systemd.exec(5)) names dev and ino:
+ * a program started by a service inherits the variable even when its
+ * standard error was redirected to a file.
+ */
+int
+log_journal_stream_is(const char *env, dev_t dev, ino_t ino)
+{
+	uintmax_t	 d, i;
+	char		*end;
+
+	if (env == NULL || *env < '0' || *env > '9')
+		return (0);
+	errno = 0;
+	d = strtoumax(env, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return (0);
+	i = strtoumax(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return (0);
+	return (d == (uintmax_t)dev && i == (uintmax_t)ino);
+}
+
+/* Whether our standard error is the stream JOURNAL_STREAM names. */
+static int
+log_stderr_is_journal(void)
+{
+	struct stat	st;
+
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return (0);
+	return (log_journal_stream_is(getenv("JOURNAL_STREAM"), st.st_dev,
+	    st.st_ino));
+}
+
+/* Whether standard error is the journal. */
+int
+log_is_journal(void)
+{
+	return (log_journal);
+}
+
+/* Install the journal sink; call before threads start, as log_init. */
+void
+log_set_journal(log_journal_fn fn)
+{
+	log_sink = fn;
 }
 
 /* Change the verbosity at run time. */
@@ -95,14 +149,23 @@ log_escape(char *dst, size_t size, const char *src)
 	return (n);
 }
 
-/* Write one finished line to the destination with a single call. */
+/*
+ * Write one finished line to the destination with a single call: the
+ * journal sink if there is one and standard error is the journal.
+ */
 static void
-log_emit(int priority, const char *prefix, const char *msg)
+log_emit(int priority, const char *prefix, const char *msg,
+    const struct log_ctx *ctx)
 {
 	struct iovec	iov[5];
-	char		pri[8];
+	char		pri[8], line[LOG_LINE_MAX + 16];
 	int		n = 0;
 
+	if (log_journal && log_sink != NULL) {
+		(void)snprintf(line, sizeof(line), "%s%s", prefix, msg);
+		if (log_sink(priority, line, log_name, ctx) == 0)
+			return;
+	}
 	if (log_dest == LOG_TO_SYSLOG) {
 		syslog(priority, "%s%s", prefix, msg);
 		return;
@@ -133,8 +196,8 @@ log_emit(int priority, const char *prefix, const char *msg)
  * errno is the caller's to preserve.
  */
 static void
-log_vemit(int priority, const char *prefix, int errnum, const char *fmt,
-    va_list ap)
+log_vemit(int priority, const char *prefix, int errnum,
+    const struct log_ctx *ctx, const char *fmt, va_list ap)
 {
 	char	raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], err[128];
 
@@ -146,7 +209,7 @@ log_vemit(int priority, const char *prefix, int errnum, const char *fmt,
 		    sizeof(raw));
 	}
 	(void)log_escape(msg, sizeof(msg), raw);
-	log_emit(priority, prefix, msg);
+	log_emit(priority, prefix, msg, ctx);
 }
 
 /* Log at a syslog priority; preserves errno. */
@@ -155,7 +218,25 @@ vlog(int priority, const char *fmt, va_list ap)
 {
 	int	saved_errno = errno;
 
-	log_vemit(priority, "", 0, fmt, ap);
+	log_vemit(priority, "", 0, NULL, fmt, ap);
+	errno = saved_errno;
+}
+
+/*
+ * Log a message about a run or a device at a syslog priority, with its
+ * facts as journal fields when there is a journal; preserves errno.
+ */
+void
+log_fields(int priority, const struct log_ctx *ctx, const char *fmt, ...)
+{
+	va_list	ap;
+	int	saved_errno = errno;
+
+	if ((priority & 7) == LOG_DEBUG && atomic_load(&log_verbose) < 1)
+		return;
+	va_start(ap, fmt);
+	log_vemit(priority, "", 0, ctx, fmt, ap);
+	va_end(ap);
 	errno = saved_errno;
 }
 
@@ -167,7 +248,7 @@ log_warn(const char *fmt, ...)
 	int	saved_errno = errno;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_WARNING, "", saved_errno, fmt, ap);
+	log_vemit(LOG_WARNING, "", saved_errno, NULL, fmt, ap);
 	va_end(ap);
 	errno = saved_errno;
 }
@@ -227,7 +308,7 @@ fatal(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_CRIT, "fatal: ", errno, fmt, ap);
+	log_vemit(LOG_CRIT, "fatal: ", errno, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -239,7 +320,7 @@ fatalx(const char *fmt, ...)
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_CRIT, "fatal: ", 0, fmt, ap);
+	log_vemit(LOG_CRIT, "fatal: ", 0, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -38,6 +38,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@
 #include "api-parse.h"
 #include "config.h"
 #include "devices.h"
+#include "dircheck.h"
 #include "events.h"
 #include "kmsg.h"
 #include "usb.h"
@@ -69,6 +71,7 @@
 #include "metrics.h"
 #include "muxquery.h"
 #include "run.h"
+#include "sources.h"
 #include "store.h"
 #include "usbmon.h"
 #include "watch.h"
@@ -415,6 +418,7 @@ api_status(struct evhttp_request *req, char **args, int *code)
 	(void)json_object_set_new(o, "kmsg", json_string(kmsg_status()));
 	(void)json_object_set_new(o, "usb", json_string(usb_status()));
 	(void)json_object_set_new(o, "usbmon", json_string(usbmon_status()));
+	(void)json_object_set_new(o, "sources", sources_json());
 	(void)json_object_set_new(o, "store", api_store_json());
 	mux = muxquery_reachable(&cause);
 	if (mux == MUXQUERY_UP)
@@ -1177,6 +1181,35 @@ api_request_cb(struct evhttp_request *req, void *unused)
 		    "described in linkqd(8)", path);
 }
 
+
+/*
+ * Say why the socket could not be made at path, and what to do: the
+ * directory, not the socket, is what is missing or closed to us.
+ */
+static void
+api_bind_failed(const char *path, int errnum, char **cause)
+{
+	char	dir[PATH_MAX], why[PATH_MAX + 160];
+
+	switch (dircheck(path, dir, sizeof(dir), why, sizeof(why))) {
+	case DIRCHECK_MISSING:
+		xasprintf(cause, "cannot listen on %s: %s: create it "
+		    "(install -d -o linkq -g linkq -m 0750 %s), or run linkqd "
+		    "from its systemd unit, which makes it, or pass -s PATH",
+		    path, why, dir);
+		break;
+	case DIRCHECK_DENIED:
+		xasprintf(cause, "cannot listen on %s: %s: run linkqd as "
+		    "the user that owns it (the systemd unit does), or pass "
+		    "-s PATH", path, why);
+		break;
+	default:
+		xasprintf(cause, "cannot listen on %s: %s", path,
+		    strerror(errnum));
+		break;
+	}
+}
+
 /*
  * Bind the socket: refuse if a linkqd answers there, replace a stale
  * one. Born 0660 through the umask, never chmod'ed afterwards.
@@ -1223,7 +1256,7 @@ api_bind(const char *path, char **cause)
 	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old_mask);
 	if (ret == -1 || listen(fd, 128) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
+		api_bind_failed(path, errno, cause);
 		(void)close(fd);
 		return (-1);
 	}

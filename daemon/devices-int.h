@@ -117,6 +117,9 @@ struct device *device_find(const char *);
 void	devices_event(struct device *, const char *, const char *,
 	    const char *);
 void	devices_store_cable(struct device *);
+struct log_ctx;
+/* The facts of a device for the journal (log.h). */
+void	devices_log_ctx(const struct device *, struct log_ctx *);
 const char *devices_trust_advice(enum trust);
 enum trust	devices_trust_of(int);
 struct run *devices_run(struct device *, const char *, char **);

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <event2/event.h>
 
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "lq-time.h"
 #include "run.h"
+#include "service.h"
 #include "store.h"
 #include "usb.h"
 #include "xmalloc.h"
@@ -95,6 +97,7 @@ devices_strand_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct device		*d = arg;
 	const struct usb_info	*u;
+	struct log_ctx		 ctx;
 	struct store_event	 se;
 	struct hook_facts	 f;
 	char			 detail[192];
@@ -110,7 +113,9 @@ devices_strand_cb(evutil_socket_t fd, short what, void *arg)
 	    "(device number %d) %lld s after usbmuxd dropped it: replug "
 	    "the cable", u->port, u->devnum,
 	    (long long)(STRAND_GRACE_US / LQ_USEC_PER_SEC));
-	log_warnx("device %s: stranded: %s", d->udid, detail);
+	devices_log_ctx(d, &ctx);
+	log_fields(LOG_WARNING, &ctx, "device %s: stranded: %s", d->udid,
+	    detail);
 	memset(&se, 0, sizeof(se));
 	se.source = "libusb";
 	se.kind = "stranded";
@@ -237,4 +242,5 @@ devices_usb_event(int arrived, const struct usb_info *u)
 		devices_usb_arrived(d, u);
 	else if (d != NULL)
 		devices_usb_left(d, u);
+	service_changed();
 }

@@ -52,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -69,6 +70,7 @@
 #include "lq-time.h"
 #include "muxquery.h"
 #include "run.h"
+#include "service.h"
 #include "store.h"
 #include "sysfs.h"
 #include "usb.h"
@@ -699,6 +701,7 @@ void
 devices_attach(struct device *d, const struct attach_where *w)
 {
 	struct store_attachment	 sa;
+	struct log_ctx		 ctx;
 	int64_t			 port_id, now = lq_wall_now_us();
 
 	d->location_id = w->location_id;
@@ -733,9 +736,10 @@ devices_attach(struct device *d, const struct attach_where *w)
 	if (sa.previous_id != 0)
 		devices_link(d, w, sa.previous_id, now);
 	devices_check_speed(d, w);
-	log_info("device %s: attachment %lld on %s at %d Mb/s, %s mode",
-	    d->udid, (long long)d->attachment_id, w->port, w->speed_mbps,
-	    lq_device_mode_name(w->mode));
+	devices_log_ctx(d, &ctx);
+	log_fields(LOG_INFO, &ctx, "device %s: attachment %lld on %s at %d "
+	    "Mb/s, %s mode", d->udid, (long long)d->attachment_id, w->port,
+	    w->speed_mbps, lq_device_mode_name(w->mode));
 	d->mode = w->mode;
 	if (d->usb_only)
 		devices_auto_test(d);
@@ -903,6 +907,7 @@ devices_add(const struct mux_event *ev)
 static void
 devices_remove(const struct mux_event *ev)
 {
+	struct log_ctx	 ctx;
 	struct device	*d;
 
 	RB_FOREACH(d, device_tree, &reg.tree) {
@@ -917,7 +922,9 @@ devices_remove(const struct mux_event *ev)
 	d->since_us = lq_wall_now_us();
 	if (d->locate_ev != NULL)
 		(void)evtimer_del(d->locate_ev);
-	log_info("device %s detached (usbmuxd id %u)", d->udid, d->handle);
+	devices_log_ctx(d, &ctx);
+	log_fields(LOG_INFO, &ctx, "device %s detached (usbmuxd id %u)",
+	    d->udid, d->handle);
 	if (d->attachment_id == 0)
 		return;
 	devices_strand_watch(d);
@@ -982,6 +989,17 @@ devices_mux_event(const struct mux_event *ev, void *unused)
 		devices_paired(ev);
 		break;
 	}
+	service_changed();
+}
+
+/* The facts of d for the journal (log.h). */
+void
+devices_log_ctx(const struct device *d, struct log_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->udid = d->udid;
+	ctx->port = d->port_key;
+	ctx->cable = d->cable;
 }
 
 /*

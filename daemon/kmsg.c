@@ -27,6 +27,7 @@
 #include "compat/queue.h"
 #include "follow.h"
 #include "kmsg.h"
+#include "sources.h"
 #include "log.h"
 #include "lq-time.h"
 #include "xmalloc.h"
@@ -50,6 +51,7 @@ static struct {
 	struct event_base	*base;
 	kmsg_fn			 fn;
 	char			 status[PATH_MAX + 128];
+	const char		*advice;	/* when unreadable */
 	int			 fd;		/* the device */
 	struct event		*ev;
 	struct follow		*follow;	/* a file */
@@ -490,6 +492,24 @@ kmsg_classify(const char *text, struct kmsg_finding *f)
 
 /* The reader. */
 
+/* What to do about an error opening the kernel's log. */
+static const char *
+kmsg_advice(int errnum)
+{
+	switch (errnum) {
+	case EACCES:
+	case EPERM:
+		return ("run linkqd with CAP_SYSLOG or as root (the systemd "
+		    "unit does), or set kernel.dmesg_restrict=0");
+	case ENOENT:
+		return ("the path does not exist: check kmsg in linkq.conf's "
+		    "[daemon] section (/dev/kmsg)");
+	default:
+		return ("check kmsg in linkq.conf's [daemon] section "
+		    "(/dev/kmsg)");
+	}
+}
+
 /* Say why the reader stopped or never started. */
 static void
 kmsg_unreadable(const char *path, const char *why)
@@ -714,6 +734,7 @@ kmsg_start(struct event_base *base, const char *path, kmsg_fn fn)
 	if ((k.hold_ev = evtimer_new(base, kmsg_hold_cb, NULL)) == NULL)
 		fatalx("%s: evtimer_new", __func__);
 	if ((k.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		k.advice = kmsg_advice(errno);
 		kmsg_unreadable(path, strerror(errno));
 		return;
 	}
@@ -768,4 +789,17 @@ const char *
 kmsg_status(void)
 {
 	return (k.status[0] != '\0' ? k.status : "not started");
+}
+
+/* The reader as an evidence source (sources.h). */
+void
+kmsg_source(struct source_state *st)
+{
+	if (strncmp(k.status, "reading ", 8) != 0) {
+		source_off(st, kmsg_status(), k.advice != NULL ? k.advice :
+		    kmsg_advice(0));
+		return;
+	}
+	st->on = 1;
+	(void)strlcpy(st->reason, k.status, sizeof(st->reason));
 }

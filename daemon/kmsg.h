@@ -96,5 +96,8 @@ void		 kmsg_start(struct event_base *, const char *, kmsg_fn);
 void		 kmsg_stop(void);
 /* "reading PATH" or "unreadable: why" (static until the next call). */
 const char	*kmsg_status(void);
+/* The same, with what to do, for GET /v1/status (sources.h). */
+struct source_state;
+void		 kmsg_source(struct source_state *);
 
 #endif /* LQ_KMSG_H */

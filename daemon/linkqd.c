@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
+#include <libusb.h>
 #include <sqlite3.h>
 
 #include "compat/compat.h"
@@ -40,6 +42,7 @@
 #include "muxwatch.h"
 #include "retention.h"
 #include "run.h"
+#include "service.h"
 #include "store.h"
 #include "usbmon.h"
 #include "watch.h"
@@ -60,12 +63,47 @@ struct linkqd {
 
 static struct linkqd	 d;
 
+/* The usage line; with -h, each option too, on standard output. */
 static __dead void
-usage(void)
+usage(int help)
 {
-	(void)fprintf(stderr, "usage: linkqd [-dnv] [-f config] [-s socket] "
+	FILE	*f = help ? stdout : stderr;
+
+	(void)fprintf(f, "usage: linkqd [-dhnVv] [-f config] [-s socket] "
 	    "[--db path]\n");
-	exit(2);
+	if (help)
+		(void)fprintf(f, "\n"
+		    "  -d            stay in the foreground, log to standard "
+		    "error\n"
+		    "  -f config     read config (default %s)\n"
+		    "  -h, --help    print this help and exit\n"
+		    "  -n            check the configuration and exit (-nv "
+		    "prints it)\n"
+		    "  -s socket     listen on socket (default %s)\n"
+		    "  -V, --version print the version and the libraries' "
+		    "and exit\n"
+		    "  -v            log more; -vv more still\n"
+		    "  --db path     use the database at path (default %s)\n"
+		    "\nSIGHUP reloads the configuration; SIGTERM stops. "
+		    "See linkqd(8).\n", LINKQ_CONF, LINKQ_SOCKET,
+		    LINKQ_DB);
+	exit(help ? 0 : 2);
+}
+
+/* linkqd's version and those of the libraries it runs with. */
+static __dead void
+version(void)
+{
+	const struct libusb_version	*u = libusb_get_version();
+
+	(void)printf("linkqd %s\n", LINKQ_VERSION);
+	(void)printf("libevent %s\n", event_get_version());
+	(void)printf("SQLite %s\n", sqlite3_libversion());
+	(void)printf("libusb %u.%u.%u%s\n", u->major, u->minor, u->micro,
+	    u->rc != NULL ? u->rc : "");
+	(void)printf("jansson %s\n", jansson_version_str());
+	/* libimobiledevice (1.3.0 in Debian 12) has no version call. */
+	exit(0);
 }
 
 /*
@@ -109,6 +147,7 @@ linkqd_exit_cb(evutil_socket_t sig, short what, void *unused)
 	(void)what;
 	(void)unused;
 	log_info("signal %d: shutting down", (int)sig);
+	service_stopping();
 	(void)event_base_loopexit(d.base, NULL);
 }
 
@@ -131,10 +170,12 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	(void)sig;
 	(void)what;
 	(void)unused;
+	service_reloading();
 	if ((c = linkqd_read_config(&cause)) == NULL) {
 		log_warnx("reload: %s; keeping the running configuration",
 		    cause);
 		free(cause);
+		service_reloaded();
 		return;
 	}
 	if (strcmp(c->socket_path, d.config->socket_path) != 0 ||
@@ -161,6 +202,7 @@ linkqd_reload_cb(evutil_socket_t sig, short what, void *unused)
 	retention_set_days(c->retention_days);
 	log_info("reload: configuration %s read", c->path != NULL ?
 	    c->path : "(defaults)");
+	service_reloaded();
 }
 
 /* Route libevent's own messages into our log. */
@@ -192,6 +234,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sigaction	 sa;
@@ -203,7 +246,7 @@ main(int argc, char **argv)
 		child_main(argc, argv);
 
 	d.config_path = LINKQ_CONF;
-	while ((ch = getopt_long(argc, argv, "df:hns:v", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "df:hns:Vv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'd':
@@ -216,21 +259,25 @@ main(int argc, char **argv)
 			d.config_path = optarg;
 			d.config_required = 1;
 			break;
+		case 'h':
+			usage(1);
 		case 'n':
 			check_only = 1;
 			break;
 		case 's':
 			d.socket_override = optarg;
 			break;
+		case 'V':
+			version();
 		case 'v':
 			verbose++;
 			break;
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(0);
 
 	log_init(LOG_TO_STDERR, verbose, "linkqd");
 	if ((d.config = linkqd_read_config(&cause)) == NULL) {
@@ -246,6 +293,7 @@ main(int argc, char **argv)
 	}
 	if (!debug)
 		log_init(LOG_TO_SYSLOG, verbose, "linkqd");
+	service_log_init();
 	log_info("linkqd %s starting: libevent %s, SQLite %s", LINKQ_VERSION,
 	    event_get_version(), sqlite3_libversion());
 
@@ -259,6 +307,7 @@ main(int argc, char **argv)
 	linkqd_signal(SIGTERM, linkqd_exit_cb);
 	linkqd_signal(SIGINT, linkqd_exit_cb);
 	linkqd_signal(SIGHUP, linkqd_reload_cb);
+	service_init(d.base);
 
 	if ((d.store = store_open(d.config->db_path, 0, &cause)) == NULL)
 		fatalx("%s", cause);
@@ -288,6 +337,7 @@ main(int argc, char **argv)
 	    devices_mux_event, NULL) == -1)
 		fatalx("cannot follow usbmuxd's devices");
 	log_info("listening on %s", d.config->socket_path);
+	service_ready();
 
 	if (event_base_dispatch(d.base) == -1)
 		fatalx("event_base_dispatch");
@@ -318,6 +368,7 @@ main(int argc, char **argv)
 	usb_stop();
 	retention_stop();
 	metrics_free();
+	service_free();
 	store_close(d.store);
 	while (d.nsignals > 0)
 		event_free(d.signals[--d.nsignals]);

@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
@@ -76,6 +77,8 @@
 #include "probe.h"
 #include "run-plan.h"
 #include "run.h"
+#include "service.h"
+#include "sources.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -1196,6 +1199,17 @@ run_record(struct run *r, struct run_job *rj)
 }
 
 /*
+ * The last run that tried to read its device's syslog, for the evidence
+ * sources of GET /v1/status (run_devlog_source).
+ */
+static struct {
+	int64_t		 run_id;	/* 0: none tried yet */
+	char		 udid[44];
+	int		 failed;
+	char		 detail[256];
+} devlog_last;
+
+/*
  * What the device's syslog said after a probe: events for its mux
  * counters. A stream that fails is dropped for the rest of the run,
  * said once in the log; the run goes on without it.
@@ -1208,12 +1222,18 @@ run_devlog(struct run *r, struct run_job *rj)
 
 	if (!rj->devlog_want || r->devlog_off)
 		return;
+	devlog_last.run_id = r->id;
+	(void)strlcpy(devlog_last.udid, r->target.udid,
+	    sizeof(devlog_last.udid));
+	devlog_last.failed = rj->devlog_status != LQ_OK;
 	if (rj->devlog_status != LQ_OK) {
 		r->devlog_off = 1;
+		(void)strlcpy(devlog_last.detail, rj->devlog_detail != NULL ?
+		    rj->devlog_detail : lq_strerror(rj->devlog_status),
+		    sizeof(devlog_last.detail));
 		log_info("run %lld: the device's syslog is not read for the "
 		    "rest of the run: %s", (long long)r->id,
-		    rj->devlog_detail != NULL ? rj->devlog_detail :
-		    lq_strerror(rj->devlog_status));
+		    devlog_last.detail);
 		return;
 	}
 	n = devlog_track(&r->devlog, &rj->devlog, ev);
@@ -1596,10 +1616,23 @@ run_record_start(struct run *r, char **cause)
 	return (-1);
 }
 
+/* The facts of r for the journal (log.h); verdict may be NULL. */
+static void
+run_log_ctx(const struct run *r, const char *verdict, struct log_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->run_id = r->id;
+	ctx->udid = r->target.udid;
+	ctx->port = r->target.port;
+	ctx->cable = r->target.cable;
+	ctx->verdict = verdict;
+}
+
 /* End r: decide, store, tell the followers. */
 static void
 run_end(struct run *r, enum run_state state, int finished)
 {
+	struct log_ctx	 ctx;
 	const char	*verdict;
 	char		*reasons;
 
@@ -1629,11 +1662,13 @@ run_end(struct run *r, enum run_state state, int finished)
 	run_record_end(r, verdict, reasons);
 	metrics_run_end(r->target.attachment_id, r->target.port_id, verdict);
 	free(reasons);
-	log_info("run %lld %s: %s%s%s", (long long)r->id,
+	run_log_ctx(r, verdict, &ctx);
+	log_fields(LOG_INFO, &ctx, "run %lld %s: %s%s%s", (long long)r->id,
 	    run_state_names[state], verdict != NULL ? verdict : "no verdict",
 	    r->result.nreasons > 0 ? ": " : "",
 	    r->result.nreasons > 0 ? r->result.reasons[0] : "");
 	run_hook_end(r);
+	service_changed();
 	run_progress(r, "end");
 	feed_free(r->feed);
 	r->feed = NULL;
@@ -1648,6 +1683,7 @@ run_start(const struct config *cfg, const struct profile *pr,
     const struct run_target *target, char **cause)
 {
 	struct run	*r;
+	struct log_ctx	 ctx;
 	struct timeval	 one = { 1, 0 }, window;
 	const char	*why;
 
@@ -1705,8 +1741,11 @@ run_start(const struct config *cfg, const struct profile *pr,
 			log_warnx("run %lld: no window timer",
 			    (long long)r->id);
 	}
-	log_info("run %lld: %s on %s (attachment %lld)", (long long)r->id,
-	    r->profile_name, target->udid, (long long)target->attachment_id);
+	run_log_ctx(r, NULL, &ctx);
+	log_fields(LOG_INFO, &ctx, "run %lld: %s on %s (attachment %lld)",
+	    (long long)r->id, r->profile_name, target->udid,
+	    (long long)target->attachment_id);
+	service_changed();
 	run_next(r);
 	return (r);
 }
@@ -1953,6 +1992,45 @@ run_active(int64_t attachment_id)
 	return (NULL);
 }
 
+/* The device syslog as an evidence source (run.h). */
+void
+run_devlog_source(struct source_state *st)
+{
+	if (devlog_last.run_id == 0) {
+		st->on = 1;
+		(void)strlcpy(st->reason, "read from each device during its "
+		    "runs (com.apple.syslog_relay); no run has read one yet",
+		    sizeof(st->reason));
+		return;
+	}
+	if (!devlog_last.failed) {
+		st->on = 1;
+		(void)snprintf(st->reason, sizeof(st->reason), "read from "
+		    "each device during its runs; the last, run %lld on %s, "
+		    "read it", (long long)devlog_last.run_id,
+		    devlog_last.udid);
+		return;
+	}
+	st->on = 0;
+	(void)snprintf(st->reason, sizeof(st->reason), "run %lld could not "
+	    "read the syslog of %s: %s", (long long)devlog_last.run_id,
+	    devlog_last.udid, devlog_last.detail);
+	st->advice = "side evidence only, verdicts do not need it; replug "
+	    "or restart the phone for its USB counters in the next run";
+}
+
+/* How many runs are running (run.h). */
+unsigned int
+runs_running(void)
+{
+	struct run	*r;
+	unsigned int	 n = 0;
+
+	TAILQ_FOREACH(r, &runs, entry)
+		n += r->state == RUN_RUNNING;
+	return (n);
+}
+
 int64_t
 run_id(const struct run *r)
 {
@@ -1977,18 +2055,6 @@ run_last_verdict(int64_t attachment_id)
 			return (lq_verdict_name(r->result.verdict));
 	}
 	return (NULL);
-}
-
-/* How many runs are going on. */
-unsigned int
-runs_running(void)
-{
-	struct run	*r;
-	unsigned int	 n = 0;
-
-	TAILQ_FOREACH(r, &runs, entry)
-		n += r->state == RUN_RUNNING;
-	return (n);
 }
 
 /* The runs in memory, newest first. */

@@ -54,7 +54,7 @@ struct run_target {
 					 * process: usb-control only */
 	int		 bus;		/* from libusb; devnum 0: libusb */
 	int		 devnum;	/* does not see it */
-	char		 port[64];	/* port path (key), for hooks */
+	char		 port[64];	/* port path (key), or "": hooks, log */
 	char		 cable[LQ_LABEL_MAX + 1]; /* label, or "" */
 };
 
@@ -105,14 +105,20 @@ struct run	*run_find(int64_t);
 struct run	*run_episode(int64_t, int64_t);
 /* The running run on an attachment, or NULL. */
 struct run	*run_active(int64_t);
+/* How many runs are running. */
+unsigned int	 runs_running(void);
+/*
+ * Whether the last run that tried could read its device's syslog, as an
+ * evidence source (sources.h).
+ */
+struct source_state;
+void		 run_devlog_source(struct source_state *);
 int64_t		 run_id(const struct run *);
 /* "running", "done", "cancelled", "interrupted", "error". */
 const char	*run_state(const struct run *);
 /* The last verdict name of an attachment's runs, or NULL. */
 const char	*run_last_verdict(int64_t);
 
-/* How many runs are going on now. */
-unsigned int	 runs_running(void);
 json_t		*run_json(const struct run *);
 /* The runs in memory, newest first. */
 json_t		*runs_json(void);

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include <sqlite3.h>
 
 #include "compat/compat.h"
+#include "dircheck.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-status.h"
@@ -519,7 +521,8 @@ store_check_writable(struct store *s, char **cause)
 		    "directory's mode, a read-only mount or an immutable "
 		    "attribute): linkqd "
 		    "records every run there; make it writable, or give "
-		    "another path with --db or database in linkq.conf",
+		    "another path with --db PATH or db in linkq.conf's "
+		    "[daemon] section",
 		    s->path);
 		return (-1);
 	}
@@ -568,6 +571,29 @@ fail:
 	return (-1);
 }
 
+/*
+ * Say why SQLite could not open the database, and what to do. Its own
+ * words, "unable to open database file", name no directory; what is
+ * wrong is most often the directory: missing, or not ours to write in.
+ */
+static void
+store_open_failed(struct store *s, char **cause)
+{
+	char	dir[PATH_MAX], why[PATH_MAX + 160];
+
+	if ((s->flags & STORE_READONLY) || dircheck(s->path, dir,
+	    sizeof(dir), why, sizeof(why)) == DIRCHECK_OK) {
+		xasprintf(cause, "cannot open database %s: %s", s->path,
+		    sqlite3_errmsg(s->db));
+		return;
+	}
+	xasprintf(cause, "cannot open database %s: %s: create it or make it "
+	    "writable by linkqd's user (install -d -o linkq -g linkq -m 0750 "
+	    "%s; the systemd unit makes it), or give another path with "
+	    "--db PATH or db in linkq.conf's [daemon] section", s->path, why,
+	    dir);
+}
+
 /* Open, check, configure and migrate. */
 struct store *
 store_open(const char *path, int flags, char **cause)
@@ -586,8 +612,7 @@ store_open(const char *path, int flags, char **cause)
 	if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
 		if (s->db == NULL)
 			fatalx("store: sqlite3_open_v2: out of memory");
-		xasprintf(cause, "cannot open database %s: %s", path,
-		    sqlite3_errmsg(s->db));
+		store_open_failed(s, cause);
 		goto fail;
 	}
 	(void)sqlite3_extended_result_codes(s->db, 1);

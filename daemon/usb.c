@@ -38,6 +38,7 @@
 #include "linkq.h"
 #include "log.h"
 #include "lq-status.h"
+#include "sources.h"
 #include "usb.h"
 #include "xmalloc.h"
 
@@ -670,6 +671,21 @@ const char *
 usb_status(void)
 {
 	return (status);
+}
+
+/* libusb as an evidence source (sources.h). */
+void
+usb_source(struct source_state *st)
+{
+	if (strcmp(status, "watching") != 0) {
+		source_off(st, status, "give linkqd's user access to "
+		    "/dev/bus/usb (the udev rule of the systemd unit does); "
+		    "ports come from usbmuxd and sysfs meanwhile");
+		return;
+	}
+	st->on = 1;
+	(void)strlcpy(st->reason, "watching the bus (hotplug)",
+	    sizeof(st->reason));
 }
 
 /* The device with this UDID on the bus now (usb.h). */

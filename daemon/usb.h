@@ -63,6 +63,9 @@ struct event_base *usb_event_base(void);
 int		 usb_available(void);
 /* "watching", or "unavailable: <why>". */
 const char	*usb_status(void);
+/* The same, with what to do, for GET /v1/status (sources.h). */
+struct source_state;
+void		 usb_source(struct source_state *);
 /* The device on the bus now with this UDID (any mode), or NULL. */
 const struct usb_info *usb_find(const char *);
 

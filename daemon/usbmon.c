@@ -36,6 +36,7 @@
 #include "follow.h"
 #include "log.h"
 #include "lq-time.h"
+#include "sources.h"
 #include "usbmon.h"
 #include "xmalloc.h"
 
@@ -69,6 +70,7 @@ static struct {
 	usbmon_fn		 fn;
 	char			 path[PATH_MAX];
 	char			 status[PATH_MAX + 256];
+	const char		*hint;		/* what to do, or NULL */
 	int			 reading;
 	int			 failed;	/* said why not, once */
 	struct follow		*follow;	/* a file, or the pipe */
@@ -93,6 +95,7 @@ usbmon_unreadable(const char *path, const char *why, const char *hint)
 		return;
 	u.failed = 1;
 	u.reading = 0;
+	u.hint = hint;
 	(void)snprintf(u.status, sizeof(u.status), "unreadable: %s: %s",
 	    path, why);
 	log_warnx("usbmon: %s: %s; linkqd goes on without usbmon%s%s%s",
@@ -385,7 +388,8 @@ usbmon_open(const char *path)
 		if (errno == ENOENT)
 			hint = "mount debugfs and run modprobe usbmon";
 		else if (errno == EACCES || errno == EPERM)
-			hint = "usbmon is root's only";
+			hint = "usbmon is root's only: run linkqd as root, or "
+			    "give its group read access to the usbmon files";
 		usbmon_unreadable(path, strerror(errno), hint);
 		return (-1);
 	}
@@ -519,6 +523,19 @@ const char *
 usbmon_status(void)
 {
 	return (u.status[0] != '\0' ? u.status : "not started");
+}
+
+/* The reader as an evidence source (sources.h). */
+void
+usbmon_source(struct source_state *st)
+{
+	if (!u.reading) {
+		source_off(st, usbmon_status(), u.hint != NULL ? u.hint :
+		    "check usbmon in linkq.conf's [daemon] section");
+		return;
+	}
+	st->on = 1;
+	(void)strlcpy(st->reason, u.status, sizeof(st->reason));
 }
 
 /* Add the counts of bus/devnum to o. */

@@ -196,6 +196,9 @@ void		 usbmon_stop(void);
 void		 usbmon_device_gone(int, int);
 /* "reading PATH" or "unreadable: PATH: why" (static until next call). */
 const char	*usbmon_status(void);
+/* The same, with what to do, for GET /v1/status (sources.h). */
+struct source_state;
+void		 usbmon_source(struct source_state *);
 /* Add "usbmon": the counts of bus/devnum, to o, while reading. */
 void		 usbmon_json(json_t *, int, int);
 

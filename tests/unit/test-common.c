@@ -7,6 +7,7 @@
  * allocation that cannot succeed) is checked in a forked child.
  */
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,10 +148,23 @@ test_log_warn_appends_and_keeps_errno(void **state __unused)
 	free(out);
 }
 
+/* Set JOURNAL_STREAM to name standard error, or, if off, another file. */
+static void
+set_journal_stream(int off)
+{
+	struct stat	st;
+	char		buf[64];
+
+	assert_int_equal(fstat(STDERR_FILENO, &st), 0);
+	(void)snprintf(buf, sizeof(buf), "%ju:%ju", (uintmax_t)st.st_dev,
+	    (uintmax_t)st.st_ino + (off ? 1 : 0));
+	(void)setenv("JOURNAL_STREAM", buf, 1);
+}
+
 static void
 log_journal(void)
 {
-	(void)setenv("JOURNAL_STREAM", "8:1234", 1);
+	set_journal_stream(0);
 	log_init(LOG_TO_STDERR, 0, "lqtest");
 	log_warnx("w");
 	log_info("i");
@@ -166,6 +181,137 @@ test_log_journal_priorities(void **state __unused)
 
 	out = capture_stderr(log_journal, 0, &status);
 	assert_string_equal(out, "<4>w\n<6>i\n");
+	free(out);
+}
+
+static void
+log_journal_elsewhere(void)
+{
+	set_journal_stream(1);
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+	log_warnx("w");
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+}
+
+/*
+ * A program whose standard error was redirected inherits its service's
+ * JOURNAL_STREAM: that names another stream, so lines are plain.
+ */
+static void
+test_log_journal_stream_of_another(void **state __unused)
+{
+	char	*out;
+	int	 status;
+
+	out = capture_stderr(log_journal_elsewhere, 0, &status);
+	assert_string_equal(out, "lqtest: w\n");
+	free(out);
+}
+
+static void
+test_log_journal_stream_parse(void **state __unused)
+{
+	assert_true(log_journal_stream_is("8:1234", 8, 1234));
+	assert_false(log_journal_stream_is("8:1234", 8, 1235));
+	assert_false(log_journal_stream_is("9:1234", 8, 1234));
+	assert_false(log_journal_stream_is(NULL, 8, 1234));
+	assert_false(log_journal_stream_is("", 0, 0));
+	assert_false(log_journal_stream_is("8:", 8, 0));
+	assert_false(log_journal_stream_is(":1234", 0, 1234));
+	assert_false(log_journal_stream_is("8:1234x", 8, 1234));
+	assert_false(log_journal_stream_is("-8:1234", 8, 1234));
+	assert_false(log_journal_stream_is("8:-1234", 8, 1234));
+	assert_false(log_journal_stream_is("99999999999999999999999:1", 0,
+	    1));
+}
+
+/* What the test sink got last; it refuses when sink_refuse is set. */
+static char	sink_line[256];
+static char	sink_fields[256];
+static int	sink_refuse;
+
+static int
+test_sink(int priority, const char *msg, const char *name,
+    const struct log_ctx *ctx)
+{
+	(void)snprintf(sink_line, sizeof(sink_line), "%d %s %s", priority,
+	    name, msg);
+	if (ctx == NULL)
+		(void)strlcpy(sink_fields, "-", sizeof(sink_fields));
+	else
+		(void)snprintf(sink_fields, sizeof(sink_fields),
+		    "%lld %s %s %s %s", (long long)ctx->run_id,
+		    ctx->port != NULL ? ctx->port : "-",
+		    ctx->cable != NULL ? ctx->cable : "-",
+		    ctx->udid != NULL ? ctx->udid : "-",
+		    ctx->verdict != NULL ? ctx->verdict : "-");
+	return (sink_refuse ? -1 : 0);
+}
+
+static void
+log_sink_lines(void)
+{
+	struct log_ctx	ctx = { 7, "1-1", "C-01", "UDID", "PASS" };
+
+	/* Not the journal: the sink is not used, the text is log_info's. */
+	log_set_journal(test_sink);
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+	log_fields(LOG_INFO, &ctx, "run %d done", 7);
+	set_journal_stream(0);
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+	log_fields(LOG_INFO, &ctx, "run %d done", 7);
+	sink_refuse = 1;
+	log_fields(LOG_WARNING, NULL, "refused");
+	sink_refuse = 0;
+	log_set_journal(NULL);
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+}
+
+/*
+ * log_fields hands the facts to the journal sink when stderr is the
+ * journal, prints the plain line otherwise, and a refused message goes
+ * to standard error after all.
+ */
+static void
+test_log_fields_sink(void **state __unused)
+{
+	char	*out;
+	int	 status;
+
+	sink_line[0] = sink_fields[0] = '\0';
+	out = capture_stderr(log_sink_lines, 0, &status);
+	assert_string_equal(out, "lqtest: run 7 done\n<4>refused\n");
+	assert_string_equal(sink_line, "4 lqtest refused");
+	assert_string_equal(sink_fields, "-");
+	free(out);
+}
+
+static void
+log_sink_fields(void)
+{
+	struct log_ctx	ctx = { 7, "1-1", "C-01", "UDID", "PASS" };
+
+	log_set_journal(test_sink);
+	set_journal_stream(0);
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+	log_fields(LOG_INFO, &ctx, "run %d done", 7);
+	log_set_journal(NULL);
+	(void)unsetenv("JOURNAL_STREAM");
+	log_init(LOG_TO_STDERR, 0, "lqtest");
+}
+
+static void
+test_log_fields_to_journal(void **state __unused)
+{
+	char	*out;
+	int	 status;
+
+	out = capture_stderr(log_sink_fields, 0, &status);
+	assert_string_equal(out, "");
+	assert_string_equal(sink_line, "6 lqtest run 7 done");
+	assert_string_equal(sink_fields, "7 1-1 C-01 UDID PASS");
 	free(out);
 }
 
@@ -517,6 +663,10 @@ main(void)
 		cmocka_unit_test(test_log_escapes_control_characters),
 		cmocka_unit_test(test_log_warn_appends_and_keeps_errno),
 		cmocka_unit_test(test_log_journal_priorities),
+		cmocka_unit_test(test_log_journal_stream_of_another),
+		cmocka_unit_test(test_log_journal_stream_parse),
+		cmocka_unit_test(test_log_fields_sink),
+		cmocka_unit_test(test_log_fields_to_journal),
 		cmocka_unit_test(test_fatalx_exits),
 		cmocka_unit_test(test_fatal_appends_errno),
 		cmocka_unit_test(test_xreallocarray_overflow_is_fatal),
