@@ -213,11 +213,17 @@ get "/v1/events?run=$id1" |
 expect_eq "$(api GET "/v1/events?run=$id1&follow=1" | tail -n 1)" 400 \
     "follow with run"
 first=$(get '/v1/events?since=0&limit=1' | jq -r '.events[0].id')
+# The stream stays open: its first line is all this needs (head(1)
+# would end curl only at the next event, or at --max-time).
 curl -sS -N --max-time 20 --unix-socket "$T/linkqd.sock" \
-    "http://linkq/v1/events?since=$first&follow=1" 2> /dev/null |
-    head -n 1 > "$T/follow" || :
-jq -e ".id == $first + 1" "$T/follow" > /dev/null ||
-    fail "the follow stream: $(cat "$T/follow")"
+    "http://linkq/v1/events?since=$first&follow=1" > "$T/follow" \
+    2> /dev/null &
+follow_pid=$!
+wait_for "[ \$(wc -l < '$T/follow') -ge 1 ]" 20 || :
+kill "$follow_pid" 2> /dev/null || :
+wait "$follow_pid" 2> /dev/null || :
+head -n 1 "$T/follow" | jq -e ".id == $first + 1" > /dev/null ||
+    fail "the follow stream: $(head -n 3 "$T/follow")"
 
 trace "a run cancelled by request ends without a verdict"
 wait_trusted "$u1"
