@@ -311,18 +311,31 @@ $(BUILD)/tests/tools/lq-lenient.o: CPPFLAGS_PKG = \
 	$(call pkg_cflags,$(TOOLS_PKGS) openssl)
 $(BUILD)/tests/tools/lq-lenient: private TOOLS_PKGS += openssl
 
+# linkq-sim's key pool for the tests (LINKQ_SIM_KEY_POOL, linkq-sim(1)):
+# every simulated device needs three 2048-bit RSA keys, a quarter of a
+# second of CPU each, which the suite's scripts spent minutes on. The
+# keys are made once, for every build variant.
+KEY_POOL	:= build/key-pool
+KEY_POOL_KEYS	:= $(foreach i,$(shell seq 0 127),$(KEY_POOL)/key-$(i).pem)
+$(KEY_POOL)/key-%.pem:
+	$(quiet) GENKEY $@
+	@mkdir -p $(@D)
+	$(Q)openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	    -out $@.tmp 2> /dev/null && mv $@.tmp $@
+TEST_ENV	:= BUILD=$(BUILD) LINKQ_SIM_KEY_POOL=$(CURDIR)/$(KEY_POOL)
+
 # The test runner prints one line per test and ends with
 # "N passed, N failed"; T=name runs the tests whose name contains it.
 check: $(UNIT_TESTS) $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
-	$(BUILD)/linkq $(TEST_TOOLS)
-	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
+	$(BUILD)/linkq $(TEST_TOOLS) $(KEY_POOL_KEYS)
+	$(Q)$(TEST_ENV) tests/run $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
-check-unit: $(UNIT_TESTS)
-	$(Q)BUILD=$(BUILD) tests/run $(UNIT_TESTS)
+check-unit: $(UNIT_TESTS) $(KEY_POOL_KEYS)
+	$(Q)$(TEST_ENV) tests/run $(UNIT_TESTS)
 
 check-integration: $(BENCH_PROGS) $(BUILD)/linkq-sim $(BUILD)/linkqd \
-	$(BUILD)/linkq $(TEST_TOOLS)
-	$(Q)BUILD=$(BUILD) tests/run $(INTEGRATION_TESTS)
+	$(BUILD)/linkq $(TEST_TOOLS) $(KEY_POOL_KEYS)
+	$(Q)$(TEST_ENV) tests/run $(INTEGRATION_TESTS)
 
 bench: $(BENCH_PROGS) $(BENCH_TOOLS) $(TEST_TOOLS) $(BUILD)/linkq-sim \
 	$(BUILD)/linkqd $(BUILD)/linkq

@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -723,6 +724,51 @@ pair_host_find(const struct sim_pairing *sp, const char *host_id)
 	return (-1);
 }
 
+/*
+ * A new 2048-bit RSA key: the next unused one of the key pool, or a
+ * generated one. The pool is a directory of PEM private keys named
+ * key-0.pem, key-1.pem and so on (LINKQ_SIM_KEY_POOL, linkq-sim(1)),
+ * which a test suite makes once: generating a key costs about a quarter
+ * of a second of CPU and every simulated device needs three, so fifty
+ * test scripts spent minutes on it. A key is only random material, so
+ * taking it from a file changes nothing a client sees; each one is
+ * handed out once per process, and past the end of the pool, or on a
+ * file that is not such a key, keys are generated as without a pool.
+ * Any thread.
+ */
+static EVP_PKEY *
+pair_rsa_key(void)
+{
+	static atomic_uint	 next;
+	const char		*pool;
+	char			 path[PATH_MAX];
+	BIO			*bio;
+	EVP_PKEY		*pkey = NULL;
+	int			 n;
+
+	pool = getenv("LINKQ_SIM_KEY_POOL");
+	if (pool == NULL || *pool == '\0')
+		return (EVP_RSA_gen(PAIR_RSA_BITS));
+	n = snprintf(path, sizeof(path), "%s/key-%u.pem", pool,
+	    atomic_fetch_add(&next, 1));
+	if (n < 0 || (size_t)n >= sizeof(path) ||
+	    (bio = BIO_new_file(path, "r")) == NULL) {
+		ERR_clear_error();
+		return (EVP_RSA_gen(PAIR_RSA_BITS));
+	}
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, pair_no_password, NULL);
+	BIO_free(bio);
+	if (pkey == NULL || !EVP_PKEY_is_a(pkey, "RSA") ||
+	    EVP_PKEY_get_bits(pkey) != PAIR_RSA_BITS) {
+		log_warnx("%s: not a %d-bit RSA private key; generating one",
+		    path, PAIR_RSA_BITS);
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+		return (EVP_RSA_gen(PAIR_RSA_BITS));
+	}
+	return (pkey);
+}
+
 /* Generate a device and its host's keys and certificates. */
 int
 pair_generate(struct sim_pairing *sp, const char *udid,
@@ -747,9 +793,9 @@ pair_generate(struct sim_pairing *sp, const char *udid,
 		pair_cause_ssl(cause, "SHA-256 of the udid");
 		goto out;
 	}
-	if ((p.device_key = EVP_RSA_gen(PAIR_RSA_BITS)) == NULL ||
-	    (p.root_key = EVP_RSA_gen(PAIR_RSA_BITS)) == NULL ||
-	    (p.host_key = EVP_RSA_gen(PAIR_RSA_BITS)) == NULL) {
+	if ((p.device_key = pair_rsa_key()) == NULL ||
+	    (p.root_key = pair_rsa_key()) == NULL ||
+	    (p.host_key = pair_rsa_key()) == NULL) {
 		pair_cause_ssl(cause, "RSA key generation");
 		goto out;
 	}

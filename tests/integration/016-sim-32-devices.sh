@@ -53,7 +53,8 @@ expect_eq "$i" "$NDEV" "ports in the scenario"
 cat "$T/farm32.scn"
 
 # start_sim allows 20 s; the first start makes a device key, a host key
-# and a root key for each device, 3 * $NDEV RSA keys, so wait longer.
+# and a root key for each device, 3 * $NDEV RSA keys (taken from the
+# suite's key pool when LINKQ_SIM_KEY_POOL names one), so wait longer.
 trace "start the simulator (the first start makes $((3 * NDEV)) RSA keys)"
 t0=$(now_ms)
 : > "$T/sim.out"
