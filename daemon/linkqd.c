@@ -12,6 +12,8 @@
  * when a write happens, so an idle daemon never wakes up.
  */
 
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -118,6 +120,22 @@ linkqd_kernel_finding(const struct kmsg_finding *f, const char *text,
 	if (f->disconnect && f->bus > 0 && f->devnum > 0)
 		usbmon_device_gone(f->bus, f->devnum);
 	devices_kernel_finding(f, text, ts_us);
+}
+
+/*
+ * Children hold none of linkqd's capabilities. The service unit gives
+ * linkqd CAP_SYSLOG as an ambient capability, to read /dev/kmsg, and an
+ * ambient capability survives execve(2) (capabilities(7)): without this
+ * every worker and every hook command would hold it too. linkqd keeps
+ * it in its own permitted and effective sets, where a reopen of
+ * /dev/kmsg needs it.
+ */
+static void
+linkqd_keep_capabilities(void)
+{
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
+		log_warn("cannot clear the ambient capabilities; workers and "
+		    "hooks inherit them");
 }
 
 /* Read the configuration with the command line's overrides applied. */
@@ -294,6 +312,7 @@ main(int argc, char **argv)
 	if (!debug)
 		log_init(LOG_TO_SYSLOG, verbose, "linkqd");
 	service_log_init();
+	linkqd_keep_capabilities();
 	log_info("linkqd %s starting: libevent %s, SQLite %s", LINKQ_VERSION,
 	    event_get_version(), sqlite3_libversion());
 

@@ -135,6 +135,38 @@ trace "SIGTERM: STOPPING"
 stop_linkqd
 notified '^STOPPING=1' 5
 
+# As the unit runs it: an unprivileged user holding CAP_SYSLOG as an
+# ambient capability, which would pass to every child through execve.
+if [ "$(id -u)" = 0 ]; then
+	trace "capabilities: linkqd keeps CAP_SYSLOG, its worker does not"
+	chmod 711 "$T"
+	mkdir -m 777 "$T/caps"
+	chmod 666 "${USBMUXD_SOCKET_ADDRESS#UNIX:}"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    --inh-caps=+syslog --ambient-caps=+syslog "$BUILD/linkqd" -d \
+	    -f "$T/min.conf" -s "$T/caps/linkqd.sock" --db "$T/caps/linkq.db" \
+	    2> "$T/caps.err" &
+	caps_pid=$!
+	children() {
+		cat /proc/[0-9]*/stat 2> /dev/null |
+		    awk -v p="$caps_pid" '$4 == p { print $1 }'
+	}
+	wait_for '[ -n "$(children)" ]' 20 ||
+	    fail "no worker for the phone: $(cat "$T/caps.err")"
+	worker=$(children | head -n 1)
+	caps() {
+		awk '/^Cap(Prm|Eff|Amb):/ { printf "%s %s ", $1, $2 }' \
+		    "/proc/$1/status"
+	}
+	expect_eq "$(caps "$caps_pid")" "CapPrm: 0000000400000000 CapEff: 0000000400000000 CapAmb: 0000000000000000 " \
+	    "linkqd's capabilities"
+	expect_eq "$(caps "$worker")" "CapPrm: 0000000000000000 CapEff: 0000000000000000 CapAmb: 0000000000000000 " \
+	    "its worker's capabilities"
+	kill "$caps_pid"
+	wait "$caps_pid" 2> /dev/null || :
+	chmod 700 "$T"
+fi
+
 trace "sources: a kmsg path that does not exist is off, with what to do"
 printf '[daemon]\nkmsg = %s\nusbmon = %s\nsysfs = %s\n' "$T/no-kmsg" \
     "$T/usbmon" "$T/sysfs" > "$T/nokmsg.conf"
