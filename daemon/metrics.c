@@ -35,7 +35,6 @@
 #include "compat/queue.h"
 #include "compat/tree.h"
 #include "devices.h"
-#include "kmsg.h"
 #include "linkq.h"
 #include "log.h"
 #include "lq-status.h"
@@ -44,9 +43,8 @@
 #include "metrics.h"
 #include "muxquery.h"
 #include "run.h"
+#include "sources.h"
 #include "store.h"
-#include "usb.h"
-#include "usbmon.h"
 #include "xmalloc.h"
 
 /* Pending attachments named at once when there are this many. */
@@ -568,22 +566,25 @@ metrics_runs(struct evbuffer *buf, const char *name)
 	}
 }
 
-/* Whether an evidence source's status says it is read. */
-static int
-metrics_source_is_up(const char *status)
+static void
+metrics_source_line(const char *source, int verdicts,
+    const struct source_state *st, void *arg)
 {
-	return (strncmp(status, "reading ", 8) == 0 ||
-	    strcmp(status, "watching") == 0);
+	struct evbuffer	*buf = ((void **)arg)[0];
+	const char	*name = ((void **)arg)[1];
+
+	(void)verdicts;
+	(void)evbuffer_add_printf(buf, "%s{source=\"%s\"} %d\n", name,
+	    source, st->on);
 }
 
+/* One series per evidence source of sources.c's table. */
 static void
 metrics_source_up(struct evbuffer *buf, const char *name)
 {
-	(void)evbuffer_add_printf(buf, "%s{source=\"kmsg\"} %d\n"
-	    "%s{source=\"libusb\"} %d\n%s{source=\"usbmon\"} %d\n",
-	    name, metrics_source_is_up(kmsg_status()),
-	    name, metrics_source_is_up(usb_status()),
-	    name, metrics_source_is_up(usbmon_status()));
+	void	*arg[2] = { buf, (void *)(uintptr_t)name };
+
+	sources_each(metrics_source_line, arg);
 }
 
 static void
@@ -666,8 +667,9 @@ static const struct {
 	  "Qualification runs ended on this host, by port, cable and "
 	  "verdict, as the database holds them.", metrics_runs },
 	{ "linkq_source_up", "gauge",
-	  "1 while linkqd reads an evidence source (kmsg: the kernel's "
-	  "log; libusb: the USB topology; usbmon: transfer errors), else 0.",
+	  "1 while linkqd reads an evidence source (usbmuxd, libusb: the USB "
+	  "topology, kmsg: the kernel's log, usbmon: transfer errors, "
+	  "device syslog: the phone's USB counters), else 0.",
 	  metrics_source_up },
 	{ "linkq_store_pending_writes", "gauge",
 	  "Writes waiting for the database; they grow while it takes none.",

@@ -67,25 +67,41 @@ sources_usbmuxd(struct source_state *st)
 	free(cause);
 }
 
+/* Call cb with each source's name and state, in the table's order. */
+void
+sources_each(void (*cb)(const char *, int, const struct source_state *,
+    void *), void *arg)
+{
+	struct source_state	 st;
+	size_t			 i;
+
+	for (i = 0; i < nitems(sources); i++) {
+		memset(&st, 0, sizeof(st));
+		sources[i].state(&st);
+		cb(sources[i].name, sources[i].verdicts, &st, arg);
+	}
+}
+
+static void
+sources_json_add(const char *name, int verdicts,
+    const struct source_state *st, void *arg)
+{
+	json_t	*list = arg, *o;
+
+	o = json_pack("{s:s, s:b, s:b, s:s}", "name", name, "on", st->on,
+	    "verdicts", verdicts, "reason", st->reason);
+	if (!st->on && st->advice != NULL)
+		(void)json_object_set_new(o, "advice",
+		    json_string(st->advice));
+	(void)json_array_append_new(list, o);
+}
+
 /* The sources as JSON (sources.h). */
 json_t *
 sources_json(void)
 {
-	struct source_state	 st;
-	json_t			*list, *o;
-	size_t			 i;
+	json_t	*list = json_array();
 
-	list = json_array();
-	for (i = 0; i < nitems(sources); i++) {
-		memset(&st, 0, sizeof(st));
-		sources[i].state(&st);
-		o = json_pack("{s:s, s:b, s:b, s:s}", "name", sources[i].name,
-		    "on", st.on, "verdicts", sources[i].verdicts, "reason",
-		    st.reason);
-		if (!st.on && st.advice != NULL)
-			(void)json_object_set_new(o, "advice",
-			    json_string(st.advice));
-		(void)json_array_append_new(list, o);
-	}
+	sources_each(sources_json_add, list);
 	return (list);
 }

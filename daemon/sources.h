@@ -29,6 +29,12 @@ struct source_state {
 void	 source_off(struct source_state *, const char *, const char *);
 
 /*
+ * Call the function with each source's name, whether verdicts rely on
+ * it, and its state now, in the order of the table.
+ */
+void	 sources_each(void (*)(const char *, int,
+	    const struct source_state *, void *), void *);
+/*
  * The sources as a JSON array of {"name", "on", "verdicts", "reason",
  * "advice"} (advice only when off); a new reference.
  */

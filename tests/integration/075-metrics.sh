@@ -238,6 +238,9 @@ expect_eq "$(value linkq_runs_active)" 0 "runs active"
 expect_eq "$(value linkq_store_recording)" 1 "store recording"
 expect_eq "$(value 'linkq_source_up{source="kmsg"}')" 1 "kmsg read"
 expect_eq "$(value 'linkq_source_up{source="usbmon"}')" 0 "usbmon unread"
+expect_eq "$(value 'linkq_source_up{source="usbmuxd"}')" 1 "usbmuxd source"
+expect_eq "$(grep -c '^linkq_source_up{' "$T/m.prom")" \
+    "$(get /v1/status | jq '.sources | length')" "a series per source"
 expect_eq "$(value linkq_usbmuxd_connected)" 1 "usbmuxd connected"
 expect_eq "$(value "linkq_build_info{version=\"$(get /v1/status | jq -r .version)\"}")" \
     1 "build info"
