@@ -138,15 +138,29 @@ notified '^STOPPING=1' 5
 # As the unit runs it: an unprivileged user holding CAP_SYSLOG as an
 # ambient capability, which would pass to every child through execve.
 if [ "$(id -u)" = 0 ]; then
-	trace "capabilities: linkqd keeps CAP_SYSLOG, its worker does not"
+	trace "as the unit: CAP_SYSLOG kept but not passed on, kmsg unreadable"
 	chmod 711 "$T"
 	mkdir -m 777 "$T/caps"
 	chmod 666 "${USBMUXD_SOCKET_ADDRESS#UNIX:}"
+	# A kernel log only root may read: CAP_SYSLOG does not pass file
+	# modes, so kmsg is off, for want of permission.
+	install -m 600 /dev/null "$T/kmsg-root"
+	printf '[daemon]\nkmsg = %s\nusbmon = %s\nsysfs = %s\n' \
+	    "$T/kmsg-root" "$T/usbmon" "$T/sysfs" > "$T/caps.conf"
+	chmod 644 "$T/caps.conf"
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
 	    --inh-caps=+syslog --ambient-caps=+syslog "$BUILD/linkqd" -d \
-	    -f "$T/min.conf" -s "$T/caps/linkqd.sock" --db "$T/caps/linkq.db" \
-	    2> "$T/caps.err" &
+	    -f "$T/caps.conf" -s "$T/caps/linkqd.sock" \
+	    --db "$T/caps/linkq.db" 2> "$T/caps.err" &
 	caps_pid=$!
+	wait_for "[ -S '$T/caps/linkqd.sock' ]" 20 ||
+	    fail "linkqd as uid 65534 did not start: $(cat "$T/caps.err")"
+	curl -sS --unix-socket "$T/caps/linkqd.sock" http://linkq/v1/status \
+	    > "$T/caps.status"
+	jq -e --arg p "$T/kmsg-root" '.sources[] | select(.name == "kmsg") |
+	    (.on | not) and .reason == ($p + ": Permission denied") and
+	    (.advice | test("CAP_SYSLOG"))' "$T/caps.status" > /dev/null ||
+	    fail "kmsg unreadable is not off: $(jq -c .sources "$T/caps.status")"
 	children() {
 		cat /proc/[0-9]*/stat 2> /dev/null |
 		    awk -v p="$caps_pid" '$4 == p { print $1 }'
