@@ -84,8 +84,8 @@ phone=$(sim_udid phone)
 # (the shell's, which execs linkqd).
 "$BUILD/tests/tools/lq-notify-listen" "$T/notify" > "$T/notify.log" &
 LISTEN_PID=$!
-trap 'kill "$LISTEN_PID" $(cat "$T/journal.pid" 2> /dev/null) \
-    2> /dev/null || :; cleanup' EXIT
+trap 'kill "$LISTEN_PID" $(cat "$T/journal.pid" "$T/caps.pid" \
+    2> /dev/null) 2> /dev/null || :; cleanup' EXIT
 wait_for "[ -S '$T/notify' ]" 10 || fail "lq-notify-listen did not start"
 start_notified() {
 	NOTIFY_SOCKET=$T/notify WATCHDOG_USEC=400000 sh -c \
@@ -153,6 +153,7 @@ if [ "$(id -u)" = 0 ]; then
 	    -f "$T/caps.conf" -s "$T/caps/linkqd.sock" \
 	    --db "$T/caps/linkq.db" 2> "$T/caps.err" &
 	caps_pid=$!
+	echo "$caps_pid" > "$T/caps.pid"
 	wait_for "[ -S '$T/caps/linkqd.sock' ]" 20 ||
 	    fail "linkqd as uid 65534 did not start: $(cat "$T/caps.err")"
 	curl -sS --unix-socket "$T/caps/linkqd.sock" http://linkq/v1/status \
@@ -178,6 +179,7 @@ if [ "$(id -u)" = 0 ]; then
 	    "its worker's capabilities"
 	kill "$caps_pid"
 	wait "$caps_pid" 2> /dev/null || :
+	rm "$T/caps.pid"
 	chmod 700 "$T"
 fi
 
