@@ -45,6 +45,7 @@ static int			 wake_fd = -1;
 /* Guarded by muxd_mutex. */
 static int			 listen_fd = -1;
 static int			 running;
+static int			 closed;	/* muxd_close(): never again */
 static TAILQ_HEAD(, muxd_client) clients = TAILQ_HEAD_INITIALIZER(clients);
 
 /* Take the lock of the process state. */
@@ -169,7 +170,9 @@ muxd_close(void)
 		(void)close(listen_fd);
 	listen_fd = -1;
 	running = 0;
+	closed = 1;
 	muxd_unlock();
+	/* No bind from now on (muxd_start): the path can go. */
 	(void)unlink(socket_path);
 	free(socket_path);
 	socket_path = NULL;
@@ -257,7 +260,11 @@ muxd_start(void)
 	int	started = 0;
 
 	muxd_lock();
-	if (!running) {
+	/*
+	 * Not once the process is shutting down: the clock thread, which
+	 * stops after muxd_close(), may still re-enumerate a device.
+	 */
+	if (!running && !closed) {
 		listen_fd = muxd_bind(0);
 		running = started = 1;
 		log_info("usbmuxd: started again for a plugged device");

@@ -181,7 +181,8 @@ unsigned int	 mux_listens(void);
  * muxd.c: usbmuxd as a process. Its settings are fixed before the
  * first client; muxd_open binds the socket at start. With exit=yes it
  * exits (closes its clients and its socket) when udev says the last
- * device left, and muxd_start brings it back at the next plug.
+ * device left, and muxd_start brings it back at the next plug, but not
+ * after muxd_close, at the process's exit.
  */
 struct muxd_client {
 	int				 fd;
