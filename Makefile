@@ -198,7 +198,7 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/cmd-watch.c client/cmd-wiggle.c \
 		   client/ask.c client/follow.c client/http.c client/linkq.c \
 		   client/qualify.c client/restore-parse.c client/target.c \
-		   client/wait.c \
+		   client/wait.c client/help.c \
 		   client/cmd-drawer.c client/drawer-session.c \
 		   client/drawer-summary.c client/drawer-swap.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)

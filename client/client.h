@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -46,7 +47,30 @@ int	 client_api_error(json_t *, long);
  * -1 once the error is printed (*reply then NULL).
  */
 int	 client_call(const char *, const char *, json_t *, json_t **);
-/* Print o as JSON on standard output, one line. */
+/*
+ * A command's help (help.c): usage, summary, its options' long names
+ * separated by blanks (-h and --json are every command's), one example,
+ * and its exit statuses as the characters '0' to '4', and 'c' for a
+ * status that is a child command's.
+ */
+struct help_command {
+	const char	*name;
+	const char	*usage;
+	const char	*summary;
+	const char	*options;
+	const char	*example;
+	const char	*exits;
+};
+/* Print linkq CMD -h from the vocabularies of help.c. */
+void	 help_print(FILE *, const struct help_command *);
+
+/* The format_version of linkq's JSON; a change that breaks a reader
+ * raises it. */
+#define LQ_CLIENT_FORMAT_VERSION	1
+/*
+ * Print o as JSON on standard output, one line; an object gets
+ * format_version first (o itself is left as it was).
+ */
 void	 client_print_json(json_t *);
 /* A verdict, coloured when stdout is a terminal and colour is on. */
 const char *client_verdict_color(const char *);

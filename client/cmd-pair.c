@@ -40,6 +40,25 @@ pair_sigint(int sig)
 	stop = 1;
 }
 
+/*
+ * Say a step of the pairing: the text, or with --json an object with
+ * its type, the device and the same words as message.
+ */
+static void
+pair_say(const char *type, const char *udid, const char *text)
+{
+	json_t	*o;
+
+	if (opt_json) {
+		o = json_pack("{s:s, s:s, s:s}", "type", type, "udid", udid,
+		    "message", text);
+		client_print_json(o);
+		json_decref(o);
+	} else
+		printf("%s\n", text);
+	(void)fflush(stdout);
+}
+
 /* The attached device of udid, else on port, else the only one. */
 static int
 pick_device(json_t *devices, const char *udid, const char *port,
@@ -137,7 +156,9 @@ wait_trust(const char *udid)
 		    sizeof(action))) != 0)
 			goto out;
 		if (strcmp(trust, "trusted") == 0) {
-			printf("paired: %s trusts this host\n", udid);
+			(void)snprintf(said, sizeof(said), "paired: %s trusts "
+			    "this host", udid);
+			pair_say("paired", udid, said);
 			ret = 0;
 			goto out;
 		}
@@ -146,8 +167,7 @@ wait_trust(const char *udid)
 			asked = 1;
 			/* Say it when it changes: locked, then the prompt. */
 			if (strcmp(action, said) != 0 && action[0] != '\0') {
-				printf("%s\n", action);
-				(void)fflush(stdout);
+				pair_say("prompt", udid, action);
 				(void)strlcpy(said, action, sizeof(said));
 			}
 		} else if (strcmp(trust, "not-paired") == 0 && asked) {
@@ -175,6 +195,26 @@ out:
 	return (ret);
 }
 
+/* "pairing UDID (name) on port P: unlock the phone and tap Trust ...". */
+static const char *
+pair_intro(json_t *d, const char *udid, char *buf, size_t size)
+{
+	size_t	n;
+
+	n = (size_t)snprintf(buf, size, "pairing %s", udid);
+	if (n < size && json_object_get(d, "name") != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " (%s)",
+		    client_str(d, "name", ""));
+	if (n < size && json_object_get(d, "port") != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " on port %s",
+		    client_str(d, "port", ""));
+	if (n < size)
+		(void)snprintf(buf + n, size - n, ": unlock the phone and tap "
+		    "Trust; waiting up to %d s (Ctrl-C stops waiting)",
+		    PAIR_WAIT_S);
+	return (buf);
+}
+
 int
 cmd_pair(int argc, char **argv)
 {
@@ -185,7 +225,7 @@ cmd_pair(int argc, char **argv)
 	};
 	json_t		*devices = NULL, *reply = NULL, *d;
 	const char	*udid = NULL, *port = NULL;
-	char		*path = NULL, *esc, *target = NULL;
+	char		*path = NULL, *esc, *target = NULL, text[512];
 	long		 code;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
@@ -215,7 +255,9 @@ cmd_pair(int argc, char **argv)
 	if (http_json("POST", path, NULL, &code, &reply) == -1)
 		goto out;
 	if (code == 200) {
-		printf("%s already trusts this host\n", target);
+		(void)snprintf(text, sizeof(text), "%s already trusts this "
+		    "host", target);
+		pair_say("paired", target, text);
 		ret = 0;
 		goto out;
 	}
@@ -225,14 +267,8 @@ cmd_pair(int argc, char **argv)
 			ret = LQ_EXIT_NO_DEVICE;
 		goto out;
 	}
-	printf("pairing %s", target);
-	if (json_object_get(d, "name") != NULL)
-		printf(" (%s)", client_str(d, "name", ""));
-	if (json_object_get(d, "port") != NULL)
-		printf(" on port %s", client_str(d, "port", ""));
-	printf(": unlock the phone and tap Trust; waiting up to %d s "
-	    "(Ctrl-C stops waiting)\n", PAIR_WAIT_S);
-	(void)fflush(stdout);
+	pair_say("pairing", target, pair_intro(d, target, text,
+	    sizeof(text)));
 	ret = wait_trust(target);
 out:
 	free(path);

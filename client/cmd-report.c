@@ -10,6 +10,8 @@
  * and the same printers, so both print the same bytes.
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -61,6 +63,31 @@ parse_since(const char *s, int64_t now)
 	return (t == (time_t)-1 ? -1 : (int64_t)t);
 }
 
+/*
+ * Whether file can be the database --db wants, else say why: SQLite
+ * opens a directory and then fails with "disk I/O error", and the
+ * read-only open of a missing file says only "unable to open".
+ */
+static int
+report_db_usable(const char *file)
+{
+	struct stat	sb;
+
+	if (stat(file, &sb) == -1) {
+		fprintf(stderr, "linkq: --db %s: %s; --db takes the database "
+		    "file linkqd writes, such as %s\n", file,
+		    strerror(errno), LINKQ_DB);
+		return (0);
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "linkq: --db %s is a directory, not a "
+		    "database file; --db takes the file linkqd writes, such "
+		    "as %s\n", file, LINKQ_DB);
+		return (0);
+	}
+	return (1);
+}
+
 static int
 report_local(const char *file, enum lq_report_by by, int64_t since,
     struct lq_report **rep)
@@ -69,6 +96,8 @@ report_local(const char *file, enum lq_report_by by, int64_t since,
 	char	*cause;
 	int	 rc;
 
+	if (!report_db_usable(file))
+		return (-1);
 	rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -110,6 +139,16 @@ out:
 	free(path);
 	json_decref(reply);
 	return (ret);
+}
+
+/* The report as every JSON document of linkq: with format_version. */
+static void
+report_print_json(const struct lq_report *rep)
+{
+	json_t	*o = lq_report_to_json(rep);
+
+	client_print_json(o);
+	json_decref(o);
 }
 
 int
@@ -172,7 +211,7 @@ cmd_report(int argc, char **argv)
 
 	color = *client_verdict_color("PASS") != '\0';
 	if (opt_json)
-		lq_report_print_json(stdout, rep);
+		report_print_json(rep);
 	else if (csv)
 		lq_report_print_csv(stdout, rep);
 	else {

@@ -128,12 +128,16 @@ follow_stream_line(const char *line, size_t len, void *arg)
 	struct follow_state	*fs = arg;
 	json_t			*o;
 
+	if ((o = json_loadb(line, len, 0, NULL)) == NULL) {
+		if (opt_json)
+			printf("%.*s\n", (int)len, line);
+		return (0);
+	}
+	/* As every document of linkq: format_version, 6 digits. */
 	if (opt_json) {
-		printf("%.*s\n", (int)len, line);
+		client_print_json(o);
 		(void)fflush(stdout);
 	}
-	if ((o = json_loadb(line, len, 0, NULL)) == NULL)
-		return (0);
 	json_decref(fs->last);
 	fs->last = o;
 	if (!opt_json && fs->cb != NULL &&

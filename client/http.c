@@ -150,12 +150,23 @@ http_progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return (interrupted ? 1 : 0);
 }
 
-/* Say that linkqd is not there and end: nothing else can be done. */
+/*
+ * Say why linkqd cannot be reached and end: nothing else can be done.
+ * The connect errno is mapped here, once: a socket the user may not
+ * open is a group membership to fix, not a daemon to start.
+ */
 static __dead void
-http_unreachable(const char *why)
+http_unreachable(long oserr, CURLcode rc)
 {
-	fprintf(stderr, "linkq: cannot reach linkqd at %s: %s; start it "
-	    "with 'linkqd' (or -s SOCKET)\n", socket_path, why);
+	if (oserr == EACCES || oserr == EPERM)
+		fprintf(stderr, "linkq: permission denied on %s: add yourself "
+		    "to group linkq (sudo usermod -aG linkq $USER) and log in "
+		    "again\n", socket_path);
+	else
+		fprintf(stderr, "linkq: cannot reach linkqd at %s: %s; start "
+		    "it with 'linkqd' (or -s SOCKET)\n", socket_path,
+		    oserr != 0 ? strerror((int)oserr) :
+		    curl_easy_strerror(rc));
 	exit(2);
 }
 
@@ -209,8 +220,7 @@ http_perform(struct http_xfer *x, const char *method, const char *path,
 	if (interrupted)
 		return (HTTP_INTERRUPTED);
 	if (rc == CURLE_COULDNT_CONNECT)
-		http_unreachable(oserr != 0 ? strerror((int)oserr) :
-		    curl_easy_strerror(rc));
+		http_unreachable(oserr, rc);
 	if (x->overflow)
 		fprintf(stderr, "linkq: the reply from linkqd is larger "
 		    "than %d bytes\n", HTTP_MAX_REPLY);

@@ -21,50 +21,71 @@
 #include "linkq.h"
 
 struct command {
-	const char	*name;
-	int		(*fn)(int, char **);
-	const char	*usage;
-	const char	*help;
+	int			 (*fn)(int, char **);
+	struct help_command	 help;
 };
 
+/* The commands and, for -h, their options, example and exit statuses. */
 static const struct command commands[] = {
-	{ "status", cmd_status, "status [--json]",
-	  "the daemon, usbmuxd and each attached device" },
-	{ "cable", cmd_cable, "cable PORT LABEL [--fixed] | cable PORT --clear",
-	  "say which cable is in a port, or clear it" },
-	{ "cables", cmd_cables, "cables [--json]",
-	  "every known cable: where it is and its record" },
-	{ "test", cmd_test, "test [PORT | -u UDID] [--profile NAME] "
+	{ cmd_status, { "status", "status [--json]",
+	  "the daemon, usbmuxd and each attached device",
+	  "", "linkq status", "02" } },
+	{ cmd_cable, { "cable",
+	  "cable PORT LABEL [--fixed] | cable PORT --clear",
+	  "say which cable is in a port, or clear it",
+	  "fixed clear", "linkq cable 1-2 A-03", "02" } },
+	{ cmd_cables, { "cables", "cables [--json]",
+	  "every known cable: where it is and its record",
+	  "", "linkq cables", "02" } },
+	{ cmd_test, { "test", "test [PORT | -u UDID] [--profile NAME] "
 	  "[--cable LABEL] [--wait SPAN | --no-wait] [--json]",
-	  "run a profile on a device and follow it to its verdict" },
-	{ "qualify", cmd_qualify, "qualify [PORT | -u UDID] [--profile NAME] "
-	  "[--cable LABEL] [--max-age SPAN] [--wait SPAN | --no-wait] "
+	  "run a profile on a device and follow it to its verdict",
+	  "udid profile cable wait no-wait",
+	  "linkq test 1-2 --cable A-03 --profile standard", "01234" } },
+	{ cmd_qualify, { "qualify", "qualify [PORT | -u UDID] "
+	  "[--profile NAME] [--cable LABEL] [--max-age SPAN] "
+	  "[--wait SPAN | --no-wait] [--json]",
+	  "the pre-restore gate: the restore profile, exit 0 on PASS",
+	  "udid profile cable max-age wait no-wait",
+	  "linkq qualify && idevicerestore --latest", "01234" } },
+	{ cmd_drawer, { "drawer", "drawer [PORT ...] [--prefix P] "
+	  "[--start N] [--count N] [--profile NAME] [--resume] "
+	  "[--session FILE] [--json]",
+	  "test a drawer of cables with one phone, guided, to a summary",
+	  "prefix start count profile resume session",
+	  "linkq drawer 1-2 2-1 --prefix B- --count 10", "01234" } },
+	{ cmd_wiggle, { "wiggle", "wiggle [PORT | -u UDID] "
+	  "[--cable LABEL] [--profile NAME] [--wait SPAN | --no-wait] "
 	  "[--json]",
-	  "the pre-restore gate: the restore profile, exit 0 on PASS" },
-	{ "drawer", cmd_drawer, "drawer [PORT ...] [--prefix P] [--start N] "
-	  "[--count N] [--profile NAME] [--resume] [--session FILE] [--json]",
-	  "test a drawer of cables with one phone, guided, to a summary" },
-	{ "wiggle", cmd_wiggle, "wiggle [PORT | -u UDID] [--cable LABEL] "
-	  "[--profile NAME] [--wait SPAN | --no-wait] [--json]",
-	  "flex the cable under load: a line a second, errors marked" },
-	{ "watch", cmd_watch, "watch [PORT | -u UDID] [--cable LABEL] "
+	  "flex the cable under load: a line a second, errors marked",
+	  "udid cable profile wait no-wait", "linkq wiggle 1-2", "01234" } },
+	{ cmd_watch, { "watch", "watch [PORT | -u UDID] [--cable LABEL] "
 	  "[--json] -- COMMAND [ARGS...]",
-	  "run a restore command, watch the link, exit with its status" },
-	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
-	  "the event log, and with --follow what happens next" },
-	{ "runs", cmd_runs, "runs [--json]",
-	  "the recent runs, newest first" },
-	{ "show", cmd_show, "show RUN [--json]",
-	  "one run: its numbers, verdict, reasons and events" },
-	{ "pair", cmd_pair, "pair [PORT | -u UDID]",
-	  "ask a device to trust this host and wait for the answer" },
-	{ "ports", cmd_ports, "ports [--json]",
-	  "the ports with their labels, devices and cables" },
-	{ "port", cmd_port, "port PORT --label NAME | port PORT --clear-label",
-	  "name a port, or clear its name" },
-	{ "report", cmd_report, "report [--by pair|cable|port|device] "
+	  "run a restore command, watch the link, exit with its status",
+	  "udid cable", "linkq watch 1-2 -- idevicerestore --latest",
+	  "c23" } },
+	{ cmd_events, { "events", "events [--follow] [--since ID] [--json]",
+	  "the event log, and with --follow what happens next",
+	  "follow since", "linkq events --follow", "02" } },
+	{ cmd_runs, { "runs", "runs [--json]",
+	  "the recent runs, newest first", "", "linkq runs", "02" } },
+	{ cmd_show, { "show", "show RUN [--json]",
+	  "one run: its numbers, verdict, reasons and events",
+	  "", "linkq show 8", "02" } },
+	{ cmd_pair, { "pair", "pair [PORT | -u UDID] [--json]",
+	  "ask a device to trust this host and wait for the answer",
+	  "udid", "linkq pair 1-2", "0123" } },
+	{ cmd_ports, { "ports", "ports [--json]",
+	  "the ports with their labels, devices and cables",
+	  "", "linkq ports", "02" } },
+	{ cmd_port, { "port",
+	  "port PORT --label NAME | port PORT --clear-label",
+	  "name a port, or clear its name",
+	  "label clear-label", "linkq port 1-2 --label front-left", "02" } },
+	{ cmd_report, { "report", "report [--by pair|cable|port|device] "
 	  "[--since TIME] [--json | --csv] [--db FILE]",
-	  "results by pair, cable, port or device, best first, and blame" },
+	  "results by pair, cable, port or device, best first, and blame",
+	  "by since csv db", "linkq report --by cable --since 7d", "02" } },
 };
 
 int	opt_json;
@@ -78,7 +99,8 @@ usage_all(FILE *f)
 	fprintf(f, "usage: linkq [-h] [--version] [-s SOCKET] [--json] "
 	    "[--no-color] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < nitems(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-8s %s\n", commands[i].help.name,
+		    commands[i].help.summary);
 	fprintf(f, "\nlinkq COMMAND -h shows a command's options; "
 	    "linkq(1) has the rest.\n");
 }
@@ -89,7 +111,7 @@ command_find(const char *name)
 	size_t	i;
 
 	for (i = 0; i < nitems(commands); i++) {
-		if (strcmp(commands[i].name, name) == 0)
+		if (strcmp(commands[i].help.name, name) == 0)
 			return (&commands[i]);
 	}
 	return (NULL);
@@ -101,7 +123,8 @@ client_usage(const char *name)
 	const struct command	*c = command_find(name);
 
 	if (c != NULL)
-		fprintf(stderr, "usage: linkq %s\n", c->usage);
+		fprintf(stderr, "usage: linkq %s\nlinkq %s -h lists its "
+		    "options\n", c->help.usage, name);
 	else
 		usage_all(stderr);
 	return (LQ_EXIT_USAGE);
@@ -110,12 +133,9 @@ client_usage(const char *name)
 void
 client_option(const char *name, int ch)
 {
-	const struct command	*c;
-
 	switch (ch) {
 	case 'h':
-		c = command_find(name);
-		printf("usage: linkq %s\n%s\n", c->usage, c->help);
+		help_print(stdout, &command_find(name)->help);
 		exit(0);
 	case 'J':
 		opt_json = 1;
@@ -150,12 +170,27 @@ client_call(const char *method, const char *path, json_t *body,
 	return (-1);
 }
 
+/*
+ * Every document linkq prints starts with its format's version, so that
+ * a script can tell a change coming. Reals are rates, percentages and
+ * bounds: 6 significant digits, as the report's own printer, rather
+ * than the 17 that make 134.26688 read 134.26687999999999.
+ */
 void
 client_print_json(json_t *o)
 {
+	json_t	*doc = o;
 	char	*text;
 
-	if ((text = json_dumps(o, JSON_COMPACT)) == NULL)
+	if (json_is_object(o)) {
+		doc = json_pack("{s:i}", "format_version",
+		    LQ_CLIENT_FORMAT_VERSION);
+		(void)json_object_update(doc, o);
+	} else
+		json_incref(o);
+	text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(doc);
+	if (text == NULL)
 		return;
 	printf("%s\n", text);
 	free(text);

@@ -456,6 +456,20 @@ config_profile(const struct config *cfg, const char *name)
 	return (NULL);
 }
 
+/* The profiles' names, "quick, restore, ...", for a message. */
+void
+config_profile_names(const struct config *cfg, char *buf, size_t size)
+{
+	const struct profile	*pr;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(pr, &cfg->profiles, entry) {
+		if (buf[0] != '\0')
+			(void)strlcat(buf, ", ", size);
+		(void)strlcat(buf, pr->name, size);
+	}
+}
+
 /*
  * Return the name of the profile to start when a device attaches on
  * port_path (NULL: the default only), or NULL for none.

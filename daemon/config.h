@@ -153,6 +153,8 @@ void		 config_release(struct config *);
 struct config	*config_read(const char *, int, char **);
 void		 config_free(struct config *);
 const struct profile *config_profile(const struct config *, const char *);
+/* The profiles' names, comma separated, cut to the buffer. */
+void		 config_profile_names(const struct config *, char *, size_t);
 const char	*config_auto_test(const struct config *, const char *);
 void		 config_dump(const struct config *, FILE *);
 /*

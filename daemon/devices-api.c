@@ -19,6 +19,7 @@
 #include "cables.h"
 #include "child.h"
 #include "compat/compat.h"
+#include "config.h"
 #include "devices.h"
 #include "devices-int.h"
 #include "linkq.h"
@@ -41,6 +42,12 @@ struct pair_job {
 	struct child		*child;
 	char			 udid[44];
 	int64_t			 attachment_id;
+};
+
+/* A port sought among the database's (devices_port_known). */
+struct port_seek {
+	const char	*key;
+	int		 found;
 };
 
 static void	devices_pair_submit(struct device *);
@@ -132,7 +139,7 @@ devices_attached_udid(const char *udid, int *status, char **cause)
 	if ((d = device_find(udid)) == NULL || !d->attached) {
 		*status = LQ_ENOTFOUND;
 		xasprintf(cause, "no attached device with UDID %s; "
-		    "GET /v1/devices lists them", udid);
+		    "linkq status lists them", udid);
 		return (NULL);
 	}
 	return (d);
@@ -187,7 +194,7 @@ devices_pick(const char *udid, const char *port_key, int *status,
 				d = it;
 		}
 		if (d == NULL)
-			xasprintf(cause, "no device on port %s; GET /v1/ports "
+			xasprintf(cause, "no device on port %s; linkq ports "
 			    "lists them", port_key);
 	} else {
 		RB_FOREACH(it, device_tree, &reg.tree) {
@@ -297,11 +304,53 @@ devices_port_key_valid(const char *key, char **cause)
 	    strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "0123456789.-_") != len) {
 		xasprintf(cause, "bad port \"%.64s\": a port is named as "
-		    "GET /v1/ports shows it (letters, digits, '.', '-', '_')",
+		    "linkq ports shows it (letters, digits, '.', '-', '_')",
 		    key);
 		return (0);
 	}
 	return (1);
+}
+
+/* Tell store_ports_each's walk whether a port is the one sought. */
+static void
+devices_port_match(const char *path, const char *label, void *arg)
+{
+	struct port_seek	*ps = arg;
+
+	(void)label;
+	if (strcmp(path, ps->key) == 0)
+		ps->found = 1;
+}
+
+/*
+ * Whether the port is one this host has: a device is or was there (the
+ * database keeps each port seen), or [cables] names it; else *cause.
+ * Checked before anything is written, so a typo leaves no row behind.
+ */
+static int
+devices_port_known(const char *port_key, char **cause)
+{
+	const struct config_cable	*cc;
+	struct device			*d;
+	struct port_seek		 ps = { port_key, 0 };
+
+	RB_FOREACH(d, device_tree, &reg.tree) {
+		if (strcmp(d->port_key, port_key) == 0)
+			return (1);
+	}
+	TAILQ_FOREACH(cc, &reg.config->cables, entry) {
+		if (strcmp(cc->port, port_key) == 0)
+			return (1);
+	}
+	if (reg.store != NULL)
+		(void)store_ports_each(reg.store, reg.host_id,
+		    devices_port_match, &ps);
+	if (!ps.found)
+		xasprintf(cause, "no port %s on this host: linkqd has never "
+		    "seen a device there and linkq.conf does not name it; "
+		    "plug a phone into it first, or name it in [cables] "
+		    "(linkq ports lists the ports)", port_key);
+	return (ps.found);
 }
 
 /*
@@ -322,6 +371,9 @@ devices_set_cable(const char *port_key, const char *cable, int fixed,
 		xasprintf(cause, "bad cable label: %s", why);
 		return (LQ_EINVAL);
 	}
+	/* Clearing stays open to any port: it undoes an old mistake. */
+	if (cable != NULL && !devices_port_known(port_key, cause))
+		return (LQ_ENOTFOUND);
 	cables_assign(port_key, cable, cable != NULL && fixed);
 	RB_FOREACH(d, device_tree, &reg.tree) {
 		if (d->attached && strcmp(d->port_key, port_key) == 0) {
@@ -349,6 +401,8 @@ devices_set_port_label(const char *port_key, const char *label,
 		xasprintf(cause, "bad port label: %s", why);
 		return (LQ_EINVAL);
 	}
+	if (label != NULL && !devices_port_known(port_key, cause))
+		return (LQ_ENOTFOUND);
 	if (reg.store == NULL || (id = store_port(reg.store, reg.host_id,
 	    port_key, -1)) < 0 ||
 	    store_port_label(reg.store, id, label) == -1) {

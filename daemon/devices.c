@@ -413,10 +413,12 @@ devices_run(struct device *d, const char *name, char **cause)
 {
 	const struct profile	*pr;
 	struct run_target	 t;
+	char			 names[512];
 
 	if ((pr = config_profile(reg.config, name)) == NULL) {
-		xasprintf(cause, "no profile called %s; see linkq.conf(5)",
-		    name);
+		config_profile_names(reg.config, names, sizeof(names));
+		xasprintf(cause, "no profile called %s; the profiles are: %s "
+		    "(linkq.conf(5) tells how to add one)", name, names);
 		return (NULL);
 	}
 	if (!devices_testable(d, cause))

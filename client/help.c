@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: ISC */
+/* Copyright (c) 2026 The linkq authors */
+
+/*
+ * linkq CMD -h: the vocabularies of the help, each in one table. An
+ * option is described once, in help_options, whichever commands take
+ * it; where one name means something else to one command, that
+ * command's row comes first and wins. The exit statuses likewise, as
+ * linkq(1) lists them in EXIT STATUS. The command table in linkq.c
+ * says which options and statuses a command has, and its example.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "compat/compat.h"
+#include "client.h"
+
+struct help_option {
+	const char	*cmd;		/* NULL: every command with it */
+	const char	*name;		/* the long option */
+	char		 shortopt;	/* 0: none */
+	const char	*arg;		/* NULL: takes none */
+	const char	*text;
+};
+
+static const struct help_option help_options[] = {
+	{ "cable", "clear", 0, NULL, "no cable is known to be in PORT" },
+	{ "report", "since", 0, "TIME",
+	  "only runs since TIME: a span back (7d, 24h) or a date "
+	  "(2026-01-31)" },
+	{ "events", "since", 0, "ID", "only the events after event ID" },
+	{ "drawer", "profile", 0, "NAME", "the profile of each test "
+	  "(default quick)" },
+	{ "qualify", "profile", 0, "NAME", "the profile to run "
+	  "(default restore)" },
+	{ "wiggle", "profile", 0, "NAME", "the profile to run "
+	  "(default wiggle)" },
+	{ NULL, "help", 'h', NULL, "show this help and exit" },
+	{ NULL, "json", 0, NULL, "print JSON, one document a line, "
+	  "with format_version" },
+	{ NULL, "udid", 'u', "UDID", "the device with this UDID "
+	  "(instead of PORT)" },
+	{ NULL, "profile", 0, "NAME", "the profile to run (default quick; "
+	  "linkq.conf(5) lists them)" },
+	{ NULL, "cable", 0, "LABEL", "the cable in the device's port "
+	  "(1 to 64 bytes)" },
+	{ NULL, "wait", 0, "SPAN", "wait this long for the phone: 30s, "
+	  "5m, 0 or forever (default 1m)" },
+	{ NULL, "no-wait", 0, NULL, "do not wait for the phone (--wait 0)" },
+	{ NULL, "max-age", 0, "SPAN", "a PASS this recent on the same "
+	  "attachment stands: 30m, 2h, 1d" },
+	{ NULL, "fixed", 0, NULL, "the cable stays with the port across "
+	  "unplugs until cleared" },
+	{ NULL, "label", 0, "NAME", "name the port" },
+	{ NULL, "clear-label", 0, NULL, "clear the port's name" },
+	{ NULL, "follow", 0, NULL, "then print each new event until "
+	  "Ctrl-C" },
+	{ NULL, "by", 0, "WHAT", "group by pair, cable, port or device "
+	  "(default pair)" },
+	{ NULL, "csv", 0, NULL, "print CSV" },
+	{ NULL, "db", 0, "FILE", "read this database file instead of "
+	  "asking linkqd" },
+	{ NULL, "prefix", 0, "P", "labels are P and a number "
+	  "(default D-)" },
+	{ NULL, "start", 0, "N", "the first number (default 1)" },
+	{ NULL, "count", 0, "N", "end after N new cables" },
+	{ NULL, "resume", 0, NULL, "continue the session in --session" },
+	{ NULL, "session", 0, "FILE", "keep the session in FILE "
+	  "(default ~/.local/state/linkq/drawer.json)" },
+};
+
+struct help_exit {
+	const char	*cmd;		/* NULL: every command with it */
+	char		 status;	/* '0'..'4'; 'c': watch's command */
+	const char	*text;
+};
+
+static const struct help_exit help_exits[] = {
+	{ "pair", '0', "the device trusts this host" },
+	{ "pair", '1', "the device was not paired (Don't Trust, no answer)" },
+	{ "drawer", '0', "a test passed and none failed or was MARGINAL" },
+	{ "drawer", '1', "a test of the session failed" },
+	{ "drawer", '3', "no cable was tested" },
+	{ "drawer", '4', "a test was MARGINAL and none failed" },
+	{ "watch", 'c', "the restore command's own status (128 + signal "
+	  "if killed)" },
+	{ NULL, '0', "success; for a run, the verdict is PASS" },
+	{ NULL, '1', "the verdict is FAIL" },
+	{ NULL, '2', "a usage error, an error from linkqd or linkqd not "
+	  "running, or a run ended without a verdict" },
+	{ NULL, '3', "no device: none attached, none with that UDID or on "
+	  "that port, or none ready when the wait ran out" },
+	{ NULL, '4', "the verdict is MARGINAL" },
+};
+
+static const struct help_option *
+help_option_find(const char *cmd, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(help_options); i++) {
+		if ((help_options[i].cmd == NULL ||
+		    strcmp(help_options[i].cmd, cmd) == 0) &&
+		    strcmp(help_options[i].name, name) == 0)
+			return (&help_options[i]);
+	}
+	return (NULL);
+}
+
+static const struct help_exit *
+help_exit_find(const char *cmd, char status)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(help_exits); i++) {
+		if ((help_exits[i].cmd == NULL ||
+		    strcmp(help_exits[i].cmd, cmd) == 0) &&
+		    help_exits[i].status == status)
+			return (&help_exits[i]);
+	}
+	return (NULL);
+}
+
+/* One option: "  -u, --udid UDID        text", long ones aligned. */
+static void
+help_print_option(FILE *f, const char *cmd, const char *name)
+{
+	const struct help_option	*o;
+	char				 left[64], sh[8] = "    ";
+
+	if ((o = help_option_find(cmd, name)) == NULL)
+		return;
+	if (o->shortopt != 0)
+		(void)snprintf(sh, sizeof(sh), "-%c, ", o->shortopt);
+	(void)snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name,
+	    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+	fprintf(f, "  %-24s %s\n", left, o->text);
+}
+
+void
+help_print(FILE *f, const struct help_command *c)
+{
+	const struct help_exit	*e;
+	const char		*p, *sp;
+	char			 name[32];
+	size_t			 n;
+
+	fprintf(f, "usage: linkq %s\n%s\n\noptions:\n", c->usage, c->summary);
+	help_print_option(f, c->name, "help");
+	for (p = c->options; *p != '\0'; p = sp) {
+		if ((sp = strchr(p, ' ')) == NULL)
+			sp = p + strlen(p);
+		n = (size_t)(sp - p);
+		if (n > 0 && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			help_print_option(f, c->name, name);
+		}
+		while (*sp == ' ')
+			sp++;
+	}
+	help_print_option(f, c->name, "json");
+	fprintf(f, "\nexample:\n  %s\n\nEXIT STATUS\n", c->example);
+	for (p = c->exits; *p != '\0'; p++) {
+		if ((e = help_exit_find(c->name, *p)) == NULL)
+			continue;
+		fprintf(f, "  %c   %s\n", *p == 'c' ? 'N' : *p, e->text);
+	}
+}
