@@ -197,7 +197,8 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/cmd-port.c client/cmd-report.c client/cmd-runs.c \
 		   client/cmd-show.c client/cmd-status.c client/cmd-test.c \
 		   client/cmd-watch.c client/cmd-wiggle.c \
-		   client/ask.c client/follow.c client/http.c client/linkq.c \
+		   client/ask.c client/follow.c client/history.c client/http.c \
+		   client/linkq.c \
 		   client/qualify.c client/restore-parse.c client/target.c \
 		   client/wait.c \
 		   client/cmd-drawer.c client/drawer-session.c \

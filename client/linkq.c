@@ -50,12 +50,14 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "watch [PORT | -u UDID] [--cable LABEL] "
 	  "[--json] -- COMMAND [ARGS...]",
 	  "run a restore command, watch the link, exit with its status" },
-	{ "events", cmd_events, "events [--follow] [--since ID] [--json]",
+	{ "events", cmd_events, "events [--follow] [--since ID] [--json] "
+	  "[--db FILE]",
 	  "the event log, and with --follow what happens next" },
-	{ "runs", cmd_runs, "runs [--json]",
-	  "the recent runs, newest first" },
-	{ "show", cmd_show, "show RUN [--json]",
-	  "one run: its numbers, verdict, reasons and events" },
+	{ "runs", cmd_runs, "runs [--cable C] [--port P] [--since TIME] "
+	  "[--verdict V] [--limit N] [--json] [--db FILE]",
+	  "every recorded run, newest first, with its port and cable" },
+	{ "show", cmd_show, "show RUN [--json] [--db FILE]",
+	  "one run: where, its numbers, verdict, reasons and events" },
 	{ "pair", cmd_pair, "pair [PORT | -u UDID]",
 	  "ask a device to trust this host and wait for the answer" },
 	{ "ports", cmd_ports, "ports [--json]",

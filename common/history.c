@@ -180,7 +180,6 @@ row_run(sqlite3_stmt *st)
 	if (o == NULL)
 		return (NULL);
 	(void)json_object_set_new(o, "host", col_str(st, 18));
-	(void)json_object_set_new(o, "errors", json_object());
 	(void)json_object_set_new(o, "recorded", json_true());
 	if (kind != NULL && strcmp(kind, "restore-watch") == 0)
 		row_watch(st, o);
