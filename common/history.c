@@ -6,6 +6,7 @@
  * include/lq-history.h).
  */
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,21 @@ col_reasons(sqlite3_stmt *st, int i)
 	return (a);
 }
 
+/*
+ * The 95% upper bound of the failure rate, as run_json gives it; null
+ * for totals that make none (more failures than probes).
+ */
+static json_t *
+col_cp_upper(int64_t probes, int64_t failures)
+{
+	double	cp;
+
+	if (probes < 0 || failures < 0)
+		return (json_null());
+	cp = lq_cp_upper((uint64_t)probes, (uint64_t)failures, 0.05);
+	return (isfinite(cp) ? json_real(cp) : json_null());
+}
+
 /* The restore-watch fields of a stored run of that kind. */
 static void
 row_watch(sqlite3_stmt *st, json_t *o)
@@ -154,7 +170,7 @@ row_run(sqlite3_stmt *st)
 	bulk_us = sqlite3_column_int64(st, 12);
 	kind = (const char *)sqlite3_column_text(st, 1);
 	o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:I, s:I, "
-	    "s:I, s:I, s:I, s:f, s:f, s:o, s:o, s:o, s:o, s:o}",
+	    "s:I, s:I, s:I, s:f, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "id", (json_int_t)sqlite3_column_int64(st, 0),
 	    "kind", col_str(st, 1),
 	    "profile", col_str(st, 2),
@@ -170,8 +186,7 @@ row_run(sqlite3_stmt *st)
 	    "bulk_bytes", (json_int_t)sqlite3_column_int64(st, 11),
 	    "mb_s", bulk_us > 0 ? (double)sqlite3_column_int64(st, 11) /
 	    (double)bulk_us : 0.0,
-	    "cp_upper", lq_cp_upper((uint64_t)failures, (uint64_t)probes,
-	    0.05),
+	    "cp_upper", col_cp_upper(probes, failures),
 	    "attachment_id", col_int(st, 13),
 	    "udid", col_str(st, 14),
 	    "port", col_str(st, 15),

@@ -5,7 +5,8 @@
 # The history survives a restart (issue 18, item 1): two runs on two
 # ports through two cables, then a new linkqd, and `linkq runs`, `show`
 # and `events` still give both runs with their ports (path and label)
-# and cables, the filters select, --db FILE gives the same from the
+# and cables, the events name the port by path and the cable, the
+# filters select, --db FILE gives the same from the
 # database file, and a run that never was says so (exit 2).
 
 . "$(dirname "$0")/lib.sh"
@@ -29,17 +30,21 @@ start_linkqd "$T/linkqd.conf"
 wait_trusted "$u1"
 wait_trusted "$u2"
 
-trace "two runs, on 1-1 (labelled front) with A-01 and 1-2 with B-02"
+trace "two runs: 1-1 (labelled front) with A-01, 1-2 with B-02 corrupting"
 lq port 1-1 --label front
 [ "$rc" = 0 ] || fail "port label refused: $(cat "$T/err")"
 lq cable 1-1 A-01
 [ "$rc" = 0 ] || fail "cable A-01 refused: $(cat "$T/err")"
 lq cable 1-2 B-02
 [ "$rc" = 0 ] || fail "cable B-02 refused: $(cat "$T/err")"
+ctl '{"cmd":"fault","target":"good2","params":"corrupt-per-mb=2"}' > /dev/null
 r1=$(start_run "$u1" quick)
 r2=$(start_run "$u2" quick)
 run1=$(wait_run "$r1")
-wait_run "$r2" > /dev/null
+wait_run "$r2" | jq -e '.verdict == "FAIL"' > /dev/null ||
+    fail "corruption did not fail run $r2: $(get /v1/runs/$r2)"
+echo "$run1" | jq -e '.verdict == "PASS"' > /dev/null ||
+    fail "run $r1 did not pass: $run1"
 # The run in memory names where it runs too.
 echo "$run1" | jq -e '.kind == "qualify" and .port == "1-1" and
     .port_label == "front" and .cable == "A-01" and .verdict != null' \
@@ -71,8 +76,8 @@ grep -qF "$reason1" "$T/out" || fail "no reason: $(cat "$T/out")"
 trace "events name ports by path and label, and the cable"
 lq events
 [ "$rc" = 0 ] || fail "events: status $rc: $(cat "$T/err")"
-grep -q " port 1-1 (front), cable A-01" "$T/out" ||
-    fail "no event names port 1-1: $(cat "$T/out")"
+grep -Eq " corruption .* port 1-2, cable B-02 .*run $r2" "$T/out" ||
+    fail "no event names port 1-2 and B-02: $(cat "$T/out")"
 if grep -Eq " port [0-9]+( |$)" "$T/out"; then
 	fail "an event names a port by its row id: $(cat "$T/out")"
 fi
@@ -90,9 +95,15 @@ expect_eq "$(sed 1d "$T/out" | awk '{ print $1 }' | tr '\n' ' ')" "$r1 " \
 lq runs --limit 1
 expect_eq "$(sed 1d "$T/out" | awk '{ print $1 }' | tr '\n' ' ')" "$r2 " \
     "runs --limit 1"
-lq runs --since 1h --verdict "$(echo "$verdict1" | tr A-Z a-z)" --cable A-01
+lq runs --since 1h --verdict pass
 expect_eq "$(sed 1d "$T/out" | awk '{ print $1 }' | tr '\n' ' ')" "$r1 " \
-    "runs --since 1h --verdict --cable"
+    "runs --since 1h --verdict pass"
+lq runs --verdict FAIL --cable B-02
+expect_eq "$(sed 1d "$T/out" | awk '{ print $1 }' | tr '\n' ' ')" "$r2 " \
+    "runs --verdict FAIL --cable B-02"
+lq runs --verdict FAIL --cable A-01
+expect_eq "$(cat "$T/out")" "no recorded run matches" \
+    "runs --verdict FAIL --cable A-01"
 lq runs --since 2099-01-01
 expect_eq "$(cat "$T/out")" "no recorded run matches" "runs --since future"
 lq runs --verdict maybe
