@@ -22,42 +22,50 @@
 /* The oldest schema with runs.kind and the restore columns (0008). */
 #define HISTORY_SCHEMA_MIN	8
 
-/*
- * One run with where it ran. Parameters: ?1 cable label, ?2 port path
- * or label, ?3 started at or after, ?4 verdict, ?5 run id (0: any), ?6
- * limit. Newest first by id: the primary key, walked backwards.
- */
-static const char *const q_runs =
-    "SELECT r.id, r.kind, r.profile, r.state, r.verdict, r.reasons,"
-    " r.started_us, r.ended_us, r.total_probes, r.total_failures,"
-    " r.total_bytes, r.total_bulk_bytes, r.total_bulk_us,"
-    " r.attachment_id, d.udid, p.path, p.label, c.label, h.hostname,"
-    " r.outcome, r.exit_status, r.exit_signal, r.percent, r.step,"
-    " r.command, r.link_events "
-    "FROM runs r JOIN attachments a ON a.id = r.attachment_id"
-    " JOIN devices d ON d.id = a.device_id"
-    " JOIN ports p ON p.id = a.port_id"
-    " JOIN hosts h ON h.id = p.host_id"
+/* A run with where it ran: the columns row_run reads. */
+#define Q_RUNS_FROM \
+    "SELECT r.id, r.kind, r.profile, r.state, r.verdict, r.reasons," \
+    " r.started_us, r.ended_us, r.total_probes, r.total_failures," \
+    " r.total_bytes, r.total_bulk_bytes, r.total_bulk_us," \
+    " r.attachment_id, d.udid, p.path, p.label, c.label, h.hostname," \
+    " r.outcome, r.exit_status, r.exit_signal, r.percent, r.step," \
+    " r.command, r.link_events " \
+    "FROM runs r JOIN attachments a ON a.id = r.attachment_id" \
+    " JOIN devices d ON d.id = a.device_id" \
+    " JOIN ports p ON p.id = a.port_id" \
+    " JOIN hosts h ON h.id = p.host_id" \
     " LEFT JOIN cables c ON c.id = a.cable_id "
-    "WHERE (?1 IS NULL OR c.label = ?1)"
-    " AND (?2 IS NULL OR p.path = ?2 OR p.label = ?2)"
-    " AND r.started_us >= ?3 AND (?4 IS NULL OR r.verdict = ?4)"
-    " AND (?5 = 0 OR r.id = ?5) "
-    "ORDER BY r.id DESC LIMIT ?6";
 
 /*
- * The events after ?1, of run ?3 (0: all), at most ?2, with the port of
- * the event, else of its attachment, and the attachment's cable.
+ * The runs a filter selects: ?1 cable label, ?2 port path or label, ?3
+ * started at or after, ?4 verdict, ?5 limit. Newest first by id: the
+ * primary key, walked backwards, stopping at the limit.
  */
-static const char *const q_events =
-    "SELECT e.id, e.ts_us, e.source, e.kind, e.port_id,"
-    " e.attachment_id, e.run_id, e.errno, e.detail, p.path, p.label,"
-    " c.label "
-    "FROM events e LEFT JOIN attachments a ON a.id = e.attachment_id"
-    " LEFT JOIN ports p ON p.id = coalesce(e.port_id, a.port_id)"
+static const char *const q_runs = Q_RUNS_FROM
+    "WHERE (?1 IS NULL OR c.label = ?1)"
+    " AND (?2 IS NULL OR p.path = ?2 OR p.label = ?2)"
+    " AND r.started_us >= ?3 AND (?4 IS NULL OR r.verdict = ?4) "
+    "ORDER BY r.id DESC LIMIT ?5";
+
+/* One run by id (?1): by its primary key, not a walk of the runs. */
+static const char *const q_run = Q_RUNS_FROM "WHERE r.id = ?1";
+
+/*
+ * The events after ?1, at most ?2, (of run ?3,) with the port of the
+ * event, else of its attachment, and the attachment's cable. Two
+ * statements: an "?3 = 0 OR" would keep the run's index unused.
+ */
+#define Q_EVENTS_FROM \
+    "SELECT e.id, e.ts_us, e.source, e.kind, e.port_id," \
+    " e.attachment_id, e.run_id, e.errno, e.detail, p.path, p.label," \
+    " c.label " \
+    "FROM events e LEFT JOIN attachments a ON a.id = e.attachment_id" \
+    " LEFT JOIN ports p ON p.id = coalesce(e.port_id, a.port_id)" \
     " LEFT JOIN cables c ON c.id = a.cable_id "
-    "WHERE e.id > ?1 AND (?3 = 0 OR e.run_id = ?3) "
-    "ORDER BY e.id LIMIT ?2";
+static const char *const q_events = Q_EVENTS_FROM
+    "WHERE e.id > ?1 ORDER BY e.id LIMIT ?2";
+static const char *const q_events_run = Q_EVENTS_FROM
+    "WHERE e.id > ?1 AND e.run_id = ?3 ORDER BY e.id LIMIT ?2";
 
 static int
 history_fail(sqlite3 *db, const char *what, char **cause)
@@ -203,30 +211,28 @@ row_run(sqlite3_stmt *st)
 	return (o);
 }
 
-/* Bind the filter and the run id to q_runs. */
+/* Bind the filter to q_runs, or the run id to q_run. */
 static int
 bind_runs(sqlite3_stmt *st, const struct lq_history_filter *f, int64_t id)
 {
 	unsigned int	limit = LQ_HISTORY_LIMIT;
 
-	if (f != NULL && f->limit > 0)
+	if (id != 0)
+		return (sqlite3_bind_int64(st, 1, id) == SQLITE_OK ? 0 : -1);
+	if (f->limit > 0)
 		limit = f->limit < LQ_HISTORY_LIMIT_MAX ? f->limit :
 		    LQ_HISTORY_LIMIT_MAX;
-	if (id != 0)
-		limit = 1;
-	if ((f != NULL && f->cable != NULL &&
+	if ((f->cable != NULL &&
 	    sqlite3_bind_text(st, 1, f->cable, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) ||
-	    (f != NULL && f->port != NULL &&
+	    (f->port != NULL &&
 	    sqlite3_bind_text(st, 2, f->port, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) ||
-	    sqlite3_bind_int64(st, 3, f != NULL ? f->since_us : 0) !=
-	    SQLITE_OK ||
-	    (f != NULL && f->verdict != NULL &&
+	    sqlite3_bind_int64(st, 3, f->since_us) != SQLITE_OK ||
+	    (f->verdict != NULL &&
 	    sqlite3_bind_text(st, 4, f->verdict, -1, SQLITE_STATIC) !=
 	    SQLITE_OK) ||
-	    sqlite3_bind_int64(st, 5, id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, limit) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 5, limit) != SQLITE_OK)
 		return (-1);
 	return (0);
 }
@@ -242,7 +248,8 @@ history_select(sqlite3 *db, const struct lq_history_filter *f, int64_t id,
 
 	if (history_schema(db, cause) == -1)
 		return (-1);
-	if (sqlite3_prepare_v2(db, q_runs, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, id != 0 ? q_run : q_runs, -1, &st,
+	    NULL) != SQLITE_OK)
 		return (history_fail(db, "runs", cause));
 	if (bind_runs(st, f, id) == -1) {
 		sqlite3_finalize(st);
@@ -321,11 +328,12 @@ lq_history_events(sqlite3 *db, int64_t since, unsigned int limit,
 	json_t		*o;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(db, q_events, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, run != 0 ? q_events_run : q_events, -1,
+	    &st, NULL) != SQLITE_OK)
 		return (history_fail(db, "events", cause));
 	if (sqlite3_bind_int64(st, 1, since) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, limit) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, run) != SQLITE_OK) {
+	    (run != 0 && sqlite3_bind_int64(st, 3, run) != SQLITE_OK)) {
 		sqlite3_finalize(st);
 		return (history_fail(db, "events", cause));
 	}
