@@ -119,7 +119,8 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # The report engine: in common/ for linkqd and linkq alike, but apart
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
 # does not link.
-REPORT_SRCS	:= common/blame.c common/report.c common/report-restore.c
+REPORT_SRCS	:= common/blame.c common/history.c common/report.c \
+		   common/report-restore.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
@@ -196,7 +197,8 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/cmd-port.c client/cmd-report.c client/cmd-runs.c \
 		   client/cmd-show.c client/cmd-status.c client/cmd-test.c \
 		   client/cmd-watch.c client/cmd-wiggle.c \
-		   client/ask.c client/follow.c client/http.c client/linkq.c \
+		   client/ask.c client/follow.c client/history.c client/http.c \
+		   client/linkq.c \
 		   client/qualify.c client/restore-parse.c client/target.c \
 		   client/wait.c client/help.c \
 		   client/cmd-drawer.c client/drawer-session.c \

@@ -85,6 +85,22 @@ const char *client_udid_short(const char *);
 /* A span such as 90s, 30m, 24h, 7d or 2w in seconds; -1 if none. */
 int64_t	 client_span(const char *);
 
+/* history.c: the options of the commands that read the history. */
+/*
+ * --since TIME as an epoch second, given now (one): a span back ("7d")
+ * or a date ("2026-01-31", "2026-01-31T08:00:00", with "Z" for UTC);
+ * -1 if it is none of these.
+ */
+int64_t	 client_since(const char *, int64_t);
+/* --db FILE opened read-only, or NULL once the error is printed. */
+struct sqlite3;
+struct sqlite3	*client_db_open(const char *);
+/*
+ * Where a run or event was: "port 1-1 (front-left), cable A-03", from
+ * its port, port_label and cable members, into buf.
+ */
+void	 client_where(json_t *, char *, size_t);
+
 /* qualify.c: what linkq qualify adds to a run (cmd-test.c). */
 struct qualify_target {
 	json_int_t	 attachment;

@@ -2,9 +2,11 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * linkq events [--follow] [--since ID]: the event log, one line per
- * event, from GET /v1/events; --follow then keeps the stream open
- * (follow=1) and prints each new event until Ctrl-C.
+ * linkq events [--follow] [--since ID] [--db FILE]: the event log, one
+ * line per event with its port (path, label) and cable, from GET
+ * /v1/events or a database file read here (lq-history.h); --follow then
+ * keeps the stream open (follow=1) and prints each new event until
+ * Ctrl-C.
  *
  * The history is read page by page rather than through the follow
  * stream: linkqd sends a new follower at most the last 1000 old events,
@@ -20,10 +22,12 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "compat/compat.h"
 #include "client.h"
 #include "http.h"
+#include "lq-history.h"
 #include "xmalloc.h"
 
 /* linkqd's cap on limit; a shorter page is the last one. */
@@ -57,16 +61,21 @@ client_event_text(json_t *ev, char *buf, size_t size)
 		const char	*key;
 		const char	*name;
 	} ids[] = {
-		{ "port_id", "port" },
 		{ "attachment_id", "attachment" },
 		{ "run_id", "run" },
 	};
 	json_t		*v;
 	size_t		 i, len = 0;
+	char		 where[256];
 
 	buf[0] = '\0';
 	append(buf, size, &len, "%-8s %-14s", client_str(ev, "source", "?"),
 	    client_str(ev, "kind", "?"));
+	/* The port by its path and label: its row id means nothing here. */
+	if (json_object_get(ev, "port") != NULL) {
+		client_where(ev, where, sizeof(where));
+		append(buf, size, &len, " %s", where);
+	}
 	for (i = 0; i < nitems(ids); i++) {
 		if ((v = json_object_get(ev, ids[i].key)) != NULL)
 			append(buf, size, &len, " %s %lld", ids[i].name,
@@ -142,6 +151,38 @@ print_event(json_t *ev, void *arg)
 	return (0);
 }
 
+/* The events after since from a database file, page by page. */
+static int
+events_local(const char *file, json_int_t since)
+{
+	sqlite3	*db;
+	json_t	*list, *ev;
+	char	*cause;
+	size_t	 i, n;
+
+	if ((db = client_db_open(file)) == NULL)
+		return (LQ_EXIT_USAGE);
+	do {
+		list = json_array();
+		if (lq_history_events(db, since, EVENTS_PAGE, 0, list,
+		    &cause) == -1) {
+			fprintf(stderr, "linkq: %s: %s\n", file, cause);
+			free(cause);
+			json_decref(list);
+			sqlite3_close(db);
+			return (LQ_EXIT_USAGE);
+		}
+		n = json_array_size(list);
+		json_array_foreach(list, i, ev) {
+			since = json_integer_value(json_object_get(ev, "id"));
+			(void)print_event(ev, NULL);
+		}
+		json_decref(list);
+	} while (n == EVENTS_PAGE);
+	sqlite3_close(db);
+	return (0);
+}
+
 /* Each line of the follow stream. */
 static int
 follow_line(const char *line, size_t len, void *arg)
@@ -168,12 +209,13 @@ cmd_events(int argc, char **argv)
 		CLIENT_LONG_OPTIONS,
 		{ "follow", no_argument, NULL, 'f' },
 		{ "since", required_argument, NULL, 'S' },
+		{ "db", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct events_follow	 f;
 	json_t			*reply = NULL;
 	json_int_t		 since = 0;
-	const char		*errstr;
+	const char		*errstr, *db = NULL;
 	char			*path;
 	long			 code;
 	int			 ch, follow = 0, how;
@@ -182,6 +224,9 @@ cmd_events(int argc, char **argv)
 		switch (ch) {
 		case 'f':
 			follow = 1;
+			break;
+		case 'd':
+			db = optarg;
 			break;
 		case 'S':
 			since = strtonum(optarg, 0, LLONG_MAX, &errstr);
@@ -199,6 +244,13 @@ cmd_events(int argc, char **argv)
 	if (optind != argc)
 		return (client_usage("events"));
 
+	if (db != NULL && follow) {
+		fprintf(stderr, "linkq: --follow and --db do not go together: "
+		    "a database file takes no new events from here\n");
+		return (client_usage("events"));
+	}
+	if (db != NULL)
+		return (events_local(db, since));
 	memset(&f, 0, sizeof(f));
 	if (client_events(since, 0, print_event, NULL, &f.last, &code,
 	    &reply) == -1) {

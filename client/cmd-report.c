@@ -32,81 +32,15 @@
 #include "lq-time.h"
 #include "xmalloc.h"
 
-/*
- * TIME as the epoch second it means: a span back from now ("7d", "24h",
- * "30m", "90s") or a date, "2026-01-31", "2026-01-31T08:00:00" (local
- * time) or with a trailing "Z" (UTC). -1 if it is none of these.
- */
-static int64_t
-parse_since(const char *s, int64_t now)
-{
-	struct tm	 tm;
-	const char	*end;
-	int64_t		 span;
-	time_t		 t;
-
-	if ((span = client_span(s)) >= 0)
-		return (now - span);
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL) {
-		memset(&tm, 0, sizeof(tm));
-		if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
-			return (-1);
-	}
-	if (strcmp(end, "Z") == 0)
-		t = timegm(&tm);
-	else if (*end == '\0') {
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-	} else
-		return (-1);
-	return (t == (time_t)-1 ? -1 : (int64_t)t);
-}
-
-/*
- * Whether file can be the database --db wants, else say why: SQLite
- * opens a directory and then fails with "disk I/O error", and the
- * read-only open of a missing file says only "unable to open".
- */
-static int
-report_db_usable(const char *file)
-{
-	struct stat	sb;
-
-	if (stat(file, &sb) == -1) {
-		fprintf(stderr, "linkq: --db %s: %s; --db takes the database "
-		    "file linkqd writes, such as %s\n", file,
-		    strerror(errno), LINKQ_DB);
-		return (0);
-	}
-	if (S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "linkq: --db %s is a directory, not a "
-		    "database file; --db takes the file linkqd writes, such "
-		    "as %s\n", file, LINKQ_DB);
-		return (0);
-	}
-	return (1);
-}
-
 static int
 report_local(const char *file, enum lq_report_by by, int64_t since,
     struct lq_report **rep)
 {
-	sqlite3	*db = NULL;
+	sqlite3	*db;
 	char	*cause;
-	int	 rc;
 
-	if (!report_db_usable(file))
+	if ((db = client_db_open(file)) == NULL)
 		return (-1);
-	rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY |
-	    SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "linkq: %s: %s\n", file, db != NULL ?
-		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
-		sqlite3_close(db);
-		return (-1);
-	}
-	sqlite3_busy_timeout(db, 5000);
 	if (lq_report_build(db, by, since * LQ_USEC_PER_SEC, rep,
 	    &cause) == -1) {
 		fprintf(stderr, "linkq: %s: %s\n", file, cause);
@@ -177,7 +111,7 @@ cmd_report(int argc, char **argv)
 			}
 			break;
 		case 'S':
-			since = parse_since(optarg, lq_wall_now_us() /
+			since = client_since(optarg, lq_wall_now_us() /
 			    LQ_USEC_PER_SEC);
 			if (since < 0) {
 				fprintf(stderr, "linkq: --since takes a span "

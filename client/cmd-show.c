@@ -2,9 +2,10 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * linkq show RUN: one run (GET /v1/runs/ID) with its numbers, verdict
- * and every reason, then the run's events as a timeline (GET
- * /v1/events?run=ID).
+ * linkq show RUN [--db FILE]: one run (GET /v1/runs/ID, any run ever
+ * recorded) with where it ran, its numbers, verdict and every reason,
+ * then the run's events as a timeline (GET /v1/events?run=ID); or the
+ * same from a database file read here (lq-history.h).
  */
 
 #include <getopt.h>
@@ -14,10 +15,12 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "compat/compat.h"
 #include "client.h"
 #include "http.h"
+#include "lq-history.h"
 #include "xmalloc.h"
 
 struct show_events {
@@ -35,28 +38,28 @@ keep_event(json_t *ev, void *arg)
 	return (0);
 }
 
-/* The device's name, model and port, if linkqd still knows it. */
+/*
+ * The device, with its name and model if linkqd still knows it (devices
+ * is NULL with --db), and where the run was: port and cable.
+ */
 static void
 print_device(json_t *run, json_t *devices)
 {
 	json_t		*d;
 	const char	*udid = client_str(run, "udid", "?");
+	char		 where[256];
 	size_t		 i;
 
 	printf("  device    %s", udid);
 	json_array_foreach(json_object_get(devices, "devices"), i, d) {
-		if (strcmp(client_str(d, "udid", ""), udid) != 0)
-			continue;
-		if (json_object_get(d, "name") != NULL)
+		if (strcmp(client_str(d, "udid", ""), udid) == 0 &&
+		    json_object_get(d, "name") != NULL)
 			printf(", %s (%s)", client_str(d, "name", "?"),
 			    client_str(d, "product_type", "?"));
-		/* The port is the attachment's: only if it is this one. */
-		if (json_integer_value(json_object_get(d, "attachment_id")) ==
-		    json_integer_value(json_object_get(run, "attachment_id")) &&
-		    json_object_get(d, "port") != NULL)
-			printf(", port %s", client_str(d, "port", "?"));
 	}
-	printf("\n  attachment %lld\n", (long long)json_integer_value(
+	client_where(run, where, sizeof(where));
+	printf("\n  where     %s\n", where);
+	printf("  attachment %lld\n", (long long)json_integer_value(
 	    json_object_get(run, "attachment_id")));
 }
 
@@ -93,12 +96,15 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	printf("  bytes     %lld, bulk %lld\n", (long long)json_integer_value(
 	    json_object_get(run, "bytes")), (long long)json_integer_value(
 	    json_object_get(run, "bulk_bytes")));
-	printf("  errors   ");
-	n = 0;
-	json_object_foreach(json_object_get(run, "errors"), kind, v)
-		printf("%s %s %lld", n++ > 0 ? "," : "", kind,
-		    (long long)json_integer_value(v));
-	printf("%s\n", n == 0 ? " none" : "");
+	/* The database keeps the failures by probe, not these counts. */
+	if (json_object_get(run, "errors") != NULL) {
+		printf("  errors   ");
+		n = 0;
+		json_object_foreach(json_object_get(run, "errors"), kind, v)
+			printf("%s %s %lld", n++ > 0 ? "," : "", kind,
+			    (long long)json_integer_value(v));
+		printf("%s\n", n == 0 ? " none" : "");
+	}
 	if (verdict != NULL)
 		printf("  verdict   %s%s%s\n", client_verdict_color(verdict),
 		    verdict, client_color_end());
@@ -124,23 +130,74 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	}
 }
 
+/* The run and its events from linkqd; 0, or -1 once said why. */
+static int
+show_daemon(struct show_events *se, json_t **run, json_t **devices)
+{
+	json_t		*reply = NULL;
+	json_int_t	 last;
+	char		*path;
+	long		 code;
+	int		 ret = -1;
+
+	(void)xasprintf(&path, "/v1/runs/%lld", (long long)se->run);
+	if (client_call("GET", path, NULL, run) == -1 ||
+	    client_call("GET", "/v1/devices", NULL, devices) == -1)
+		goto out;
+	if (client_events(0, se->run, keep_event, se, &last, &code,
+	    &reply) == -1)
+		goto out;
+	ret = 0;
+out:
+	free(path);
+	json_decref(reply);
+	return (ret);
+}
+
+/* The run and its events from a database file; 0, or -1. */
+static int
+show_local(const char *file, struct show_events *se, json_t **run)
+{
+	sqlite3	*db;
+	char	*cause = NULL;
+	int	 found, ret = -1;
+
+	if ((db = client_db_open(file)) == NULL)
+		return (-1);
+	if ((found = lq_history_run(db, se->run, run, &cause)) == 0)
+		fprintf(stderr, "linkq: run %lld was never recorded in %s: "
+		    "linkq runs --db %s lists the runs there are\n",
+		    (long long)se->run, file, file);
+	else if (found == 1 && lq_history_events(db, 0, UINT_MAX, se->run,
+	    se->list, &cause) == 0)
+		ret = 0;
+	if (cause != NULL) {
+		fprintf(stderr, "linkq: %s: %s\n", file, cause);
+		free(cause);
+	}
+	sqlite3_close(db);
+	return (ret);
+}
+
 int
 cmd_show(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
+		{ "db", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct show_events	 se;
-	json_t			*run = NULL, *devices = NULL, *reply = NULL;
-	json_int_t		 last;
-	const char		*errstr;
-	char			*path;
-	long			 code;
+	json_t			*run = NULL, *devices = NULL;
+	const char		*errstr, *db = NULL;
 	int			 ch, ret = LQ_EXIT_USAGE;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		client_option("show", ch);
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'd')
+			db = optarg;
+		else
+			client_option("show", ch);
+	}
 	if (optind != argc - 1)
 		return (client_usage("show"));
 	memset(&se, 0, sizeof(se));
@@ -151,14 +208,9 @@ cmd_show(int argc, char **argv)
 		return (LQ_EXIT_USAGE);
 	}
 
-	(void)xasprintf(&path, "/v1/runs/%lld", (long long)se.run);
-	if (client_call("GET", path, NULL, &run) == -1)
-		goto out;
-	if (client_call("GET", "/v1/devices", NULL, &devices) == -1)
-		goto out;
 	se.list = json_array();
-	if (client_events(0, se.run, keep_event, &se, &last, &code,
-	    &reply) == -1)
+	if ((db != NULL ? show_local(db, &se, &run) :
+	    show_daemon(&se, &run, &devices)) == -1)
 		goto out;
 	ret = 0;
 	if (opt_json) {
@@ -167,10 +219,8 @@ cmd_show(int argc, char **argv)
 	} else
 		print_run(run, devices, se.list);
 out:
-	free(path);
 	json_decref(se.list);
 	json_decref(run);
 	json_decref(devices);
-	json_decref(reply);
 	return (ret);
 }

@@ -30,6 +30,16 @@ static const struct help_option help_options[] = {
 	  "only runs since TIME: a span back (7d, 24h) or a date "
 	  "(2026-01-31)" },
 	{ "events", "since", 0, "ID", "only the events after event ID" },
+	{ "runs", "since", 0, "TIME",
+	  "only runs since TIME: a span back (7d, 24h) or a date "
+	  "(2026-01-31)" },
+	{ "runs", "cable", 0, "LABEL", "only runs with this cable" },
+	{ "runs", "port", 0, "PORT", "only runs on this port (its path or "
+	  "its label)" },
+	{ "runs", "verdict", 0, "V", "only runs with this verdict: pass, "
+	  "marginal or fail" },
+	{ "runs", "limit", 0, "N", "at most N runs (default 50, at most "
+	  "1000)" },
 	{ "drawer", "profile", 0, "NAME", "the profile of each test "
 	  "(default quick)" },
 	{ "qualify", "profile", 0, "NAME", "the profile to run "

@@ -65,6 +65,7 @@
 #include "usb.h"
 #include "linkq.h"
 #include "log.h"
+#include "lq-history.h"
 #include "lq-report.h"
 #include "lq-status.h"
 #include "lq-time.h"
@@ -599,19 +600,118 @@ api_profiles(struct evhttp_request *req, char **args, int *code)
 	return (json_pack("{s:o}", "profiles", list));
 }
 
-/* GET /v1/runs: the recent runs, newest first. */
+/*
+ * Below this, since= is seconds back from now; from it on, an epoch
+ * second (2001-09-09): no one asks for 31 years back.
+ */
+#define REPORT_SINCE_EPOCH	1000000000LL
+
+/* since= of /v1/report and /v1/runs as a wall time in us (0: all). */
+static int64_t
+api_since_us(long long since)
+{
+	if (since >= REPORT_SINCE_EPOCH)
+		return (since * LQ_USEC_PER_SEC);
+	if (since > 0)
+		return (lq_wall_now_us() - since * LQ_USEC_PER_SEC);
+	return (0);
+}
+
+/* The filter of GET /v1/runs from q (whose strings it borrows). */
+static json_t *
+api_runs_filter(struct evkeyvalq *q, struct lq_history_filter *f,
+    int *code)
+{
+	const char	*v;
+	long long	 since, limit;
+	int		 verdict = LQ_VERDICT_NONE;
+
+	memset(f, 0, sizeof(*f));
+	if (api_query_number(q, "since", 0, INT64_MAX / LQ_USEC_PER_SEC, 0,
+	    &since) == -1)
+		return (api_fail(code, "since must be seconds back from now "
+		    "or an epoch second"));
+	if (api_query_number(q, "limit", 1, LQ_HISTORY_LIMIT_MAX,
+	    LQ_HISTORY_LIMIT, &limit) == -1)
+		return (api_fail(code, "limit must be from 1 to %d",
+		    LQ_HISTORY_LIMIT_MAX));
+	if ((v = evhttp_find_header(q, "verdict")) != NULL &&
+	    (verdict = lq_verdict_from_name(v)) <= LQ_VERDICT_NONE)
+		return (api_fail(code, "verdict must be PASS, MARGINAL or "
+		    "FAIL"));
+	f->verdict = verdict != LQ_VERDICT_NONE ? lq_verdict_name(verdict) :
+	    NULL;
+	f->cable = evhttp_find_header(q, "cable");
+	f->port = evhttp_find_header(q, "port");
+	f->since_us = api_since_us(since);
+	f->limit = (unsigned int)limit;
+	return (NULL);
+}
+
+/*
+ * GET /v1/runs?cable=LABEL&port=PATH_OR_LABEL&since=S&verdict=V&limit=N:
+ * the runs in memory, whose live state wins, and the recorded ones
+ * (lq-history.h), newest first.
+ */
 static json_t *
 api_runs(struct evhttp_request *req, char **args, int *code)
 {
-	json_t	*list;
+	struct lq_history_filter	 f;
+	struct evkeyvalq		 q;
+	const char			*query;
+	json_t				*list, *stored, *reply;
+	char				*cause;
 
-	(void)req;
 	(void)args;
-	*code = 200;
-	/* The restore-watch runs in memory follow the others. */
+	TAILQ_INIT(&q);
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	*code = 400;
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1)
+		return (api_fail(code, "the query string is malformed"));
+	if ((reply = api_runs_filter(&q, &f, code)) != NULL) {
+		evhttp_clear_headers(&q);
+		return (reply);
+	}
 	list = runs_json();
 	watch_list_json(list);
+	stored = json_array();
+	if (store != NULL && lq_history_runs(store_handle(store), &f, stored,
+	    &cause) == -1) {
+		*code = 500;
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		json_decref(stored);
+		json_decref(list);
+		evhttp_clear_headers(&q);
+		return (reply);
+	}
+	lq_history_merge(&f, list, stored);
+	evhttp_clear_headers(&q);
+	*code = 200;
 	return (json_pack("{s:o}", "runs", list));
+}
+
+/* GET /v1/runs/ID of a run no longer in memory: from the store. */
+static json_t *
+api_run_stored(int64_t id, int *code)
+{
+	json_t	*run, *reply;
+	char	*cause;
+	int	 found = 0;
+
+	*code = 404;
+	if (store != NULL && (found = lq_history_run(store_handle(store), id,
+	    &run, &cause)) == -1) {
+		*code = 500;
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		return (reply);
+	}
+	if (found == 0)
+		return (api_fail(code, "run %lld was never recorded: linkq "
+		    "runs lists the runs there are", (long long)id));
+	*code = 200;
+	return (run);
 }
 
 /* Start a restore-watch run (watch.h) for api_run_start. */
@@ -730,8 +830,12 @@ api_run_get(struct evhttp_request *req, char **args, int *code)
 		*code = 200;
 		return (watch_json(w));
 	}
-	if ((r = api_find_run(args[0], code, &reply)) == NULL)
-		return (reply);
+	if ((r = api_find_run(args[0], code, &reply)) == NULL) {
+		if (*code != 404)
+			return (reply);
+		json_decref(reply);
+		return (api_run_stored(api_run_id(args[0]), code));
+	}
 	*code = 200;
 	return (run_json(r));
 }
@@ -962,12 +1066,6 @@ api_events(struct evhttp_request *req, char **args, int *code)
 }
 
 /*
- * Below this, since= is seconds back from now; from it on, an epoch
- * second (2001-09-09): no one asks for 31 years back.
- */
-#define REPORT_SINCE_EPOCH	1000000000LL
-
-/*
  * GET /v1/report?by=pair|cable|port|device&since=SECONDS_AGO_OR_EPOCH:
  * the report engine on the store's own connection. The store keeps its
  * writes in a journal until the commit, so the journal is committed
@@ -985,7 +1083,7 @@ api_report(struct evhttp_request *req, char **args, int *code)
 	const char		*query, *v;
 	char			*cause;
 	long long		 since = 0;
-	int64_t			 since_us = 0;
+	int64_t			 since_us;
 	int			 by = LQ_REPORT_PAIR;
 	json_t			*reply = NULL;
 
@@ -1006,10 +1104,7 @@ api_report(struct evhttp_request *req, char **args, int *code)
 	evhttp_clear_headers(&q);
 	if (reply != NULL)
 		return (reply);
-	if (since >= REPORT_SINCE_EPOCH)
-		since_us = since * LQ_USEC_PER_SEC;
-	else if (since > 0)
-		since_us = lq_wall_now_us() - since * LQ_USEC_PER_SEC;
+	since_us = api_since_us(since);
 	if (store == NULL) {
 		*code = 503;
 		return (api_fail(code, "no database is open"));

@@ -12,7 +12,9 @@
 
 #include "events.h"
 #include "feed.h"
+#include "linkq.h"
 #include "log.h"
+#include "lq-history.h"
 #include "lq-time.h"
 #include "metrics.h"
 #include "store.h"
@@ -40,6 +42,36 @@ events_done(void)
 	followers = NULL;
 }
 
+/*
+ * The port of a live event by path and label, and its attachment's
+ * cable, as lq_history_events gives them for the events read back.
+ */
+static void
+events_json_where(const struct store_event *ev, json_t *o)
+{
+	char	port[64], label[LQ_LABEL_MAX + 1];
+	int	found = 0;
+
+	if (store == NULL)
+		return;
+	if (ev->attachment_id != 0 && store_attachment_where(store,
+	    ev->attachment_id, port, sizeof(port), label,
+	    sizeof(label)) == 1) {
+		found = 1;
+		if (label[0] != '\0')
+			(void)json_object_set_new(o, "cable",
+			    json_string(label));
+	}
+	if (ev->port_id != 0)
+		found = store_port_path(store, ev->port_id, port,
+		    sizeof(port)) == 1;
+	if (found)
+		(void)json_object_set_new(o, "port", json_string(port));
+	if (found && ev->port_id != 0 && store_port_label_get(store,
+	    ev->port_id, label, sizeof(label)) == 1)
+		(void)json_object_set_new(o, "port_label", json_string(label));
+}
+
 /* One event as the API shows it; ids 0 are left out. */
 static json_t *
 events_json(int64_t id, const struct store_event *ev)
@@ -64,6 +96,7 @@ events_json(int64_t id, const struct store_event *ev)
 	if (ev->detail != NULL)
 		(void)json_object_set_new(o, "detail",
 		    json_string(ev->detail));
+	events_json_where(ev, o);
 	return (o);
 }
 
@@ -87,23 +120,22 @@ events_record(struct store_event *ev)
 	return (id);
 }
 
-/* One event read back, into the list arg. */
-static void
-events_row(int64_t id, const struct store_event *ev, void *arg)
-{
-	(void)json_array_append_new(arg, events_json(id, ev));
-}
-
-/* The events after since, oldest first. */
+/*
+ * The events after since, oldest first, with their ports and cables
+ * (lq-history.h), as `linkq events --db` reads them.
+ */
 json_t *
 events_since(int64_t since, unsigned int limit, int64_t run_id)
 {
 	json_t	*list;
+	char	*cause;
 
 	list = json_array();
-	if (store != NULL)
-		(void)store_events_each(store, since, limit, run_id,
-		    events_row, list);
+	if (store != NULL && lq_history_events(store_handle(store), since,
+	    limit, run_id, list, &cause) == -1) {
+		log_warnx("events: %s", cause);
+		free(cause);
+	}
 	return (list);
 }
 

@@ -656,6 +656,28 @@ run_windows_json(const struct run *r)
 	return (list);
 }
 
+/*
+ * Where r runs: the port by path and label, the cable by label (null:
+ * none), as the history from the store says it (lq-history.h).
+ */
+static void
+run_json_where(const struct run *r, json_t *o)
+{
+	char	label[LQ_LABEL_MAX + 1];
+
+	(void)json_object_set_new(o, "kind", json_string("qualify"));
+	(void)json_object_set_new(o, "port", r->target.port[0] != '\0' ?
+	    json_string(r->target.port) : json_null());
+	if (store != NULL && r->target.port_id != 0 &&
+	    store_port_label_get(store, r->target.port_id, label,
+	    sizeof(label)) == 1)
+		(void)json_object_set_new(o, "port_label", json_string(label));
+	else
+		(void)json_object_set_new(o, "port_label", json_null());
+	(void)json_object_set_new(o, "cable", r->target.cable[0] != '\0' ?
+	    json_string(r->target.cable) : json_null());
+}
+
 /* The run as the API shows it. */
 json_t *
 run_json(const struct run *r)
@@ -693,6 +715,7 @@ run_json(const struct run *r)
 	    "mb_s", r->mb_s,
 	    "cp_upper", r->result.cp_upper,
 	    "reasons", reasons);
+	run_json_where(r, o);
 	(void)json_object_set_new(o, "chunk_ms", r->state != RUN_RUNNING ||
 	    r->chunk_ms <= 0 ? json_null() : json_real(r->chunk_ms));
 	if (r->stopping && r->state == RUN_RUNNING)

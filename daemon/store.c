@@ -167,10 +167,6 @@ const char *const store_sql[STMT_COUNT] = {
 	    "JOIN ports p ON p.id = a.port_id "
 	    "WHERE a.device_id = ?1 AND a.speed_mbps IS NOT NULL "
 	    "ORDER BY a.speed_mbps DESC, a.id DESC LIMIT 1",
-	[STMT_EVENTS_SINCE] =
-	    "SELECT id, ts_us, source, kind, port_id, attachment_id, run_id, "
-	    "errno, detail FROM events "
-	    "WHERE id > ?1 AND (?3 = 0 OR run_id = ?3) ORDER BY id LIMIT ?2",
 	[STMT_RECOVERED] =
 	    "SELECT r.id, r.profile, r.attachment_id, r.started_us, "
 	    "r.ended_us, r.total_probes, r.total_failures, d.udid "
@@ -901,34 +897,4 @@ store_port_path(struct store *s, int64_t port_id, char *buf, size_t size)
 	if (store_read_end(s, STMT_PORT_PATH, rc) == -1)
 		return (-1);
 	return (found);
-}
-
-/* Each event after since. */
-int
-store_events_each(struct store *s, int64_t since, unsigned int limit,
-    int64_t run_id, void (*fn)(int64_t, const struct store_event *, void *),
-    void *arg)
-{
-	struct store_event	 ev;
-	sqlite3_stmt		*st;
-	int			 rc;
-
-	st = store_read(s, STMT_EVENTS_SINCE);
-	if ((rc = sqlite3_bind_int64(st, 1, since)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, limit)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 3, run_id)) != SQLITE_OK)
-		return (store_read_end(s, STMT_EVENTS_SINCE, rc));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&ev, 0, sizeof(ev));
-		ev.ts_us = sqlite3_column_int64(st, 1);
-		ev.source = (const char *)sqlite3_column_text(st, 2);
-		ev.kind = (const char *)sqlite3_column_text(st, 3);
-		ev.port_id = sqlite3_column_int64(st, 4);
-		ev.attachment_id = sqlite3_column_int64(st, 5);
-		ev.run_id = sqlite3_column_int64(st, 6);
-		ev.errnum = sqlite3_column_int(st, 7);
-		ev.detail = (const char *)sqlite3_column_text(st, 8);
-		fn(sqlite3_column_int64(st, 0), &ev, arg);
-	}
-	return (store_read_end(s, STMT_EVENTS_SINCE, rc));
 }

@@ -3,8 +3,9 @@
 
 /*
  * The store: linkqd's one read-write SQLite connection (DESIGN.md,
- * Storage), and every line of SQL linkqd runs. Tables and views are
- * described in schema/.
+ * Storage), and every line of SQL linkqd runs but the reads it shares
+ * with the client (common/report.c, common/history.c), which run on
+ * store_handle(). Tables and views are described in schema/.
  *
  * Threads: a store is used by one thread only, the loop thread in linkqd.
  * Workers never touch it; a reader on another thread opens its own
@@ -290,12 +291,5 @@ int		 store_attachment_where(struct store *, int64_t, char *, size_t,
 		    char *, size_t);
 /* Copy the path of a port: 1, or 0 if it is not in the database. */
 int		 store_port_path(struct store *, int64_t, char *, size_t);
-/*
- * Call fn with each event above id since, oldest first, at most limit;
- * with a run id (not 0), only that run's. host_id is not read (0).
- */
-int		 store_events_each(struct store *, int64_t, unsigned int,
-		    int64_t, void (*)(int64_t, const struct store_event *,
-		    void *), void *);
 
 #endif /* LQ_STORE_H */

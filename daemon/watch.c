@@ -378,6 +378,29 @@ watch_event(struct store_event *ev)
 		watch_take(w, ev);
 }
 
+/*
+ * The port's label and the attachment's cable, as the store has them
+ * (null where it has none, or not yet), as run_json gives them.
+ */
+static void
+watch_json_where(const struct watch *w, json_t *o)
+{
+	char	label[LQ_LABEL_MAX + 1], port[64];
+
+	if (store != NULL && w->port_id != 0 &&
+	    store_port_label_get(store, w->port_id, label,
+	    sizeof(label)) == 1)
+		(void)json_object_set_new(o, "port_label", json_string(label));
+	else
+		(void)json_object_set_new(o, "port_label", json_null());
+	if (store != NULL && store_attachment_where(store, w->attachment_id,
+	    port, sizeof(port), label, sizeof(label)) == 1 &&
+	    label[0] != '\0')
+		(void)json_object_set_new(o, "cable", json_string(label));
+	else
+		(void)json_object_set_new(o, "cable", json_null());
+}
+
 json_t *
 watch_json(const struct watch *w)
 {
@@ -392,6 +415,7 @@ watch_json(const struct watch *w)
 	(void)json_object_set_new(o, "state", json_string(w->state));
 	(void)json_object_set_new(o, "udid", json_string(w->udid));
 	(void)json_object_set_new(o, "port", json_string(w->port));
+	watch_json_where(w, o);
 	(void)json_object_set_new(o, "attachment_id",
 	    json_integer(w->attachment_id));
 	(void)json_object_set_new(o, "started_us",

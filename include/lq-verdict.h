@@ -22,11 +22,11 @@
 
 /*
  * One-sided (1 - alpha) Clopper-Pearson upper bound of a failure rate
- * after k failures in n independent trials: the largest rate p at which
- * k or fewer failures would still happen with probability alpha or
- * more. Exact, relative accuracy 1e-9 or better for any n. n = 0 or
- * k = n gives 1; k > n, or alpha outside (0, 1/2) (a confidence below
- * 50% bounds nothing), gives NaN.
+ * after k failures in n independent trials (arguments n, k, alpha):
+ * the largest rate p at which k or fewer failures would still happen
+ * with probability alpha or more. Exact, relative accuracy 1e-9 or
+ * better for any n. n = 0 or k = n gives 1; k > n, or alpha outside
+ * (0, 1/2) (a confidence below 50% bounds nothing), gives NaN.
  */
 double	lq_cp_upper(uint64_t, uint64_t, double);
 

@@ -148,7 +148,7 @@ expect_eq "$rc" 0 "events --follow after Ctrl-C: $(cat "$T/follow.err")"
 trace "events: the dropout, as text and JSON; --since skips it"
 lq events
 expect_eq "$rc" 0 "events"
-grep -q '^[0-9-]* [0-9:.]*  *[0-9]* usbmuxd  *dropout  *port [0-9]* attachment [0-9]* run 2: ' \
+grep -q '^[0-9-]* [0-9:.]*  *[0-9]* usbmuxd  *dropout  *port 1-1, cable none attachment [0-9]* run 2: ' \
     "$T/out" || fail "events: $(cat "$T/out")"
 lq --json events
 id=$(jq -r 'select(.kind == "dropout") | .id' "$T/out")

@@ -33,7 +33,12 @@ expect_eq "$(complete_line 'linkq test --profile ')" \
 expect_eq "$(complete_line 'linkq qualify 1-1 --profile re')" "restore" \
     "a profile by prefix"
 expect_eq "$(complete_line 'linkq events --')" \
-    "--help --json --follow --since" "events options"
+    "--help --json --follow --since --db" "events options"
+expect_eq "$(complete_line 'linkq runs --')" \
+    "--help --json --cable --port --since --verdict --limit --db" \
+    "runs options"
+expect_eq "$(complete_line 'linkq runs --verdict M')" "MARGINAL" \
+    "a verdict"
 expect_eq "$(complete_line 'linkq port 1-1 --')" \
     "--help --json --label --clear-label" "port options"
 expect_eq "$(complete_line 'linkq cable 1-1 --c')" "--clear" "cable options"
