@@ -566,25 +566,30 @@ metrics_runs(struct evbuffer *buf, const char *name)
 	}
 }
 
+/* Where metrics_source_line() writes, and the family's name. */
+struct metrics_family_out {
+	struct evbuffer	*buf;
+	const char	*name;
+};
+
 static void
 metrics_source_line(const char *source, int verdicts,
     const struct source_state *st, void *arg)
 {
-	struct evbuffer	*buf = ((void **)arg)[0];
-	const char	*name = ((void **)arg)[1];
+	struct metrics_family_out	*out = arg;
 
 	(void)verdicts;
-	(void)evbuffer_add_printf(buf, "%s{source=\"%s\"} %d\n", name,
-	    source, st->on);
+	(void)evbuffer_add_printf(out->buf, "%s{source=\"%s\"} %d\n",
+	    out->name, source, st->on);
 }
 
 /* One series per evidence source of sources.c's table. */
 static void
 metrics_source_up(struct evbuffer *buf, const char *name)
 {
-	void	*arg[2] = { buf, (void *)(uintptr_t)name };
+	struct metrics_family_out	out = { buf, name };
 
-	sources_each(metrics_source_line, arg);
+	sources_each(metrics_source_line, &out);
 }
 
 static void
