@@ -8,6 +8,7 @@
  * attachment it continues, each run's totals its own.
  */
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,17 +52,28 @@ setup(void **state)
 	return (0);
 }
 
+/* The directory holds only files (the databases and their journals). */
 static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 cmd[128];
-	int		 ret;
+	struct dirent	*de;
+	DIR		*dir;
+	int		 ret = 0;
 
-	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	ret = system(cmd);
+	if ((dir = opendir(f->dir)) == NULL)
+		return (-1);
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0 &&
+		    unlinkat(dirfd(dir), de->d_name, 0) == -1)
+			ret = -1;
+	}
+	(void)closedir(dir);
+	if (rmdir(f->dir) == -1)
+		ret = -1;
 	free(f);
-	return (ret == 0 ? 0 : -1);
+	return (ret);
 }
 
 /* Three probes of run, one failed. */
