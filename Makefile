@@ -119,8 +119,8 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # The report engine: in common/ for linkqd and linkq alike, but apart
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
 # does not link.
-REPORT_SRCS	:= common/blame.c common/history.c common/report.c \
-		   common/report-restore.c
+REPORT_SRCS	:= common/blame.c common/history.c common/merge.c \
+		   common/report.c common/report-restore.c common/schema.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
@@ -149,7 +149,9 @@ SCHEMA_C	:= $(BUILD)/gen/store-schema.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(BUILD)/%.o)
 REPORT_OBJS	:= $(REPORT_SRCS:%.c=$(BUILD)/%.o)
-STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_C:.c=.o)
+# The migrations: the store's, and linkq merge's through common/schema.c.
+SCHEMA_OBJ	:= $(SCHEMA_C:.c=.o)
+STORE_OBJS	:= $(STORE_SRCS:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ)
 DAEMON_OBJS	:= $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 # Everything but the mains, linked into each program and unit test.
 LIB_OBJS	:= $(COMMON_OBJS) $(REPORT_OBJS) $(STORE_OBJS) $(DAEMON_OBJS)
@@ -201,7 +203,8 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/linkq.c \
 		   client/qualify.c client/restore-parse.c client/target.c \
 		   client/wait.c client/help.c \
-		   client/cmd-drawer.c client/drawer-session.c \
+		   client/cmd-drawer.c client/cmd-merge.c \
+		   client/drawer-session.c \
 		   client/drawer-summary.c client/drawer-swap.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
@@ -263,7 +266,7 @@ $(BUILD)/linkqd: $(BUILD)/daemon/linkqd.o $(LIB_OBJS)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
 
-$(BUILD)/linkq: $(CLIENT_OBJS) $(COMMON_OBJS) $(REPORT_OBJS)
+$(BUILD)/linkq: $(CLIENT_OBJS) $(COMMON_OBJS) $(REPORT_OBJS) $(SCHEMA_OBJ)
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CLIENT_LIBS)
 

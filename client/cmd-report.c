@@ -6,8 +6,11 @@
  * then the blame section (GET /v1/report). With --db FILE it opens a
  * database file read-only and builds the same report here, with the
  * engine linkqd uses (common/report.c), for a database copied from
- * another bench. Either way the report goes through the same struct
- * and the same printers, so both print the same bytes.
+ * another bench. Several --db files are merged into a database in
+ * memory (common/merge.c, as linkq merge does, without the raw probes
+ * the report never reads) and reported on together. Either way the
+ * report goes through the same struct and the same printers, so both
+ * print the same bytes.
  */
 
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include "client.h"
 #include "http.h"
 #include "linkq.h"
+#include "lq-merge.h"
 #include "lq-report.h"
 #include "lq-time.h"
 #include "xmalloc.h"
@@ -44,6 +48,41 @@ report_local(const char *file, enum lq_report_by by, int64_t since,
 	if (lq_report_build(db, by, since * LQ_USEC_PER_SEC, rep,
 	    &cause) == -1) {
 		fprintf(stderr, "linkq: %s: %s\n", file, cause);
+		free(cause);
+		sqlite3_close(db);
+		return (-1);
+	}
+	sqlite3_close(db);
+	return (0);
+}
+
+/* The report over several database files, merged in memory. */
+static int
+report_several(char **files, int nfiles, enum lq_report_by by,
+    int64_t since, struct lq_report **rep)
+{
+	sqlite3	*db;
+	int64_t	 counts[LQ_MERGE_NCOUNTS];
+	char	*cause;
+	int	 i;
+
+	if ((db = lq_merge_open_into(":memory:", &cause)) == NULL) {
+		fprintf(stderr, "linkq: report: %s\n", cause);
+		free(cause);
+		return (-1);
+	}
+	for (i = 0; i < nfiles; i++) {
+		if (lq_merge_file(db, ":memory:", files[i],
+		    LQ_MERGE_NO_PROBES, counts, &cause) == -1) {
+			fprintf(stderr, "linkq: report: --db %s\n", cause);
+			free(cause);
+			sqlite3_close(db);
+			return (-1);
+		}
+	}
+	if (lq_report_build(db, by, since * LQ_USEC_PER_SEC, rep,
+	    &cause) == -1) {
+		fprintf(stderr, "linkq: report: %s\n", cause);
 		free(cause);
 		sqlite3_close(db);
 		return (-1);
@@ -97,10 +136,13 @@ cmd_report(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lq_report	*rep = NULL;
-	const char		*db = NULL;
+	char			**dbs;
 	int64_t			 since = 0;
 	int			 ch, by = LQ_REPORT_PAIR, csv = 0, color;
+	int			 ndbs = 0, ret;
 
+	/* No more --db than arguments. */
+	dbs = xcalloc((size_t)argc + 1, sizeof(*dbs));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -124,23 +166,31 @@ cmd_report(int argc, char **argv)
 			csv = 1;
 			break;
 		case 'd':
-			db = optarg;
+			dbs[ndbs++] = optarg;
 			break;
 		default:
 			client_option("report", ch);
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		free(dbs);
 		return (client_usage("report"));
+	}
 	if (csv && opt_json) {
 		fprintf(stderr, "linkq: --csv and --json exclude each other\n");
+		free(dbs);
 		return (client_usage("report"));
 	}
 
-	if (db != NULL) {
-		if (report_local(db, (enum lq_report_by)by, since, &rep) == -1)
-			return (LQ_EXIT_USAGE);
-	} else if (report_daemon((enum lq_report_by)by, since, &rep) == -1)
+	if (ndbs == 1)
+		ret = report_local(dbs[0], (enum lq_report_by)by, since, &rep);
+	else if (ndbs > 1)
+		ret = report_several(dbs, ndbs, (enum lq_report_by)by, since,
+		    &rep);
+	else
+		ret = report_daemon((enum lq_report_by)by, since, &rep);
+	free(dbs);
+	if (ret == -1)
 		return (LQ_EXIT_USAGE);
 
 	color = *client_verdict_color("PASS") != '\0';

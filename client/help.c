@@ -69,8 +69,12 @@ static const struct help_option help_options[] = {
 	{ NULL, "by", 0, "WHAT", "group by pair, cable, port or device "
 	  "(default pair)" },
 	{ NULL, "csv", 0, NULL, "print CSV" },
+	{ "report", "db", 0, "FILE", "read this database file instead of "
+	  "asking linkqd; given twice or more, their history together" },
 	{ NULL, "db", 0, "FILE", "read this database file instead of "
 	  "asking linkqd" },
+	{ NULL, "into", 0, "FILE", "the database to merge into, made if it "
+	  "does not exist" },
 	{ NULL, "prefix", 0, "P", "labels are P and a number "
 	  "(default D-)" },
 	{ NULL, "start", 0, "N", "the first number (default 1)" },
@@ -89,6 +93,9 @@ struct help_exit {
 static const struct help_exit help_exits[] = {
 	{ "pair", '0', "the device trusts this host" },
 	{ "pair", '1', "the device was not paired (Don't Trust, no answer)" },
+	{ "merge", '0', "every database was merged" },
+	{ "merge", '2', "a usage error, or a database that could not be "
+	  "merged (the others were)" },
 	{ "drawer", '0', "a test passed and none failed or was MARGINAL" },
 	{ "drawer", '1', "a test of the session failed" },
 	{ "drawer", '3', "no cable was tested" },

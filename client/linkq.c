@@ -90,6 +90,10 @@ static const struct command commands[] = {
 	  "[--since TIME] [--json | --csv] [--db FILE]",
 	  "results by pair, cable, port or device, best first, and blame",
 	  "by since csv db", "linkq report --by cable --since 7d", "02" } },
+	{ cmd_merge, { "merge", "merge --into FILE DB... [--json]",
+	  "copy the history of bench databases into one file",
+	  "into", "linkq merge --into fleet.db bench-1.db bench-2.db",
+	  "02" } },
 };
 
 int	opt_json;

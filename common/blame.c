@@ -27,8 +27,9 @@
  * neither a pass nor a failure of the cable.
  *
  * MARGINAL counts as neither a pass nor a failure. Ports are told apart
- * by path alone: a database from two benches with the same port paths
- * merges them here (the report rows keep them apart by host).
+ * by their names alone: where a database holds several benches, the
+ * report names each port with its host ("1-1 on bench-2"), so that the
+ * same path on two benches stays two ports here.
  */
 
 #include <stdarg.h>

@@ -55,7 +55,8 @@ lq_restore_load(sqlite3 *db, int64_t since, struct lq_report *rep,
     char **cause)
 {
 	static const char	*q =
-	    "SELECT r.id, c.label, p.path, d.udid, r.outcome,"
+	    "SELECT r.id, c.label, " LQ_REPORT_PORT_SQL(2) ", d.udid,"
+	    " r.outcome,"
 	    " coalesce(r.exit_status, -1), coalesce(r.exit_signal, 0),"
 	    " r.percent, r.step, coalesce(r.link_events, 0), r.started_us,"
 	    " (SELECT q.verdict FROM runs q JOIN attachments qa"
@@ -65,6 +66,7 @@ lq_restore_load(sqlite3 *db, int64_t since, struct lq_report *rep,
 	    "  ORDER BY q.started_us DESC LIMIT 1)"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " JOIN ports p ON p.id = a.port_id"
+	    " JOIN hosts h ON h.id = p.host_id"
 	    " JOIN devices d ON d.id = a.device_id"
 	    " LEFT JOIN cables c ON c.id = a.cable_id"
 	    " WHERE r.kind = 'restore-watch' AND r.state = 'done'"
@@ -79,6 +81,7 @@ lq_restore_load(sqlite3 *db, int64_t since, struct lq_report *rep,
 		return (-1);
 	}
 	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int(st, 2, rep->hosts > 1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;

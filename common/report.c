@@ -101,6 +101,7 @@ static void	row_fill(struct lq_report_row *, struct run **, size_t,
 		    double *);
 static void	row_clear(struct lq_report_row *);
 static int	cmp_row(const void *, const void *);
+static int	cmp_str(const char *, const char *);
 static char	*dup_or_null(const char *);
 
 static char *
@@ -1074,11 +1075,48 @@ report_note_left(struct lq_report_row *row, const int64_t key[3],
 	}
 }
 
+/*
+ * The ports as blame names them (bports): by path, or where the ports
+ * are of several hosts (benches merged), "1-1 on bench-2", so that one
+ * bench's port 1-1 is not blamed for another's. Returns the number of
+ * hosts.
+ */
+static int
+ports_hosts(const struct names *ports, struct names *bports)
+{
+	const struct named	*nm;
+	size_t			 i, j;
+	int			 hosts = 0, several;
+
+	for (i = 0; i < ports->n; i++) {
+		for (j = 0; j < i; j++) {
+			if (cmp_str(ports->v[i].s[2], ports->v[j].s[2]) == 0)
+				break;
+		}
+		hosts += j == i;
+	}
+	several = hosts > 1;
+	bports->n = ports->n;
+	bports->v = xcalloc(ports->n + 1, sizeof(*bports->v));
+	for (i = 0; i < ports->n; i++) {
+		nm = &ports->v[i];
+		bports->v[i].id = nm->id;
+		if (several && nm->s[0] != NULL && nm->s[2] != NULL)
+			(void)xasprintf(&bports->v[i].s[0], "%s on %s",
+			    nm->s[0], nm->s[2]);
+		else
+			bports->v[i].s[0] = dup_or_null(nm->s[0]);
+		bports->v[i].s[1] = dup_or_null(nm->s[1]);
+		bports->v[i].s[2] = dup_or_null(nm->s[2]);
+	}
+	return (hosts);
+}
+
 int
 lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
     struct lq_report **out, char **cause)
 {
-	struct names		 cables, ports, devices;
+	struct names		 cables, ports, bports, devices;
 	struct lq_report	*rep;
 	struct lq_report_row	*cells = NULL;
 	struct lq_blame_cell	*bc;
@@ -1086,6 +1124,7 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	struct left_out		*left;
 	int64_t			(*keys)[3] = NULL;
 	size_t			 nruns = 0, ncells, i;
+	int			 hosts;
 
 	*out = NULL;
 	*cause = NULL;
@@ -1099,17 +1138,19 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	if (load_names(db, "SELECT id, label FROM cables ORDER BY id", 1,
 	    &cables, cause) == -1)
 		return (-1);
-	if (load_names(db, "SELECT p.id, p.path, p.label, h.hostname "
-	    "FROM ports p JOIN hosts h ON h.id = p.host_id ORDER BY p.id", 3,
-	    &ports, cause) == -1) {
+	if (load_names(db, "SELECT p.id, p.path, p.label, "
+	    LQ_REPORT_HOST_SQL " FROM ports p JOIN hosts h "
+	    "ON h.id = p.host_id ORDER BY p.id", 3, &ports, cause) == -1) {
 		free_names(&cables);
 		return (-1);
 	}
+	hosts = ports_hosts(&ports, &bports);
 	if (load_names(db, "SELECT id, udid, name FROM devices ORDER BY id",
 	    2, &devices, cause) == -1 ||
 	    load_runs(db, since_us, &runs, &nruns, cause) == -1) {
 		free_names(&cables);
 		free_names(&ports);
+		free_names(&bports);
 		free_names(&devices);
 		return (-1);
 	}
@@ -1117,12 +1158,13 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	rep = xcalloc(1, sizeof(*rep));
 	rep->by = by;
 	rep->since_us = since_us;
+	rep->hosts = hosts;
 
 	/* Blame works on (cable, port, device) cells of the same runs. */
 	ncells = group(runs, nruns, BY_CELL, &cells, &keys);
 	bc = xcalloc(ncells + 1, sizeof(*bc));
 	for (i = 0; i < ncells; i++) {
-		row_name(&cells[i], keys[i], &cables, &ports, &devices);
+		row_name(&cells[i], keys[i], &cables, &bports, &devices);
 		bc[i].cable = cells[i].cable;
 		bc[i].port = cells[i].port;
 		bc[i].device = cells[i].udid;
@@ -1144,12 +1186,12 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	 * fail for the hub port it was tried on.
 	 */
 	left = report_leave_out(runs, &nruns, by, &rep->blame, &cables,
-	    &ports);
+	    &bports);
 	rep->nrows = group(runs, nruns, by, &rep->rows, &keys);
 	for (i = 0; i < rep->nrows; i++) {
 		row_name(&rep->rows[i], keys[i], &cables, &ports, &devices);
 		report_note_left(&rep->rows[i], keys[i], left, by, &cables,
-		    &ports);
+		    &bports);
 	}
 	free(keys);
 	lq_report_rank(rep->rows, rep->nrows, lq_report_by_name(by));
@@ -1158,6 +1200,7 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	free(runs);
 	free_names(&cables);
 	free_names(&ports);
+	free_names(&bports);
 	free_names(&devices);
 	/* Restores are no qualification runs: beside them, not in them. */
 	if (lq_restore_load(db, since_us, rep, cause) == -1) {
@@ -1327,9 +1370,10 @@ lq_report_to_json(const struct lq_report *rep)
 		    "port", jstr(rep->blame.tests[i].port),
 		    "why", jstr(rep->blame.tests[i].why)));
 	}
-	o = json_pack("{s:s, s:I, s:o, s:{s:o, s:o, s:o, s:o}}",
+	o = json_pack("{s:s, s:I, s:i, s:o, s:{s:o, s:o, s:o, s:o}}",
 	    "by", lq_report_by_name(rep->by),
 	    "since_us", (json_int_t)rep->since_us,
+	    "hosts", rep->hosts,
 	    "rows", rows,
 	    "blame",
 	    "cables", blame_items_json(rep->blame.cables, rep->blame.ncables),
@@ -1410,6 +1454,7 @@ lq_report_from_json(json_t *o, struct lq_report **out, char **cause)
 	rep = xcalloc(1, sizeof(*rep));
 	rep->by = (enum lq_report_by)by;
 	rep->since_us = json_integer_value(json_object_get(o, "since_us"));
+	rep->hosts = (int)json_integer_value(json_object_get(o, "hosts"));
 	rep->nrows = json_array_size(rows);
 	rep->rows = xcalloc(rep->nrows + 1, sizeof(*rep->rows));
 	json_array_foreach(rows, i, row) {
@@ -1635,6 +1680,21 @@ color_of(enum lq_verdict v, int color)
 	}
 }
 
+/* "1-1 (front)", and " on bench-2" where there are several hosts. */
+static char *
+text_port(const struct lq_report *rep, const struct lq_report_row *r)
+{
+	char	*s;
+
+	(void)xasprintf(&s, "%s%s%s%s%s%s", r->port != NULL ? r->port : "-",
+	    r->port_label != NULL ? " (" : "",
+	    r->port_label != NULL ? r->port_label : "",
+	    r->port_label != NULL ? ")" : "",
+	    rep->hosts > 1 && r->host != NULL ? " on " : "",
+	    rep->hosts > 1 && r->host != NULL ? r->host : "");
+	return (s);
+}
+
 /*
  * Aligned columns: the group's key, the verdict, the counts and the
  * figures; under a row that did not pass, its reasons indented.
@@ -1676,12 +1736,7 @@ lq_report_print_text(FILE *f, const struct lq_report *rep, int color)
 			table_set(&t, i + 1, c++,
 			    xstrdup(r->cable != NULL ? r->cable : "-"));
 		if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_PORT) {
-			if (r->port_label != NULL)
-				(void)xasprintf(&s, "%s (%s)", r->port,
-				    r->port_label);
-			else
-				s = xstrdup(r->port != NULL ? r->port : "-");
-			table_set(&t, i + 1, c++, s);
+			table_set(&t, i + 1, c++, text_port(rep, r));
 		}
 		if (rep->by == LQ_REPORT_DEVICE)
 			table_set(&t, i + 1, c++, xstrdup(r->device != NULL ?

@@ -40,10 +40,10 @@
 #include "dircheck.h"
 #include "linkq.h"
 #include "log.h"
+#include "lq-schema.h"
 #include "lq-status.h"
 #include "lq-time.h"
 #include "store-int.h"
-#include "store-schema.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -237,7 +237,6 @@ static const char store_recover_sql[] =
 	"    WHERE e.attachment_id = attachments.id), 0)) "
 	"WHERE ended_us IS NULL;";
 
-static int	store_check_identity(struct store *, int *, char **);
 static int	store_configure(struct store *, char **);
 static int	store_migrate(struct store *, int, char **);
 static int	store_prepare(struct store *, char **);
@@ -283,64 +282,6 @@ store_query_int(struct store *s, const char *sql, int64_t *value)
 	(void)sqlite3_finalize(stmt);
 	return (rc);
 }
-/*
- * Decide whether the file holds a linkq database, an empty one, or
- * something else, without writing to it. Sets *version to the schema
- * version (0 for an empty database).
- */
-static int
-store_check_identity(struct store *s, int *version, char **cause)
-{
-	int64_t	app_id = 0, user_version = 0, objects = 0;
-	int	rc;
-
-	if ((rc = store_query_int(s, "PRAGMA application_id",
-	    &app_id)) != SQLITE_OK ||
-	    (rc = store_query_int(s, "PRAGMA user_version",
-	    &user_version)) != SQLITE_OK ||
-	    (rc = store_query_int(s, "SELECT count(*) FROM sqlite_schema",
-	    &objects)) != SQLITE_OK) {
-		if ((rc & 0xff) == SQLITE_NOTADB ||
-		    (rc & 0xff) == SQLITE_CORRUPT)
-			xasprintf(cause, "%s is not a linkq database (%s); "
-			    "it was left untouched: move it away or choose "
-			    "another database path", s->path,
-			    sqlite3_errstr(rc));
-		else
-			xasprintf(cause, "%s: cannot read the database: %s",
-			    s->path, sqlite3_errmsg(s->db));
-		return (-1);
-	}
-
-	if (app_id == 0 && user_version == 0 && objects == 0) {
-		*version = 0;
-		return (0);
-	}
-	if (app_id != STORE_APPLICATION_ID) {
-		xasprintf(cause, "%s is an SQLite database of another program "
-		    "(application_id 0x%08" PRIx64 ", %" PRId64 " schema "
-		    "objects), not a linkq database; it was left untouched: "
-		    "choose another database path", s->path,
-		    (uint64_t)app_id, objects);
-		return (-1);
-	}
-	if (user_version > store_schema_latest()) {
-		xasprintf(cause, "%s was written by a newer linkq (schema "
-		    "version %" PRId64 ", this one knows up to %d); it was "
-		    "left untouched: upgrade linkq to use it", s->path,
-		    user_version, store_schema_latest());
-		return (-1);
-	}
-	if (user_version < 1) {
-		xasprintf(cause, "%s has the linkq application id but no "
-		    "schema version; it was left untouched: move it away",
-		    s->path);
-		return (-1);
-	}
-	*version = (int)user_version;
-	return (0);
-}
-
 /* Set the connection's pragmas for a writer. */
 static int
 store_configure(struct store *s, char **cause)
@@ -374,93 +315,19 @@ store_configure(struct store *s, char **cause)
 	return (0);
 }
 
-/* Apply one migration in its own transaction unless already applied. */
-static int
-store_apply(struct store *s, const struct store_migration *m, char **cause)
-{
-	char	*errmsg = NULL, *sql;
-	int64_t	 current, orphans;
-
-	if (store_exec(s, "BEGIN IMMEDIATE") == -1) {
-		xasprintf(cause, "%s: cannot start migration %s: %s",
-		    s->path, m->name, sqlite3_errmsg(s->db));
-		return (-1);
-	}
-	/* Another process may have migrated while we waited for the lock. */
-	if (store_query_int(s, "PRAGMA user_version", &current) != SQLITE_OK)
-		goto fail;
-	if (current >= m->version) {
-		if (store_exec(s, "COMMIT") == -1)
-			goto fail;
-		return (0);
-	}
-
-	if (sqlite3_exec(s->db, m->sql, NULL, NULL, &errmsg) != SQLITE_OK)
-		goto fail;
-	/* A rebuilt table must leave no row pointing nowhere. */
-	orphans = 0;
-	if (store_query_int(s, "SELECT count(*) FROM pragma_foreign_key_check",
-	    &orphans) != SQLITE_OK)
-		goto fail;
-	if (orphans > 0) {
-		errmsg = sqlite3_mprintf("%lld rows would refer to rows that "
-		    "do not exist", (long long)orphans);
-		goto fail;
-	}
-	xasprintf(&sql, "PRAGMA application_id = %d; "
-	    "PRAGMA user_version = %d", STORE_APPLICATION_ID, m->version);
-	if (sqlite3_exec(s->db, sql, NULL, NULL, &errmsg) != SQLITE_OK) {
-		free(sql);
-		goto fail;
-	}
-	free(sql);
-	if (store_exec(s, "COMMIT") == -1)
-		goto fail;
-	log_debug("store: %s: applied migration %s", s->path, m->name);
-	return (0);
-
-fail:
-	xasprintf(cause, "%s: migration %s failed: %s", s->path, m->name,
-	    errmsg != NULL ? errmsg : sqlite3_errmsg(s->db));
-	sqlite3_free(errmsg);
-	(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return (-1);
-}
-
 /*
- * Bring the schema from version `from` to the latest. Migrations run as
- * SQLite's documented table rebuild asks: foreign keys off (only outside
- * a transaction does that take) and checked before each commit, and the
- * legacy ALTER TABLE rules, under which renaming a rebuilt table leaves
- * the views, triggers and REFERENCES that name it alone.
+ * Bring the schema from version `from` to the latest, with the
+ * migrations linkq merge also applies (common/schema.c).
  */
 static int
 store_migrate(struct store *s, int from, char **cause)
 {
-	int	i, ret = 0;
-
-	if (from >= store_migration_count)
-		return (0);
-	if (store_exec(s, "PRAGMA foreign_keys = OFF") == -1 ||
-	    store_exec(s, "PRAGMA legacy_alter_table = ON") == -1) {
-		xasprintf(cause, "%s: %s", s->path, sqlite3_errmsg(s->db));
-		return (-1);
-	}
-	for (i = from; i < store_migration_count && ret == 0; i++)
-		ret = store_apply(s, &store_migrations[i], cause);
-	if (store_exec(s, "PRAGMA legacy_alter_table = OFF") == -1 ||
-	    store_exec(s, "PRAGMA foreign_keys = ON") == -1) {
-		if (ret == 0)
-			xasprintf(cause, "%s: %s", s->path,
-			    sqlite3_errmsg(s->db));
-		return (-1);
-	}
-	if (ret == -1)
+	if (lq_schema_migrate(s->db, s->path, from, cause) == -1)
 		return (-1);
 	/* An upgrade is worth a line in the log; a new file is not. */
-	if (from > 0 && from < store_migration_count)
+	if (from > 0 && from < lq_schema_latest())
 		log_info("store: %s: upgraded schema from version %d to %d",
-		    s->path, from, store_migration_count);
+		    s->path, from, lq_schema_latest());
 	return (0);
 }
 
@@ -616,7 +483,7 @@ store_open(const char *path, int flags, char **cause)
 
 	if (!(flags & STORE_READONLY) && store_check_writable(s, cause) == -1)
 		goto fail;
-	if (store_check_identity(s, &version, cause) == -1)
+	if (lq_schema_identity(s->db, s->path, &version, cause) == -1)
 		goto fail;
 	if (flags & STORE_READONLY) {
 		if (version == 0) {
@@ -694,7 +561,7 @@ store_schema_version(struct store *s)
 int
 store_schema_latest(void)
 {
-	return (store_migration_count);
+	return (lq_schema_latest());
 }
 
 /* Borrow the connection. */

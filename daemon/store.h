@@ -49,6 +49,7 @@
 #include <sqlite3.h>
 
 #include "linkq.h"
+#include "lq-schema.h"
 
 /* Writes per transaction: a longer journal commits in several. */
 #define STORE_BATCH_MAX		10000
@@ -56,7 +57,7 @@
 #define STORE_JOURNAL_MAX	1000000
 
 /* PRAGMA application_id of a linkq database: "lnkq". */
-#define STORE_APPLICATION_ID	0x6c6e6b71
+#define STORE_APPLICATION_ID	LQ_SCHEMA_APPLICATION_ID
 
 /* Flags for store_open. */
 #define STORE_READONLY		0x1

@@ -150,6 +150,13 @@ struct lq_restore_blame {
 struct lq_report {
 	enum lq_report_by	 by;
 	int64_t			 since_us;	/* 0: all history */
+	int			 hosts;		/* hosts with ports in the
+						 * database; above 1 (benches
+						 * merged), the text names
+						 * each port with its host,
+						 * and blame and restores
+						 * name them "1-1 on bench-2"
+						 * (LQ_REPORT_PORT_SQL) */
 	struct lq_report_row	*rows;		/* best first */
 	size_t			 nrows;
 	struct lq_blame		 blame;
@@ -158,6 +165,23 @@ struct lq_report {
 	struct lq_restore_blame	*rblame;
 	size_t			 nrblame;
 };
+
+/*
+ * The name of the host of alias h in a report: its hostname, and the
+ * start of its machine id where another host has the same hostname.
+ */
+#define LQ_REPORT_HOST_SQL \
+	"CASE WHEN (SELECT count(*) FROM hosts h2 " \
+	"WHERE h2.hostname = h.hostname) > 1 THEN h.hostname || ' (' || " \
+	"substr(h.machine_id, 1, 8) || ')' ELSE h.hostname END"
+/*
+ * A port of alias p on host h as blame and restores name it: its path,
+ * and " on HOST" where the database has ports of several hosts (the
+ * statement binds that as a boolean, ?N).
+ */
+#define LQ_REPORT_PORT_SQL(n) \
+	"CASE WHEN ?" #n " THEN p.path || ' on ' || " LQ_REPORT_HOST_SQL \
+	" ELSE p.path END"
 
 /*
  * Restores (common/report-restore.c): load the ended restore-watch
