@@ -154,5 +154,6 @@ int	 cmd_port(int, char **);
 int	 cmd_report(int, char **);
 int	 cmd_drawer(int, char **);
 int	 cmd_watch(int, char **);
+int	 cmd_bundle(int, char **);
 
 #endif /* LQ_CLIENT_H */

@@ -40,6 +40,16 @@ static const struct help_option help_options[] = {
 	  "marginal or fail" },
 	{ "runs", "limit", 0, "N", "at most N runs (default 50, at most "
 	  "1000)" },
+	{ "bundle", "cable", 0, "LABEL", "the runs with this cable" },
+	{ "bundle", "port", 0, "PORT", "the runs on this port (its path "
+	  "or its label)" },
+	{ "bundle", "db", 0, "FILE", "read this database file instead of "
+	  "asking linkqd (no linkqd version or profiles then)" },
+	{ NULL, "output", 'o', "FILE", "write the bundle to FILE "
+	  "(a .tar.gz)" },
+	{ NULL, "keep-ids", 0, NULL, "keep UDIDs, serial numbers and "
+	  "device names as they are (hashed otherwise)" },
+	{ NULL, "force", 0, NULL, "replace FILE if it exists" },
 	{ "drawer", "profile", 0, "NAME", "the profile of each test "
 	  "(default quick)" },
 	{ "qualify", "profile", 0, "NAME", "the profile to run "

@@ -90,6 +90,11 @@ static const struct command commands[] = {
 	  "[--since TIME] [--json | --csv] [--db FILE]",
 	  "results by pair, cable, port or device, best first, and blame",
 	  "by since csv db", "linkq report --by cable --since 7d", "02" } },
+	{ cmd_bundle, { "bundle", "bundle RUN | --cable LABEL | --port PORT "
+	  "-o FILE.tar.gz [--keep-ids] [--force] [--json] [--db FILE]",
+	  "the evidence of runs in one .tar.gz, phone identifiers hashed",
+	  "cable port output keep-ids force db",
+	  "linkq bundle --cable A-03 -o A-03.tar.gz", "02" } },
 };
 
 int	opt_json;
