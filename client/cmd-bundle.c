@@ -157,9 +157,10 @@ bundle_make(struct bundle *b, const struct bundle_opts *o)
 		return (-1);
 	if (opt_json) {
 		done = json_pack("{s:s, s:I, s:I, s:I, s:b}", "file", o->out,
-		    (json_int_t)json_array_size(b->runs), "runs",
-		    (json_int_t)b->nevents, "events", (json_int_t)b->nprobes,
-		    "probes", bundle_ids_kept(b->ids) ? 0 : 1, "hashed");
+		    "runs", (json_int_t)json_array_size(b->runs),
+		    "events", (json_int_t)b->nevents,
+		    "probes", (json_int_t)b->nprobes,
+		    "hashed", bundle_ids_kept(b->ids) ? 0 : 1);
 		client_print_json(done);
 		json_decref(done);
 	} else

@@ -1078,12 +1078,8 @@ api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
 {
 	struct store_health	 health;
 
-	*reply = api_run_stored(*id = api_run_id(arg), code);
-	if (*code != 200)
-		return (NULL);
-	json_decref(*reply);
-	*reply = NULL;
-	if (store_flush(store) == -1) {
+	/* The journal first: a run just started may be in it alone. */
+	if (store != NULL && store_flush(store) == -1) {
 		store_health(store, &health);
 		*code = 503;
 		*reply = api_fail(code, "the run's newest results are not yet "
@@ -1091,6 +1087,11 @@ api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
 		    health.problem : "cannot commit", health.advice);
 		return (NULL);
 	}
+	*reply = api_run_stored(*id = api_run_id(arg), code);
+	if (*code != 200)
+		return (NULL);
+	json_decref(*reply);
+	*reply = NULL;
 	return (store_handle(store));
 }
 
