@@ -299,6 +299,13 @@ $(BUILD)/tests/unit/test-restore-parse: $(BUILD)/client/restore-parse.o
 $(BUILD)/tests/unit/test-restore-parse.o: CPPFLAGS_PKG = -Iclient \
 	$(call pkg_cflags,$(TEST_PKGS))
 
+# The identifier table of linkq bundle, alone, with libcrypto.
+$(BUILD)/tests/unit/test-bundle-ids: $(BUILD)/client/bundle-ids.o
+$(BUILD)/tests/unit/test-bundle-ids: private LIB_LIBS += \
+	$(call pkg_libs,libcrypto)
+$(BUILD)/tests/unit/test-bundle-ids.o: CPPFLAGS_PKG = -Iclient \
+	$(call pkg_cflags,$(TEST_PKGS) jansson)
+
 # Unit tests of the simulator's modules (test-sim-*.c) link them too.
 SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))
 $(SIM_UNIT_TESTS): $(SIM_OBJS)
