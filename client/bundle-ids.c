@@ -27,6 +27,7 @@
 struct bundle_id {
 	char	*raw;
 	char	*token;
+	int	 word;	/* replaced only where it stands as a word */
 };
 
 struct bundle_ids {
@@ -98,10 +99,14 @@ ids_token(const struct bundle_ids *ids, const char *kind,
 	return (token);
 }
 
-/* Add raw, replaced by kind's token of canonical; once each. */
+/*
+ * Add raw, replaced by kind's token of canonical; once each. A name is
+ * replaced only as a word, so that "iPhone" spares "iPhone12,1"; a
+ * UDID or serial number anywhere, glued to other text or not.
+ */
 static void
 ids_add(struct bundle_ids *ids, const char *kind, const char *raw,
-    const char *canonical)
+    const char *canonical, int word)
 {
 	size_t	i;
 
@@ -114,6 +119,7 @@ ids_add(struct bundle_ids *ids, const char *kind, const char *raw,
 	ids->v = xreallocarray(ids->v, ids->n + 1, sizeof(*ids->v));
 	ids->v[ids->n].raw = xstrdup(raw);
 	ids->v[ids->n].token = ids_token(ids, kind, canonical);
+	ids->v[ids->n].word = word;
 	ids->n++;
 }
 
@@ -139,16 +145,16 @@ bundle_ids_device(struct bundle_ids *ids, json_t *dev)
 	serial = json_string_value(json_object_get(dev, "usb_serial"));
 	name = json_string_value(json_object_get(dev, "name"));
 	if (udid != NULL) {
-		ids_add(ids, "udid", udid, udid);
+		ids_add(ids, "udid", udid, udid, 0);
 		/* The USB serial number of a current iPhone: no dash. */
 		plain = xstrdup(udid);
 		for (p = plain; (p = strchr(p, '-')) != NULL; )
 			memmove(p, p + 1, strlen(p));
-		ids_add(ids, "udid", plain, udid);
+		ids_add(ids, "udid", plain, udid, 0);
 		free(plain);
 	}
-	ids_add(ids, "serial", serial, serial);
-	ids_add(ids, "name", name, name);
+	ids_add(ids, "serial", serial, serial, 0);
+	ids_add(ids, "name", name, name, 1);
 	qsort(ids->v, ids->n, sizeof(*ids->v), ids_cmp);
 }
 
@@ -175,7 +181,7 @@ ids_replace(const struct bundle_id *id, const char *in)
 	while ((m = strcasestr(p, id->raw)) != NULL) {
 		memcpy(out + n, p, (size_t)(m - p));
 		n += (size_t)(m - p);
-		if (ids_word(in, m, rlen)) {
+		if (!id->word || ids_word(in, m, rlen)) {
 			memcpy(out + n, id->token, tlen);
 			n += tlen;
 			p = m + rlen;

@@ -10,11 +10,12 @@
  * one in any other bundle, and a reader without the key cannot test a
  * guess. A token is the kind and 16 hex digits: udid-0123456789abcdef.
  *
- * Replacement is by text, wherever an identifier stands as a word (the
- * characters either side are not letters or digits), ignoring case:
- * JSON string values, CSV fields and kernel lines alike, so a serial
- * number the kernel printed goes too. With keep (--keep-ids) nothing
- * is replaced.
+ * Replacement is by text, ignoring case, in JSON string values, CSV
+ * fields and kernel lines alike, so a serial number the kernel printed
+ * goes too: a UDID or serial number wherever it appears, a name
+ * wherever it stands as a word (the characters either side are not
+ * letters or digits), so that a phone named "iPhone" leaves the model
+ * "iPhone12,1" alone. With keep (--keep-ids) nothing is replaced.
  *
  * One struct bundle_ids per bundle, one thread.
  */

@@ -56,6 +56,20 @@ readme_head(FILE *f, struct bundle *b)
 	    "the epoch (UTC)\nin the JSON and CSV (fields ending in _us).\n");
 }
 
+/* How identifiers are hashed (bundle-ids.h). */
+static const char readme_hashed[] =
+    "Hashed. Each phone's UDID, the UDID as its USB serial number spells "
+    "it\n(no dash) and its recorded serial number, wherever they appear "
+    "in any\nfile (kernel lines included), and its name, wherever it "
+    "stands as a\nword, are replaced, in any case, by a token: the kind "
+    "(udid, serial,\nname) and the first 16 hex digits of HMAC-SHA-256 "
+    "of the identifier\n(lower case) under a 256-bit key drawn at random "
+    "for this bundle and\nthen discarded. The same identifier has the "
+    "same token in every file\nof this bundle, so rows still join (runs, "
+    "events and devices by\n\"udid\"), and a different one in any other "
+    "bundle; no one can test a\nguessed UDID against a token without the "
+    "key.\n";
+
 static void
 readme_ids(FILE *f, struct bundle *b)
 {
@@ -65,20 +79,10 @@ readme_ids(FILE *f, struct bundle *b)
 		    "the phones by UDID,\nserial number and name.\n");
 		return;
 	}
-	fprintf(f,
-	    "Hashed. Each phone's UDID, the UDID as its USB serial number "
-	    "spells it\n(no dash), its recorded serial number and its name "
-	    "are replaced,\nwherever they stand as a word in any file, by "
-	    "a token: the kind\n(udid, serial, name) and the first 16 hex "
-	    "digits of HMAC-SHA-256 of\nthe identifier (lower case) under a "
-	    "256-bit key drawn at random for\nthis bundle and then "
-	    "discarded. The same identifier has the same\ntoken in every "
-	    "file of this bundle, so rows still join (runs, events\nand "
-	    "devices by \"udid\"), and a different one in any other bundle; "
-	    "no\none can test a guessed UDID against a token without the "
-	    "key.\n%zu identifiers of %zu phone%s replaced. Ports, cables "
-	    "and the host name\nare not hashed: they name the bench, not "
-	    "a phone.\n", bundle_ids_count(b->ids),
+	fputs(readme_hashed, f);
+	fprintf(f, "%zu identifiers of %zu phone%s are replaced. Ports, "
+	    "cables and the host\nname are not hashed: they name the bench, "
+	    "not a phone.\n", bundle_ids_count(b->ids),
 	    json_array_size(b->devices),
 	    json_array_size(b->devices) == 1 ? "" : "s");
 }
