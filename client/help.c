@@ -44,11 +44,11 @@ static const struct help_option help_options[] = {
 	{ "bundle", "port", 0, "PORT", "the runs on this port (its path "
 	  "or its label)" },
 	{ "bundle", "db", 0, "FILE", "read this database file instead of "
-	  "asking linkqd (no linkqd version or profiles then)" },
+	  "asking linkqd" },
 	{ NULL, "output", 'o', "FILE", "write the bundle to FILE "
 	  "(a .tar.gz)" },
 	{ NULL, "keep-ids", 0, NULL, "keep UDIDs, serial numbers and "
-	  "device names as they are (hashed otherwise)" },
+	  "phone names (hashed otherwise)" },
 	{ NULL, "force", 0, NULL, "replace FILE if it exists" },
 	{ "drawer", "profile", 0, "NAME", "the profile of each test "
 	  "(default quick)" },
@@ -103,6 +103,8 @@ static const struct help_exit help_exits[] = {
 	{ "drawer", '1', "a test of the session failed" },
 	{ "drawer", '3', "no cable was tested" },
 	{ "drawer", '4', "a test was MARGINAL and none failed" },
+	{ "bundle", '0', "the bundle is written, whatever the runs' "
+	  "verdicts" },
 	{ "watch", 'c', "the restore command's own status (128 + signal "
 	  "if killed)" },
 	{ NULL, '0', "success; for a run, the verdict is PASS" },
