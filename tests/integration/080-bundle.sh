@@ -97,8 +97,8 @@ grep -q "run $r1 port 1-1, cable A-01: link-error (errno -71): .*error -71" \
     "$d/kernel.txt" || fail "kernel.txt: $(cat "$d/kernel.txt")"
 grep -q 'does not keep the syslog' "$d/device-syslog.txt" ||
     fail "device-syslog.txt: $(cat "$d/device-syslog.txt")"
-[ "$(sed 1d "$d/probes.csv" | grep -c "^$r1,")" -gt 0 ] ||
-    fail "no probes: $(head -n 3 "$d/probes.csv")"
+expect_eq "$(sed 1d "$d/probes.csv" | grep -c "^$r1,")" \
+    "$(sql "SELECT count(*) FROM probes WHERE run_id = $r1")" "run $r1's probes"
 expect_eq "$(sed 1d "$d/probes.csv" | grep -vc "^$r1,")" 0 "other runs' probes"
 jq -e '.format_version == 1 and (.rows | length == 1) and
     .rows[0].cable == "A-01" and .rows[0].port == "1-1"' \
@@ -117,6 +117,11 @@ expect_eq "$(jq -r .id "$d/runs.jsonl" | tr '\n' ' ')" "$r1 $r2 " \
     "the cable's runs, oldest first"
 absent "$d" "$u" "the UDID"
 absent "$d" "$serial" "the serial number"
+n=$(sql "SELECT count(*) FROM probes WHERE run_id IN ($r1, $r2)")
+[ "$n" -gt 0 ] || fail "the quick run $r2 recorded no probe"
+expect_eq "$(sed 1d "$d/probes.csv" | wc -l)" "$n" "the cable's probes"
+sed 1d "$d/probes.csv" | grep -q "^$r2,[0-9]*,bulk,[0-9]*,[0-9]*,[0-9]*,ok,0," ||
+    fail "no bulk probe of $r2: $(head -n 4 "$d/probes.csv")"
 tok2=$(jq -r .udid "$d/runs.jsonl" | sort -u)
 expect_eq "$(echo "$tok2" | wc -l)" 1 "one token for one phone"
 [ "$tok2" != "$tok" ] || fail "two bundles share the token $tok"
