@@ -39,10 +39,23 @@ readme_run_ids(FILE *f, struct bundle *b)
 	}
 }
 
+/* How many of the runs had not ended when the bundle was made. */
+static size_t
+readme_running(struct bundle *b)
+{
+	json_t	*run;
+	size_t	 i, n = 0;
+
+	json_array_foreach(b->runs, i, run)
+		n += strcmp(client_str(run, "state", ""), "running") == 0;
+	return (n);
+}
+
 static void
 readme_head(FILE *f, struct bundle *b)
 {
 	char	when[40];
+	size_t	running;
 
 	bundle_time(b->made_us, when, sizeof(when));
 	fprintf(f, "linkq evidence bundle: %s\n\n", b->what);
@@ -52,6 +65,9 @@ readme_head(FILE *f, struct bundle *b)
 	fprintf(f, "Runs: %zu (", json_array_size(b->runs));
 	readme_run_ids(f, b);
 	fprintf(f, ")%s.\n", b->truncated ? ", the newest of more" : "");
+	if ((running = readme_running(b)) > 0)
+		fprintf(f, "%zu of them had not ended when the bundle was "
+		    "made: their evidence\nstops there.\n", running);
 	fprintf(f, "Times are UTC in the text files and microseconds since "
 	    "the epoch (UTC)\nin the JSON and CSV (fields ending in _us).\n");
 }
@@ -137,6 +153,9 @@ readme_limits(FILE *f, struct bundle *b)
 	    "on that\n  port, those outside this bundle included, as linkq "
 	    "report does;\n  runs.jsonl has each run's own verdict. The "
 	    "blame is kept to the\n  bundle's cables, ports and phones.\n");
+	/* Until the HTML report lands: bundle-report.c says where. */
+	fprintf(f, "- No HTML report: this linkq makes none yet; report.txt "
+	    "and\n  report.json hold the report.\n");
 	if (b->db != NULL)
 		fprintf(f, "- Configuration: made from a database file, so "
 		    "linkqd was not asked;\n  the file keeps no "

@@ -213,7 +213,8 @@ bundle_report_members(struct bundle *b)
 	 * lands: report_html_write() on this same selected report (o),
 	 * into bundle_member_new(b, "report.html") through
 	 * bundle_member_text, so its identifiers are replaced as well; and
-	 * a line for it in README.txt (bundle-readme.c).
+	 * in README.txt (bundle-readme.c) a line for it in place of "No
+	 * HTML report".
 	 */
 	json_decref(o);
 	return (0);

@@ -127,8 +127,11 @@ expect_eq "$(echo "$tok2" | wc -l)" 1 "one token for one phone"
 [ "$tok2" != "$tok" ] || fail "two bundles share the token $tok"
 expect_eq "$(jq -r .udid "$d/events.jsonl" | sort -u)" "$tok2" \
     "the events' token"
-lq bundle --port 1-1 -o "$T/port.tar.gz"
+lq --json bundle --port 1-1 -o "$T/port.tar.gz"
 [ "$rc" = 0 ] || fail "bundle --port: status $rc: $(cat "$T/err")"
+jq -e --arg f "$T/port.tar.gz" '.format_version == 1 and .file == $f and
+    .runs == 2 and .hashed' "$T/out" > /dev/null ||
+    fail "bundle --json: $(cat "$T/out")"
 
 trace "--keep-ids: the identifiers are there"
 lq bundle "$r1" --keep-ids -o "$T/keep.tar.gz"
