@@ -292,6 +292,9 @@ files_versions(struct bundle *b)
 		    client_str(b->status, "usb", "?"),
 		    client_str(b->status, "usbmon", "?"),
 		    client_str(b->status, "usbmuxd", "?"));
+	if (b->status != NULL)
+		bundle_member_text(b, m, "  (its libraries: its API does not "
+		    "tell them)\n");
 	if (uname(&u) == 0)
 		bundle_member_printf(b, m, "system (where the bundle was "
 		    "made): %s %s %s\n", u.sysname, u.release, u.machine);
