@@ -194,8 +194,13 @@ $(BUILD)/sim/umockdev.o: CPPFLAGS_PKG = $(call pkg_cflags,$(SIM_PKGS)) \
 # linkq, the client: the control API through libcurl, COMMON_OBJS and
 # none of the daemon's modules but the report engine, which `report --db`
 # runs on a database file.
-CLIENT_PKGS	:= libcurl jansson sqlite3
-CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
+# zlib and libcrypto for linkq bundle: its .tar.gz and the HMAC that
+# hashes phone identifiers.
+CLIENT_PKGS	:= libcurl jansson sqlite3 zlib libcrypto
+CLIENT_SRCS	:= client/bundle-files.c client/bundle-ids.c \
+		   client/bundle-readme.c client/bundle-report.c \
+		   client/bundle-source.c client/bundle-tar.c \
+		   client/cmd-bundle.c client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/cmd-port.c client/cmd-report.c client/cmd-runs.c \
 		   client/cmd-show.c client/cmd-status.c client/cmd-test.c \
 		   client/cmd-watch.c client/cmd-wiggle.c \
@@ -296,6 +301,13 @@ $(UNIT_TESTS): $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 $(BUILD)/tests/unit/test-restore-parse: $(BUILD)/client/restore-parse.o
 $(BUILD)/tests/unit/test-restore-parse.o: CPPFLAGS_PKG = -Iclient \
 	$(call pkg_cflags,$(TEST_PKGS))
+
+# The identifier table of linkq bundle, alone, with libcrypto.
+$(BUILD)/tests/unit/test-bundle-ids: $(BUILD)/client/bundle-ids.o
+$(BUILD)/tests/unit/test-bundle-ids: private LIB_LIBS += \
+	$(call pkg_libs,libcrypto)
+$(BUILD)/tests/unit/test-bundle-ids.o: CPPFLAGS_PKG = -Iclient \
+	$(call pkg_cflags,$(TEST_PKGS) jansson)
 
 # Unit tests of the simulator's modules (test-sim-*.c) link them too.
 SIM_UNIT_TESTS	:= $(filter $(BUILD)/tests/unit/test-sim-%,$(UNIT_TESTS))

@@ -155,5 +155,6 @@ int	 cmd_report(int, char **);
 int	 cmd_drawer(int, char **);
 int	 cmd_watch(int, char **);
 int	 cmd_merge(int, char **);
+int	 cmd_bundle(int, char **);
 
 #endif /* LQ_CLIENT_H */

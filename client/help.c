@@ -40,6 +40,16 @@ static const struct help_option help_options[] = {
 	  "marginal or fail" },
 	{ "runs", "limit", 0, "N", "at most N runs (default 50, at most "
 	  "1000)" },
+	{ "bundle", "cable", 0, "LABEL", "the runs with this cable" },
+	{ "bundle", "port", 0, "PORT", "the runs on this port (its path "
+	  "or its label)" },
+	{ "bundle", "db", 0, "FILE", "read this database file instead of "
+	  "asking linkqd" },
+	{ NULL, "output", 'o', "FILE", "write the bundle to FILE "
+	  "(a .tar.gz)" },
+	{ NULL, "keep-ids", 0, NULL, "keep UDIDs, serial numbers and "
+	  "phone names (hashed otherwise)" },
+	{ NULL, "force", 0, NULL, "replace FILE if it exists" },
 	{ "drawer", "profile", 0, "NAME", "the profile of each test "
 	  "(default quick)" },
 	{ "qualify", "profile", 0, "NAME", "the profile to run "
@@ -100,6 +110,8 @@ static const struct help_exit help_exits[] = {
 	{ "drawer", '1', "a test of the session failed" },
 	{ "drawer", '3', "no cable was tested" },
 	{ "drawer", '4', "a test was MARGINAL and none failed" },
+	{ "bundle", '0', "the bundle is written, whatever the runs' "
+	  "verdicts" },
 	{ "watch", 'c', "the restore command's own status (128 + signal "
 	  "if killed)" },
 	{ NULL, '0', "success; for a run, the verdict is PASS" },

@@ -94,6 +94,11 @@ static const struct command commands[] = {
 	  "copy the history of bench databases into one file",
 	  "into", "linkq merge --into fleet.db bench-1.db bench-2.db",
 	  "02" } },
+	{ cmd_bundle, { "bundle", "bundle RUN | --cable LABEL | --port PORT "
+	  "-o FILE.tar.gz [--keep-ids] [--force] [--json] [--db FILE]",
+	  "the evidence of runs in one .tar.gz, phone identifiers hashed",
+	  "cable port output keep-ids force db",
+	  "linkq bundle --cable A-03 -o A-03.tar.gz", "02" } },
 };
 
 int	opt_json;

@@ -67,6 +67,20 @@ static const char *const q_events = Q_EVENTS_FROM
 static const char *const q_events_run = Q_EVENTS_FROM
     "WHERE e.id > ?1 AND e.run_id = ?3 ORDER BY e.id LIMIT ?2";
 
+/* A run's probes after ?2, at most ?3, with kinds and statuses named. */
+static const char *const q_probes =
+    "SELECT p.id, k.name, p.ts_us, p.latency_us, p.bytes, p.status,"
+    " s.name, p.detail "
+    "FROM probes p JOIN probe_kinds k ON k.id = p.kind"
+    " LEFT JOIN statuses s ON s.code = p.status "
+    "WHERE p.run_id = ?1 AND p.id > ?2 ORDER BY p.id LIMIT ?3";
+
+/* The device of run ?1. */
+static const char *const q_device =
+    "SELECT d.udid, d.usb_serial, d.name, d.product_type, d.ios_version "
+    "FROM runs r JOIN attachments a ON a.id = r.attachment_id"
+    " JOIN devices d ON d.id = a.device_id WHERE r.id = ?1";
+
 static int
 history_fail(sqlite3 *db, const char *what, char **cause)
 {
@@ -424,4 +438,74 @@ lq_history_merge(const struct lq_history_filter *f, json_t *live,
 		json_decref(v[i]);
 	}
 	free(v);
+}
+
+/* One row of q_probes; a status without a name keeps its number. */
+static json_t *
+row_probe(sqlite3_stmt *st)
+{
+	json_t	*o;
+
+	o = json_pack("{s:I, s:o, s:I, s:I, s:I, s:I}",
+	    "id", (json_int_t)sqlite3_column_int64(st, 0),
+	    "kind", col_str(st, 1),
+	    "ts_us", (json_int_t)sqlite3_column_int64(st, 2),
+	    "latency_us", (json_int_t)sqlite3_column_int64(st, 3),
+	    "bytes", (json_int_t)sqlite3_column_int64(st, 4),
+	    "status_code", (json_int_t)sqlite3_column_int64(st, 5));
+	if (o == NULL)
+		return (NULL);
+	(void)json_object_set_new(o, "status", col_str(st, 6));
+	(void)json_object_set_new(o, "detail", col_str(st, 7));
+	return (o);
+}
+
+int
+lq_history_probes(sqlite3 *db, int64_t run, int64_t after,
+    unsigned int limit, json_t *list, char **cause)
+{
+	sqlite3_stmt	*st;
+	json_t		*o;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, q_probes, -1, &st, NULL) != SQLITE_OK)
+		return (history_fail(db, "probes", cause));
+	if (sqlite3_bind_int64(st, 1, run) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, limit) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return (history_fail(db, "probes", cause));
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = row_probe(st)) != NULL)
+			(void)json_array_append_new(list, o);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (history_fail(db, "probes", cause));
+	return (0);
+}
+
+int
+lq_history_device(sqlite3 *db, int64_t run, json_t **dev, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*dev = NULL;
+	if (sqlite3_prepare_v2(db, q_device, -1, &st, NULL) != SQLITE_OK)
+		return (history_fail(db, "device", cause));
+	if (sqlite3_bind_int64(st, 1, run) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return (history_fail(db, "device", cause));
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*dev = json_pack("{s:o, s:o, s:o, s:o, s:o}",
+		    "udid", col_str(st, 0), "usb_serial", col_str(st, 1),
+		    "name", col_str(st, 2), "product_type", col_str(st, 3),
+		    "ios_version", col_str(st, 4));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (history_fail(db, "device", cause));
+	return (*dev != NULL);
 }

@@ -114,6 +114,8 @@ static json_t	*api_run_progress(struct evhttp_request *, char **, int *);
 static json_t	*api_run_finish(struct evhttp_request *, char **, int *);
 static json_t	*api_run_alive(struct evhttp_request *, char **, int *);
 static json_t	*api_events(struct evhttp_request *, char **, int *);
+static json_t	*api_run_probes(struct evhttp_request *, char **, int *);
+static json_t	*api_run_device(struct evhttp_request *, char **, int *);
 static json_t	*api_report(struct evhttp_request *, char **, int *);
 static void	 api_metrics(struct evhttp_request *);
 
@@ -135,6 +137,8 @@ static const struct route routes[] = {
 	{ "/v1/runs/*/progress", EVHTTP_REQ_GET, api_run_progress, NULL },
 	{ "/v1/runs/*/finish", EVHTTP_REQ_POST, api_run_finish, NULL },
 	{ "/v1/runs/*/alive", EVHTTP_REQ_POST, api_run_alive, NULL },
+	{ "/v1/runs/*/probes", EVHTTP_REQ_GET, api_run_probes, NULL },
+	{ "/v1/runs/*/device", EVHTTP_REQ_GET, api_run_device, NULL },
 	{ "/v1/events", EVHTTP_REQ_GET, api_events, NULL },
 	{ "/v1/report", EVHTTP_REQ_GET, api_report, NULL },
 	{ "/metrics", EVHTTP_REQ_GET, NULL, api_metrics },
@@ -1063,6 +1067,101 @@ api_events(struct evhttp_request *req, char **args, int *code)
 	*code = 200;
 	return (json_pack("{s:o}", "events", events_since((int64_t)since,
 	    (unsigned int)limit, (int64_t)run)));
+}
+
+/*
+ * The store of a recorded run, its journal committed, for the routes
+ * that read what the run left (probes, device); NULL with *reply set.
+ */
+static sqlite3 *
+api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
+{
+	struct store_health	 health;
+
+	/* The journal first: a run just started may be in it alone. */
+	if (store != NULL && store_flush(store) == -1) {
+		store_health(store, &health);
+		*code = 503;
+		*reply = api_fail(code, "the run's newest results are not yet "
+		    "in the database: %s: %s", health.problem != NULL ?
+		    health.problem : "cannot commit", health.advice);
+		return (NULL);
+	}
+	*reply = api_run_stored(*id = api_run_id(arg), code);
+	if (*code != 200)
+		return (NULL);
+	json_decref(*reply);
+	*reply = NULL;
+	return (store_handle(store));
+}
+
+/*
+ * GET /v1/runs/ID/probes?after=PROBE_ID&limit=N: a recorded run's probe
+ * results, oldest first, a page at a time (linkq bundle).
+ */
+static json_t *
+api_run_probes(struct evhttp_request *req, char **args, int *code)
+{
+	struct evkeyvalq	 q;
+	const char		*query;
+	long long		 after = 0, limit = 0;
+	int64_t			 id;
+	json_t			*reply = NULL, *list;
+	sqlite3			*db;
+	char			*cause;
+
+	TAILQ_INIT(&q);
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	*code = 400;
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1)
+		return (api_fail(code, "the query string is malformed"));
+	if (api_query_number(&q, "after", 0, INT64_MAX, 0, &after) == -1)
+		reply = api_fail(code, "after must be a probe id, 0 or more");
+	else if (api_query_number(&q, "limit", 1, 10000, 1000, &limit) == -1)
+		reply = api_fail(code, "limit must be from 1 to 10000");
+	evhttp_clear_headers(&q);
+	if (reply != NULL)
+		return (reply);
+	if ((db = api_run_store(args[0], &id, code, &reply)) == NULL)
+		return (reply);
+	list = json_array();
+	if (lq_history_probes(db, id, (int64_t)after, (unsigned int)limit,
+	    list, &cause) == -1) {
+		json_decref(list);
+		*code = 500;
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		return (reply);
+	}
+	*code = 200;
+	return (json_pack("{s:o}", "probes", list));
+}
+
+/*
+ * GET /v1/runs/ID/device: the device a recorded run was on, as the
+ * store knows it, serial number and name included (linkq bundle hashes
+ * them).
+ */
+static json_t *
+api_run_device(struct evhttp_request *req, char **args, int *code)
+{
+	int64_t		 id;
+	json_t		*reply, *dev;
+	sqlite3		*db;
+	char		*cause = NULL;
+
+	(void)req;
+	if ((db = api_run_store(args[0], &id, code, &reply)) == NULL)
+		return (reply);
+	if (lq_history_device(db, id, &dev, &cause) != 1) {
+		*code = 500;
+		reply = api_fail(code, "run %lld: %s", (long long)id,
+		    cause != NULL ? cause : "its device is not recorded");
+		free(cause);
+		return (reply);
+	}
+	*code = 200;
+	return (dev);
 }
 
 /*

@@ -57,6 +57,20 @@ int	 lq_history_run(sqlite3 *, int64_t, json_t **, char **);
  */
 int	 lq_history_events(sqlite3 *, int64_t, unsigned int, int64_t,
 	    json_t *, char **);
+/*
+ * Append to list the probe results of run run after probe id after,
+ * oldest first, at most limit: id, kind and status by name, ts_us,
+ * latency_us, bytes, detail. 0, or -1. For evidence bundles: it reads
+ * the probes table, by its (run_id, kind) index.
+ */
+int	 lq_history_probes(sqlite3 *, int64_t, int64_t, unsigned int,
+	    json_t *, char **);
+/*
+ * The device run run was on, into *dev (new reference): udid,
+ * usb_serial, name, product_type, ios_version (null where unknown).
+ * 1, 0 if the run was never recorded, or -1.
+ */
+int	 lq_history_device(sqlite3 *, int64_t, json_t **, char **);
 /* Whether run (a run object) is one f selects. */
 int	 lq_history_match(const struct lq_history_filter *, json_t *);
 /*
