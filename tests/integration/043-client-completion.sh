@@ -53,8 +53,11 @@ expect_eq "$(complete_line 'linkq drawer 1-1 --re')" "--resume" \
 expect_eq "$(complete_line 'linkq watch --c')" "--cable" "watch options"
 complete_line 'linkq watch 1-1 -- ech' | tr ' ' '\n' | grep -qx echo ||
     fail "watch completes the command after --"
-for c in status cable cables test qualify drawer wiggle watch events runs \
-    show pair ports port report; do
+# Every command linkq -h lists, so that a new one cannot be missed.
+commands=$("$BUILD/linkq" -h | awk '/^commands:/ { on = 1; next }
+    on && /^  [a-z]/ { print $1 }')
+[ -n "$commands" ] || fail "linkq -h lists no command"
+for c in $commands; do
 	complete_line "linkq $c" | tr ' ' '\n' | grep -qx "$c" ||
 	    fail "command $c not completed: $(complete_line "linkq $c")"
 done
