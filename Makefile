@@ -119,7 +119,8 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # The report engine: in common/ for linkqd and linkq alike, but apart
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
 # does not link.
-REPORT_SRCS	:= common/blame.c common/history.c common/report.c \
+REPORT_SRCS	:= common/blame.c common/history.c common/history-timeline.c \
+		   common/report.c \
 		   common/report-restore.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
