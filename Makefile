@@ -204,6 +204,9 @@ CLIENT_SRCS	:= client/cmd-cable.c client/cmd-events.c client/cmd-pair.c \
 		   client/wait.c client/help.c \
 		   client/cmd-drawer.c client/drawer-session.c \
 		   client/drawer-summary.c client/drawer-swap.c
+# report --html: the page, its charts, its runs and timelines.
+CLIENT_SRCS	+= client/report-html.c client/report-chart.c \
+		   client/report-source.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
 $(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \

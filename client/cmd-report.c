@@ -7,7 +7,9 @@
  * database file read-only and builds the same report here, with the
  * engine linkqd uses (common/report.c), for a database copied from
  * another bench. Either way the report goes through the same struct
- * and the same printers, so both print the same bytes.
+ * and the same printers, so both print the same bytes. With --html
+ * FILE it writes the page of report-html.c instead, its runs and
+ * timelines from the same database or linkqd.
  */
 
 #include <sys/stat.h>
@@ -30,11 +32,13 @@
 #include "linkq.h"
 #include "lq-report.h"
 #include "lq-time.h"
+#include "report-html.h"
 #include "xmalloc.h"
 
+/* The report of a database file, which stays open in *dbp. */
 static int
 report_local(const char *file, enum lq_report_by by, int64_t since,
-    struct lq_report **rep)
+    struct lq_report **rep, sqlite3 **dbp)
 {
 	sqlite3	*db;
 	char	*cause;
@@ -48,8 +52,50 @@ report_local(const char *file, enum lq_report_by by, int64_t since,
 		sqlite3_close(db);
 		return (-1);
 	}
-	sqlite3_close(db);
+	*dbp = db;
 	return (0);
+}
+
+/*
+ * The page into file, through a temporary file renamed over it once
+ * complete, so that a failure leaves no half page behind. 0, or -1.
+ */
+static int
+report_html(const char *file, const struct lq_report *rep, sqlite3 *db)
+{
+	struct report_html_source	 src;
+	FILE				*f;
+	char				*tmp;
+	int				 fd, ret = -1;
+
+	if (db != NULL)
+		report_html_source_db(&src, db);
+	else
+		report_html_source_daemon(&src);
+	(void)xasprintf(&tmp, "%s.XXXXXX", file);
+	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "linkq: --html %s: cannot create it: %s\n",
+		    file, strerror(errno));
+		if (fd != -1)
+			(void)close(fd);
+		free(tmp);
+		return (-1);
+	}
+	(void)fchmod(fd, 0644);
+	if (report_html_write(f, rep, &src) == 0 && fflush(f) == 0 &&
+	    fsync(fd) == 0)
+		ret = 0;
+	if (fclose(f) != 0)
+		ret = -1;
+	if (ret == 0 && rename(tmp, file) == -1)
+		ret = -1;
+	if (ret == -1) {
+		fprintf(stderr, "linkq: --html %s: cannot write it: %s\n",
+		    file, strerror(errno));
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	return (ret);
 }
 
 static int
@@ -94,12 +140,15 @@ cmd_report(int argc, char **argv)
 		{ "since", required_argument, NULL, 'S' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
+		{ "html", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct lq_report	*rep = NULL;
-	const char		*db = NULL;
+	sqlite3			*dbh = NULL;
+	const char		*db = NULL, *html = NULL;
 	int64_t			 since = 0;
 	int			 ch, by = LQ_REPORT_PAIR, csv = 0, color;
+	int			 ret = 0;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -126,6 +175,9 @@ cmd_report(int argc, char **argv)
 		case 'd':
 			db = optarg;
 			break;
+		case 'H':
+			html = optarg;
+			break;
 		default:
 			client_option("report", ch);
 		}
@@ -137,14 +189,29 @@ cmd_report(int argc, char **argv)
 		return (client_usage("report"));
 	}
 
+	if (html != NULL && (csv || opt_json || by != LQ_REPORT_PAIR)) {
+		fprintf(stderr, "linkq: --html draws the cable x port matrix "
+		    "of the pairs: it takes neither --csv, --json nor --by\n");
+		return (client_usage("report"));
+	}
+	if (html != NULL && *html == '\0') {
+		fprintf(stderr, "linkq: --html takes the file to write, such "
+		    "as report.html\n");
+		return (client_usage("report"));
+	}
+
 	if (db != NULL) {
-		if (report_local(db, (enum lq_report_by)by, since, &rep) == -1)
+		if (report_local(db, (enum lq_report_by)by, since, &rep,
+		    &dbh) == -1)
 			return (LQ_EXIT_USAGE);
 	} else if (report_daemon((enum lq_report_by)by, since, &rep) == -1)
 		return (LQ_EXIT_USAGE);
 
 	color = *client_verdict_color("PASS") != '\0';
-	if (opt_json)
+	if (html != NULL) {
+		if (report_html(html, rep, dbh) == -1)
+			ret = LQ_EXIT_USAGE;
+	} else if (opt_json)
 		report_print_json(rep);
 	else if (csv)
 		lq_report_print_csv(stdout, rep);
@@ -153,5 +220,6 @@ cmd_report(int argc, char **argv)
 		lq_report_print_blame(stdout, rep, color);
 	}
 	lq_report_free(rep);
-	return (0);
+	sqlite3_close(dbh);
+	return (ret);
 }
