@@ -69,6 +69,8 @@ static const struct help_option help_options[] = {
 	{ NULL, "by", 0, "WHAT", "group by pair, cable, port or device "
 	  "(default pair)" },
 	{ NULL, "csv", 0, NULL, "print CSV" },
+	{ NULL, "html", 0, "FILE", "write the report as one self-contained "
+	  "HTML page to FILE" },
 	{ NULL, "db", 0, "FILE", "read this database file instead of "
 	  "asking linkqd" },
 	{ NULL, "prefix", 0, "P", "labels are P and a number "

@@ -98,10 +98,9 @@ cmp_cable(const void *a, const void *b)
 static int
 cmp_port(const void *a, const void *b)
 {
-	const struct lq_report_row	*x = *(const struct lq_report_row *const *)a;
-	const struct lq_report_row	*y = *(const struct lq_report_row *const *)b;
+	const struct lq_report_row *const	*x = a, *const *y = b;
 
-	return (str_cmp_null(x->port, y->port));
+	return (str_cmp_null((*x)->port, (*y)->port));
 }
 
 /* The distinct cables and ports of the rows, sorted; NULL cable last. */
@@ -114,15 +113,18 @@ axes_build(const struct lq_report *rep, struct axes *ax)
 	ax->ports = xcalloc(rep->nrows + 1, sizeof(*ax->ports));
 	ax->ncables = ax->nports = 0;
 	for (i = 0; i < rep->nrows; i++) {
-		for (j = 0; j < ax->ncables; j++)
-			if (str_cmp_null(ax->cables[j], rep->rows[i].cable) == 0)
+		for (j = 0; j < ax->ncables; j++) {
+			if (str_cmp_null(ax->cables[j],
+			    rep->rows[i].cable) == 0)
 				break;
+		}
 		if (j == ax->ncables)
 			ax->cables[ax->ncables++] = rep->rows[i].cable;
-		for (j = 0; j < ax->nports; j++)
+		for (j = 0; j < ax->nports; j++) {
 			if (str_cmp_null(ax->ports[j]->port,
 			    rep->rows[i].port) == 0)
 				break;
+		}
 		if (j == ax->nports)
 			ax->ports[ax->nports++] = &rep->rows[i];
 	}
@@ -546,8 +548,8 @@ report_html_write(FILE *f, const struct lq_report *rep,
 	page_restores(f, rep);
 	for (i = 0; i < rep->nrows; i++)
 		page_cell(f, rep, i, src, &drawn);
-	fputs("<p class=\"note\">linkq " LINKQ_VERSION "</p>\n</body>\n</html>\n",
-	    f);
+	fputs("<p class=\"note\">linkq " LINKQ_VERSION "</p>\n</body>\n"
+	    "</html>\n", f);
 	free(ax.cables);
 	free(ax.ports);
 	return (ferror(f) ? -1 : 0);
