@@ -76,8 +76,10 @@ report_html(const char *file, const struct lq_report *rep, sqlite3 *db)
 	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		fprintf(stderr, "linkq: --html %s: cannot create it: %s\n",
 		    file, strerror(errno));
-		if (fd != -1)
+		if (fd != -1) {
 			(void)close(fd);
+			(void)unlink(tmp);
+		}
 		free(tmp);
 		return (-1);
 	}
