@@ -24,6 +24,7 @@
 #include "compat/compat.h"
 #include "client.h"
 #include "linkq.h"
+#include "lq-exposure.h"
 #include "lq-report.h"
 #include "lq-time.h"
 #include "report-html.h"
@@ -259,15 +260,20 @@ page_matrix(FILE *f, const struct lq_report *rep, const struct axes *ax)
 	    "runs.</p>\n", f);
 }
 
-/* What a row's verdict rests on, as the text report states it. */
+/*
+ * What a row's verdict rests on, in the words of the verdict's reasons
+ * (lq-exposure.h: rounded down, never overstated).
+ */
 static void
 row_exposure(FILE *f, const struct lq_report_row *r)
 {
-	char	load[32];
+	char	load[32], bytes[32], n[32];
 
-	client_duration((json_int_t)(r->load_us / 1000), load, sizeof(load));
-	fprintf(f, "%s under load, %.2f GB moved, %" PRIu64 " round trips",
-	    load, (double)r->bytes / 1e9, r->round_trips);
+	fprintf(f, "%s under load, %s moved both ways, %s round trip%s",
+	    lq_fmt_duration(load, sizeof(load), r->load_us),
+	    lq_fmt_si_bytes(bytes, sizeof(bytes), r->bytes),
+	    lq_fmt_count(n, sizeof(n), r->round_trips),
+	    r->round_trips == 1 ? "" : "s");
 }
 
 static void
@@ -412,8 +418,9 @@ restore_row(FILE *f, const struct lq_restore_row *r)
 	cable_name(f, r->cable);
 	fputs("</td><td>", f);
 	html_puts(f, r->port);
-	fprintf(f, "</td><td class=\"%s\">", r->outcome != NULL &&
-	    strcmp(r->outcome, "ok") == 0 ? "b-good" : "b-bad");
+	fprintf(f, "</td><td class=\"%s\">", r->outcome == NULL ?
+	    "b-unknown" : strcmp(r->outcome, "ok") == 0 ? "b-good" :
+	    "b-bad");
 	html_puts(f, r->outcome != NULL ? r->outcome : "?");
 	if (r->exit_signal != 0)
 		fprintf(f, "</td><td>signal %d", r->exit_signal);
@@ -507,7 +514,7 @@ page_cell(FILE *f, const struct lq_report *rep, size_t i,
 	    verdict_of(r), verdict_of(r));
 	fprintf(f, "%" PRIu64 " runs, ", r->runs);
 	row_exposure(f, r);
-	fputs(".</p>\n", f);
+	fputs(". <a href=\"#matrix\">Back to the matrix</a>.</p>\n", f);
 	row_reasons(f, r);
 	left = *drawn < REPORT_HTML_RUNS_MAX ?
 	    MIN(REPORT_HTML_RUNS, REPORT_HTML_RUNS_MAX - *drawn) : 0;
