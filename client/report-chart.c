@@ -92,9 +92,28 @@ chart_max(json_t *points, const char *key)
 	return (m > 0 ? m * 1.1 : m == 0 ? 1 : m);
 }
 
+/* Whether point i of key has a value. */
+static int
+chart_has(json_t *points, size_t i, const char *key)
+{
+	return (isfinite(num(json_array_get(points, i), key)));
+}
+
+/* Where point p of value v goes, at the middle of its bucket. */
+static void
+chart_xy(json_t *p, double v, double span_ms, double bucket_ms, int top,
+    double ymax, double *x, double *y)
+{
+	*x = chart_x(num(p, "t_ms") + bucket_ms / 2, span_ms);
+	if (*x > CH_LEFT + CH_PLOT_W)
+		*x = CH_LEFT + CH_PLOT_W;
+	*y = top + CH_PANEL - (ymax > 0 ? v / ymax : 0) * CH_PANEL;
+}
+
 /*
- * One series as a path in the panel at top scaled to ymax, each point
- * at the middle of its bucket; a point without a value lifts the pen.
+ * One series as a path in the panel at top scaled to ymax; a point
+ * without a value lifts the pen, and a point alone between two such is
+ * a dot, which a path of one point would not show.
  */
 static void
 chart_path(FILE *f, json_t *points, const char *key, double span_ms,
@@ -113,15 +132,21 @@ chart_path(FILE *f, json_t *points, const char *key, double span_ms,
 		if (!any)
 			fprintf(f, "<path class=\"%s\" d=\"", cls);
 		any = 1;
-		x = chart_x(num(p, "t_ms") + bucket_ms / 2, span_ms);
-		if (x > CH_LEFT + CH_PLOT_W)
-			x = CH_LEFT + CH_PLOT_W;
-		y = top + CH_PANEL - (ymax > 0 ? v / ymax : 0) * CH_PANEL;
+		chart_xy(p, v, span_ms, bucket_ms, top, ymax, &x, &y);
 		fprintf(f, "%s%.1f %.1f", pen ? " L" : " M", x, y);
 		pen = 1;
 	}
 	if (any)
 		fputs("\"/>\n", f);
+	json_array_foreach(points, i, p) {
+		if (!isfinite(v = num(p, key)) || (i > 0 &&
+		    chart_has(points, i - 1, key)) ||
+		    chart_has(points, i + 1, key))
+			continue;
+		chart_xy(p, v, span_ms, bucket_ms, top, ymax, &x, &y);
+		fprintf(f, "<circle class=\"%s dot\" cx=\"%.1f\" cy=\"%.1f\" "
+		    "r=\"2.5\"/>\n", cls, x, y);
+	}
 }
 
 /* A panel's frame, its name and its scale. */

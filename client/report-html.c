@@ -62,6 +62,8 @@ static const char html_style[] =
     ".chart .lat{fill:none;stroke:#6a1b9a;stroke-width:1.5}\n"
     ".chart .latmax{fill:none;stroke:#ce93d8;stroke-width:1}\n"
     ".chart .fail{fill:#c62828}\n"
+    ".chart .mb.dot{fill:#1565c0}.chart .lat.dot{fill:#6a1b9a}"
+    ".chart .latmax.dot{fill:#ce93d8}\n"
     ".chart .ev{stroke:#888;stroke-dasharray:3 2}\n"
     ".chart .ev.hard{stroke:#c62828;stroke-dasharray:none}\n"
     ".chart .lbl{fill:#333}.chart .none{fill:#999;text-anchor:middle}\n"
@@ -512,7 +514,7 @@ page_cell(FILE *f, const struct lq_report *rep, size_t i,
 	port_name(f, r);
 	fprintf(f, ": <span class=\"v-%s verdict\">%s</span></h2>\n<p>",
 	    verdict_of(r), verdict_of(r));
-	fprintf(f, "%" PRIu64 " runs, ", r->runs);
+	fprintf(f, "%" PRIu64 " run%s, ", r->runs, r->runs == 1 ? "" : "s");
 	row_exposure(f, r);
 	fputs(". <a href=\"#matrix\">Back to the matrix</a>.</p>\n", f);
 	row_reasons(f, r);
