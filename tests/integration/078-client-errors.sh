@@ -24,7 +24,7 @@ for spec in "status:" "cable:--fixed --clear" "cables:" \
     "wiggle:--udid --profile --cable --wait --no-wait" \
     "watch:--udid --cable" "events:--follow --since" "runs:" "show:" \
     "pair:--udid" "ports:" "port:--label --clear-label" \
-    "report:--by --since --csv --db"; do
+    "report:--by --since --csv --html --db"; do
 	c=${spec%%:*}
 	lq "$c" -h
 	expect_eq "$rc" 0 "$c -h"
