@@ -498,15 +498,57 @@ cell_run(FILE *f, json_t *run, const struct report_html_source *src)
 	fputs("</div>\n", f);
 }
 
+/*
+ * How many runs each row may draw within REPORT_HTML_RUNS_MAX: the
+ * failures first, then MARGINAL, then rows without a verdict, then
+ * PASS, which needs its timelines least.
+ */
+static size_t *
+page_budget(const struct lq_report *rep)
+{
+	static const enum lq_verdict order[] = { LQ_VERDICT_FAIL,
+	    LQ_VERDICT_MARGINAL, LQ_VERDICT_NONE, LQ_VERDICT_PASS };
+	size_t	*budget, i, k, n, left = REPORT_HTML_RUNS_MAX;
+
+	budget = xcalloc(rep->nrows + 1, sizeof(*budget));
+	for (k = 0; k < nitems(order); k++) {
+		for (i = 0; i < rep->nrows; i++) {
+			if (rep->rows[i].verdict != order[k])
+				continue;
+			n = MIN(REPORT_HTML_RUNS, rep->rows[i].runs);
+			budget[i] = MIN(n, left);
+			left -= budget[i];
+		}
+	}
+	return (budget);
+}
+
+/* What a cell leaves out of the page, and why. */
+static void
+cell_omitted(FILE *f, const struct lq_report_row *r, size_t drawn)
+{
+	if (drawn >= r->runs)
+		return;
+	if (drawn == 0)
+		fprintf(f, "<p class=\"note\">None of the %" PRIu64 " runs is "
+		    "drawn: the page draws at most %d, those of failures "
+		    "first (linkq runs lists them).</p>\n", r->runs,
+		    REPORT_HTML_RUNS_MAX);
+	else
+		fprintf(f, "<p class=\"note\">%zu of the %" PRIu64 " runs "
+		    "are drawn, the newest; older ones are omitted (linkq "
+		    "runs lists them).</p>\n", drawn, r->runs);
+}
+
 /* A cell's section: its verdict, exposure, reasons and newest runs. */
 static void
 page_cell(FILE *f, const struct lq_report *rep, size_t i,
-    const struct report_html_source *src, size_t *drawn)
+    const struct report_html_source *src, size_t budget)
 {
 	const struct lq_report_row	*r = &rep->rows[i];
 	json_t				*runs = NULL, *run;
 	char				*cause = NULL;
-	size_t				 j, left;
+	size_t				 j;
 
 	fprintf(f, "<section class=\"cell\" id=\"cell-%zu\">\n<h2>", i);
 	cable_name(f, r->cable);
@@ -518,10 +560,8 @@ page_cell(FILE *f, const struct lq_report *rep, size_t i,
 	row_exposure(f, r);
 	fputs(". <a href=\"#matrix\">Back to the matrix</a>.</p>\n", f);
 	row_reasons(f, r);
-	left = *drawn < REPORT_HTML_RUNS_MAX ?
-	    MIN(REPORT_HTML_RUNS, REPORT_HTML_RUNS_MAX - *drawn) : 0;
-	if (left > 0 && (runs = src->runs(src->arg, r->cable, r->port,
-	    rep->since_us, (unsigned int)left, &cause)) == NULL) {
+	if (budget > 0 && (runs = src->runs(src->arg, r->cable, r->port,
+	    rep->since_us, (unsigned int)budget, &cause)) == NULL) {
 		fputs("<p class=\"note\">The runs could not be read: ", f);
 		html_puts(f, cause);
 		fputs(".</p>\n", f);
@@ -529,11 +569,7 @@ page_cell(FILE *f, const struct lq_report *rep, size_t i,
 	}
 	json_array_foreach(runs, j, run)
 		cell_run(f, run, src);
-	if (json_array_size(runs) < r->runs)
-		fprintf(f, "<p class=\"note\">%zu of the %" PRIu64 " runs are "
-		    "drawn, the newest; older ones are omitted (linkq runs "
-		    "lists them).</p>\n", json_array_size(runs), r->runs);
-	*drawn += json_array_size(runs);
+	cell_omitted(f, r, json_array_size(runs));
 	json_decref(runs);
 	fputs("</section>\n", f);
 }
@@ -542,8 +578,8 @@ int
 report_html_write(FILE *f, const struct lq_report *rep,
     const struct report_html_source *src)
 {
-	struct axes	ax;
-	size_t		i, drawn = 0;
+	struct axes	 ax;
+	size_t		*budget, i;
 
 	if (rep->by != LQ_REPORT_PAIR) {
 		errno = EINVAL;
@@ -555,8 +591,10 @@ report_html_write(FILE *f, const struct lq_report *rep,
 	page_results(f, rep);
 	page_blame(f, rep);
 	page_restores(f, rep);
+	budget = page_budget(rep);
 	for (i = 0; i < rep->nrows; i++)
-		page_cell(f, rep, i, src, &drawn);
+		page_cell(f, rep, i, src, budget[i]);
+	free(budget);
 	fputs("<p class=\"note\">linkq " LINKQ_VERSION "</p>\n</body>\n"
 	    "</html>\n", f);
 	free(ax.cables);
