@@ -119,8 +119,9 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # The report engine: in common/ for linkqd and linkq alike, but apart
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
 # does not link.
-REPORT_SRCS	:= common/blame.c common/history.c common/merge.c \
-		   common/report.c common/report-restore.c common/schema.c
+REPORT_SRCS	:= common/blame.c common/history.c common/history-timeline.c \
+		   common/merge.c common/report.c common/report-restore.c \
+		   common/schema.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.
@@ -211,6 +212,9 @@ CLIENT_SRCS	:= client/bundle-files.c client/bundle-ids.c \
 		   client/cmd-drawer.c client/cmd-merge.c \
 		   client/drawer-session.c \
 		   client/drawer-summary.c client/drawer-swap.c
+# report --html: the page, its charts, its runs and timelines.
+CLIENT_SRCS	+= client/report-html.c client/report-chart.c \
+		   client/report-source.c
 CLIENT_OBJS	:= $(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_LIBS	= $(call pkg_libs,$(COMMON_PKGS) $(CLIENT_PKGS)) -lm
 $(BUILD)/client/%.o: CPPFLAGS_PKG = $(call pkg_cflags,$(COMMON_PKGS) \

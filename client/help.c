@@ -81,6 +81,8 @@ static const struct help_option help_options[] = {
 	{ NULL, "csv", 0, NULL, "print CSV" },
 	{ "report", "db", 0, "FILE", "read this database file instead of "
 	  "asking linkqd; given twice or more, their history together" },
+	{ NULL, "html", 0, "FILE", "write the report as one self-contained "
+	  "HTML page to FILE" },
 	{ NULL, "db", 0, "FILE", "read this database file instead of "
 	  "asking linkqd" },
 	{ NULL, "into", 0, "FILE", "the database to merge into, made if it "

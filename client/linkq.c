@@ -87,9 +87,10 @@ static const struct command commands[] = {
 	  "name a port, or clear its name",
 	  "label clear-label", "linkq port 1-2 --label front-left", "02" } },
 	{ cmd_report, { "report", "report [--by pair|cable|port|device] "
-	  "[--since TIME] [--json | --csv] [--db FILE]",
+	  "[--since TIME] [--json | --csv | --html FILE] [--db FILE]",
 	  "results by pair, cable, port or device, best first, and blame",
-	  "by since csv db", "linkq report --by cable --since 7d", "02" } },
+	  "by since csv html db", "linkq report --by cable --since 7d",
+	  "02" } },
 	{ cmd_merge, { "merge", "merge --into FILE DB... [--json]",
 	  "copy the history of bench databases into one file",
 	  "into", "linkq merge --into fleet.db bench-1.db bench-2.db",

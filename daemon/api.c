@@ -113,6 +113,7 @@ static json_t	*api_run_stop(struct evhttp_request *, char **, int *);
 static json_t	*api_run_progress(struct evhttp_request *, char **, int *);
 static json_t	*api_run_finish(struct evhttp_request *, char **, int *);
 static json_t	*api_run_alive(struct evhttp_request *, char **, int *);
+static json_t	*api_run_timeline(struct evhttp_request *, char **, int *);
 static json_t	*api_events(struct evhttp_request *, char **, int *);
 static json_t	*api_run_probes(struct evhttp_request *, char **, int *);
 static json_t	*api_run_device(struct evhttp_request *, char **, int *);
@@ -139,6 +140,7 @@ static const struct route routes[] = {
 	{ "/v1/runs/*/alive", EVHTTP_REQ_POST, api_run_alive, NULL },
 	{ "/v1/runs/*/probes", EVHTTP_REQ_GET, api_run_probes, NULL },
 	{ "/v1/runs/*/device", EVHTTP_REQ_GET, api_run_device, NULL },
+	{ "/v1/runs/*/timeline", EVHTTP_REQ_GET, api_run_timeline, NULL },
 	{ "/v1/events", EVHTTP_REQ_GET, api_events, NULL },
 	{ "/v1/report", EVHTTP_REQ_GET, api_report, NULL },
 	{ "/metrics", EVHTTP_REQ_GET, NULL, api_metrics },
@@ -842,6 +844,39 @@ api_run_get(struct evhttp_request *req, char **args, int *code)
 	}
 	*code = 200;
 	return (run_json(r));
+}
+
+/*
+ * GET /v1/runs/ID/timeline: the run's probes and events over time, as
+ * recorded so far (lq-history.h), for the HTML report.
+ */
+static json_t *
+api_run_timeline(struct evhttp_request *req, char **args, int *code)
+{
+	json_t	*reply;
+	int64_t	 id;
+	char	*cause;
+	int	 found = 0;
+
+	(void)req;
+	*code = 400;
+	if ((id = api_run_id(args[0])) == 0)
+		return (api_fail(code, "bad run id \"%.32s\": a run id is "
+		    "a positive number in decimal digits, such as 12",
+		    args[0]));
+	*code = 404;
+	if (store != NULL && (found = lq_history_timeline(store_handle(store),
+	    id, &reply, &cause)) == -1) {
+		*code = 500;
+		reply = api_fail(code, "%s", cause);
+		free(cause);
+		return (reply);
+	}
+	if (found == 0)
+		return (api_fail(code, "run %lld was never recorded: linkq "
+		    "runs lists the runs there are", (long long)id));
+	*code = 200;
+	return (reply);
 }
 
 /* POST /v1/runs/ID/cancel, DELETE /v1/runs/ID. */

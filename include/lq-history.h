@@ -81,4 +81,19 @@ int	 lq_history_match(const struct lq_history_filter *, json_t *);
 void	 lq_history_merge(const struct lq_history_filter *, json_t *,
 	    json_t *);
 
+/*
+ * The timeline of run (common/history-timeline.c), for the HTML report:
+ * its time cut into at most LQ_TIMELINE_POINTS buckets of whole seconds,
+ * each with its probes, failed probes, bulk MB/s (both ways, the mean
+ * of the seconds a bulk probe moved in it) and lockdown-query latency
+ * (mean and max, ms); and its first LQ_TIMELINE_EVENTS events, with
+ * events_total saying how many there were. Times are ms from the run's
+ * start. Reads the run's probes (GET /v1/runs/ID/timeline documents the
+ * JSON). 1 with *out (new reference), 0 if the run was never recorded,
+ * or -1.
+ */
+#define LQ_TIMELINE_POINTS	600
+#define LQ_TIMELINE_EVENTS	200
+int	 lq_history_timeline(sqlite3 *, int64_t, json_t **, char **);
+
 #endif /* LQ_HISTORY_H */

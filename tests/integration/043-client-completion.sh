@@ -45,6 +45,7 @@ expect_eq "$(complete_line 'linkq cable 1-1 --c')" "--clear" "cable options"
 expect_eq "$(complete_line 'linkq report --by ')" "pair cable port device" \
     "report groupings"
 expect_eq "$(complete_line 'linkq report --c')" "--csv" "report options"
+expect_eq "$(complete_line 'linkq report --ht')" "--html" "report --html"
 expect_eq "$(complete_line 'linkq qualify --m')" "--max-age" "qualify options"
 expect_eq "$(complete_line 'linkq test --no')" "--no-wait" "test waits"
 expect_eq "$(complete_line 'linkq qualify --wait f')" "forever" "wait spans"

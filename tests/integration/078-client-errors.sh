@@ -24,7 +24,7 @@ for spec in "status:" "cable:--fixed --clear" "cables:" \
     "wiggle:--udid --profile --cable --wait --no-wait" \
     "watch:--udid --cable" "events:--follow --since" "runs:" "show:" \
     "pair:--udid" "ports:" "port:--label --clear-label" \
-    "report:--by --since --csv --db" "merge:--into" \
+    "report:--by --since --csv --html --db" "merge:--into" \
     "bundle:--cable --port --output --keep-ids --force --db"; do
 	c=${spec%%:*}
 	lq "$c" -h
