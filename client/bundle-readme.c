@@ -153,9 +153,10 @@ readme_limits(FILE *f, struct bundle *b)
 	    "on that\n  port, those outside this bundle included, as linkq "
 	    "report does;\n  runs.jsonl has each run's own verdict. The "
 	    "blame is kept to the\n  bundle's cables, ports and phones.\n");
-	/* Until the HTML report lands: bundle-report.c says where. */
-	fprintf(f, "- No HTML report: this linkq makes none yet; report.txt "
-	    "and\n  report.json hold the report.\n");
+	fprintf(f, "- report.html is the same report as a page, as linkq "
+	    "report --html\n  writes it: its timelines draw the newest "
+	    "runs of each pair, which\n  may be runs outside this "
+	    "bundle.\n");
 	if (b->db != NULL)
 		fprintf(f, "- Configuration: made from a database file, so "
 		    "linkqd was not asked;\n  the file keeps no "

@@ -2,13 +2,15 @@
 /* Copyright (c) 2026 The linkq authors */
 
 /*
- * report.txt and report.json of a bundle: `linkq report --by pair`,
- * kept to the (cable, port) pairs of the bundle's runs, with the blame
- * of its cables, ports and devices and the restores among its runs.
+ * report.txt, report.json and report.html of a bundle: `linkq report
+ * --by pair`, kept to the (cable, port) pairs of the bundle's runs, with
+ * the blame of its cables, ports and devices and the restores among its
+ * runs.
  * A pair's row pools every run of that pair, as the report does; the
  * README says so, and runs.jsonl has each run's own verdict.
  */
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "bundle.h"
 #include "client.h"
 #include "lq-report.h"
+#include "report-html.h"
 #include "xmalloc.h"
 
 /* Whether some run of b has string field key equal to s's. */
@@ -158,64 +161,98 @@ report_select(struct bundle *b, json_t *o)
 
 /* The report as linkq report prints it, into an allocated string. */
 static char *
-report_text(json_t *o)
+report_text(const struct lq_report *rep)
 {
-	struct lq_report	*rep;
-	char			*text, *cause;
-	size_t			 len;
-	FILE			*f;
+	char	*text;
+	size_t	 len;
+	FILE	*f;
 
-	if (lq_report_from_json(o, &rep, &cause) == -1) {
-		fprintf(stderr, "linkq: the report: %s\n", cause);
-		free(cause);
+	if ((f = open_memstream(&text, &len)) == NULL)
 		return (NULL);
-	}
-	if ((f = open_memstream(&text, &len)) == NULL) {
-		lq_report_free(rep);
-		return (NULL);
-	}
 	lq_report_print_text(f, rep, 0);
 	lq_report_print_blame(f, rep, 0);
-	(void)fclose(f);
-	lq_report_free(rep);
+	if (fclose(f) != 0)
+		return (NULL);
 	return (text);
+}
+
+/*
+ * The report as linkq report --html writes it, its runs and timelines
+ * from where the bundle reads, into an allocated string.
+ */
+static char *
+report_page(struct bundle *b, const struct lq_report *rep)
+{
+	struct report_html_source	 src;
+	char				*page;
+	size_t				 len;
+	FILE				*f;
+	int				 ret;
+
+	if (b->db != NULL)
+		report_html_source_db(&src, b->db);
+	else
+		report_html_source_daemon(&src);
+	if ((f = open_memstream(&page, &len)) == NULL)
+		return (NULL);
+	ret = report_html_write(f, rep, &src);
+	if (fclose(f) != 0 || ret == -1) {
+		free(page);
+		return (NULL);
+	}
+	return (page);
+}
+
+/* Member name holding text, through the identifier table; 0 or -1. */
+static int
+report_member(struct bundle *b, const char *name, char *text)
+{
+	struct bundle_member	*m;
+
+	if (text == NULL) {
+		fprintf(stderr, "linkq: bundle: cannot make %s: %s\n", name,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((m = bundle_member_new(b, name)) == NULL) {
+		free(text);
+		return (-1);
+	}
+	bundle_member_text(b, m, text);
+	free(text);
+	return (0);
 }
 
 int
 bundle_report_members(struct bundle *b)
 {
-	struct bundle_member	*txt, *js;
+	struct bundle_member	*js;
+	struct lq_report	*rep;
 	json_t			*o, *doc;
-	char			*text;
+	char			*cause;
+	int			 ret = -1;
 
 	if ((o = bundle_report(b)) == NULL)
 		return (-1);
 	report_select(b, o);
-	if ((text = report_text(o)) == NULL) {
+	if (lq_report_from_json(o, &rep, &cause) == -1) {
+		fprintf(stderr, "linkq: the report: %s\n", cause);
+		free(cause);
 		json_decref(o);
 		return (-1);
 	}
-	if ((txt = bundle_member_new(b, "report.txt")) == NULL ||
-	    (js = bundle_member_new(b, "report.json")) == NULL) {
-		free(text);
-		json_decref(o);
-		return (-1);
-	}
-	bundle_member_text(b, txt, text);
-	free(text);
+	if (report_member(b, "report.txt", report_text(rep)) == -1 ||
+	    report_member(b, "report.html", report_page(b, rep)) == -1 ||
+	    (js = bundle_member_new(b, "report.json")) == NULL)
+		goto out;
 	/* As linkq report --json prints it. */
 	doc = json_pack("{s:i}", "format_version", LQ_CLIENT_FORMAT_VERSION);
 	(void)json_object_update(doc, o);
 	bundle_member_json(b, js, doc);
 	json_decref(doc);
-	/*
-	 * report.html goes here once the HTML report of issue 18, item 2
-	 * lands: report_html_write() on this same selected report (o),
-	 * into bundle_member_new(b, "report.html") through
-	 * bundle_member_text, so its identifiers are replaced as well; and
-	 * in README.txt (bundle-readme.c) a line for it in place of "No
-	 * HTML report".
-	 */
+	ret = 0;
+out:
+	lq_report_free(rep);
 	json_decref(o);
-	return (0);
+	return (ret);
 }

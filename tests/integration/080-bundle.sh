@@ -72,8 +72,8 @@ grep -q "run $r1, 1 run, .* identifiers hashed" "$T/out" ||
     fail "bundle's line: $(cat "$T/out")"
 tar -tzf "$T/run.tar.gz" > "$T/list" || fail "tar -t failed"
 for f in README.txt runs.jsonl devices.jsonl events.jsonl probes.csv \
-    kernel.txt device-syslog.txt report.txt report.json versions.txt \
-    config.json; do
+    kernel.txt device-syslog.txt report.txt report.json report.html \
+    versions.txt config.json; do
 	grep -Eq "^linkq-bundle-[0-9]{8}T[0-9]{6}Z/$f\$" "$T/list" ||
 	    fail "no $f in the bundle: $(cat "$T/list")"
 done
@@ -104,6 +104,8 @@ jq -e '.format_version == 1 and (.rows | length == 1) and
     .rows[0].cable == "A-01" and .rows[0].port == "1-1"' \
     "$d/report.json" > /dev/null || fail "report.json: $(cat "$d/report.json")"
 grep -q 'A-01' "$d/report.txt" || fail "report.txt: $(cat "$d/report.txt")"
+grep -q 'data-verdict="FAIL"' "$d/report.html" ||
+    fail "report.html has no FAIL cell: $(head -c 2000 "$d/report.html")"
 grep -q "^linkqd $(get /v1/status | jq -r .version)" "$d/versions.txt" ||
     fail "versions.txt: $(cat "$d/versions.txt")"
 jq -e '.profiles | map(.name) | index("quick")' "$d/config.json" \
