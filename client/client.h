@@ -75,6 +75,8 @@ void	 client_print_json(json_t *);
 /* A verdict, coloured when stdout is a terminal and colour is on. */
 const char *client_verdict_color(const char *);
 const char *client_color_end(void);
+/* The same for a table's cell (lq-table.h): NULL for no colour. */
+const char *client_verdict_escape(const char *);
 /* A string member of o, or def. */
 const char *client_str(json_t *, const char *, const char *);
 /*

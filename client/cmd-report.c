@@ -29,6 +29,7 @@
 #include "http.h"
 #include "linkq.h"
 #include "lq-report.h"
+#include "lq-table.h"
 #include "lq-time.h"
 #include "xmalloc.h"
 
@@ -99,6 +100,7 @@ cmd_report(int argc, char **argv)
 	struct lq_report	*rep = NULL;
 	const char		*db = NULL;
 	int64_t			 since = 0;
+	size_t			 width;
 	int			 ch, by = LQ_REPORT_PAIR, csv = 0, color;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -149,8 +151,9 @@ cmd_report(int argc, char **argv)
 	else if (csv)
 		lq_report_print_csv(stdout, rep);
 	else {
-		lq_report_print_text(stdout, rep, color);
-		lq_report_print_blame(stdout, rep, color);
+		width = lq_term_width(STDOUT_FILENO);
+		lq_report_print_text(stdout, rep, color, width);
+		lq_report_print_blame(stdout, rep, color, width);
 	}
 	lq_report_free(rep);
 	return (0);

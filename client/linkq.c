@@ -215,6 +215,14 @@ client_verdict_color(const char *verdict)
 }
 
 const char *
+client_verdict_escape(const char *verdict)
+{
+	const char	*c = client_verdict_color(verdict);
+
+	return (*c != '\0' ? c : NULL);
+}
+
+const char *
 client_color_end(void)
 {
 	return (opt_color && isatty(STDOUT_FILENO) ? "\033[0m" : "");
