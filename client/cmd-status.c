@@ -143,7 +143,8 @@ device_text(FILE *m, json_t *d)
 		    str(run, "profile", "?"));
 		pct = json_object_get(run, "percent");
 		if (json_is_integer(pct))
-			fprintf(m, " %lld%%", (long long)json_integer_value(pct));
+			fprintf(m, " %lld%%",
+			    (long long)json_integer_value(pct));
 	}
 }
 
