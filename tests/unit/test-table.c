@@ -37,17 +37,20 @@ printed(const struct lq_table *t, size_t width)
 	return (buf);
 }
 
-/* The longest line of s. */
+/* The longest line of s, colour escapes not counted. */
 static size_t
 longest(const char *s)
 {
-	size_t	n, max = 0;
+	size_t	n = 0, max = 0;
 
-	while (*s != '\0') {
-		n = strcspn(s, "\n");
+	for (; *s != '\0'; s++) {
+		if (*s == '\033') {
+			s += strcspn(s, "m");
+			continue;
+		}
+		n = *s == '\n' ? 0 : n + 1;
 		if (n > max)
 			max = n;
-		s += n + (s[n] == '\n');
 	}
 	return (max);
 }
