@@ -1628,7 +1628,7 @@ static const struct {
 	{ "LINK", LQ_TABLE_RIGHT }, { "CORR", LQ_TABLE_RIGHT },
 	{ "MB/s p50/p5", LQ_TABLE_RIGHT },
 	{ "LAT ms p50/p99", LQ_TABLE_RIGHT }, { "SPEED", LQ_TABLE_RIGHT },
-	{ "LAST TESTED", LQ_TABLE_FLEX }
+	{ "LAST TESTED", 0 }	/* a time in one piece, no blank */
 };
 
 /* The group's key cells of row r: cable, port or device. */
@@ -1735,10 +1735,13 @@ blame_items(struct lq_table *t, const char *what,
 	for (i = 0; i < n; i++) {
 		lq_table_row(t);
 		lq_table_cell(t, NULL, "%s", "");
-		/* Padded as before the table printer: scripts read it. */
+		/*
+		 * Padded as before the table printer, for scripts; not the
+		 * state, which may end a folded line.
+		 */
 		lq_table_cell(t, NULL, "%-6s", what);
 		lq_table_cell(t, NULL, "%-4s", v[i].name);
-		lq_table_cell(t, color ? colors[v[i].state] : NULL, "%-7s",
+		lq_table_cell(t, color ? colors[v[i].state] : NULL, "%s",
 		    lq_blame_state_name(v[i].state));
 		lq_table_cell(t, NULL, "%s", v[i].evidence);
 	}

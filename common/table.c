@@ -200,13 +200,17 @@ column_natural(const struct lq_table *t, int c)
 	return (max);
 }
 
-/* The narrowest a column may be: a flexible one, TABLE_FLEX_MIN. */
+/*
+ * The narrowest a column may be: a flexible one, TABLE_FLEX_MIN or its
+ * header, whichever is wider, so that no header word is split.
+ */
 static size_t
 column_min(const struct lq_table *t, int c, size_t natural)
 {
 	if (!(t->flags[c] & LQ_TABLE_FLEX))
 		return (natural);
-	return (MIN(natural, TABLE_FLEX_MIN));
+	return (MIN(natural, MAX(TABLE_FLEX_MIN,
+	    text_width(t->rows[0].cell[c]))));
 }
 
 /* Narrow the flexible columns, widest first, until total fits width. */
