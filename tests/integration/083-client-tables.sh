@@ -138,6 +138,11 @@ for c in "status" "cables" "ports" "runs" "show $run" "events" "report" \
 	    > /dev/null || fail "$c --json: $(cat "$T/out")"
 done
 
+lq --json watch -u "$udid" -- true
+expect_eq "$rc" 0 "watch --json: $(cat "$T/err")"
+jq -se 'length > 0 and all(.format_version == 1)' "$T/out" > /dev/null ||
+    fail "watch --json: $(cat "$T/out")"
+
 trace "qualify with no device: bit 1 (2)"
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
 wait_for "get /v1/status | jq -e '.devices_attached == 0' > /dev/null" 20 ||
