@@ -11,10 +11,13 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat/compat.h"
 #include "client.h"
+#include "lq-table.h"
+#include "xmalloc.h"
 
 struct help_option {
 	const char	*cmd;		/* NULL: every command with it */
@@ -149,9 +152,9 @@ help_exit_find(const char *cmd, char status)
 	return (NULL);
 }
 
-/* One option: "  -u, --udid UDID        text", long ones aligned. */
+/* The option's left column: "-u, --udid UDID", padded to line up. */
 static void
-help_print_option(FILE *f, const char *cmd, const char *name)
+help_option_row(struct lq_table *t, const char *cmd, const char *name)
 {
 	const struct help_option	*o;
 	char				 left[64], sh[8] = "    ";
@@ -162,19 +165,34 @@ help_print_option(FILE *f, const char *cmd, const char *name)
 		(void)snprintf(sh, sizeof(sh), "-%c, ", o->shortopt);
 	(void)snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name,
 	    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
-	fprintf(f, "  %-24s %s\n", left, o->text);
+	lq_table_row(t);
+	lq_table_cell(t, NULL, "%s", "");
+	/* The same column in every command's help. */
+	lq_table_cell(t, NULL, "%-23s", left);
+	lq_table_cell(t, NULL, "%s", o->text);
 }
 
-void
-help_print(FILE *f, const struct help_command *c)
+/* A headerless table: an indent, a left column, a text that wraps. */
+static struct lq_table *
+help_table(void)
 {
-	const struct help_exit	*e;
-	const char		*p, *sp;
-	char			 name[32];
-	size_t			 n;
+	struct lq_table	*t = lq_table_new();
 
-	fprintf(f, "usage: linkq %s\n%s\n\noptions:\n", c->usage, c->summary);
-	help_print_option(f, c->name, "help");
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", LQ_TABLE_FLEX);
+	return (t);
+}
+
+static void
+help_print_options(FILE *f, const struct help_command *c, size_t width)
+{
+	struct lq_table	*t = help_table();
+	const char	*p, *sp;
+	char		 name[32];
+	size_t		 n;
+
+	help_option_row(t, c->name, "help");
 	for (p = c->options; *p != '\0'; p = sp) {
 		if ((sp = strchr(p, ' ')) == NULL)
 			sp = p + strlen(p);
@@ -182,19 +200,53 @@ help_print(FILE *f, const struct help_command *c)
 		if (n > 0 && n < sizeof(name)) {
 			memcpy(name, p, n);
 			name[n] = '\0';
-			help_print_option(f, c->name, name);
+			help_option_row(t, c->name, name);
 		}
 		while (*sp == ' ')
 			sp++;
 	}
-	help_print_option(f, c->name, "json");
-	fprintf(f, "\nexample:\n  %s\n\nEXIT STATUS\n", c->example);
+	help_option_row(t, c->name, "json");
+	lq_table_print(f, t, width);
+	lq_table_free(t);
+}
+
+static void
+help_print_exits(FILE *f, const struct help_command *c, size_t width)
+{
+	struct lq_table		*t = help_table();
+	const struct help_exit	*e;
+	const char		*p;
+
 	for (p = c->exits; *p != '\0'; p++) {
 		if ((e = help_exit_find(c->name, *p)) == NULL)
 			continue;
+		lq_table_row(t);
+		lq_table_cell(t, NULL, "%s", "");
 		if (e->value != NULL)
-			fprintf(f, "  %-3s %s\n", e->value, e->text);
+			lq_table_cell(t, NULL, "%-2s", e->value);
 		else
-			fprintf(f, "  %c   %s\n", e->status, e->text);
+			lq_table_cell(t, NULL, "%c ", e->status);
+		lq_table_cell(t, NULL, "%s", e->text);
 	}
+	lq_table_print(f, t, width);
+	lq_table_free(t);
+}
+
+/* Fitted to the terminal, whole lines in a pipe, as every table. */
+void
+help_print(FILE *f, const struct help_command *c)
+{
+	size_t	 width = lq_term_width(fileno(f));
+	char	*line;
+
+	(void)xasprintf(&line, "usage: linkq %s", c->usage);
+	lq_text_wrap(f, 0, line, width);
+	free(line);
+	lq_text_wrap(f, 0, c->summary, width);
+	fprintf(f, "\noptions:\n");
+	help_print_options(f, c, width);
+	fprintf(f, "\nexample:\n");
+	lq_text_wrap(f, 2, c->example, width);
+	fprintf(f, "\nEXIT STATUS\n");
+	help_print_exits(f, c, width);
 }

@@ -4,11 +4,11 @@
 #
 # The client's tables and statuses (issue 18, item 5): on a terminal
 # (script(1)'s pseudo-terminal) 50, 80 and 200 columns wide, and with
-# COLUMNS, report, runs, ports, cables, status, show and events print
-# no line longer than the width, and report, runs, ports and cables
-# lose no character: the same ones as in a pipe, where each row is one
-# line, whatever COLUMNS says. --json of each command parses and has
-# format_version; linkqd's own JSON has no 17-digit reals; qualify
+# COLUMNS, report, runs, ports, cables, status, show, events and -h
+# print no line longer than the width, and report, runs, ports and
+# cables lose no character: the same ones as in a pipe, where each row
+# is one line, whatever COLUMNS says. --json of each command parses and
+# has format_version; linkqd's own JSON has no 17-digit reals; qualify
 # exits with its bits: 0 PASS, 1 usage, 2 no device, 8 FAIL.
 
 . "$(dirname "$0")/lib.sh"
@@ -115,8 +115,8 @@ script -qec "stty cols 200 rows 50; COLUMNS=50 '$LQ' -s '$T/linkqd.sock' report"
 awk 'length($0) > 50 { print; bad = 1 } END { exit bad }' "$T/tty" > "$T/long" ||
     fail "COLUMNS=50: $(cat "$T/long")"
 
-trace "status, show and events fit too"
-for c in "status" "show $run" "events"; do
+trace "status, show, events and -h fit too"
+for c in "status" "show $run" "events" "qualify -h" "drawer -h"; do
 	for w in 50 80; do
 		on_tty "$w" "$c"
 		awk -v w="$w" 'length($0) > w { print; bad = 1 } END { exit bad }' \
