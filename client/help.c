@@ -87,41 +87,47 @@ struct help_exit {
 	const char	*cmd;		/* NULL: every command with it */
 	char		 status;	/* '0'..'4'; 'c': watch's command;
 					 * qualify's bits 'u' 'n' 'v' 'f' 'm' */
-	const char	*value;		/* as printed; NULL: status */
 	const char	*text;
 };
 
+/* The statuses that are not their own digit, as -h prints them. */
+static const struct {
+	char		 status;
+	const char	*value;
+} help_exit_values[] = {
+	{ 'c', "N" },
+	{ 'u', "1" }, { 'n', "2" }, { 'v', "4" }, { 'f', "8" }, { 'm', "16" },
+};
+
 /*
- * qualify's bits (client.h), as smartctl(8)'s: 0 is PASS, each other
- * outcome sets its own bit.
+ * qualify's rows first: its statuses are bits (client.h), as
+ * smartctl(8)'s; 0 is PASS, each other outcome sets its own bit.
  */
 static const struct help_exit help_exits[] = {
-	{ "qualify", '0', "0", "PASS: no bit set; restore" },
-	{ "qualify", 'u', "1", "bit 0: a usage error, an error from linkqd "
+	{ "qualify", '0', "PASS: no bit set; restore" },
+	{ "qualify", 'u', "bit 0: a usage error, an error from linkqd "
 	  "or linkqd not running" },
-	{ "qualify", 'n', "2", "bit 1: no device: none attached, none with "
+	{ "qualify", 'n', "bit 1: no device: none attached, none with "
 	  "that UDID or on that port, or none ready when the wait ran out" },
-	{ "qualify", 'v', "4", "bit 2: no verdict: the run was cancelled, "
+	{ "qualify", 'v', "bit 2: no verdict: the run was cancelled, "
 	  "ended without one, or its verdict is not in the database" },
-	{ "qualify", 'f', "8", "bit 3: the verdict is FAIL" },
-	{ "qualify", 'm', "16", "bit 4: the verdict is MARGINAL" },
-	{ "pair", '0', NULL, "the device trusts this host" },
-	{ "pair", '1', NULL, "the device was not paired (Don't Trust, no "
-	  "answer)" },
-	{ "drawer", '0', NULL, "a test passed and none failed or was "
-	  "MARGINAL" },
-	{ "drawer", '1', NULL, "a test of the session failed" },
-	{ "drawer", '3', NULL, "no cable was tested" },
-	{ "drawer", '4', NULL, "a test was MARGINAL and none failed" },
-	{ "watch", 'c', "N", "the restore command's own status (128 + signal "
+	{ "qualify", 'f', "bit 3: the verdict is FAIL" },
+	{ "qualify", 'm', "bit 4: the verdict is MARGINAL" },
+	{ "pair", '0', "the device trusts this host" },
+	{ "pair", '1', "the device was not paired (Don't Trust, no answer)" },
+	{ "drawer", '0', "a test passed and none failed or was MARGINAL" },
+	{ "drawer", '1', "a test of the session failed" },
+	{ "drawer", '3', "no cable was tested" },
+	{ "drawer", '4', "a test was MARGINAL and none failed" },
+	{ "watch", 'c', "the restore command's own status (128 + signal "
 	  "if killed)" },
-	{ NULL, '0', NULL, "success; for a run, the verdict is PASS" },
-	{ NULL, '1', NULL, "the verdict is FAIL" },
-	{ NULL, '2', NULL, "a usage error, an error from linkqd or linkqd not "
+	{ NULL, '0', "success; for a run, the verdict is PASS" },
+	{ NULL, '1', "the verdict is FAIL" },
+	{ NULL, '2', "a usage error, an error from linkqd or linkqd not "
 	  "running, or a run ended without a verdict" },
-	{ NULL, '3', NULL, "no device: none attached, none with that UDID or "
-	  "on that port, or none ready when the wait ran out" },
-	{ NULL, '4', NULL, "the verdict is MARGINAL" },
+	{ NULL, '3', "no device: none attached, none with that UDID or on "
+	  "that port, or none ready when the wait ran out" },
+	{ NULL, '4', "the verdict is MARGINAL" },
 };
 
 static const struct help_option *
@@ -210,22 +216,35 @@ help_print_options(FILE *f, const struct help_command *c, size_t width)
 	lq_table_free(t);
 }
 
+/* The status as printed: its digit, or its value (qualify's bits). */
+static const char *
+help_exit_value(char status, char *buf, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(help_exit_values); i++) {
+		if (help_exit_values[i].status == status)
+			return (help_exit_values[i].value);
+	}
+	(void)snprintf(buf, size, "%c", status);
+	return (buf);
+}
+
 static void
 help_print_exits(FILE *f, const struct help_command *c, size_t width)
 {
 	struct lq_table		*t = help_table();
 	const struct help_exit	*e;
 	const char		*p;
+	char			 value[8];
 
 	for (p = c->exits; *p != '\0'; p++) {
 		if ((e = help_exit_find(c->name, *p)) == NULL)
 			continue;
 		lq_table_row(t);
 		lq_table_cell(t, NULL, "%s", "");
-		if (e->value != NULL)
-			lq_table_cell(t, NULL, "%-2s", e->value);
-		else
-			lq_table_cell(t, NULL, "%c ", e->status);
+		lq_table_cell(t, NULL, "%-2s", help_exit_value(e->status,
+		    value, sizeof(value)));
 		lq_table_cell(t, NULL, "%s", e->text);
 	}
 	lq_table_print(f, t, width);
