@@ -115,6 +115,7 @@ endif
 # --- sources -------------------------------------------------------------
 
 COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
+		   common/table.c \
 		   common/time.c common/verdict.c common/vocab.c common/xmalloc.c
 # The report engine: in common/ for linkqd and linkq alike, but apart
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim

@@ -169,8 +169,8 @@ report_text(const struct lq_report *rep)
 
 	if ((f = open_memstream(&text, &len)) == NULL)
 		return (NULL);
-	lq_report_print_text(f, rep, 0);
-	lq_report_print_blame(f, rep, 0);
+	lq_report_print_text(f, rep, 0, 0);
+	lq_report_print_blame(f, rep, 0, 0);
 	if (fclose(f) != 0)
 		return (NULL);
 	return (text);

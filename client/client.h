@@ -17,12 +17,26 @@
 
 #include <jansson.h>
 
+#include "compat/compat.h"
+
 /* Exit statuses, as linkq(1) documents them; qualify's gate uses all. */
 #define LQ_EXIT_PASS		0
 #define LQ_EXIT_FAIL		1
 #define LQ_EXIT_USAGE		2	/* usage or daemon error */
 #define LQ_EXIT_NO_DEVICE	3
 #define LQ_EXIT_MARGINAL	4
+
+/*
+ * qualify's exit status is a bitmask, as smartctl(8)'s, so that a
+ * restore script can test each reason not to restore on its own
+ * ($((status & 8))); 0 is PASS and only PASS. The other commands keep
+ * the statuses above.
+ */
+#define LQ_QUALIFY_ERROR	0x01	/* usage, linkqd error or down */
+#define LQ_QUALIFY_NO_DEVICE	0x02
+#define LQ_QUALIFY_NO_VERDICT	0x04	/* the run ended without one */
+#define LQ_QUALIFY_FAIL		0x08
+#define LQ_QUALIFY_MARGINAL	0x10
 
 extern int	opt_json;	/* --json */
 extern int	opt_color;	/* colours on a terminal, no NO_COLOR */
@@ -40,6 +54,8 @@ extern int	opt_color;	/* colours on a terminal, no NO_COLOR */
 void	 client_option(const char *, int);
 /* The command's usage on stderr; returns 2 for the caller to exit. */
 int	 client_usage(const char *);
+/* The same, then exit with the command's usage status (qualify: 1). */
+__dead void client_usage_exit(const char *);
 /* Print a daemon reply's error and return 2. */
 int	 client_api_error(json_t *, long);
 /*
@@ -50,8 +66,9 @@ int	 client_call(const char *, const char *, json_t *, json_t **);
 /*
  * A command's help (help.c): usage, summary, its options' long names
  * separated by blanks (-h and --json are every command's), one example,
- * and its exit statuses as the characters '0' to '4', and 'c' for a
- * status that is a child command's.
+ * and its exit statuses as the characters '0' to '4', 'c' for a status
+ * that is a child command's, and for qualify's bits 'u', 'n', 'v', 'f'
+ * and 'm' (help.c).
  */
 struct help_command {
 	const char	*name;
@@ -75,6 +92,8 @@ void	 client_print_json(json_t *);
 /* A verdict, coloured when stdout is a terminal and colour is on. */
 const char *client_verdict_color(const char *);
 const char *client_color_end(void);
+/* The same for a table's cell (lq-table.h): NULL for no colour. */
+const char *client_verdict_escape(const char *);
 /* A string member of o, or def. */
 const char *client_str(json_t *, const char *, const char *);
 /*
@@ -108,6 +127,11 @@ struct qualify_target {
 	char		 cable[80];	/* "" if none */
 	char		 last_cable[80]; /* the port's last, "" if none */
 };
+/*
+ * qualify's status from the status test would exit with; no_verdict: a
+ * run ended without a verdict (cancelled, an error, not recorded).
+ */
+int	 qualify_exit(int, int);
 /* The device a run would go to: by UDID, else port, else the only one. */
 int	 qualify_target(const char *, const char *, struct qualify_target *);
 /*

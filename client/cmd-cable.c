@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,7 @@
 #include "client.h"
 #include "http.h"
 #include "linkq.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 int
@@ -106,6 +108,62 @@ cable_tested(json_t *rows, const char *cable)
 	return (0);
 }
 
+/* One cable's row: where it is and its record. */
+static void
+cables_row(struct lq_table *t, const char *cable, const char *port,
+    json_t *row)
+{
+	const char	*verdict = client_str(row, "verdict", "-");
+	char		 when[64];
+
+	lq_table_row(t);
+	lq_table_cell(t, NULL, "%s", cable);
+	lq_table_cell(t, NULL, "%s", port != NULL ? port : "-");
+	lq_table_cell(t, client_verdict_escape(verdict), "%s", verdict);
+	lq_table_cell(t, NULL, "%lld",
+	    (long long)json_integer_value(json_object_get(row, "runs")));
+	lq_table_cell(t, NULL, "%lld/%lld/%lld",
+	    (long long)json_integer_value(json_object_get(row, "passed")),
+	    (long long)json_integer_value(json_object_get(row, "marginal")),
+	    (long long)json_integer_value(json_object_get(row, "failed")));
+	if (row == NULL)
+		(void)strlcpy(when, "never", sizeof(when));
+	else
+		client_time(json_integer_value(json_object_get(row,
+		    "last_tested_us")), when, sizeof(when));
+	lq_table_cell(t, NULL, "%s", when);
+}
+
+/* The cables, tested first, as a table that fits the terminal. */
+static void
+cables_print(json_t *ports, json_t *rows)
+{
+	struct lq_table	*t = lq_table_new();
+	json_t		*row;
+	const char	*cable;
+	size_t		 i;
+
+	lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
+	lq_table_column(t, "PORT", LQ_TABLE_FLEX);
+	lq_table_column(t, "VERDICT", 0);
+	lq_table_column(t, "RUNS", LQ_TABLE_RIGHT);
+	lq_table_column(t, "P/M/F", LQ_TABLE_RIGHT);
+	lq_table_column(t, "LAST TESTED", LQ_TABLE_FLEX);
+	json_array_foreach(rows, i, row) {
+		if ((cable = client_str(row, "cable", NULL)) != NULL)
+			cables_row(t, cable, cable_port(ports, cable), row);
+	}
+	/* Cables in a port that have no run yet. */
+	json_array_foreach(ports, i, row) {
+		if ((cable = client_str(row, "cable", NULL)) != NULL &&
+		    !cable_tested(rows, cable))
+			cables_row(t, cable, client_str(row, "port", "?"),
+			    NULL);
+	}
+	lq_table_print(stdout, t, lq_term_width(STDOUT_FILENO));
+	lq_table_free(t);
+}
+
 /*
  * linkq cables: every cable linkqd has recorded, with where it is now
  * and its record from the report by cable (runs, verdict, last tested).
@@ -117,10 +175,7 @@ cmd_cables(int argc, char **argv)
 		CLIENT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t		*ports = NULL, *report = NULL, *row, *out;
-	const char	*cable, *port;
-	char		 when[64];
-	size_t		 i;
+	json_t		*ports = NULL, *report = NULL, *out;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
@@ -140,32 +195,8 @@ cmd_cables(int argc, char **argv)
 		json_decref(out);
 		goto out;
 	}
-	printf("%-16s %-10s %-8s %5s %-8s %s\n", "CABLE", "PORT", "VERDICT",
-	    "RUNS", "P/M/F", "LAST TESTED");
-	json_array_foreach(json_object_get(report, "rows"), i, row) {
-		if ((cable = client_str(row, "cable", NULL)) == NULL)
-			continue;
-		port = cable_port(json_object_get(ports, "ports"), cable);
-		client_time(json_integer_value(json_object_get(row,
-		    "last_tested_us")), when, sizeof(when));
-		printf("%-16s %-10s %s%-8s%s %5lld %lld/%lld/%lld %s\n", cable,
-		    port != NULL ? port : "-",
-		    client_verdict_color(client_str(row, "verdict", "")),
-		    client_str(row, "verdict", "-"), client_color_end(),
-		    (long long)json_integer_value(json_object_get(row, "runs")),
-		    (long long)json_integer_value(json_object_get(row,
-		    "passed")), (long long)json_integer_value(
-		    json_object_get(row, "marginal")), (long long)
-		    json_integer_value(json_object_get(row, "failed")), when);
-	}
-	/* Cables in a port that have no run yet. */
-	json_array_foreach(json_object_get(ports, "ports"), i, row) {
-		if ((cable = client_str(row, "cable", NULL)) == NULL ||
-		    cable_tested(json_object_get(report, "rows"), cable))
-			continue;
-		printf("%-16s %-10s %-8s %5d %-8s %s\n", cable,
-		    client_str(row, "port", "?"), "-", 0, "0/0/0", "never");
-	}
+	cables_print(json_object_get(ports, "ports"),
+	    json_object_get(report, "rows"));
 out:
 	json_decref(ports);
 	json_decref(report);

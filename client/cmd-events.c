@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -28,6 +29,7 @@
 #include "client.h"
 #include "http.h"
 #include "lq-history.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 /* linkqd's cap on limit; a shorter page is the last one. */
@@ -136,7 +138,7 @@ client_events(json_int_t since, json_int_t run, client_event_cb cb,
 static int
 print_event(json_t *ev, void *arg)
 {
-	char	when[64], text[1024];
+	char	when[64], text[1024], *line;
 
 	(void)arg;
 	if (opt_json) {
@@ -146,8 +148,11 @@ print_event(json_t *ev, void *arg)
 	client_time(json_integer_value(json_object_get(ev, "ts_us")), when,
 	    sizeof(when));
 	client_event_text(ev, text, sizeof(text));
-	printf("%s %6lld %s\n", when,
+	/* Wrapped on a terminal, as events come: no table to measure. */
+	(void)xasprintf(&line, "%s %6lld %s", when,
 	    (long long)json_integer_value(json_object_get(ev, "id")), text);
+	lq_text_wrap(stdout, 0, line, lq_term_width(STDOUT_FILENO));
+	free(line);
 	return (0);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,7 @@
 #include "client.h"
 #include "http.h"
 #include "linkq.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 int
@@ -97,6 +99,55 @@ device_of(json_t *devices, const char *udid)
 	return (NULL);
 }
 
+/* The device on port p: "1a2b3c4d iPhone (iPhone14,2), pending". */
+static void
+ports_device(json_t *p, json_t *devices, char *buf, size_t size)
+{
+	json_t		*d;
+	const char	*udid;
+	size_t		 n;
+
+	if ((udid = client_str(p, "udid", NULL)) == NULL) {
+		(void)strlcpy(buf, "-", size);
+		return;
+	}
+	n = strlcpy(buf, client_udid_short(udid), size);
+	d = device_of(devices, udid);
+	if (json_object_get(d, "name") != NULL && n < size)
+		n += (size_t)snprintf(buf + n, size - n, " %s (%s)",
+		    client_str(d, "name", "?"), client_str(d, "product_type",
+		    "?"));
+	if (d != NULL && strcmp(client_str(d, "trust", "trusted"),
+	    "trusted") != 0 && n < size)
+		(void)snprintf(buf + n, size - n, ", %s",
+		    client_str(d, "trust", "?"));
+}
+
+/* The ports as a table that fits the terminal, whole in a pipe. */
+static void
+ports_print(json_t *ports, json_t *devices)
+{
+	struct lq_table	*t = lq_table_new();
+	json_t		*p;
+	char		 dev[512];
+	size_t		 i;
+
+	lq_table_column(t, "PORT", 0);
+	lq_table_column(t, "LABEL", LQ_TABLE_FLEX);
+	lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
+	lq_table_column(t, "DEVICE", LQ_TABLE_FLEX);
+	json_array_foreach(ports, i, p) {
+		lq_table_row(t);
+		lq_table_cell(t, NULL, "%s", client_str(p, "port", "?"));
+		lq_table_cell(t, NULL, "%s", client_str(p, "label", "-"));
+		lq_table_cell(t, NULL, "%s", client_str(p, "cable", "-"));
+		ports_device(p, devices, dev, sizeof(dev));
+		lq_table_cell(t, NULL, "%s", dev);
+	}
+	lq_table_print(stdout, t, lq_term_width(STDOUT_FILENO));
+	lq_table_free(t);
+}
+
 int
 cmd_ports(int argc, char **argv)
 {
@@ -104,10 +155,7 @@ cmd_ports(int argc, char **argv)
 		CLIENT_LONG_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t		*reply = NULL, *devices = NULL, *p, *d;
-	const char	*udid;
-	char		 shortid[9];
-	size_t		 i;
+	json_t		*reply = NULL, *devices = NULL;
 	int		 ch, ret = LQ_EXIT_USAGE;
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
@@ -129,26 +177,7 @@ cmd_ports(int argc, char **argv)
 		printf("no port has had a device yet\n");
 		goto out;
 	}
-	printf("%-12s %-16s %-16s %s\n", "PORT", "LABEL", "CABLE", "DEVICE");
-	json_array_foreach(json_object_get(reply, "ports"), i, p) {
-		printf("%-12s %-16s %-16s ", client_str(p, "port", "?"),
-		    client_str(p, "label", "-"), client_str(p, "cable", "-"));
-		if ((udid = client_str(p, "udid", NULL)) == NULL) {
-			printf("-\n");
-			continue;
-		}
-		(void)strlcpy(shortid, client_udid_short(udid),
-		    sizeof(shortid));
-		printf("%s", shortid);
-		d = device_of(devices, udid);
-		if (json_object_get(d, "name") != NULL)
-			printf(" %s (%s)", client_str(d, "name", "?"),
-			    client_str(d, "product_type", "?"));
-		if (d != NULL && strcmp(client_str(d, "trust", "trusted"),
-		    "trusted") != 0)
-			printf(", %s", client_str(d, "trust", "?"));
-		printf("\n");
-	}
+	ports_print(json_object_get(reply, "ports"), devices);
 out:
 	json_decref(reply);
 	json_decref(devices);

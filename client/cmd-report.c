@@ -35,6 +35,7 @@
 #include "linkq.h"
 #include "lq-merge.h"
 #include "lq-report.h"
+#include "lq-table.h"
 #include "lq-time.h"
 #include "report-html.h"
 #include "xmalloc.h"
@@ -181,6 +182,7 @@ cmd_report(int argc, char **argv)
 	char			**dbs;
 	const char		*html = NULL;
 	int64_t			 since = 0;
+	size_t			 width;
 	int			 ch, by = LQ_REPORT_PAIR, csv = 0, color;
 	int			 ndbs = 0, ret = LQ_EXIT_USAGE;
 
@@ -253,8 +255,9 @@ cmd_report(int argc, char **argv)
 	else if (csv)
 		lq_report_print_csv(stdout, rep);
 	else {
-		lq_report_print_text(stdout, rep, color);
-		lq_report_print_blame(stdout, rep, color);
+		width = lq_term_width(STDOUT_FILENO);
+		lq_report_print_text(stdout, rep, color, width);
+		lq_report_print_blame(stdout, rep, color, width);
 	}
 out:
 	lq_report_free(rep);

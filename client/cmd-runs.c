@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -23,40 +24,73 @@
 #include "http.h"
 #include "linkq.h"
 #include "lq-history.h"
+#include "lq-table.h"
 #include "lq-time.h"
 #include "lq-verdict.h"
 #include "xmalloc.h"
 
+/* The columns of linkq runs, in order (lq-table.h). */
+static const struct {
+	const char	*head;
+	int		 flags;
+} runs_columns[] = {
+	{ "RUN", LQ_TABLE_RIGHT }, { "PROFILE", LQ_TABLE_FLEX },
+	{ "STATE", 0 }, { "VERDICT", 0 }, { "PCT", LQ_TABLE_RIGHT },
+	{ "DEVICE", 0 }, { "ELAPSED", LQ_TABLE_RIGHT },
+	{ "PROBES", LQ_TABLE_RIGHT }, { "FAILURES", LQ_TABLE_RIGHT },
+	{ "PORT", LQ_TABLE_FLEX }, { "CABLE", LQ_TABLE_FLEX },
+	{ "PORT-LABEL", LQ_TABLE_FLEX }
+};
+
 static void
-print_run(json_t *r)
+runs_row(struct lq_table *t, json_t *r)
 {
 	json_t		*pct;
 	const char	*verdict;
-	char		 udid[9], elapsed[32], percent[8];
+	char		 elapsed[32];
 
-	(void)strlcpy(udid, client_udid_short(client_str(r, "udid", "-")),
-	    sizeof(udid));
-	client_duration(json_integer_value(json_object_get(r, "elapsed_ms")),
-	    elapsed, sizeof(elapsed));
+	lq_table_row(t);
+	lq_table_cell(t, NULL, "%lld",
+	    (long long)json_integer_value(json_object_get(r, "id")));
+	lq_table_cell(t, NULL, "%s", client_str(r, "profile", "?"));
+	lq_table_cell(t, NULL, "%s", client_str(r, "state", "?"));
+	verdict = client_str(r, "verdict", "-");
+	lq_table_cell(t, client_verdict_escape(verdict), "%s", verdict);
 	pct = json_object_get(r, "percent");
 	if (json_is_integer(pct))
-		(void)snprintf(percent, sizeof(percent), "%lld%%",
+		lq_table_cell(t, NULL, "%lld%%",
 		    (long long)json_integer_value(pct));
 	else
-		(void)strlcpy(percent, "-", sizeof(percent));
-	verdict = client_str(r, "verdict", "-");
-	/* Padded by hand: the colour codes would count in a width. */
-	printf("%5lld %-9s %-11s %s%s%s%*s %4s %-8s %8s %6lld %8lld "
-	    "%-10s %-10s %s\n",
-	    (long long)json_integer_value(json_object_get(r, "id")),
-	    client_str(r, "profile", "?"), client_str(r, "state", "?"),
-	    client_verdict_color(verdict), verdict, client_color_end(),
-	    (int)(strlen(verdict) < 8 ? 8 - strlen(verdict) : 0), "",
-	    percent, udid, elapsed,
-	    (long long)json_integer_value(json_object_get(r, "probes")),
-	    (long long)json_integer_value(json_object_get(r, "failures")),
-	    client_str(r, "port", "-"), client_str(r, "cable", "-"),
-	    client_str(r, "port_label", "-"));
+		lq_table_cell(t, NULL, "-");
+	lq_table_cell(t, NULL, "%s",
+	    client_udid_short(client_str(r, "udid", "-")));
+	client_duration(json_integer_value(json_object_get(r, "elapsed_ms")),
+	    elapsed, sizeof(elapsed));
+	lq_table_cell(t, NULL, "%s", elapsed);
+	lq_table_cell(t, NULL, "%lld",
+	    (long long)json_integer_value(json_object_get(r, "probes")));
+	lq_table_cell(t, NULL, "%lld",
+	    (long long)json_integer_value(json_object_get(r, "failures")));
+	lq_table_cell(t, NULL, "%s", client_str(r, "port", "-"));
+	lq_table_cell(t, NULL, "%s", client_str(r, "cable", "-"));
+	lq_table_cell(t, NULL, "%s", client_str(r, "port_label", "-"));
+}
+
+/* The runs as a table that fits the terminal, whole in a pipe. */
+static void
+runs_print(json_t *list)
+{
+	struct lq_table	*t = lq_table_new();
+	json_t		*r;
+	size_t		 i;
+
+	for (i = 0; i < nitems(runs_columns); i++)
+		lq_table_column(t, runs_columns[i].head,
+		    runs_columns[i].flags);
+	json_array_foreach(list, i, r)
+		runs_row(t, r);
+	lq_table_print(stdout, t, lq_term_width(STDOUT_FILENO));
+	lq_table_free(t);
 }
 
 /* The runs f selects, from linkqd; 0 with *reply, or -1. */
@@ -198,10 +232,9 @@ int
 cmd_runs(int argc, char **argv)
 {
 	struct lq_history_filter	 f;
-	json_t				*reply = NULL, *list, *r;
+	json_t				*reply = NULL, *list;
 	const char			*db = NULL;
 	int64_t				 since = 0;
-	size_t				 i;
 	int				 ret;
 
 	memset(&f, 0, sizeof(f));
@@ -223,11 +256,7 @@ cmd_runs(int argc, char **argv)
 		    "no recorded run matches" : "no runs recorded yet");
 		goto out;
 	}
-	printf("%5s %-9s %-11s %-8s %4s %-8s %8s %6s %8s %-10s %-10s %s\n",
-	    "RUN", "PROFILE", "STATE", "VERDICT", "PCT", "DEVICE", "ELAPSED",
-	    "PROBES", "FAILURES", "PORT", "CABLE", "PORT-LABEL");
-	json_array_foreach(list, i, r)
-		print_run(r);
+	runs_print(list);
 out:
 	json_decref(reply);
 	return (0);

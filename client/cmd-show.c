@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -21,6 +22,7 @@
 #include "client.h"
 #include "http.h"
 #include "lq-history.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 struct show_events {
@@ -43,22 +45,29 @@ keep_event(json_t *ev, void *arg)
  * is NULL with --db), and where the run was: port and cable.
  */
 static void
-print_device(json_t *run, json_t *devices)
+print_device(json_t *run, json_t *devices, size_t width)
 {
 	json_t		*d;
 	const char	*udid = client_str(run, "udid", "?");
-	char		 where[256];
+	char		*line, *tmp, where[256];
 	size_t		 i;
 
-	printf("  device    %s", udid);
+	(void)xasprintf(&line, "device    %s", udid);
 	json_array_foreach(json_object_get(devices, "devices"), i, d) {
-		if (strcmp(client_str(d, "udid", ""), udid) == 0 &&
-		    json_object_get(d, "name") != NULL)
-			printf(", %s (%s)", client_str(d, "name", "?"),
-			    client_str(d, "product_type", "?"));
+		if (strcmp(client_str(d, "udid", ""), udid) != 0 ||
+		    json_object_get(d, "name") == NULL)
+			continue;
+		(void)xasprintf(&tmp, "%s, %s (%s)", line, client_str(d,
+		    "name", "?"), client_str(d, "product_type", "?"));
+		free(line);
+		line = tmp;
 	}
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
 	client_where(run, where, sizeof(where));
-	printf("\n  where     %s\n", where);
+	(void)xasprintf(&line, "where     %s", where);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
 	printf("  attachment %lld\n", (long long)json_integer_value(
 	    json_object_get(run, "attachment_id")));
 }
@@ -68,7 +77,8 @@ print_run(json_t *run, json_t *devices, json_t *events)
 {
 	json_t		*v, *ev;
 	const char	*verdict, *kind;
-	char		 when[64], elapsed[32], text[1024];
+	char		 when[64], elapsed[32], text[1024], *line;
+	size_t		 width = lq_term_width(STDOUT_FILENO);
 	json_int_t	 started, ts;
 	size_t		 i;
 	int		 n;
@@ -82,17 +92,19 @@ print_run(json_t *run, json_t *devices, json_t *events)
 		printf(" %lld%%", (long long)json_integer_value(
 		    json_object_get(run, "percent")));
 	printf("\n");
-	print_device(run, devices);
+	print_device(run, devices, width);
 	started = json_integer_value(json_object_get(run, "started_us"));
 	client_time(started, when, sizeof(when));
 	client_duration(json_integer_value(json_object_get(run,
 	    "elapsed_ms")), elapsed, sizeof(elapsed));
 	printf("  started   %s, for %s\n", when, elapsed);
-	printf("  probes    %lld, failures %lld, failure rate below %.2f%% "
-	    "(95%%)\n", (long long)json_integer_value(json_object_get(run,
-	    "probes")), (long long)json_integer_value(json_object_get(run,
-	    "failures")), json_number_value(json_object_get(run,
-	    "cp_upper")) * 100.0);
+	(void)xasprintf(&line, "probes    %lld, failures %lld, failure rate "
+	    "below %.2f%% (95%%)", (long long)json_integer_value(
+	    json_object_get(run, "probes")), (long long)json_integer_value(
+	    json_object_get(run, "failures")), json_number_value(
+	    json_object_get(run, "cp_upper")) * 100.0);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
 	printf("  bytes     %lld, bulk %lld\n", (long long)json_integer_value(
 	    json_object_get(run, "bytes")), (long long)json_integer_value(
 	    json_object_get(run, "bulk_bytes")));
@@ -111,9 +123,13 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	else
 		printf("  verdict   none yet\n");
 	json_array_foreach(json_object_get(run, "reasons"), i, v)
-		printf("    %s\n", json_string_value(v));
-	if (json_is_string(json_object_get(run, "error")))
-		printf("  error     %s\n", client_str(run, "error", ""));
+		lq_text_wrap(stdout, 4, json_string_value(v), width);
+	if (json_is_string(json_object_get(run, "error"))) {
+		(void)xasprintf(&line, "error     %s", client_str(run, "error",
+		    ""));
+		lq_text_wrap(stdout, 2, line, width);
+		free(line);
+	}
 
 	if (json_array_size(events) == 0) {
 		printf("events: none\n");
@@ -125,8 +141,10 @@ print_run(json_t *run, json_t *devices, json_t *events)
 		client_time(ts, when, sizeof(when));
 		client_event_text(ev, text, sizeof(text));
 		/* The offset says where in the run; the time, when. */
-		printf("  %s %+8.3fs %s\n", when,
+		(void)xasprintf(&line, "%s %+8.3fs %s", when,
 		    (double)(ts - started) / 1e6, text);
+		lq_text_wrap(stdout, 2, line, width);
+		free(line);
 	}
 }
 

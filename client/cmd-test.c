@@ -50,25 +50,32 @@ fresh_pass(const struct qualify_target *target, const char *profile,
 	return (ret);
 }
 
-/* Follow run id to its verdict; Ctrl-C cancels it. */
+/*
+ * Follow run id to its verdict; Ctrl-C cancels it. *no_verdict: the run
+ * ended, or was cancelled, without a verdict.
+ */
 static int
-follow_to_verdict(json_int_t id)
+follow_to_verdict(json_int_t id, int *no_verdict)
 {
 	json_t	*end;
 	int	 how, ret = LQ_EXIT_USAGE;
 
 	how = follow_run(id, NULL, NULL, &end);
-	if (how == FOLLOW_INTERRUPTED)
+	if (how == FOLLOW_INTERRUPTED) {
 		follow_cancel(id);
-	else if (how == FOLLOW_END)
+		*no_verdict = 1;
+	} else if (how == FOLLOW_END) {
 		ret = follow_verdict(end, !opt_json && isatty(STDOUT_FILENO));
+		*no_verdict = ret == LQ_EXIT_USAGE;
+	}
 	json_decref(end);
 	return (ret);
 }
 
+/* test's status (linkq(1)); *no_verdict as follow_to_verdict's. */
 static int
 run_follow(const char *name, const char *default_profile, int argc,
-    char **argv)
+    char **argv, int *no_verdict)
 {
 	static const struct option longopts[] = {
 		CLIENT_LONG_OPTIONS,
@@ -112,7 +119,7 @@ run_follow(const char *name, const char *default_profile, int argc,
 	if (o.cable != NULL)
 		(void)json_object_set_new(body, "cable", json_string(o.cable));
 	if ((id = wait_run_start(body, wt.udid, o.wait, &ret)) != -1) {
-		ret = follow_to_verdict(id);
+		ret = follow_to_verdict(id, no_verdict);
 		if (qualify && !opt_json && ret != LQ_EXIT_PASS &&
 		    ret != LQ_EXIT_USAGE)
 			qualify_alternative(&target);
@@ -124,11 +131,17 @@ run_follow(const char *name, const char *default_profile, int argc,
 int
 cmd_test(int argc, char **argv)
 {
-	return (run_follow("test", "quick", argc, argv));
+	int	no_verdict = 0;
+
+	return (run_follow("test", "quick", argc, argv, &no_verdict));
 }
 
+/* The same run, its status as qualify's bitmask (client.h). */
 int
 cmd_qualify(int argc, char **argv)
 {
-	return (run_follow("qualify", "restore", argc, argv));
+	int	no_verdict = 0, ret;
+
+	ret = run_follow("qualify", "restore", argc, argv, &no_verdict);
+	return (qualify_exit(ret, no_verdict));
 }

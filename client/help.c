@@ -11,10 +11,13 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compat/compat.h"
 #include "client.h"
+#include "lq-table.h"
+#include "xmalloc.h"
 
 struct help_option {
 	const char	*cmd;		/* NULL: every command with it */
@@ -98,11 +101,34 @@ static const struct help_option help_options[] = {
 
 struct help_exit {
 	const char	*cmd;		/* NULL: every command with it */
-	char		 status;	/* '0'..'4'; 'c': watch's command */
+	char		 status;	/* '0'..'4'; 'c': watch's command;
+					 * qualify's bits 'u' 'n' 'v' 'f' 'm' */
 	const char	*text;
 };
 
+/* The statuses that are not their own digit, as -h prints them. */
+static const struct {
+	char		 status;
+	const char	*value;
+} help_exit_values[] = {
+	{ 'c', "N" },
+	{ 'u', "1" }, { 'n', "2" }, { 'v', "4" }, { 'f', "8" }, { 'm', "16" },
+};
+
+/*
+ * qualify's rows first: its statuses are bits (client.h), as
+ * smartctl(8)'s; 0 is PASS, each other outcome sets its own bit.
+ */
 static const struct help_exit help_exits[] = {
+	{ "qualify", '0', "PASS: no bit set; restore" },
+	{ "qualify", 'u', "bit 0: a usage error, an error from linkqd "
+	  "or linkqd not running" },
+	{ "qualify", 'n', "bit 1: no device: none attached, none with "
+	  "that UDID or on that port, or none ready when the wait ran out" },
+	{ "qualify", 'v', "bit 2: no verdict: the run was cancelled, "
+	  "ended without one, or its verdict is not in the database" },
+	{ "qualify", 'f', "bit 3: the verdict is FAIL" },
+	{ "qualify", 'm', "bit 4: the verdict is MARGINAL" },
 	{ "pair", '0', "the device trusts this host" },
 	{ "pair", '1', "the device was not paired (Don't Trust, no answer)" },
 	{ "merge", '0', "every database was merged" },
@@ -153,9 +179,9 @@ help_exit_find(const char *cmd, char status)
 	return (NULL);
 }
 
-/* One option: "  -u, --udid UDID        text", long ones aligned. */
+/* The option's left column: "-u, --udid UDID", padded to line up. */
 static void
-help_print_option(FILE *f, const char *cmd, const char *name)
+help_option_row(struct lq_table *t, const char *cmd, const char *name)
 {
 	const struct help_option	*o;
 	char				 left[64], sh[8] = "    ";
@@ -166,19 +192,34 @@ help_print_option(FILE *f, const char *cmd, const char *name)
 		(void)snprintf(sh, sizeof(sh), "-%c, ", o->shortopt);
 	(void)snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name,
 	    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
-	fprintf(f, "  %-24s %s\n", left, o->text);
+	lq_table_row(t);
+	lq_table_cell(t, NULL, "%s", "");
+	/* The same column in every command's help. */
+	lq_table_cell(t, NULL, "%-23s", left);
+	lq_table_cell(t, NULL, "%s", o->text);
 }
 
-void
-help_print(FILE *f, const struct help_command *c)
+/* A headerless table: an indent, a left column, a text that wraps. */
+static struct lq_table *
+help_table(void)
 {
-	const struct help_exit	*e;
-	const char		*p, *sp;
-	char			 name[32];
-	size_t			 n;
+	struct lq_table	*t = lq_table_new();
 
-	fprintf(f, "usage: linkq %s\n%s\n\noptions:\n", c->usage, c->summary);
-	help_print_option(f, c->name, "help");
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", LQ_TABLE_FLEX);
+	return (t);
+}
+
+static void
+help_print_options(FILE *f, const struct help_command *c, size_t width)
+{
+	struct lq_table	*t = help_table();
+	const char	*p, *sp;
+	char		 name[32];
+	size_t		 n;
+
+	help_option_row(t, c->name, "help");
 	for (p = c->options; *p != '\0'; p = sp) {
 		if ((sp = strchr(p, ' ')) == NULL)
 			sp = p + strlen(p);
@@ -186,16 +227,66 @@ help_print(FILE *f, const struct help_command *c)
 		if (n > 0 && n < sizeof(name)) {
 			memcpy(name, p, n);
 			name[n] = '\0';
-			help_print_option(f, c->name, name);
+			help_option_row(t, c->name, name);
 		}
 		while (*sp == ' ')
 			sp++;
 	}
-	help_print_option(f, c->name, "json");
-	fprintf(f, "\nexample:\n  %s\n\nEXIT STATUS\n", c->example);
+	help_option_row(t, c->name, "json");
+	lq_table_print(f, t, width);
+	lq_table_free(t);
+}
+
+/* The status as printed: its digit, or its value (qualify's bits). */
+static const char *
+help_exit_value(char status, char *buf, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(help_exit_values); i++) {
+		if (help_exit_values[i].status == status)
+			return (help_exit_values[i].value);
+	}
+	(void)snprintf(buf, size, "%c", status);
+	return (buf);
+}
+
+static void
+help_print_exits(FILE *f, const struct help_command *c, size_t width)
+{
+	struct lq_table		*t = help_table();
+	const struct help_exit	*e;
+	const char		*p;
+	char			 value[8];
+
 	for (p = c->exits; *p != '\0'; p++) {
 		if ((e = help_exit_find(c->name, *p)) == NULL)
 			continue;
-		fprintf(f, "  %c   %s\n", *p == 'c' ? 'N' : *p, e->text);
+		lq_table_row(t);
+		lq_table_cell(t, NULL, "%s", "");
+		lq_table_cell(t, NULL, "%-2s", help_exit_value(e->status,
+		    value, sizeof(value)));
+		lq_table_cell(t, NULL, "%s", e->text);
 	}
+	lq_table_print(f, t, width);
+	lq_table_free(t);
+}
+
+/* Fitted to the terminal, whole lines in a pipe, as every table. */
+void
+help_print(FILE *f, const struct help_command *c)
+{
+	size_t	 width = lq_term_width(fileno(f));
+	char	*line;
+
+	(void)xasprintf(&line, "usage: linkq %s", c->usage);
+	lq_text_wrap(f, 0, line, width);
+	free(line);
+	lq_text_wrap(f, 0, c->summary, width);
+	fprintf(f, "\noptions:\n");
+	help_print_options(f, c, width);
+	fprintf(f, "\nexample:\n");
+	lq_text_wrap(f, 2, c->example, width);
+	fprintf(f, "\nEXIT STATUS\n");
+	help_print_exits(f, c, width);
 }

@@ -47,7 +47,7 @@ static const struct command commands[] = {
 	  "[--wait SPAN | --no-wait] [--json]",
 	  "the pre-restore gate: the restore profile, exit 0 on PASS",
 	  "udid profile cable max-age wait no-wait",
-	  "linkq qualify && idevicerestore --latest", "01234" } },
+	  "linkq qualify && idevicerestore --latest", "0unvfm" } },
 	{ cmd_drawer, { "drawer", "drawer [PORT ...] [--prefix P] "
 	  "[--start N] [--count N] [--profile NAME] [--resume] "
 	  "[--session FILE] [--json]",
@@ -145,6 +145,15 @@ client_usage(const char *name)
 }
 
 void
+client_usage_exit(const char *name)
+{
+	(void)client_usage(name);
+	/* qualify's statuses are bits: a usage error is its bit 0. */
+	exit(strcmp(name, "qualify") == 0 ? LQ_QUALIFY_ERROR :
+	    LQ_EXIT_USAGE);
+}
+
+void
 client_option(const char *name, int ch)
 {
 	switch (ch) {
@@ -155,7 +164,7 @@ client_option(const char *name, int ch)
 		opt_json = 1;
 		return;
 	default:
-		exit(client_usage(name));
+		client_usage_exit(name);
 	}
 }
 
@@ -222,6 +231,14 @@ client_verdict_color(const char *verdict)
 	if (strcmp(verdict, "MARGINAL") == 0)
 		return ("\033[33m");
 	return ("");
+}
+
+const char *
+client_verdict_escape(const char *verdict)
+{
+	const char	*c = client_verdict_color(verdict);
+
+	return (*c != '\0' ? c : NULL);
 }
 
 const char *

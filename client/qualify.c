@@ -21,6 +21,24 @@
 #include "http.h"
 #include "lq-time.h"
 
+int
+qualify_exit(int status, int no_verdict)
+{
+	switch (status) {
+	case LQ_EXIT_PASS:
+		return (0);
+	case LQ_EXIT_FAIL:
+		return (LQ_QUALIFY_FAIL);
+	case LQ_EXIT_MARGINAL:
+		return (LQ_QUALIFY_MARGINAL);
+	case LQ_EXIT_NO_DEVICE:
+		return (LQ_QUALIFY_NO_DEVICE);
+	default:
+		return (no_verdict ? LQ_QUALIFY_NO_VERDICT :
+		    LQ_QUALIFY_ERROR);
+	}
+}
+
 /* The reply of a GET, or NULL (the error is printed). */
 static json_t *
 qualify_get(const char *path)

@@ -47,7 +47,7 @@ target_option(const char *name, int ch, const char *arg,
 		if ((o->wait = wait_span(arg)) < 0) {
 			fprintf(stderr, "linkq: %s: --wait takes a span such "
 			    "as 30s or 5m, 0 or forever\n", name);
-			exit(client_usage(name));
+			client_usage_exit(name);
 		}
 		return (1);
 	default:

@@ -35,6 +35,7 @@
 #include "linkq.h"
 #include "lq-exposure.h"
 #include "lq-report.h"
+#include "lq-table.h"
 #include "lq-verdict.h"
 #include "xmalloc.h"
 
@@ -1631,26 +1632,6 @@ lq_report_print_csv(FILE *f, const struct lq_report *rep)
 
 /* --- text ---------------------------------------------------------- */
 
-#define TEXT_COLS	16
-
-struct table {
-	char	**cell;		/* nrows x TEXT_COLS */
-	size_t	  nrows;
-	int	  ncols;
-	size_t	  width[TEXT_COLS];
-	int	  left[TEXT_COLS];
-};
-
-static void
-table_set(struct table *t, size_t row, int col, char *s)
-{
-	size_t	len = strlen(s);
-
-	t->cell[row * TEXT_COLS + (size_t)col] = s;
-	if (len > t->width[col])
-		t->width[col] = len;
-}
-
 /* d with prec digits after the point, or "-" for none. */
 static char *
 fmt_real(double d, int prec)
@@ -1667,7 +1648,7 @@ static const char *
 color_of(enum lq_verdict v, int color)
 {
 	if (!color)
-		return ("");
+		return (NULL);
 	switch (v) {
 	case LQ_VERDICT_PASS:
 		return ("\033[32m");
@@ -1676,188 +1657,180 @@ color_of(enum lq_verdict v, int color)
 	case LQ_VERDICT_FAIL:
 		return ("\033[31m");
 	default:
-		return ("");
+		return (NULL);
 	}
 }
 
-/* "1-1 (front)", and " on bench-2" where there are several hosts. */
-static char *
-text_port(const struct lq_report *rep, const struct lq_report_row *r)
-{
-	char	*s;
+/* The columns of the text report after the group's key. */
+static const struct {
+	const char	*head;
+	int		 flags;
+} text_columns[] = {
+	{ "VERDICT", 0 }, { "RUNS", LQ_TABLE_RIGHT },
+	{ "P/M/F", LQ_TABLE_RIGHT }, { "PROBES", LQ_TABLE_RIGHT },
+	{ "FAILS", LQ_TABLE_RIGHT }, { "CP95", LQ_TABLE_RIGHT },
+	{ "DROP", LQ_TABLE_RIGHT }, { "RESET", LQ_TABLE_RIGHT },
+	{ "LINK", LQ_TABLE_RIGHT }, { "CORR", LQ_TABLE_RIGHT },
+	{ "MB/s p50/p5", LQ_TABLE_RIGHT },
+	{ "LAT ms p50/p99", LQ_TABLE_RIGHT }, { "SPEED", LQ_TABLE_RIGHT },
+	{ "LAST TESTED", 0 }	/* a time in one piece, no blank */
+};
 
-	(void)xasprintf(&s, "%s%s%s%s%s%s", r->port != NULL ? r->port : "-",
-	    r->port_label != NULL ? " (" : "",
-	    r->port_label != NULL ? r->port_label : "",
-	    r->port_label != NULL ? ")" : "",
-	    rep->hosts > 1 && r->host != NULL ? " on " : "",
-	    rep->hosts > 1 && r->host != NULL ? r->host : "");
-	return (s);
+/* The group's key cells of row r: cable, port or device. */
+static void
+text_key(struct lq_table *t, const struct lq_report *rep,
+    const struct lq_report_row *r)
+{
+	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_CABLE)
+		lq_table_cell(t, NULL, "%s", r->cable != NULL ? r->cable : "-");
+	/* "1-1 (front)", and " on bench-2" where there are several hosts. */
+	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_PORT)
+		lq_table_cell(t, NULL, "%s%s%s%s%s%s",
+		    r->port != NULL ? r->port : "-",
+		    r->port_label != NULL ? " (" : "",
+		    r->port_label != NULL ? r->port_label : "",
+		    r->port_label != NULL ? ")" : "",
+		    rep->hosts > 1 && r->host != NULL ? " on " : "",
+		    rep->hosts > 1 && r->host != NULL ? r->host : "");
+	if (rep->by == LQ_REPORT_DEVICE)
+		lq_table_cell(t, NULL, "%s", r->device != NULL ? r->device :
+		    r->udid != NULL ? r->udid : "-");
+}
+
+/* Row r's figures, after its key. */
+static void
+text_figures(struct lq_table *t, const struct lq_report_row *r, int color)
+{
+	const char	*vn = lq_verdict_name(r->verdict);
+	char		*a, *b, when[32];
+
+	lq_table_cell(t, color_of(r->verdict, color), "%s",
+	    vn != NULL ? vn : "-");
+	lq_table_cell(t, NULL, "%" PRIu64, r->runs);
+	lq_table_cell(t, NULL, "%" PRIu64 "/%" PRIu64 "/%" PRIu64,
+	    r->passed, r->marginal, r->failed);
+	lq_table_cell(t, NULL, "%" PRIu64, r->probes);
+	lq_table_cell(t, NULL, "%" PRIu64, r->failures);
+	lq_table_cell(t, NULL, "%.3g%%", r->cp_upper * 100);
+	lq_table_cell(t, NULL, "%" PRIu64, r->dropouts);
+	lq_table_cell(t, NULL, "%" PRIu64, r->resets);
+	lq_table_cell(t, NULL, "%" PRIu64, r->link_errors);
+	lq_table_cell(t, NULL, "%" PRIu64, r->corruptions);
+	a = fmt_real(r->bulk_p50, 1);
+	b = fmt_real(r->bulk_p5, 1);
+	lq_table_cell(t, NULL, "%s/%s", a, b);
+	free(a);
+	free(b);
+	a = fmt_real(r->lat_p50, 2);
+	b = fmt_real(r->lat_p99, 2);
+	lq_table_cell(t, NULL, "%s/%s", a, b);
+	free(a);
+	free(b);
+	if (r->speed_mbps > 0)
+		lq_table_cell(t, NULL, "%d", r->speed_mbps);
+	else
+		lq_table_cell(t, NULL, "-");
+	fmt_time(when, sizeof(when), r->last_us);
+	lq_table_cell(t, NULL, "%s", when[0] != '\0' ? when : "-");
 }
 
 /*
- * Aligned columns: the group's key, the verdict, the counts and the
- * figures; under a row that did not pass, its reasons indented.
+ * Aligned columns (lq-table.h): the group's key, the verdict, the counts
+ * and the figures; under a row that did not pass, its reasons indented.
+ * The key and the time wrap first when width is short.
  */
 void
-lq_report_print_text(FILE *f, const struct lq_report *rep, int color)
+lq_report_print_text(FILE *f, const struct lq_report *rep, int color,
+    size_t width)
 {
-	static const char *const head[] = { "VERDICT", "RUNS", "P/M/F",
-	    "PROBES", "FAILS", "CP95", "DROP", "RESET", "LINK", "CORR",
-	    "MB/s p50/p5", "LAT ms p50/p99", "SPEED", "LAST TESTED" };
 	const struct lq_report_row	*r;
-	struct table			 t;
-	const char			*vn;
-	char				*s, *a, *b, when[32];
-	size_t				 i, w;
-	int				 c, nkey = 0, j;
+	struct lq_table			*t = lq_table_new();
+	size_t				 i;
+	int				 j;
 
-	memset(&t, 0, sizeof(t));
-	t.nrows = rep->nrows + 1;
-	t.cell = xcalloc(t.nrows * TEXT_COLS, sizeof(*t.cell));
 	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_CABLE)
-		table_set(&t, 0, nkey++, xstrdup("CABLE"));
+		lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
 	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_PORT)
-		table_set(&t, 0, nkey++, xstrdup("PORT"));
+		lq_table_column(t, "PORT", LQ_TABLE_FLEX);
 	if (rep->by == LQ_REPORT_DEVICE)
-		table_set(&t, 0, nkey++, xstrdup("DEVICE"));
-	for (c = 0; c < nkey; c++)
-		t.left[c] = 1;
-	t.left[nkey] = 1;
-	t.left[nkey + 13] = 1;
-	t.ncols = nkey + (int)nitems(head);
-	for (c = 0; c < (int)nitems(head); c++)
-		table_set(&t, 0, nkey + c, xstrdup(head[c]));
-
+		lq_table_column(t, "DEVICE", LQ_TABLE_FLEX);
+	for (i = 0; i < nitems(text_columns); i++)
+		lq_table_column(t, text_columns[i].head,
+		    text_columns[i].flags);
 	for (i = 0; i < rep->nrows; i++) {
 		r = &rep->rows[i];
-		c = 0;
-		if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_CABLE)
-			table_set(&t, i + 1, c++,
-			    xstrdup(r->cable != NULL ? r->cable : "-"));
-		if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_PORT) {
-			table_set(&t, i + 1, c++, text_port(rep, r));
-		}
-		if (rep->by == LQ_REPORT_DEVICE)
-			table_set(&t, i + 1, c++, xstrdup(r->device != NULL ?
-			    r->device : r->udid != NULL ? r->udid : "-"));
-		vn = lq_verdict_name(r->verdict);
-		table_set(&t, i + 1, c++, xstrdup(vn != NULL ? vn : "-"));
-		(void)xasprintf(&s, "%" PRIu64, r->runs);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64 "/%" PRIu64 "/%" PRIu64,
-		    r->passed, r->marginal, r->failed);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->probes);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->failures);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%.3g%%", r->cp_upper * 100);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->dropouts);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->resets);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->link_errors);
-		table_set(&t, i + 1, c++, s);
-		(void)xasprintf(&s, "%" PRIu64, r->corruptions);
-		table_set(&t, i + 1, c++, s);
-		a = fmt_real(r->bulk_p50, 1);
-		b = fmt_real(r->bulk_p5, 1);
-		(void)xasprintf(&s, "%s/%s", a, b);
-		free(a);
-		free(b);
-		table_set(&t, i + 1, c++, s);
-		a = fmt_real(r->lat_p50, 2);
-		b = fmt_real(r->lat_p99, 2);
-		(void)xasprintf(&s, "%s/%s", a, b);
-		free(a);
-		free(b);
-		table_set(&t, i + 1, c++, s);
-		if (r->speed_mbps > 0)
-			(void)xasprintf(&s, "%d", r->speed_mbps);
-		else
-			s = xstrdup("-");
-		table_set(&t, i + 1, c++, s);
-		fmt_time(when, sizeof(when), r->last_us);
-		table_set(&t, i + 1, c++, xstrdup(when[0] != '\0' ? when :
-		    "-"));
-	}
-
-	for (i = 0; i < t.nrows; i++) {
-		r = i > 0 ? &rep->rows[i - 1] : NULL;
-		for (c = 0; c < t.ncols; c++) {
-			s = t.cell[i * TEXT_COLS + (size_t)c];
-			w = t.width[c] - strlen(s);
-			if (c > 0)
-				fputs("  ", f);
-			if (!t.left[c])
-				fprintf(f, "%*s", (int)w, "");
-			if (r != NULL && c == nkey && color)
-				fprintf(f, "%s%s\033[0m",
-				    color_of(r->verdict, color), s);
-			else
-				fputs(s, f);
-			if (t.left[c] && c < t.ncols - 1)
-				fprintf(f, "%*s", (int)w, "");
-		}
-		fputc('\n', f);
-		for (j = 0; r != NULL && j < r->nreasons; j++) {
+		lq_table_row(t);
+		text_key(t, rep, r);
+		text_figures(t, r, color);
+		for (j = 0; j < r->nreasons; j++) {
 			if (r->verdict != LQ_VERDICT_PASS ||
 			    is_left_out_note(r->reasons[j]))
-				fprintf(f, "    %s\n", r->reasons[j]);
+				lq_table_note(t, r->reasons[j]);
 		}
 	}
-	for (i = 0; i < t.nrows * TEXT_COLS; i++)
-		free(t.cell[i]);
-	free(t.cell);
+	lq_table_print(f, t, width);
+	lq_table_free(t);
 }
 
+/* Each cable, port or device and its state, evidence wrapping. */
 static void
-blame_print_items(FILE *f, const char *what, const struct lq_blame_item *v,
-    size_t n, size_t w, int color)
+blame_items(struct lq_table *t, const char *what,
+    const struct lq_blame_item *v, size_t n, int color)
 {
 	static const char *const colors[] = { "\033[32m", "\033[31m",
 	    "\033[33m" };
-	const char	*st;
-	size_t		 i;
+	size_t	i;
 
 	for (i = 0; i < n; i++) {
-		st = lq_blame_state_name(v[i].state);
-		fprintf(f, "  %-6s  %-*s  %s%-7s%s  %s\n", what, (int)w,
-		    v[i].name, color ? colors[v[i].state] : "", st,
-		    color ? "\033[0m" : "", v[i].evidence);
+		lq_table_row(t);
+		lq_table_cell(t, NULL, "%s", "");
+		/*
+		 * Padded as before the table printer, for scripts; not the
+		 * state, which may end a folded line.
+		 */
+		lq_table_cell(t, NULL, "%-6s", what);
+		lq_table_cell(t, NULL, "%-4s", v[i].name);
+		lq_table_cell(t, color ? colors[v[i].state] : NULL, "%s",
+		    lq_blame_state_name(v[i].state));
+		lq_table_cell(t, NULL, "%s", v[i].evidence);
 	}
 }
 
 /* The blame section: each cable, port and device, then the next tests. */
 void
-lq_report_print_blame(FILE *f, const struct lq_report *rep, int color)
+lq_report_print_blame(FILE *f, const struct lq_report *rep, int color,
+    size_t width)
 {
 	const struct lq_blame	*b = &rep->blame;
-	size_t			 i, w = 4;
+	struct lq_table		*t = lq_table_new();
+	char			*line;
+	size_t			 i;
 
-	for (i = 0; i < b->ncables; i++)
-		w = MAX(w, strlen(b->cables[i].name));
-	for (i = 0; i < b->nports; i++)
-		w = MAX(w, strlen(b->ports[i].name));
-	for (i = 0; i < b->ndevices; i++)
-		w = MAX(w, strlen(b->devices[i].name));
 	fprintf(f, "\nBlame:\n");
 	if (b->ncables + b->nports + b->ndevices == 0)
 		fprintf(f, "  no cable has been tested yet\n");
-	blame_print_items(f, "cable", b->cables, b->ncables, w, color);
-	blame_print_items(f, "port", b->ports, b->nports, w, color);
-	blame_print_items(f, "device", b->devices, b->ndevices, w, color);
+	/* No header; the empty first column indents by its gap. */
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", 0);
+	lq_table_column(t, "", LQ_TABLE_FLEX);
+	blame_items(t, "cable", b->cables, b->ncables, color);
+	blame_items(t, "port", b->ports, b->nports, color);
+	blame_items(t, "device", b->devices, b->ndevices, color);
+	lq_table_print(f, t, width);
+	lq_table_free(t);
 	lq_restore_print(f, rep);
 	if (b->ntests == 0)
 		return;
 	fprintf(f, "\nNext tests:\n");
 	for (i = 0; i < b->ntests; i++) {
-		fprintf(f, "  %s on %s: %s\n",
+		(void)xasprintf(&line, "%s on %s: %s",
 		    b->tests[i].cable != NULL ? b->tests[i].cable :
 		    "another cable",
 		    b->tests[i].port != NULL ? b->tests[i].port :
 		    "another port", b->tests[i].why);
+		lq_text_wrap(f, 2, line, width);
+		free(line);
 	}
 }

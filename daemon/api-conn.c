@@ -178,7 +178,7 @@ conn_refuse(struct conn *c, int code, const char *fmt, ...)
 	va_end(ap);
 	log_debug("api: %d %s", code, message);
 	o = api_error_json(code, message);
-	body = json_dumps(o, JSON_COMPACT);
+	body = json_dumps(o, API_JSON_FLAGS);
 	json_decref(o);
 	if (body == NULL)
 		fatalx("%s: json_dumps", __func__);

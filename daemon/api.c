@@ -192,7 +192,7 @@ api_reply(struct evhttp_request *req, int code, json_t *body)
 	struct evbuffer	*buf;
 	char		*text;
 
-	text = json_dumps(body, JSON_COMPACT);
+	text = json_dumps(body, API_JSON_FLAGS);
 	json_decref(body);
 	if (text == NULL)
 		fatalx("%s: json_dumps", __func__);

@@ -13,6 +13,15 @@
 #include <jansson.h>
 
 /*
+ * How linkqd writes JSON, replies and streams alike: one line, reals
+ * with 6 significant digits (rates, percentages, bounds; the client
+ * prints the same), not jansson's 17 that print 134.26688 as
+ * 134.26687999999999. No real linkqd serves needs more: times and
+ * counts are integers.
+ */
+#define API_JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(6))
+
+/*
  * Listen on the socket at path and serve the API; db, the database's
  * path shown in the status, is copied (a reload frees the configuration
  * it came from). 0, or -1 with *cause allocated.

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "compat/queue.h"
+#include "api.h"
 #include "feed.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -126,7 +127,7 @@ feed_text(json_t *obj)
 {
 	char	*text;
 
-	text = json_dumps(obj, JSON_COMPACT);
+	text = json_dumps(obj, API_JSON_FLAGS);
 	json_decref(obj);
 	if (text == NULL)
 		fatalx("%s: json_dumps", __func__);

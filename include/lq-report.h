@@ -233,10 +233,14 @@ const char *lq_blame_state_name(enum lq_blame_state);
 json_t	*lq_report_to_json(const struct lq_report *);
 /* Back from that JSON; 0, or -1 with *cause allocated. */
 int	lq_report_from_json(json_t *, struct lq_report **, char **);
-/* Print as one line of JSON, as CSV (RFC 4180), or as tables. */
+/*
+ * Print as one line of JSON, as CSV (RFC 4180), or as tables: in
+ * colour or not, fitted to a width (0: none, each row a line).
+ */
 void	lq_report_print_json(FILE *, const struct lq_report *);
 void	lq_report_print_csv(FILE *, const struct lq_report *);
-void	lq_report_print_text(FILE *, const struct lq_report *, int);
-void	lq_report_print_blame(FILE *, const struct lq_report *, int);
+void	lq_report_print_text(FILE *, const struct lq_report *, int, size_t);
+void	lq_report_print_blame(FILE *, const struct lq_report *, int,
+	    size_t);
 
 #endif /* LQ_REPORT_H */

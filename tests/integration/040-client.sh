@@ -127,24 +127,25 @@ expect_eq "$rc" 0 "qualify with a fresh PASS: $(cat "$T/out" "$T/err")"
 grep -q 'not run again (--max-age)' "$T/out" || fail "not said: $(cat "$T/out")"
 expect_eq "$(get /v1/runs | jq '.runs | length')" "$nruns" "runs after --max-age"
 lq qualify "$port" --profile quick --max-age soon
-expect_eq "$rc" 2 "a bad --max-age"
+# qualify's status is a bitmask (linkq(1)): bit 0, usage.
+expect_eq "$rc" 1 "a bad --max-age"
 
-trace "qualify on a corrupting cable: FAIL, exit 1, and the alternative"
+trace "qualify on a corrupting cable: FAIL (bit 3, 8), and the alternative"
 ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=2"}' > /dev/null
 lq qualify "$port" --profile quick
-expect_eq "$rc" 1 "qualify on a bad cable: $(cat "$T/out" "$T/err")"
+expect_eq "$rc" 8 "qualify on a bad cable: $(cat "$T/out" "$T/err")"
 grep -q '^FAIL$' "$T/out" || fail "no FAIL: $(cat "$T/out")"
 grep -q '^best known alternative: cable .* on port \|^no cable and port pair has passed' \
     "$T/out" || fail "no alternative: $(cat "$T/out")"
 ctl '{"cmd":"fault","target":"sim-good","params":"corrupt-per-mb=0"}' > /dev/null
 
-trace "qualify with no device: exit 3"
+trace "qualify with no device: bit 1 (2)"
 ctl '{"cmd":"unplug","device":"phone"}' > /dev/null
 wait_for "get /v1/status | jq -e '.devices_attached == 0' > /dev/null" 20 ||
     fail "the device did not leave"
 # Not waiting for one to be plugged in (069 tests the wait).
 lq qualify --profile quick --no-wait
-expect_eq "$rc" 3 "qualify with no device: $(cat "$T/err")"
+expect_eq "$rc" 2 "qualify with no device: $(cat "$T/err")"
 grep -q '^linkq: ' "$T/err" || fail "no message: $(cat "$T/err")"
 lq test -u 0000 --profile quick --no-wait
 expect_eq "$rc" 3 "test on an unknown UDID"

@@ -107,7 +107,7 @@ lq test 1-1 --profile quick
 expect_eq "$rc" 0 "test: $(cat "$T/err")"
 lq runs
 expect_eq "$rc" 0 "runs"
-grep -q '^ *1 quick  *done  *PASS  *100% ' "$T/out" || fail "runs: $(cat "$T/out")"
+grep -q '^ *1  *quick  *done  *PASS  *100% ' "$T/out" || fail "runs: $(cat "$T/out")"
 lq --json runs
 jq -e '.runs[0].id == 1 and .runs[0].verdict == "PASS"' "$T/out" \
     > /dev/null || fail "runs --json: $(cat "$T/out")"

@@ -58,9 +58,9 @@ stop_linkqd
 start_linkqd "$T/linkqd.conf"
 lq runs
 [ "$rc" = 0 ] || fail "runs: status $rc: $(cat "$T/err")"
-grep -Eq "^ *$r1 quick .* 1-1 +A-01 +front\$" "$T/out" ||
+grep -Eq "^ *$r1 +quick .* 1-1 +A-01 +front\$" "$T/out" ||
     fail "run $r1 not listed with its port and cable: $(cat "$T/out")"
-grep -Eq "^ *$r2 quick .* 1-2 +B-02 +-\$" "$T/out" ||
+grep -Eq "^ *$r2 +quick .* 1-2 +B-02 +-\$" "$T/out" ||
     fail "run $r2 not listed with its port and cable: $(cat "$T/out")"
 # Newest first.
 expect_eq "$(sed -n 2p "$T/out" | awk '{ print $1 }')" "$r2" "newest run"

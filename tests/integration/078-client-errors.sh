@@ -40,7 +40,7 @@ for spec in "status:" "cable:--fixed --clear" "cables:" \
 	grep -q '^  2 ' "$T/out" || fail "$c -h: no status 2: $(cat "$T/out")"
 done
 lq qualify -h
-grep -q '^  4 .*MARGINAL' "$T/out" || fail "qualify's 4: $(cat "$T/out")"
+grep -q '^  16  bit 4: .*MARGINAL' "$T/out" || fail "qualify's 16: $(cat "$T/out")"
 lq status --bogus
 expect_eq "$rc" 2 "an unknown option"
 grep -q 'linkq status -h lists its options' "$T/err" ||
