@@ -2191,8 +2191,7 @@ runs_json(void)
 void
 run_follow(struct run *r, struct evhttp_request *req)
 {
-	struct feed	*once;
-	json_t		*o;
+	json_t	*o;
 
 	if (r->feed != NULL) {
 		feed_add(r->feed, req);
@@ -2204,7 +2203,15 @@ run_follow(struct run *r, struct evhttp_request *req)
 		feed_send_one(r->feed, req, o);
 		return;
 	}
-	o = run_json(r);
+	run_follow_ended(run_json(r), req);
+}
+
+/* The last line of an ended run, o (taken), and the stream's end. */
+void
+run_follow_ended(json_t *o, struct evhttp_request *req)
+{
+	struct feed	*once;
+
 	once = feed_new();
 	feed_add(once, req);
 	(void)json_object_set_new(o, "type", json_string("end"));
