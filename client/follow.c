@@ -47,21 +47,21 @@ follow_term_width(void)
  * The fields of the progress line, in the order printed, each with the
  * rank it keeps when the line is cut to a terminal's width (0 goes
  * last): which run and how far, then the counts the report will give,
- * the time left, and only then the rates, the profile and state, and
- * the errors by kind.
+ * the time left, the profile, and only then the elapsed time, the
+ * rates, the state and the errors by kind.
  */
 enum {
-	FIELD_RUN, FIELD_PROFILE, FIELD_PERCENT, FIELD_PROBES,
+	FIELD_RUN, FIELD_PROFILE, FIELD_STATE, FIELD_PERCENT, FIELD_PROBES,
 	FIELD_FAILURES, FIELD_ETA, FIELD_ELAPSED, FIELD_BULK, FIELD_LAST,
 	FIELD_ERRORS, FIELD_MAX
 };
 static const int field_rank[FIELD_MAX] = {
 	[FIELD_RUN] = 0, [FIELD_PERCENT] = 1, [FIELD_PROBES] = 2,
-	[FIELD_FAILURES] = 2, [FIELD_ETA] = 3, [FIELD_ELAPSED] = 4,
-	[FIELD_BULK] = 5, [FIELD_PROFILE] = 6, [FIELD_LAST] = 7,
-	[FIELD_ERRORS] = 8
+	[FIELD_FAILURES] = 2, [FIELD_ETA] = 3, [FIELD_PROFILE] = 4,
+	[FIELD_ELAPSED] = 5, [FIELD_BULK] = 6, [FIELD_STATE] = 7,
+	[FIELD_LAST] = 8, [FIELD_ERRORS] = 9
 };
-#define FIELD_RANKS	9
+#define FIELD_RANKS	10
 #define FIELD_LEN	160
 
 /* The errors by probe kind: "afc-roundtrip 2 mux-connect 1". */
@@ -113,8 +113,10 @@ follow_fields(json_t *o, char f[FIELD_MAX][FIELD_LEN])
 	if (json_is_number(last))
 		(void)snprintf(f[FIELD_LAST], FIELD_LEN, "last 1s %.1f MB/s",
 		    json_number_value(last));
-	(void)snprintf(f[FIELD_PROFILE], FIELD_LEN, "%s %s",
-	    client_str(o, "profile", "?"), client_str(o, "state", "?"));
+	(void)snprintf(f[FIELD_PROFILE], FIELD_LEN, "%s",
+	    client_str(o, "profile", "?"));
+	(void)snprintf(f[FIELD_STATE], FIELD_LEN, "%s",
+	    client_str(o, "state", "?"));
 	follow_errors(o, f[FIELD_ERRORS], FIELD_LEN);
 }
 

@@ -41,9 +41,9 @@ void	 follow_draw(json_t *, void *);
 /* End the line drawn in place, if any. */
 void	 follow_line_end(struct follow_line *);
 /*
- * One progress object in words: run, profile and state, percent,
- * probes, failures, eta, elapsed, mean bulk rate, the last second's
- * rate, errors by kind. Cut to width columns (0: no limit), fields are left
+ * One progress object in words: run, profile, state, percent, probes,
+ * failures, eta, elapsed, mean bulk rate, the last second's rate,
+ * errors by kind. Cut to width columns (0: no limit), fields are left
  * out whole, the least needed first: the counts stay to the last.
  */
 void	 follow_text(json_t *, size_t, char *, size_t);
