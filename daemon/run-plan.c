@@ -248,14 +248,14 @@ plan_inflight_left(const struct run_plan_now *now)
 {
 	uint64_t	rest;
 
-	if (now->inflight_size == 0)
+	if (now->inflight_total == 0)
 		return (0);
-	if (now->inflight == 0 || now->inflight_us <= 0)
+	if (now->inflight_done == 0 || now->inflight_us <= 0)
 		return (-1);
-	rest = now->inflight_size > now->inflight ?
-	    now->inflight_size - now->inflight : 0;
+	rest = now->inflight_total > now->inflight_done ?
+	    now->inflight_total - now->inflight_done : 0;
 	return ((int64_t)((double)rest * (double)now->inflight_us /
-	    (double)now->inflight));
+	    (double)now->inflight_done));
 }
 
 /* Where the run stands against what ends it. */

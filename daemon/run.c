@@ -566,7 +566,10 @@ run_estimate(const struct run *r, lq_mono_t now,
 	if (rj != NULL && rj->ops->kind == LQ_PROBE_BULK) {
 		pn.inflight = r->profile.write_only ?
 		    rj->job.progress.bytes_out : rj->job.progress.bytes_in;
-		pn.inflight_size = rj->plan.bulk_bytes;
+		pn.inflight_done = rj->job.progress.bytes_out +
+		    rj->job.progress.bytes_in;
+		pn.inflight_total = rj->plan.bulk_bytes *
+		    (r->profile.write_only ? 1 : 2);
 		pn.inflight_us = lq_mono_sub(now, rj->started);
 	}
 	pn.probes = r->ev.probes;

@@ -393,20 +393,20 @@ test_estimate_duration(void **state __unused)
 	/* Past it, a bulk slice in flight is what the end waits for. */
 	memset(&now, 0, sizeof(now));
 	now.elapsed_us = 5 * SEC;
-	now.inflight = 8 * MIB;
-	now.inflight_size = 16 * MIB;
+	now.inflight_done = 16 * MIB;	/* written, none read back */
+	now.inflight_total = 32 * MIB;
 	now.inflight_us = 2 * SEC;
 	run_plan_estimate(&plan, &now, &est);
 	assert_int_equal(est.left_us, 2 * SEC);
 	assert_true(est.done > 0.7 && est.done < 0.72);
 	/* One that moved nothing yet: nobody can tell. */
-	now.inflight = 0;
+	now.inflight_done = 0;
 	run_plan_estimate(&plan, &now, &est);
 	assert_true(est.left_us < 0);
 	assert_true(est.done == 1.0);
 	/* Before the end of the duration, a slice that ends sooner. */
 	now.elapsed_us = 1 * SEC;
-	now.inflight = 8 * MIB;
+	now.inflight_done = 8 * MIB;
 	now.inflight_us = SEC / 10;
 	run_plan_estimate(&plan, &now, &est);
 	assert_int_equal(est.left_us, 3 * SEC);
