@@ -218,25 +218,27 @@ run_plan_progress(const struct run_plan *plan, int64_t elapsed_us,
 /*
  * The time left for the bulk bytes, at the pace the run has kept (the
  * other kinds between the bulk probes take their share of it); -1 if
- * nothing moved yet. *frac is how far the bytes are.
+ * nothing moved yet. *frac is how far the bytes are. Paced on the bytes
+ * both ways: a bulk probe writes a segment before it reads it back.
  */
 static int64_t
 plan_bytes_left(const struct run_plan *plan, const struct run_plan_now *now,
     double *frac)
 {
-	uint64_t	moved;
+	uint64_t	ways = now->ways > 1 ? now->ways : 1, total, done;
 
 	*frac = 1.0;
 	if (run_plan_bulk_done(plan))
 		return (0);
-	moved = plan->bulk_moved + now->inflight;
-	if (moved > plan->bulk_bytes)
-		moved = plan->bulk_bytes;
-	*frac = (double)moved / (double)plan->bulk_bytes;
-	if (moved == 0)
+	total = plan->bulk_bytes * ways;
+	done = plan->bulk_moved * ways + now->inflight_done;
+	if (done > total)
+		done = total;
+	*frac = (double)done / (double)total;
+	if (done == 0)
 		return (-1);
-	return ((int64_t)((double)(plan->bulk_bytes - moved) *
-	    (double)now->elapsed_us / (double)moved));
+	return ((int64_t)((double)(total - done) *
+	    (double)now->elapsed_us / (double)done));
 }
 
 /*

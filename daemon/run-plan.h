@@ -116,13 +116,12 @@ double		 run_plan_progress(const struct run_plan *, int64_t, uint64_t);
 /* What the run knows now, for run_plan_estimate. */
 struct run_plan_now {
 	int64_t		 elapsed_us;	/* since the run started */
+	unsigned int	 ways;		/* 2: read back; 1: write-only */
 	/*
-	 * The bulk probe in flight: moved each way so far (read back, or
-	 * written for write-only); its bytes both ways moved so far and in
-	 * all (0: none in flight), and how long it has been moving. It
+	 * The bulk probe in flight: its bytes both ways moved so far and
+	 * in all (0: none in flight), and how long it has been moving. It
 	 * writes a segment, then reads it back: its pace is both ways'.
 	 */
-	uint64_t	 inflight;
 	uint64_t	 inflight_done;
 	uint64_t	 inflight_total;
 	int64_t		 inflight_us;

@@ -562,14 +562,11 @@ run_estimate(const struct run *r, lq_mono_t now,
 
 	memset(&pn, 0, sizeof(pn));
 	pn.elapsed_us = lq_mono_sub(now, r->started);
-	/* Moved each way: read back, or only written (write-only). */
+	pn.ways = r->profile.write_only ? 1 : 2;
 	if (rj != NULL && rj->ops->kind == LQ_PROBE_BULK) {
-		pn.inflight = r->profile.write_only ?
-		    rj->job.progress.bytes_out : rj->job.progress.bytes_in;
 		pn.inflight_done = rj->job.progress.bytes_out +
 		    rj->job.progress.bytes_in;
-		pn.inflight_total = rj->plan.bulk_bytes *
-		    (r->profile.write_only ? 1 : 2);
+		pn.inflight_total = rj->plan.bulk_bytes * pn.ways;
 		pn.inflight_us = lq_mono_sub(now, rj->started);
 	}
 	pn.probes = r->ev.probes;
