@@ -300,6 +300,7 @@ run_recovered(const struct store_run_row *row, void *unused)
 	r->ended_us = row->ended_us;
 	r->ev.probes = (uint64_t)row->probes;
 	r->ev.failures = (uint64_t)row->failures;
+	r->end_pct = -1;	/* how far it came died with linkqd */
 	r->result.nreasons = 1;
 	(void)strlcpy(r->result.reasons[0], "linkqd stopped without ending "
 	    "this run (killed or crashed); closed at its next start",
@@ -1484,8 +1485,6 @@ run_job_done(struct run_job *rj)
 	 * A probe cut because its run had ended (cancelled, failed by the
 	 * kernel, stopped with linkqd) fails because of the cut, which says
 	 * nothing about the link; so does one cancelled for a dropout.
-	 */
-	/*
 	 * What is recorded is counted, even back after the end (the probe
 	 * in flight at a dropout): the run's numbers are the store's.
 	 */
