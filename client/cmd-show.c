@@ -93,9 +93,14 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	    "probes")), (long long)json_integer_value(json_object_get(run,
 	    "failures")), json_number_value(json_object_get(run,
 	    "cp_upper")) * 100.0);
-	printf("  bytes     %lld, bulk %lld\n", (long long)json_integer_value(
+	printf("  bytes     %lld, bulk %lld", (long long)json_integer_value(
 	    json_object_get(run, "bytes")), (long long)json_integer_value(
 	    json_object_get(run, "bulk_bytes")));
+	/* The mean of the bulk probes, as the live line's bulk avg. */
+	if (json_integer_value(json_object_get(run, "bulk_bytes")) > 0)
+		printf(" at %.1f MB/s on average",
+		    json_number_value(json_object_get(run, "mb_s")));
+	printf("\n");
 	/* The database keeps the failures by probe, not these counts. */
 	if (json_object_get(run, "errors") != NULL) {
 		printf("  errors   ");
