@@ -95,7 +95,7 @@ tr '\r' '\n' < "$T/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
 awk 'length($0) > 49 || $0 !~ / failures [0-9]+/ { print; bad = 1 }
     END { exit bad }' "$T/lines" ||
     fail "a line cut or too wide: $(cat "$T/lines")"
-grep -q '^run [0-9]* 100% probes [0-9]* failures 0' "$T/lines" ||
+grep -Eq '^run [0-9]+ (quick )?(done )?100% probes [0-9]+ failures 0' "$T/lines" ||
     fail "the line does not end on the run's end: $(cat "$T/lines")"
 
 trace "a dropout in a bulk probe: the end line counts what is recorded"
