@@ -25,7 +25,8 @@ cable c1 cap-mbps=16
 at 0s plug phone a c1
 SCN
 printf '%s\n' '[profile quick]' 'duration = 4s' 'bulk = 16M' '' \
-    '[profile soak]' 'kinds = bulk' 'duration = 60s' 'bulk = 16M' '' \
+    '[profile soak]' 'kinds = bulk' 'duration = 60s' 'bulk = 16M' \
+    'chunk = 1M' '' \
     '[verdict]' 'min-bulk = 16M' > "$T/linkqd.conf"
 start_sim --control "$T/control" "$T/bench.scn"
 udid=$(sim_udid phone)
