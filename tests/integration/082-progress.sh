@@ -124,17 +124,17 @@ for req in "POST /v1/runs/$id/cancel" "DELETE /v1/runs/$id" \
 	# shellcheck disable=SC2086
 	api $req > "$T/reply"
 	expect_eq "$(tail -n 1 "$T/reply")" 409 "$req: $(cat "$T/reply")"
-	head -n 1 "$T/reply" | jq -e '.error | test("has already ended \\(done, verdict PASS\\)")' \
+	head -n 1 "$T/reply" | jq -e '.error.message | test("has already ended \\(done, verdict PASS\\)")' \
 	    > /dev/null || fail "$req: $(cat "$T/reply")"
 done
 get "/v1/runs/$id/progress" > "$T/old"
-expect_eq "$(wc -l < "$T/old")" 1 "lines of an old run's progress: $(cat "$T/old")"
+expect_eq "$(jq -s length "$T/old")" 1 "lines of an old run's progress: $(cat "$T/old")"
 jq -e --slurpfile e "$T/end" '.type == "end" and .state == "done" and
     .verdict == "PASS" and .probes == $e[0].probes' "$T/old" > /dev/null ||
     fail "an old run's progress: $(cat "$T/old")"
 api POST /v1/runs/9999/cancel > "$T/reply"
 expect_eq "$(tail -n 1 "$T/reply")" 404 "a run never recorded: $(cat "$T/reply")"
-head -n 1 "$T/reply" | jq -e '.error | test("never recorded")' > /dev/null ||
+head -n 1 "$T/reply" | jq -e '.error.message | test("never recorded")' > /dev/null ||
     fail "a run never recorded: $(cat "$T/reply")"
 
 stop_linkqd
