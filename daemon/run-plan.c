@@ -288,9 +288,12 @@ run_plan_estimate(const struct run_plan *plan, const struct run_plan_now *now,
 	if (plan->duration_us > 0 && el >= plan->duration_us &&
 	    !run_plan_all_ran(plan))
 		known = 0;
+	/*
+	 * The share is of the profile's own targets, never going back: a
+	 * slice found to outlast the duration shows in the time left.
+	 */
 	if (plan->duration_us > 0) {
-		t = known && el + left > 0 ? (double)el / (double)(el + left) :
-		    (double)el / (double)plan->duration_us;
+		t = (double)el / (double)plan->duration_us;
 		if (t > 1.0)
 			t = 1.0;
 	}

@@ -138,13 +138,15 @@ struct run_plan_estimate {
 };
 
 /*
- * Where the run stands against what ends it: the duration, the bulk
- * bytes, the probes the sequential test needs (a run without a duration
- * that has round trips to make), and the bulk probe in flight, which
- * the run waits for even when the duration is up. The time left is the
- * latest of those it can tell; it is unknown where the evidence decides
- * the end, where a kind has still to run after the duration, and for a
- * probe in flight that has moved nothing yet past the duration.
+ * Where the run stands against what ends it. The share done is the
+ * least of the profile's targets met: the duration, the bulk bytes,
+ * and for a run without a duration that has round trips to make the
+ * probes the sequential test needs. The time left is the latest of the
+ * duration, the bytes at the run's pace and the bulk probe in flight,
+ * which the run waits for even when the duration is up; it is unknown
+ * where the evidence decides the end, where a kind has still to run
+ * after the duration, and for a probe in flight that has moved nothing
+ * yet past the duration.
  */
 void		 run_plan_estimate(const struct run_plan *,
 		    const struct run_plan_now *, struct run_plan_estimate *);

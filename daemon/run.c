@@ -216,6 +216,8 @@ struct run {
 	int64_t			 bulk_us;	/* bulk probes counted: their
 						 * time, as the store sums it */
 	int			 end_pct;	/* percent when it ended */
+	int			 pct_shown;	/* the most a tick showed: a
+						 * percent never goes back */
 	uint64_t		 end_probes;	/* probes at its end's record */
 	/* Bulk chunks of the probes that ended, as their progress said. */
 	uint64_t		 chunks_done;
@@ -587,13 +589,15 @@ static int
 run_percent(const struct run *r, lq_mono_t now)
 {
 	struct run_plan_estimate	est;
+	int				pct;
 
 	if (r->state != RUN_RUNNING)
 		return (r->end_pct);
 	if (r->profile.forever)
 		return (-1);
 	run_estimate(r, now, &est);
-	return (est.done >= 0.99 ? 99 : (int)(est.done * 100));
+	pct = est.done >= 0.99 ? 99 : (int)(est.done * 100);
+	return (pct > r->pct_shown ? pct : r->pct_shown);
 }
 
 /* Time left in ms, rounded up; -1 if nobody can tell or r has ended. */
@@ -992,6 +996,8 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 		    MSG_PROGRESS_US)
 			run_timeout(r, r->job);
 	}
+	/* The evidence's share can go back (a failure asks for more). */
+	r->pct_shown = run_percent(r, lq_mono_now());
 	run_progress(r, "progress");
 }
 
