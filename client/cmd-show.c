@@ -77,9 +77,9 @@ print_run(json_t *run, json_t *devices, json_t *events)
 {
 	json_t		*v, *ev;
 	const char	*verdict, *kind;
-	char		 when[64], elapsed[32], text[1024], *line;
+	char		 when[64], elapsed[32], text[1024], rate[48], *line;
 	size_t		 width = lq_term_width(STDOUT_FILENO);
-	json_int_t	 started, ts;
+	json_int_t	 started, ts, bulk;
 	size_t		 i;
 	int		 n;
 
@@ -105,9 +105,17 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	    json_object_get(run, "cp_upper")) * 100.0);
 	lq_text_wrap(stdout, 2, line, width);
 	free(line);
-	printf("  bytes     %lld, bulk %lld\n", (long long)json_integer_value(
-	    json_object_get(run, "bytes")), (long long)json_integer_value(
-	    json_object_get(run, "bulk_bytes")));
+	/* The mean of the bulk probes, as the live line's bulk avg. */
+	bulk = json_integer_value(json_object_get(run, "bulk_bytes"));
+	rate[0] = '\0';
+	if (bulk > 0)
+		(void)snprintf(rate, sizeof(rate), " at %.1f MB/s on average",
+		    json_number_value(json_object_get(run, "mb_s")));
+	(void)xasprintf(&line, "bytes     %lld, bulk %lld%s",
+	    (long long)json_integer_value(json_object_get(run, "bytes")),
+	    (long long)bulk, rate);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
 	/* The database keeps the failures by probe, not these counts. */
 	if (json_object_get(run, "errors") != NULL) {
 		printf("  errors   ");

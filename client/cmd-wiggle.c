@@ -114,7 +114,7 @@ wiggle_line(json_t *o, void *arg)
 		(void)strlcpy(ms, "      - ms", sizeof(ms));
 	printf("%7.1fs %7.1f MB/s  chunk %s  errors %lld",
 	    (double)ms_now / 1000.0,
-	    json_number_value(json_object_get(o, "mb_s")), ms,
+	    json_number_value(json_object_get(o, "last_mb_s")), ms,
 	    (long long)errors);
 	if (errors > w->errors) {
 		now_us = lq_wall_now_us();

@@ -29,6 +29,7 @@
 struct follow_state {
 	follow_cb	 cb;
 	void		*arg;
+	int		 draw_end;	/* the standard line: its end too */
 	json_t		*last;		/* the last object of the stream */
 };
 
@@ -42,44 +43,113 @@ follow_term_width(void)
 	return (80);
 }
 
-void
-follow_text(json_t *o, char *buf, size_t size)
-{
-	json_t		*pct, *errors, *v;
-	const char	*kind;
-	json_int_t	 p, ms;
-	size_t		 len;
+/*
+ * The fields of the progress line, in the order printed, each with the
+ * rank it keeps when the line is cut to a terminal's width (0 goes
+ * last): which run and how far, then the counts the report will give,
+ * the time left, the profile, and only then the elapsed time, the
+ * rates, the state and the errors by kind.
+ */
+enum {
+	FIELD_RUN, FIELD_PROFILE, FIELD_STATE, FIELD_PERCENT, FIELD_PROBES,
+	FIELD_FAILURES, FIELD_ETA, FIELD_ELAPSED, FIELD_BULK, FIELD_LAST,
+	FIELD_ERRORS, FIELD_MAX
+};
+static const int field_rank[FIELD_MAX] = {
+	[FIELD_RUN] = 0, [FIELD_PERCENT] = 1, [FIELD_PROBES] = 2,
+	[FIELD_FAILURES] = 2, [FIELD_ETA] = 3, [FIELD_PROFILE] = 4,
+	[FIELD_ELAPSED] = 5, [FIELD_BULK] = 6, [FIELD_STATE] = 7,
+	[FIELD_LAST] = 8, [FIELD_ERRORS] = 9
+};
+#define FIELD_RANKS	10
+#define FIELD_LEN	160
 
-	pct = json_object_get(o, "percent");
-	len = (size_t)snprintf(buf, size, "run %lld %s %s",
-	    (long long)json_integer_value(json_object_get(o, "id")),
-	    client_str(o, "profile", "?"), client_str(o, "state", "?"));
-	if (json_is_integer(pct) && len < size)
-		len += (size_t)snprintf(buf + len, size - len, " %3lld%%",
-		    (long long)json_integer_value(pct));
-	/* The time left, from the pace so far; none until it means much. */
-	p = json_integer_value(pct);
-	ms = json_integer_value(json_object_get(o, "elapsed_ms"));
-	if (json_is_integer(pct) && p >= 5 && p < 100 && ms >= 1000 &&
-	    len < size)
-		len += (size_t)snprintf(buf + len, size - len, " eta %llds",
-		    (long long)((ms * (100 - p) / p + 999) / 1000));
-	if (len < size)
-		len += (size_t)snprintf(buf + len, size - len,
-		    " %.1fs %.1f MB/s probes %lld failures %lld",
-		    (double)ms / 1000.0,
-		    json_number_value(json_object_get(o, "mb_s")),
-		    (long long)json_integer_value(json_object_get(o,
-		    "probes")),
-		    (long long)json_integer_value(json_object_get(o,
-		    "failures")));
-	errors = json_object_get(o, "errors");
-	json_object_foreach(errors, kind, v) {
+/* The errors by probe kind: "afc-roundtrip 2 mux-connect 1". */
+static void
+follow_errors(json_t *o, char *buf, size_t size)
+{
+	json_t		*v;
+	const char	*kind;
+	size_t		 len = 0;
+
+	buf[0] = '\0';
+	json_object_foreach(json_object_get(o, "errors"), kind, v) {
 		if (len >= size)
 			break;
-		len += (size_t)snprintf(buf + len, size - len, " %s %lld",
-		    kind, (long long)json_integer_value(v));
+		len += (size_t)snprintf(buf + len, size - len, "%s%s %lld",
+		    len > 0 ? " " : "", kind,
+		    (long long)json_integer_value(v));
 	}
+}
+
+/* Each field of o in words; "" for one it does not have. */
+static void
+follow_fields(json_t *o, char f[FIELD_MAX][FIELD_LEN])
+{
+	json_t	*pct = json_object_get(o, "percent");
+	json_t	*eta = json_object_get(o, "eta_ms");
+	json_t	*last = json_object_get(o, "last_mb_s");
+
+	memset(f, 0, sizeof(char[FIELD_MAX][FIELD_LEN]));
+	(void)snprintf(f[FIELD_RUN], FIELD_LEN, "run %lld",
+	    (long long)json_integer_value(json_object_get(o, "id")));
+	if (json_is_integer(pct))
+		(void)snprintf(f[FIELD_PERCENT], FIELD_LEN, "%3lld%%",
+		    (long long)json_integer_value(pct));
+	(void)snprintf(f[FIELD_PROBES], FIELD_LEN, "probes %lld",
+	    (long long)json_integer_value(json_object_get(o, "probes")));
+	(void)snprintf(f[FIELD_FAILURES], FIELD_LEN, "failures %lld",
+	    (long long)json_integer_value(json_object_get(o, "failures")));
+	/* linkqd's own: from what ends the run; none where none can tell. */
+	if (json_is_integer(eta))
+		(void)snprintf(f[FIELD_ETA], FIELD_LEN, "eta %llds",
+		    (long long)((json_integer_value(eta) + 999) / 1000));
+	(void)snprintf(f[FIELD_ELAPSED], FIELD_LEN, "%.1fs",
+	    (double)json_integer_value(json_object_get(o, "elapsed_ms")) /
+	    1000.0);
+	if (json_integer_value(json_object_get(o, "bulk_bytes")) > 0)
+		(void)snprintf(f[FIELD_BULK], FIELD_LEN, "bulk avg %.1f MB/s",
+		    json_number_value(json_object_get(o, "mb_s")));
+	if (json_is_number(last))
+		(void)snprintf(f[FIELD_LAST], FIELD_LEN, "last 1s %.1f MB/s",
+		    json_number_value(last));
+	(void)snprintf(f[FIELD_PROFILE], FIELD_LEN, "%s",
+	    client_str(o, "profile", "?"));
+	(void)snprintf(f[FIELD_STATE], FIELD_LEN, "%s",
+	    client_str(o, "state", "?"));
+	follow_errors(o, f[FIELD_ERRORS], FIELD_LEN);
+}
+
+/* The fields ranked up to rank, in their order, into buf; its length. */
+static size_t
+follow_join(char f[FIELD_MAX][FIELD_LEN], int rank, char *buf, size_t size)
+{
+	size_t	len = 0;
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < FIELD_MAX && len < size; i++) {
+		if (f[i][0] == '\0' || field_rank[i] > rank)
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    len > 0 ? " " : "", f[i]);
+	}
+	return (len);
+}
+
+void
+follow_text(json_t *o, size_t width, char *buf, size_t size)
+{
+	char	f[FIELD_MAX][FIELD_LEN];
+	int	rank;
+
+	follow_fields(o, f);
+	/* Drop whole fields, least needed first, until the line fits. */
+	for (rank = FIELD_RANKS - 1; rank > 0; rank--) {
+		if (width == 0 || follow_join(f, rank, buf, size) <= width)
+			break;
+	}
+	(void)follow_join(f, rank, buf, size);
 }
 
 void
@@ -116,8 +186,12 @@ follow_draw(json_t *o, void *arg)
 {
 	struct follow_line	*fl = arg;
 	char			 buf[512];
+	size_t			 width = 0;
 
-	follow_text(o, buf, sizeof(buf));
+	/* One column spare: a full line would wrap on some. */
+	if (fl->tty && (width = follow_term_width()) > 1)
+		width--;
+	follow_text(o, width, buf, sizeof(buf));
 	follow_redraw(fl, buf);
 }
 
@@ -140,8 +214,9 @@ follow_stream_line(const char *line, size_t len, void *arg)
 	}
 	json_decref(fs->last);
 	fs->last = o;
-	if (!opt_json && fs->cb != NULL &&
-	    strcmp(client_str(o, "type", ""), "end") != 0)
+	/* The end's numbers are final: the standard line ends on them. */
+	if (!opt_json && fs->cb != NULL && (fs->draw_end ||
+	    strcmp(client_str(o, "type", ""), "end") != 0))
 		fs->cb(o, fs->arg);
 	return (0);
 }
@@ -162,6 +237,7 @@ follow_run(json_int_t id, follow_cb cb, void *arg, json_t **end)
 	fl.tty = !opt_json && isatty(STDOUT_FILENO);
 	fs.cb = cb != NULL ? cb : follow_draw;
 	fs.arg = cb != NULL ? arg : &fl;
+	fs.draw_end = cb == NULL;
 	(void)xasprintf(&path, "/v1/runs/%lld/progress", (long long)id);
 	how = http_stream(path, follow_stream_line, &fs, &code, &reply);
 	free(path);

@@ -27,7 +27,8 @@ typedef void (*follow_cb)(json_t *, void *);
 
 /*
  * Follow run id's progress to its end. cb NULL draws the standard line
- * (follow_draw). On FOLLOW_END *end is the "end" object (the caller's).
+ * (follow_draw), the end's final numbers last; cb is not called with
+ * the end. On FOLLOW_END *end is the "end" object (the caller's).
  */
 int	 follow_run(json_int_t, follow_cb, void *, json_t **);
 
@@ -39,8 +40,13 @@ struct follow_line {
 void	 follow_draw(json_t *, void *);
 /* End the line drawn in place, if any. */
 void	 follow_line_end(struct follow_line *);
-/* One progress object in words. */
-void	 follow_text(json_t *, char *, size_t);
+/*
+ * One progress object in words: run, profile, state, percent, probes,
+ * failures, eta, elapsed, mean bulk rate, the last second's rate,
+ * errors by kind. Cut to width columns (0: no limit), fields are left
+ * out whole, the least needed first: the counts stay to the last.
+ */
+void	 follow_text(json_t *, size_t, char *, size_t);
 /* Print buf as the line drawn in place on a terminal, cut to its width. */
 void	 follow_redraw(struct follow_line *, const char *);
 

@@ -803,9 +803,35 @@ out:
 	return (reply);
 }
 
-/* The run named by a path segment, or NULL with *reply set. */
+/*
+ * A run has ended, as one of the run objects says: 409 with its state
+ * and verdict, for what only a running run can do (what).
+ */
+static json_t *
+api_run_ended(json_t *run, const char *what, int *code)
+{
+	const char	*verdict;
+
+	verdict = json_string_value(json_object_get(run, "verdict"));
+	*code = api_http_code(LQ_EBUSY);
+	return (api_fail(code, "run %lld cannot be %s: it has already "
+	    "ended (%s, %s%s); linkq show %lld says how",
+	    (long long)json_integer_value(json_object_get(run, "id")), what,
+	    json_string_value(json_object_get(run, "state")) != NULL ?
+	    json_string_value(json_object_get(run, "state")) : "?",
+	    verdict != NULL ? "verdict " : "no verdict",
+	    verdict != NULL ? verdict : "",
+	    (long long)json_integer_value(json_object_get(run, "id"))));
+}
+
+/*
+ * The run named by a path segment, in memory; else NULL with *reply:
+ * a 400 for a bad id, a 409 for a restore-watch run (what only a run
+ * of a profile can do: what), and for any other run the store's answer
+ * (api_run_stored) with *code 200, or its 404 or 500.
+ */
 static struct run *
-api_find_run(const char *arg, int *code, json_t **reply)
+api_find_run(const char *arg, const char *what, int *code, json_t **reply)
 {
 	struct run	*r;
 	int64_t		 id;
@@ -817,10 +843,17 @@ api_find_run(const char *arg, int *code, json_t **reply)
 		    "a positive number in decimal digits, such as 12", arg);
 		return (NULL);
 	}
-	if ((r = run_find(id)) == NULL)
-		*reply = api_fail(code, "run %lld is not among the recent "
-		    "runs; the database keeps them all", (long long)id);
-	return (r);
+	if ((r = run_find(id)) != NULL)
+		return (r);
+	if (watch_find(id) != NULL) {
+		*code = api_http_code(LQ_EBUSY);
+		*reply = api_fail(code, "run %lld watches a restore: it "
+		    "cannot be %s; it ends with the command linkq watch "
+		    "runs", (long long)id, what);
+		return (NULL);
+	}
+	*reply = api_run_stored(id, code);
+	return (NULL);
 }
 
 /* GET /v1/runs/ID. */
@@ -836,12 +869,8 @@ api_run_get(struct evhttp_request *req, char **args, int *code)
 		*code = 200;
 		return (watch_json(w));
 	}
-	if ((r = api_find_run(args[0], code, &reply)) == NULL) {
-		if (*code != 404)
-			return (reply);
-		json_decref(reply);
-		return (api_run_stored(api_run_id(args[0]), code));
-	}
+	if ((r = api_find_run(args[0], "shown", code, &reply)) == NULL)
+		return (reply);
 	*code = 200;
 	return (run_json(r));
 }
@@ -879,6 +908,22 @@ api_run_timeline(struct evhttp_request *req, char **args, int *code)
 	return (reply);
 }
 
+/*
+ * What a cancel or a stop answers when there is no running run to end:
+ * reply is a run object that has ended (taken), or an error as it is.
+ */
+static json_t *
+api_not_running(json_t *reply, const char *what, int *code)
+{
+	json_t	*ended;
+
+	if (*code != 200 && json_object_get(reply, "id") == NULL)
+		return (reply);
+	ended = api_run_ended(reply, what, code);
+	json_decref(reply);
+	return (ended);
+}
+
 /* POST /v1/runs/ID/cancel, DELETE /v1/runs/ID. */
 static json_t *
 api_run_cancel(struct evhttp_request *req, char **args, int *code)
@@ -887,13 +932,10 @@ api_run_cancel(struct evhttp_request *req, char **args, int *code)
 	json_t		*reply;
 
 	(void)req;
-	if ((r = api_find_run(args[0], code, &reply)) == NULL)
-		return (reply);
-	if (run_cancel(r) == -1) {
-		*code = api_http_code(LQ_EBUSY);
-		return (api_fail(code, "run %s has already ended (%s)",
-		    args[0], run_state(r)));
-	}
+	if ((r = api_find_run(args[0], "cancelled", code, &reply)) == NULL)
+		return (api_not_running(reply, "cancelled", code));
+	if (run_cancel(r) == -1)
+		return (api_not_running(run_json(r), "cancelled", code));
 	*code = 200;
 	return (run_json(r));
 }
@@ -907,8 +949,10 @@ api_run_stop(struct evhttp_request *req, char **args, int *code)
 	const char	*why;
 
 	(void)req;
-	if ((r = api_find_run(args[0], code, &reply)) == NULL)
-		return (reply);
+	if ((r = api_find_run(args[0], "stopped", code, &reply)) == NULL)
+		return (api_not_running(reply, "stopped", code));
+	if (strcmp(run_state(r), "running") != 0)
+		return (api_not_running(run_json(r), "stopped", code));
 	if (run_stop(r, &why) == -1) {
 		*code = api_http_code(LQ_EBUSY);
 		return (api_fail(code, "run %s cannot be stopped: %s",
@@ -1044,8 +1088,14 @@ api_run_progress(struct evhttp_request *req, char **args, int *code)
 	struct run	*r;
 	json_t		*reply;
 
-	if ((r = api_find_run(args[0], code, &reply)) == NULL)
-		return (reply);
+	if ((r = api_find_run(args[0], "followed", code, &reply)) == NULL) {
+		if (*code != 200)
+			return (reply);
+		/* Long ended: its last line, from the store, at once. */
+		api_conn_stream(req);
+		run_follow_ended(reply, req);
+		return (NULL);
+	}
 	api_conn_stream(req);
 	run_follow(r, req);
 	return (NULL);

@@ -214,3 +214,100 @@ run_plan_progress(const struct run_plan *plan, int64_t elapsed_us,
 		b = 1.0;
 	return (t < b ? t : b);
 }
+
+/*
+ * The time left for the bulk bytes, at the pace the run has kept (the
+ * other kinds between the bulk probes take their share of it); -1 if
+ * nothing moved yet. *frac is how far the bytes are. Paced on the bytes
+ * both ways: a bulk probe writes a segment before it reads it back.
+ */
+static int64_t
+plan_bytes_left(const struct run_plan *plan, const struct run_plan_now *now,
+    double *frac)
+{
+	uint64_t	ways = now->ways > 1 ? now->ways : 1, total, done;
+
+	*frac = 1.0;
+	if (run_plan_bulk_done(plan))
+		return (0);
+	total = plan->bulk_bytes * ways;
+	done = plan->bulk_moved * ways + now->inflight_done;
+	if (done > total)
+		done = total;
+	*frac = (double)done / (double)total;
+	if (done == 0)
+		return (-1);
+	return ((int64_t)((double)(total - done) *
+	    (double)now->elapsed_us / (double)done));
+}
+
+/*
+ * The time left for the bulk probe in flight at its own pace, 0 if none
+ * is in flight, -1 if it has moved nothing yet.
+ */
+static int64_t
+plan_inflight_left(const struct run_plan_now *now)
+{
+	uint64_t	rest;
+
+	if (now->inflight_total == 0)
+		return (0);
+	if (now->inflight_done == 0 || now->inflight_us <= 0)
+		return (-1);
+	rest = now->inflight_total > now->inflight_done ?
+	    now->inflight_total - now->inflight_done : 0;
+	return ((int64_t)((double)rest * (double)now->inflight_us /
+	    (double)now->inflight_done));
+}
+
+/* Where the run stands against what ends it. */
+void
+run_plan_estimate(const struct run_plan *plan, const struct run_plan_now *now,
+    struct run_plan_estimate *est)
+{
+	int64_t	el = now->elapsed_us > 0 ? now->elapsed_us : 0;
+	int64_t	left = 0, bytes, flight;
+	double	b, t = 1.0, e = 1.0;
+	int	known = 1;
+
+	est->done = -1;
+	est->left_us = -1;
+	if (plan->forever)
+		return;
+	if (plan->duration_us > 0 && plan->duration_us > el)
+		left = plan->duration_us - el;
+	if ((bytes = plan_bytes_left(plan, now, &b)) < 0)
+		known = 0;
+	else if (bytes > left)
+		left = bytes;
+	/* The end is looked for when a probe ends: not before this one. */
+	if ((flight = plan_inflight_left(now)) > left)
+		left = flight;
+	else if (flight < 0 && left == 0)
+		known = 0;
+	if (plan->duration_us > 0 && el >= plan->duration_us &&
+	    !run_plan_all_ran(plan))
+		known = 0;
+	/*
+	 * The share is of the profile's own targets, never going back: a
+	 * slice found to outlast the duration shows in the time left.
+	 */
+	if (plan->duration_us > 0) {
+		t = (double)el / (double)plan->duration_us;
+		if (t > 1.0)
+			t = 1.0;
+	}
+	/* Where the sequential test decides the end, nobody knows when. */
+	if (plan->duration_us == 0 &&
+	    (plan->kinds & ~PROFILE_KIND(LQ_PROBE_BULK)) != 0) {
+		known = 0;
+		e = now->probes_need > 0 ? (double)now->probes /
+		    (double)now->probes_need : 0.0;
+		if (e > 1.0)
+			e = 1.0;
+	}
+	est->done = t < b ? t : b;
+	if (e < est->done)
+		est->done = e;
+	est->left_us = known ? left : -1;
+}

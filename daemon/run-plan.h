@@ -113,4 +113,42 @@ enum run_plan_end run_plan_end(const struct run_plan *,
 /* How far the plan's duration and bytes are met, 0..1. */
 double		 run_plan_progress(const struct run_plan *, int64_t, uint64_t);
 
+/* What the run knows now, for run_plan_estimate. */
+struct run_plan_now {
+	int64_t		 elapsed_us;	/* since the run started */
+	unsigned int	 ways;		/* 2: read back; 1: write-only */
+	/*
+	 * The bulk probe in flight: its bytes both ways moved so far and
+	 * in all (0: none in flight), and how long it has been moving. It
+	 * writes a segment, then reads it back: its pace is both ways'.
+	 */
+	uint64_t	 inflight_done;
+	uint64_t	 inflight_total;
+	int64_t		 inflight_us;
+	/* Probes that ended, and the fewest the sequential test needs to
+	 * pass (0: it cannot tell yet). */
+	uint64_t	 probes;
+	uint64_t	 probes_need;
+};
+
+/* How far the run is and how long it has left. */
+struct run_plan_estimate {
+	double		 done;		/* 0..1; < 0: the run has no end */
+	int64_t		 left_us;	/* < 0: nobody can tell */
+};
+
+/*
+ * Where the run stands against what ends it. The share done is the
+ * least of the profile's targets met: the duration, the bulk bytes,
+ * and for a run without a duration that has round trips to make the
+ * probes the sequential test needs. The time left is the latest of the
+ * duration, the bytes at the run's pace and the bulk probe in flight,
+ * which the run waits for even when the duration is up; it is unknown
+ * where the evidence decides the end, where a kind has still to run
+ * after the duration, and for a probe in flight that has moved nothing
+ * yet past the duration.
+ */
+void		 run_plan_estimate(const struct run_plan *,
+		    const struct run_plan_now *, struct run_plan_estimate *);
+
 #endif /* LQ_RUN_PLAN_H */

@@ -213,6 +213,12 @@ struct run {
 						 * failed probe's end, or 0 */
 	uint64_t		 tick_bytes;	/* at the last tick */
 	double			 mb_s;		/* over the last tick */
+	int64_t			 bulk_us;	/* bulk probes counted: their
+						 * time, as the store sums it */
+	int			 end_pct;	/* percent when it ended */
+	int			 pct_shown;	/* the most a tick showed: a
+						 * percent never goes back */
+	uint64_t		 end_probes;	/* probes at its end's record */
 	/* Bulk chunks of the probes that ended, as their progress said. */
 	uint64_t		 chunks_done;
 	int64_t			 chunk_us_done;
@@ -268,6 +274,7 @@ static void	run_progress(struct run *, const char *);
 static void	run_job_unrun(struct run *, struct run_job *);
 static void	run_continue(struct run *);
 static void	run_end(struct run *, enum run_state, int);
+static void	run_end_told(struct run *);
 static void	runs_trim(void);
 
 /*
@@ -295,6 +302,7 @@ run_recovered(const struct store_run_row *row, void *unused)
 	r->ended_us = row->ended_us;
 	r->ev.probes = (uint64_t)row->probes;
 	r->ev.failures = (uint64_t)row->failures;
+	r->end_pct = -1;	/* how far it came died with linkqd */
 	r->result.nreasons = 1;
 	(void)strlcpy(r->result.reasons[0], "linkqd stopped without ending "
 	    "this run (killed or crashed); closed at its next start",
@@ -543,36 +551,85 @@ run_window_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Percent done, or -1 for a run without an end: the plan's duration and
- * bytes, and for a run that the evidence ends (no duration, round trips
- * to make), the probes the sequential test needs at least.
+ * Where r stands against what ends it (run_plan_estimate) at now: the
+ * plan's duration and bytes, the bulk probe in flight, and for a run
+ * that the evidence ends (no duration, round trips to make) the probes
+ * the sequential test needs at least.
+ */
+static void
+run_estimate(const struct run *r, lq_mono_t now,
+    struct run_plan_estimate *est)
+{
+	struct run_plan_now	 pn;
+	const struct run_job	*rj = r->job;
+
+	memset(&pn, 0, sizeof(pn));
+	pn.elapsed_us = lq_mono_sub(now, r->started);
+	pn.ways = r->profile.write_only ? 1 : 2;
+	if (rj != NULL && rj->ops->kind == LQ_PROBE_BULK) {
+		pn.inflight_done = rj->job.progress.bytes_out +
+		    rj->job.progress.bytes_in;
+		pn.inflight_total = rj->plan.bulk_bytes * pn.ways;
+		pn.inflight_us = lq_mono_sub(now, rj->started);
+	}
+	pn.probes = r->ev.probes;
+	pn.probes_need = lq_sprt_pass_n(&r->rules.sprt, r->ev.failures);
+	if (pn.probes_need == UINT64_MAX)
+		pn.probes_need = 0;
+	run_plan_estimate(&r->plan, &pn, est);
+}
+
+/*
+ * Percent done, or -1 for a run without an end. A running run is at 99
+ * at most: 100 is its end. An ended run that ran its plan through, or
+ * was stopped by the evidence, is at 100; one cut short (cancelled,
+ * failed, an error) stays where it was.
  */
 static int
-run_percent(const struct run *r)
+run_percent(const struct run *r, lq_mono_t now)
 {
-	double		 done, e;
-	uint64_t	 inflight = 0, need;
+	struct run_plan_estimate	est;
+	int				pct;
 
 	if (r->state != RUN_RUNNING)
-		return (100);
+		return (r->end_pct);
 	if (r->profile.forever)
 		return (-1);
-	/* Moved each way: read back, or only written (write-only). */
-	if (r->job != NULL && r->job->ops->kind == LQ_PROBE_BULK)
-		inflight = r->profile.write_only ?
-		    r->job->job.progress.bytes_out :
+	run_estimate(r, now, &est);
+	pct = est.done >= 0.99 ? 99 : (int)(est.done * 100);
+	return (pct > r->pct_shown ? pct : r->pct_shown);
+}
+
+/* Time left in ms, rounded up; -1 if nobody can tell or r has ended. */
+static int64_t
+run_eta_ms(const struct run *r, lq_mono_t now)
+{
+	struct run_plan_estimate	est;
+
+	if (r->state != RUN_RUNNING || r->profile.forever)
+		return (-1);
+	run_estimate(r, now, &est);
+	return (est.left_us < 0 ? -1 : (est.left_us + 999) / 1000);
+}
+
+/*
+ * The mean throughput of the bulk probes, with the one in flight, in
+ * MB/s both ways: what the store's totals give for the ended run
+ * (lq-history.h), so that the last progress line and the record agree.
+ */
+static double
+run_bulk_mb_s(const struct run *r, lq_mono_t now)
+{
+	uint64_t	bytes = r->ev.bulk_bytes_out + r->ev.bulk_bytes_in;
+	int64_t		us = r->bulk_us;
+
+	if (r->state == RUN_RUNNING && r->job != NULL &&
+	    r->job->ops->kind == LQ_PROBE_BULK) {
+		bytes += r->job->job.progress.bytes_out +
 		    r->job->job.progress.bytes_in;
-	done = run_plan_progress(&r->plan, lq_mono_sub(lq_mono_now(),
-	    r->started), inflight);
-	if (r->plan.duration_us == 0 &&
-	    (r->plan.kinds & ~PROFILE_KIND(LQ_PROBE_BULK)) != 0) {
-		need = lq_sprt_pass_n(&r->rules.sprt, r->ev.failures);
-		e = need > 0 && need != UINT64_MAX ?
-		    (double)r->ev.probes / (double)need : 0;
-		if (e < done)
-			done = e;
+		us += lq_mono_sub(now, r->job->started);
 	}
-	return (done >= 0.99 ? 99 : (int)(done * 100));
+	return (us > 0 ? (double)bytes / (double)us : 0.0);
 }
 
 /* Bytes moved so far, with the probe in flight. */
@@ -683,6 +740,8 @@ json_t *
 run_json(const struct run *r)
 {
 	json_t		*o, *errors, *reasons;
+	lq_mono_t	 now = lq_mono_now();
+	int64_t		 elapsed_us, eta;
 	int		 k, pct;
 
 	errors = json_object();
@@ -696,6 +755,9 @@ run_json(const struct run *r)
 	for (k = 0; k < r->result.nreasons; k++)
 		(void)json_array_append_new(reasons,
 		    json_string(r->result.reasons[k]));
+	/* The clock of the plan: elapsed and eta add up to its duration. */
+	elapsed_us = r->state == RUN_RUNNING ? lq_mono_sub(now, r->started) :
+	    r->ended_us - r->started_us;
 	o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I, s:o, s:f, s:f, s:o}",
 	    "id", (json_int_t)r->id,
@@ -704,15 +766,14 @@ run_json(const struct run *r)
 	    "udid", r->target.udid,
 	    "attachment_id", (json_int_t)r->target.attachment_id,
 	    "started_us", (json_int_t)r->started_us,
-	    "elapsed_ms", (json_int_t)((r->state == RUN_RUNNING ?
-	    lq_wall_now_us() : r->ended_us) - r->started_us) / 1000,
+	    "elapsed_ms", (json_int_t)(elapsed_us / 1000),
 	    "probes", (json_int_t)r->ev.probes,
 	    "failures", (json_int_t)r->ev.failures,
 	    "bytes", (json_int_t)run_bytes_now(r),
 	    "bulk_bytes", (json_int_t)(r->ev.bulk_bytes_out +
 	    r->ev.bulk_bytes_in),
 	    "errors", errors,
-	    "mb_s", r->mb_s,
+	    "mb_s", run_bulk_mb_s(r, now),
 	    "cp_upper", r->result.cp_upper,
 	    "reasons", reasons);
 	run_json_where(r, o);
@@ -725,9 +786,14 @@ run_json(const struct run *r)
 	    json_integer((json_int_t)r->ev.stalls));
 	if (r->profile.window_us > 0)
 		(void)json_object_set_new(o, "windows", run_windows_json(r));
-	pct = run_percent(r);
+	(void)json_object_set_new(o, "last_mb_s", r->state != RUN_RUNNING ?
+	    json_null() : json_real(r->mb_s));
+	pct = run_percent(r, now);
 	(void)json_object_set_new(o, "percent", pct < 0 ? json_null() :
 	    json_integer(pct));
+	eta = run_eta_ms(r, now);
+	(void)json_object_set_new(o, "eta_ms", eta < 0 ? json_null() :
+	    json_integer((json_int_t)eta));
 	(void)json_object_set_new(o, "verdict",
 	    r->result.verdict == LQ_VERDICT_NONE ? json_null() :
 	    json_string(lq_verdict_name(r->result.verdict)));
@@ -930,6 +996,8 @@ run_tick_cb(evutil_socket_t fd, short what, void *arg)
 		    MSG_PROGRESS_US)
 			run_timeout(r, r->job);
 	}
+	/* The evidence's share can go back (a failure asks for more). */
+	r->pct_shown = run_percent(r, lq_mono_now());
 	run_progress(r, "progress");
 }
 
@@ -1094,6 +1162,7 @@ run_count(struct run *r, int kind, const struct probe_result *res)
 	if (kind == LQ_PROBE_BULK) {
 		r->ev.bulk_bytes_out += res->bytes_out;
 		r->ev.bulk_bytes_in += res->bytes_in;
+		r->bulk_us += res->latency_us;
 	} else
 		e->round_trips++;
 	e->load_us += res->latency_us;
@@ -1363,7 +1432,9 @@ run_job_unrun(struct run *r, struct run_job *rj)
 	free(rj->result.detail);
 	free(rj->devlog_detail);
 	free(rj);
-	if (r->state == RUN_RUNNING && r->job == NULL &&
+	if (r->state != RUN_RUNNING)
+		run_end_told(r);
+	else if (r->job == NULL &&
 	    !evtimer_pending(r->resume_ev, NULL) &&
 	    !evtimer_pending(r->next_ev, NULL))
 		run_continue(r);
@@ -1420,12 +1491,13 @@ run_job_done(struct run_job *rj)
 	 * A probe cut because its run had ended (cancelled, failed by the
 	 * kernel, stopped with linkqd) fails because of the cut, which says
 	 * nothing about the link; so does one cancelled for a dropout.
+	 * What is recorded is counted, even back after the end (the probe
+	 * in flight at a dropout): the run's numbers are the store's.
 	 */
 	if (!r->cut && !(r->state != RUN_RUNNING && rj->result.status ==
 	    LQ_ECANCELED)) {
 		run_record(r, rj);
-		if (r->state == RUN_RUNNING)
-			run_count(r, rj->ops->kind, &rj->result);
+		run_count(r, rj->ops->kind, &rj->result);
 		if (r->state == RUN_RUNNING && run_stall(r, rj))
 			r->ev.stalls++;
 	}
@@ -1438,8 +1510,10 @@ run_job_done(struct run_job *rj)
 	free(rj->devlog_detail);
 	free(rj);
 
-	if (r->state != RUN_RUNNING)
+	if (r->state != RUN_RUNNING) {
+		run_end_told(r);
 		return;
+	}
 	if (blocker != NULL) {
 		r->error = xstrdup(blocker);
 		run_end(r, RUN_ERROR, 0);
@@ -1600,6 +1674,7 @@ run_record_end(struct run *r, const char *verdict, const char *reasons)
 	(void)store_run_end(store, r->id, run_state_names[r->state], verdict,
 	    reasons, r->ended_us);
 	(void)store_run_trials(store, r->id, (int64_t)r->ev.probes);
+	r->end_probes = r->ev.probes;
 	r->end_seq = store_seq(store);
 	(void)store_flush(store);
 }
@@ -1651,6 +1726,26 @@ run_log_ctx(const struct run *r, const char *verdict, struct log_ctx *ctx)
 	ctx->verdict = verdict;
 }
 
+/*
+ * Tell r's followers that it has ended, once no probe of it that would
+ * count is in flight: the last line has the numbers the store keeps. A
+ * probe counted after the end goes into the store's trials too.
+ */
+static void
+run_end_told(struct run *r)
+{
+	if (r->feed == NULL || (r->job != NULL && !r->cut))
+		return;
+	if (store != NULL && r->ev.probes != r->end_probes) {
+		(void)store_run_trials(store, r->id, (int64_t)r->ev.probes);
+		r->end_seq = store_seq(store);
+		(void)store_flush(store);
+	}
+	run_progress(r, "end");
+	feed_free(r->feed);
+	r->feed = NULL;
+}
+
 /* End r: decide, store, tell the followers. */
 static void
 run_end(struct run *r, enum run_state state, int finished)
@@ -1662,6 +1757,9 @@ run_end(struct run *r, enum run_state state, int finished)
 	if (r->state != RUN_RUNNING)
 		return;
 	run_devlog_end(r);
+	r->end_pct = state == RUN_DONE && (finished ||
+	    r->result.verdict == LQ_VERDICT_PASS) ? 100 :
+	    run_percent(r, lq_mono_now());
 	r->state = state;
 	r->ended_us = lq_wall_now_us();
 	(void)evtimer_del(r->tick_ev);
@@ -1692,9 +1790,10 @@ run_end(struct run *r, enum run_state state, int finished)
 	    r->result.nreasons > 0 ? r->result.reasons[0] : "");
 	run_hook_end(r);
 	service_changed();
-	run_progress(r, "end");
-	feed_free(r->feed);
-	r->feed = NULL;
+	/* Those in flight come back soon, and count if they ran. */
+	if (r->job != NULL && !r->cut && !r->job->cancelled)
+		run_cancel_probe(r);
+	run_end_told(r);
 	if (!r->gone && state != RUN_INTERRUPTED)
 		run_close_session(r);
 	runs_trim();
@@ -2097,16 +2196,27 @@ runs_json(void)
 void
 run_follow(struct run *r, struct evhttp_request *req)
 {
-	struct feed	*once;
-	json_t		*o;
+	json_t	*o;
 
-	o = run_json(r);
 	if (r->feed != NULL) {
 		feed_add(r->feed, req);
+		/* Ended, a probe still to count: its end line comes next. */
+		if (r->state != RUN_RUNNING)
+			return;
+		o = run_json(r);
 		(void)json_object_set_new(o, "type", json_string("progress"));
 		feed_send_one(r->feed, req, o);
 		return;
 	}
+	run_follow_ended(run_json(r), req);
+}
+
+/* The last line of an ended run, o (taken), and the stream's end. */
+void
+run_follow_ended(json_t *o, struct evhttp_request *req)
+{
+	struct feed	*once;
+
 	once = feed_new();
 	feed_add(once, req);
 	(void)json_object_set_new(o, "type", json_string("end"));

@@ -124,5 +124,10 @@ json_t		*run_json(const struct run *);
 json_t		*runs_json(void);
 /* Stream req the progress of r as NDJSON until r ends. */
 void		 run_follow(struct run *, struct evhttp_request *);
+/*
+ * Stream req the last line of a run that has ended, o (a run object, as
+ * the store gives one no longer in memory; taken), and end the stream.
+ */
+void		 run_follow_ended(json_t *, struct evhttp_request *);
 
 #endif /* LQ_RUN_H */

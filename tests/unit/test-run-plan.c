@@ -358,6 +358,94 @@ test_progress(void **state __unused)
 	assert_true(run_plan_progress(&plan, 500 * SEC, 0) == 1.0);
 }
 
+/* Estimate with nothing in flight but the given elapsed time. */
+static struct run_plan_estimate
+estimate(const struct run_plan *plan, int64_t elapsed)
+{
+	struct run_plan_now		now;
+	struct run_plan_estimate	est;
+
+	memset(&now, 0, sizeof(now));
+	now.elapsed_us = elapsed;
+	run_plan_estimate(plan, &now, &est);
+	return (est);
+}
+
+static void
+test_estimate_duration(void **state __unused)
+{
+	struct profile			pr = profile(ALL, 4 * SEC, 16 * MIB);
+	struct run_plan			plan;
+	struct run_plan_now		now;
+	struct run_plan_estimate	est;
+
+	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
+	/* Nothing moved yet: the bytes cannot be timed. */
+	est = estimate(&plan, 1 * SEC);
+	assert_true(est.left_us < 0);
+	run_plan_ended(&plan, LQ_PROBE_BULK, 16 * MIB);
+	while (!run_plan_all_ran(&plan))
+		(void)step(&plan);
+	/* The duration decides: elapsed and left add up to it. */
+	est = estimate(&plan, 1 * SEC);
+	assert_int_equal(est.left_us, 3 * SEC);
+	assert_true(est.done == 0.25);
+	/* Past it, a bulk slice in flight is what the end waits for. */
+	memset(&now, 0, sizeof(now));
+	now.elapsed_us = 5 * SEC;
+	now.inflight_done = 16 * MIB;	/* written, none read back */
+	now.inflight_total = 32 * MIB;
+	now.inflight_us = 2 * SEC;
+	run_plan_estimate(&plan, &now, &est);
+	assert_int_equal(est.left_us, 2 * SEC);
+	assert_true(est.done == 1.0);
+	/* One that moved nothing yet: nobody can tell. */
+	now.inflight_done = 0;
+	run_plan_estimate(&plan, &now, &est);
+	assert_true(est.left_us < 0);
+	assert_true(est.done == 1.0);
+	/* Before the end of the duration, a slice that ends sooner. */
+	now.elapsed_us = 1 * SEC;
+	now.inflight_done = 8 * MIB;
+	now.inflight_us = SEC / 10;
+	run_plan_estimate(&plan, &now, &est);
+	assert_int_equal(est.left_us, 3 * SEC);
+}
+
+static void
+test_estimate_evidence(void **state __unused)
+{
+	struct profile			pr = profile(ALL, 0, 16 * MIB);
+	struct run_plan			plan;
+	struct run_plan_now		now;
+	struct run_plan_estimate	est;
+
+	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
+	run_plan_ended(&plan, LQ_PROBE_BULK, 16 * MIB);
+	memset(&now, 0, sizeof(now));
+	now.elapsed_us = 2 * SEC;
+	now.probes = 30;
+	now.probes_need = 120;
+	run_plan_estimate(&plan, &now, &est);
+	/* The sequential test decides: a share, and no time left. */
+	assert_true(est.done == 0.25);
+	assert_true(est.left_us < 0);
+
+	/* Bulk only, no duration: the bytes at the run's pace. */
+	pr = profile(PROFILE_KIND(LQ_PROBE_BULK), 0, 100 * MIB);
+	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
+	run_plan_ended(&plan, LQ_PROBE_BULK, 25 * MIB);
+	est = estimate(&plan, 1 * SEC);
+	assert_int_equal(est.left_us, 3 * SEC);
+	assert_true(est.done == 0.25);
+
+	/* Forever: no end. */
+	pr.forever = 1;
+	run_plan_init(&plan, &pr, LQ_MODE_NORMAL, 1);
+	est = estimate(&plan, 1 * SEC);
+	assert_true(est.done < 0 && est.left_us < 0);
+}
+
 int
 main(void)
 {
@@ -372,6 +460,8 @@ main(void)
 		cmocka_unit_test(test_end_duration),
 		cmocka_unit_test(test_end_without_duration),
 		cmocka_unit_test(test_progress),
+		cmocka_unit_test(test_estimate_duration),
+		cmocka_unit_test(test_estimate_evidence),
 	};
 
 	return (cmocka_run_group_tests_name("run-plan", tests, NULL, NULL));
