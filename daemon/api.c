@@ -876,39 +876,6 @@ api_run_get(struct evhttp_request *req, char **args, int *code)
 }
 
 /*
- * GET /v1/runs/ID/timeline: the run's probes and events over time, as
- * recorded so far (lq-history.h), for the HTML report.
- */
-static json_t *
-api_run_timeline(struct evhttp_request *req, char **args, int *code)
-{
-	json_t	*reply;
-	int64_t	 id;
-	char	*cause;
-	int	 found = 0;
-
-	(void)req;
-	*code = 400;
-	if ((id = api_run_id(args[0])) == 0)
-		return (api_fail(code, "bad run id \"%.32s\": a run id is "
-		    "a positive number in decimal digits, such as 12",
-		    args[0]));
-	*code = 404;
-	if (store != NULL && (found = lq_history_timeline(store_handle(store),
-	    id, &reply, &cause)) == -1) {
-		*code = 500;
-		reply = api_fail(code, "%s", cause);
-		free(cause);
-		return (reply);
-	}
-	if (found == 0)
-		return (api_fail(code, "run %lld was never recorded: linkq "
-		    "runs lists the runs there are", (long long)id));
-	*code = 200;
-	return (reply);
-}
-
-/*
  * What a cancel or a stop answers when there is no running run to end:
  * reply is a run object that has ended (taken), or an error as it is.
  */
@@ -1156,7 +1123,8 @@ api_events(struct evhttp_request *req, char **args, int *code)
 
 /*
  * The store of a recorded run, its journal committed, for the routes
- * that read what the run left (probes, device); NULL with *reply set.
+ * that read what the run left (probes, timeline, device); NULL with
+ * *reply set.
  */
 static sqlite3 *
 api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
@@ -1172,7 +1140,13 @@ api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
 		    health.problem : "cannot commit", health.advice);
 		return (NULL);
 	}
-	*reply = api_run_stored(*id = api_run_id(arg), code);
+	if ((*id = api_run_id(arg)) == 0) {
+		*code = 400;
+		*reply = api_fail(code, "bad run id \"%.32s\": a run id is a "
+		    "positive number in decimal digits, such as 12", arg);
+		return (NULL);
+	}
+	*reply = api_run_stored(*id, code);
 	if (*code != 200)
 		return (NULL);
 	json_decref(*reply);
@@ -1220,6 +1194,32 @@ api_run_probes(struct evhttp_request *req, char **args, int *code)
 	}
 	*code = 200;
 	return (json_pack("{s:o}", "probes", list));
+}
+
+/*
+ * GET /v1/runs/ID/timeline: the run's probes and events over time, as
+ * recorded so far (lq-history.h), for the HTML report.
+ */
+static json_t *
+api_run_timeline(struct evhttp_request *req, char **args, int *code)
+{
+	json_t	*reply;
+	sqlite3	*db;
+	int64_t	 id;
+	char	*cause = NULL;
+
+	(void)req;
+	if ((db = api_run_store(args[0], &id, code, &reply)) == NULL)
+		return (reply);
+	if (lq_history_timeline(db, id, &reply, &cause) != 1) {
+		*code = 500;
+		reply = api_fail(code, "run %lld: %s", (long long)id,
+		    cause != NULL ? cause : "its timeline is not recorded");
+		free(cause);
+		return (reply);
+	}
+	*code = 200;
+	return (reply);
 }
 
 /*
