@@ -7,14 +7,16 @@
  * engine.
  *
  * Why the grouping is done here and not in SQL: the percentiles need
- * every run's figure in C anyway, and a GROUP BY over run_rollups in
- * SQLite costs about 200 ms on 100k runs (eight CASE aggregates over
- * 600k rows), the whole budget. Instead two plain scans (runs with
- * their attachment and their probe totals, which schema 0005 keeps on
- * the run; the hard events grouped by run and kind) feed a per-run
- * array, and the groups are a sort of that array. The same array gives
- * the blame engine its (cable, port, device) cells without a second
- * pass over the database.
+ * every run's figure in C anyway. What is grouped are struct runs
+ * (report-int.h): the summaries of whole weeks per cell (cable, port,
+ * device) that the store keeps (schema 0009, read by report-cells.c)
+ * and the runs of a partial first week, read here by two plain scans
+ * (runs with their attachment and probe totals, the hard events by run
+ * and kind). Each sums exactly, so the groups are those of the runs;
+ * the groups are a hash and a counting sort of that array, and the
+ * same array gives the blame engine its (cable, port, device) cells
+ * without a second pass over the database. Where the summaries are not
+ * current (a foreign writer's marks) every run is read, as before.
  */
 
 #include <sys/param.h>
