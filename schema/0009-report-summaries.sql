@@ -23,7 +23,10 @@
 -- figure is thereby what a computation from the runs gives, whichever
 -- change made it, retention's deletions of events included. A writer
 -- that does not refresh leaves report_dirty non-empty, and the report
--- then reads the runs, as it did before this migration.
+-- then reads the runs, as it did before this migration. The marks are
+-- guarded with NOT EXISTS, not INSERT OR IGNORE: inside the DO UPDATE
+-- of the store's rollup upsert, whose triggers update runs, SQLite
+-- applies the upsert's ABORT to the trigger's OR IGNORE.
 --
 -- Kept per cell and week (report_cells), exactly:
 --   runs, passed, marginal, failed: runs and their verdicts
@@ -119,7 +122,8 @@ CREATE TABLE report_dirty_cells (
 CREATE TRIGGER runs_report_insert AFTER INSERT ON runs
 WHEN NEW.state <> 'running'
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (NEW.id);
+	INSERT INTO report_dirty (run_id) SELECT NEW.id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = NEW.id);
 END;
 
 -- A run's end, and its totals written after it (the rollups come last
@@ -127,44 +131,51 @@ END;
 CREATE TRIGGER runs_report_update AFTER UPDATE ON runs
 WHEN OLD.state <> 'running' OR NEW.state <> 'running'
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (OLD.id);
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (NEW.id);
+	INSERT INTO report_dirty (run_id) SELECT OLD.id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = OLD.id);
+	INSERT INTO report_dirty (run_id) SELECT NEW.id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = NEW.id);
 END;
 
 CREATE TRIGGER runs_report_delete AFTER DELETE ON runs
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (OLD.id);
+	INSERT INTO report_dirty (run_id) SELECT OLD.id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = OLD.id);
 END;
 
 CREATE TRIGGER events_report_insert AFTER INSERT ON events
 WHEN NEW.run_id IS NOT NULL AND (NEW.kind = 'latency-outlier' OR
     NEW.kind IN (SELECT name FROM event_kinds WHERE class = 'hard'))
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (NEW.run_id);
+	INSERT INTO report_dirty (run_id) SELECT NEW.run_id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = NEW.run_id);
 END;
 
 CREATE TRIGGER events_report_delete AFTER DELETE ON events
 WHEN OLD.run_id IS NOT NULL AND (OLD.kind = 'latency-outlier' OR
     OLD.kind IN (SELECT name FROM event_kinds WHERE class = 'hard'))
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id) VALUES (OLD.run_id);
+	INSERT INTO report_dirty (run_id) SELECT OLD.run_id WHERE NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = OLD.run_id);
 END;
 
 CREATE TRIGGER events_report_update AFTER UPDATE OF run_id, kind, errno
 ON events
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id)
-	SELECT OLD.run_id WHERE OLD.run_id IS NOT NULL;
-	INSERT OR IGNORE INTO report_dirty (run_id)
-	SELECT NEW.run_id WHERE NEW.run_id IS NOT NULL;
+	INSERT INTO report_dirty (run_id) SELECT OLD.run_id
+	WHERE OLD.run_id IS NOT NULL AND NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = OLD.run_id);
+	INSERT INTO report_dirty (run_id) SELECT NEW.run_id
+	WHERE NEW.run_id IS NOT NULL AND NOT EXISTS
+	    (SELECT 1 FROM report_dirty WHERE run_id = NEW.run_id);
 END;
 
 CREATE TRIGGER attachments_report_update AFTER UPDATE OF cable_id,
     cable_fixed, port_id, device_id, speed_mbps ON attachments
 BEGIN
-	INSERT OR IGNORE INTO report_dirty (run_id)
+	INSERT INTO report_dirty (run_id)
 	SELECT id FROM runs WHERE attachment_id = NEW.id
-	AND state <> 'running';
+	AND state <> 'running' AND id NOT IN (SELECT run_id FROM report_dirty);
 END;
 
 -- Insert a row here to recompute what report_dirty names.
@@ -174,8 +185,8 @@ CREATE TRIGGER report_refresh INSTEAD OF INSERT ON report_refresh
 WHEN EXISTS (SELECT 1 FROM report_dirty)
 BEGIN
 	-- The cells and weeks the runs counted in before.
-	INSERT OR IGNORE INTO report_dirty_cells
-	SELECT cable_id, port_id, device_id, week FROM report_runs
+	INSERT INTO report_dirty_cells
+	SELECT DISTINCT cable_id, port_id, device_id, week FROM report_runs
 	WHERE run_id IN (SELECT run_id FROM report_dirty);
 	DELETE FROM report_runs WHERE run_id IN
 	    (SELECT run_id FROM report_dirty);
@@ -200,9 +211,12 @@ BEGIN
 	WHERE r.id IN (SELECT run_id FROM report_dirty)
 	AND r.state <> 'running' AND r.kind = 'qualify';
 	-- And the ones they count in now.
-	INSERT OR IGNORE INTO report_dirty_cells
-	SELECT cable_id, port_id, device_id, week FROM report_runs
-	WHERE run_id IN (SELECT run_id FROM report_dirty);
+	INSERT INTO report_dirty_cells
+	SELECT DISTINCT cable_id, port_id, device_id, week FROM report_runs
+	WHERE run_id IN (SELECT run_id FROM report_dirty)
+	AND (cable_id, port_id, device_id, week) NOT IN
+	    (SELECT cable_id, port_id, device_id, week
+	    FROM report_dirty_cells);
 	DELETE FROM report_dirty;
 
 	DELETE FROM report_cells WHERE (cable_id, port_id, device_id, week)
