@@ -22,8 +22,8 @@
 
 #include "lq-verdict.h"
 
-/* A week of the summaries, in microseconds (schema 0009). */
-#define REPORT_WEEK_US	INT64_C(604800000000)
+/* A period of the summaries, 28 days, in microseconds (schema 0009). */
+#define REPORT_PERIOD_US	INT64_C(2419200000000)
 
 /* Doubles, appended to; the runs' bulk MB/s and round trips in ms. */
 struct report_vals {
@@ -33,7 +33,7 @@ struct report_vals {
 
 /*
  * Runs summed: one run read from the runs table (id its id), or the
- * runs of one cell (cable, port, device) and week read from
+ * runs of one cell (cable, port, device) and period read from
  * report_cells (id 0). Everything in it adds up or is a maximum, a
  * minimum or a first by run id, so that a group of these gives what
  * the group of their runs gives.
@@ -41,7 +41,7 @@ struct report_vals {
 struct run {
 	int64_t		id;			/* 0: a summary */
 	int64_t		cable, port, device;	/* cable 0: none */
-	int64_t		week;			/* a summary's */
+	int64_t		period;			/* a summary's */
 	uint64_t	runs, passed, marginal, failed;
 	uint64_t	probes, failures, timeouts;	/* probes: or trials */
 	uint64_t	bulk_bytes;
@@ -74,7 +74,7 @@ void	report_vals_add(struct report_vals *, double);
  */
 int	report_cells_usable(sqlite3 *, char **);
 /*
- * Append to *v (of *n) the summaries of the weeks from week on, with
+ * Append to *v (of *n) the summaries of the periods from period on, with
  * their events, their per-run values in vals. 0, or -1 with *cause.
  */
 int	report_cells_load(sqlite3 *, int64_t, struct run **, size_t *,

@@ -8,9 +8,9 @@
  *
  * Why the grouping is done here and not in SQL: the percentiles need
  * every run's figure in C anyway. What is grouped are struct runs
- * (report-int.h): the summaries of whole weeks per cell (cable, port,
+ * (report-int.h): the summaries of whole periods per cell (cable, port,
  * device) that the store keeps (schema 0009, read by report-cells.c)
- * and the runs of a partial first week, read here by two plain scans
+ * and the runs of a partial first period, read here by two plain scans
  * (runs with their attachment and probe totals, the hard events by run
  * and kind). Each sums exactly, so the groups are those of the runs;
  * the groups are a hash and a counting sort of that array, and the
@@ -77,7 +77,7 @@ static struct run *find_run(struct run *, size_t, int64_t);
 static uint64_t	key_hash(const int64_t [3]);
 static size_t	bucket(struct run **, size_t, size_t **);
 static size_t	group(struct run *, size_t, const struct report_vals *,
-		    enum lq_report_by, struct lq_report_row **,
+		    double *, enum lq_report_by, struct lq_report_row **,
 		    int64_t (**)[3]);
 static void	row_hard(struct lq_report_row *,
 		    const struct lq_run_evidence *);
@@ -778,12 +778,12 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
  */
 static size_t
 group(struct run *v, size_t n, const struct report_vals *pool,
-    enum lq_report_by by, struct lq_report_row **out, int64_t (**keys)[3])
+    double *scratch, enum lq_report_by by, struct lq_report_row **out,
+    int64_t (**keys)[3])
 {
 	struct run		**idx;
 	struct lq_report_row	*rows;
 	int64_t			(*k)[3];
-	double			*scratch;
 	struct run		*r;
 	size_t			*start, ngroups, i, m = 0, nrows = 0;
 
@@ -818,7 +818,6 @@ group(struct run *v, size_t n, const struct report_vals *pool,
 	ngroups = bucket(idx, m, &start);
 	rows = xcalloc(ngroups + 1, sizeof(*rows));
 	k = xcalloc(ngroups + 1, sizeof(*k));
-	scratch = xreallocarray(NULL, pool->n + 1, sizeof(*scratch));
 	for (i = 0; i < ngroups; i++) {
 		row_fill(&rows[nrows], idx + start[i], start[i + 1] - start[i],
 		    pool, scratch);
@@ -826,7 +825,6 @@ group(struct run *v, size_t n, const struct report_vals *pool,
 		nrows++;
 	}
 	free(start);
-	free(scratch);
 	free(idx);
 	*out = rows;
 	*keys = k;
@@ -1152,15 +1150,15 @@ report_note_left(struct lq_report_row *row, const int64_t key[3],
 
 /*
  * The runs started at or after since: from the summaries where they can
- * be read and from is not LQ_REPORT_FROM_RUNS, the whole weeks in range
- * (the first from the week that starts at or after since) and the runs
- * of the partial week before it; else every run.
+ * be read and from is not LQ_REPORT_FROM_RUNS, the whole periods in range
+ * (the first from the period that starts at or after since) and the runs
+ * of the partial period before it; else every run.
  */
 static int
 load_all(sqlite3 *db, int64_t since, enum lq_report_source from,
     struct run **v, size_t *n, struct report_vals *pool, char **cause)
 {
-	int64_t	week;
+	int64_t	period;
 	int	usable = 0;
 
 	if (from != LQ_REPORT_FROM_RUNS &&
@@ -1168,12 +1166,12 @@ load_all(sqlite3 *db, int64_t since, enum lq_report_source from,
 		return (-1);
 	if (!usable)
 		return (load_runs(db, since, INT64_MAX, v, n, pool, cause));
-	week = since <= 0 ? 0 : since / REPORT_WEEK_US +
-	    (since % REPORT_WEEK_US != 0);
-	if (week > 0 && load_runs(db, since, week * REPORT_WEEK_US, v, n,
+	period = since <= 0 ? 0 : since / REPORT_PERIOD_US +
+	    (since % REPORT_PERIOD_US != 0);
+	if (period > 0 && load_runs(db, since, period * REPORT_PERIOD_US, v, n,
 	    pool, cause) == -1)
 		return (-1);
-	return (report_cells_load(db, week, v, n, pool, cause));
+	return (report_cells_load(db, period, v, n, pool, cause));
 }
 
 int
@@ -1195,6 +1193,7 @@ lq_report_build_from(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	struct run		*runs = NULL;
 	struct report_vals	 pool;
 	struct left_out		*left;
+	double			*scratch;
 	int64_t			(*keys)[3] = NULL;
 	size_t			 nruns = 0, ncells, i;
 
@@ -1228,13 +1227,16 @@ lq_report_build_from(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		return (-1);
 	}
 	runs_best_speed(runs, nruns);
+	/* Room for every figure of a group, for both groupings below. */
+	scratch = xreallocarray(NULL, pool.n + 1, sizeof(*scratch));
 
 	rep = xcalloc(1, sizeof(*rep));
 	rep->by = by;
 	rep->since_us = since_us;
 
 	/* Blame works on (cable, port, device) cells of the same runs. */
-	ncells = group(runs, nruns, &pool, BY_CELL, &cells, &keys);
+	ncells = group(runs, nruns, &pool, scratch, BY_CELL, &cells,
+	    &keys);
 	bc = xcalloc(ncells + 1, sizeof(*bc));
 	for (i = 0; i < ncells; i++) {
 		row_name(&cells[i], keys[i], &cables, &ports, &devices);
@@ -1260,7 +1262,8 @@ lq_report_build_from(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	 */
 	left = report_leave_out(runs, &nruns, by, &rep->blame, &cables,
 	    &ports);
-	rep->nrows = group(runs, nruns, &pool, by, &rep->rows, &keys);
+	rep->nrows = group(runs, nruns, &pool, scratch, by, &rep->rows,
+	    &keys);
 	for (i = 0; i < rep->nrows; i++) {
 		row_name(&rep->rows[i], keys[i], &cables, &ports, &devices);
 		report_note_left(&rep->rows[i], keys[i], left, by, &cables,
@@ -1272,6 +1275,7 @@ lq_report_build_from(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	free(left);
 	free(runs);
 	free(pool.v);
+	free(scratch);
 	free_names(&cables);
 	free_names(&ports);
 	free_names(&devices);

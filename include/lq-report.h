@@ -13,8 +13,8 @@
  * prints that, byte for byte what --db prints.
  *
  * The report reads the summaries the store keeps per cable, port,
- * device and week (schema/0009-report-summaries.sql), the runs of a
- * partial first week, and never the raw probes table, which is too
+ * device and period (schema/0009-report-summaries.sql), the runs of a
+ * partial first period, and never the raw probes table, which is too
  * large to scan in the report's budget (100 ms over 100k runs and 10M
  * probes). Percentiles are across runs, exact: of each run's bulk
  * throughput and of each run's mean lockdown-query latency, which the

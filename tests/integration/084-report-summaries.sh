@@ -91,7 +91,7 @@ wait_sql "SELECT count(*) FROM report_cell_events
     WHERE kind = 'corruption'" 0
 same_both_ways "after retention"
 
-trace "a third run, after the restart, in this week"
+trace "a third run, after the restart"
 wait_trusted "$u1"
 r3=$(start_run "$u1" quick)
 wait_run "$r3" > /dev/null

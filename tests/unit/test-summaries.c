@@ -6,7 +6,7 @@
  * report-cells.c): on one random history written through the store,
  * the report built from the summaries is the report built from every
  * run, byte for byte in its JSON, for each grouping and for --since on
- * and off week boundaries; and it stays so after runs that end in a
+ * and off period boundaries; and it stays so after runs that end in a
  * later commit, events that come after a run ended, retention's
  * pruning, a cable named after the runs, and the summaries filled
  * again from scratch as the migration does (which gives the same rows).
@@ -32,7 +32,10 @@
 #include "xmalloc.h"
 
 #define WEEK_US		INT64_C(604800000000)
+#define PERIOD_US	(4 * WEEK_US)		/* of the summaries */
 #define T0_US		INT64_C(1767225600000000)	/* a week's start */
+/* The first start of a period after T0_US. */
+#define P0_US		((T0_US / PERIOD_US + 1) * PERIOD_US)
 #define HOUR_US		INT64_C(3600000000)
 #define NRUNS		240
 
@@ -115,7 +118,7 @@ add_run(struct world *w, int i)
 	int64_t			 t, run, att;
 	int			 c;
 
-	t = T0_US + (int64_t)i * 7 * HOUR_US + (int64_t)rnd(HOUR_US);
+	t = T0_US + (int64_t)i * 13 * HOUR_US + (int64_t)rnd(HOUR_US);
 	memset(&a, 0, sizeof(a));
 	a.device_id = w->devices[rnd(2)];
 	a.port_id = w->ports[rnd(3)];
@@ -220,13 +223,13 @@ report_json(struct store *s, enum lq_report_by by, int64_t since,
 	return (out);
 }
 
-/* Both ways, every grouping, since on and off week boundaries. */
+/* Both ways, every grouping, since on and off period boundaries. */
 static void
 same_both_ways(struct store *s)
 {
-	const int64_t	since[] = { 0, T0_US, T0_US + 1, T0_US + WEEK_US,
-	    T0_US + 3 * WEEK_US - 1, T0_US + 3 * WEEK_US + 5 * HOUR_US,
-	    T0_US + 100 * WEEK_US };
+	const int64_t	since[] = { 0, T0_US, T0_US + 1, P0_US, P0_US - 1,
+	    P0_US + 1, P0_US + PERIOD_US, P0_US + PERIOD_US + 5 * HOUR_US,
+	    T0_US + 3 * WEEK_US - 1, T0_US + 100 * WEEK_US };
 	char		*a, *b;
 	size_t		 i;
 	int		 by;
@@ -270,13 +273,13 @@ test_summaries_follow_changes(void **state)
 	(void)state;
 	make_world(&w);
 	/* A run that ends now, long after its start. */
-	add_probes(&w, w.late_run, T0_US + 9 * WEEK_US, 7);
+	add_probes(&w, w.late_run, T0_US + 19 * WEEK_US, 7);
 	assert_int_equal(store_run_end(w.s, w.late_run, "done", "FAIL",
-	    NULL, T0_US + 9 * WEEK_US), 0);
+	    NULL, T0_US + 19 * WEEK_US), 0);
 	assert_int_equal(store_flush(w.s), 0);
 	same_both_ways(w.s);
-	/* Retention: the events of the first three weeks go. */
-	assert_true(store_prune(w.s, T0_US + 3 * WEEK_US, 1000000) > 0);
+	/* Retention: the events of the first five weeks go. */
+	assert_true(store_prune(w.s, T0_US + 5 * WEEK_US, 1000000) > 0);
 	same_both_ways(w.s);
 	/* A cable named for an attachment whose run has ended. */
 	if (w.named_att != 0) {
