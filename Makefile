@@ -121,8 +121,8 @@ COMMON_SRCS	:= common/exposure.c common/log.c common/status.c \
 # from COMMON_SRCS because it needs SQLite and jansson, which linkq-sim
 # does not link.
 REPORT_SRCS	:= common/blame.c common/history.c common/history-timeline.c \
-		   common/merge.c common/report.c common/report-restore.c \
-		   common/schema.c
+		   common/merge.c common/report.c common/report-cells.c \
+		   common/report-restore.c common/schema.c
 REPORT_PKGS	:= sqlite3 jansson
 STORE_SRCS	:= daemon/store.c daemon/store-write.c
 # linkqd's modules but the main and the store.

@@ -7,14 +7,16 @@
  * engine.
  *
  * Why the grouping is done here and not in SQL: the percentiles need
- * every run's figure in C anyway, and a GROUP BY over run_rollups in
- * SQLite costs about 200 ms on 100k runs (eight CASE aggregates over
- * 600k rows), the whole budget. Instead two plain scans (runs with
- * their attachment and their probe totals, which schema 0005 keeps on
- * the run; the hard events grouped by run and kind) feed a per-run
- * array, and the groups are a sort of that array. The same array gives
- * the blame engine its (cable, port, device) cells without a second
- * pass over the database.
+ * every run's figure in C anyway. What is grouped are struct runs
+ * (report-int.h): the summaries of whole periods per cell (cable, port,
+ * device) that the store keeps (schema 0009, read by report-cells.c)
+ * and the runs of a partial first period, read here by two plain scans
+ * (runs with their attachment and probe totals, the hard events by run
+ * and kind). Each sums exactly, so the groups are those of the runs;
+ * the groups are a hash and a counting sort of that array, and the
+ * same array gives the blame engine its (cable, port, device) cells
+ * without a second pass over the database. Where the summaries are not
+ * current (a foreign writer's marks) every run is read, as before.
  */
 
 #include <sys/param.h>
@@ -37,30 +39,11 @@
 #include "lq-report.h"
 #include "lq-table.h"
 #include "lq-verdict.h"
+#include "report-int.h"
 #include "xmalloc.h"
 
 /* Room for the events query: the hard kinds' names and the rest. */
 #define EVENTS_QUERY_LEN	1024
-
-/* One run, with its probe totals and hard events summed. */
-struct run {
-	int64_t		id, cable, port, device, started;
-	int		verdict;		/* enum lq_verdict */
-	int		speed;
-	int64_t		trials;			/* runs.trials; -1 unknown */
-	uint64_t	probes, failures, timeouts;
-	uint64_t	bulk_bytes, bulk_us;	/* bulk probes' totals */
-	uint64_t	lq_n, lq_us;		/* lockdown-query's */
-	uint64_t	load_us, bytes, bulk_n;	/* every probe's (0006) */
-	int		best;			/* the device's best speed
-						 * among the runs loaded */
-	int		fixed;			/* its cable rests on a fixed
-						 * declaration for its port */
-	uint64_t	stalls;			/* latency-outlier events */
-	unsigned int	hard[LQ_HARD_MAX];	/* by enum lq_hard_kind */
-	int		link_errno, urb_errno;
-	int64_t		key[3];			/* the group, set per pass */
-};
 
 /* A name table row: id and up to three strings. */
 struct named {
@@ -89,17 +72,18 @@ static void	free_names(struct names *);
 static const struct named *find_name(const struct names *, int64_t);
 static int	cmp_named(const void *, const void *);
 static void	events_query(char *, size_t);
-static int	load_runs(sqlite3 *, int64_t, struct run **, size_t *,
-		    char **);
+static int	load_runs(sqlite3 *, int64_t, int64_t, struct run **,
+		    size_t *, struct report_vals *, char **);
 static struct run *find_run(struct run *, size_t, int64_t);
 static uint64_t	key_hash(const int64_t [3]);
 static size_t	bucket(struct run **, size_t, size_t **);
-static size_t	group(struct run *, size_t, enum lq_report_by,
-		    struct lq_report_row **, int64_t (**)[3]);
+static size_t	group(struct run *, size_t, const struct report_vals *,
+		    double *, enum lq_report_by, struct lq_report_row **,
+		    int64_t (**)[3]);
 static void	row_hard(struct lq_report_row *,
 		    const struct lq_run_evidence *);
 static void	row_fill(struct lq_report_row *, struct run **, size_t,
-		    double *);
+		    const struct report_vals *, double *);
 static void	row_clear(struct lq_report_row *);
 static int	cmp_row(const void *, const void *);
 static int	cmp_str(const char *, const char *);
@@ -245,7 +229,7 @@ runs_best_speed(struct run *v, size_t n)
 	ds = xcalloc(n + 1, sizeof(*ds));
 	for (i = 0; i < n; i++) {
 		ds[i].device = v[i].device;
-		ds[i].speed = v[i].speed;
+		ds[i].speed = v[i].speed_max;
 	}
 	if (n > 1)
 		qsort(ds, n, sizeof(*ds), cmp_device_speed);
@@ -295,7 +279,8 @@ events_query(char *q, size_t len)
 	int			 k;
 
 	off = (size_t)xsnprintf(q, len, "SELECT run_id, kind, count(*), "
-	    "errno, min(id) FROM events WHERE run_id >= ?1 AND kind IN (");
+	    "errno, min(id) FROM events WHERE run_id BETWEEN ?1 AND ?2 "
+	    "AND kind IN (");
 	for (k = 0; k < LQ_HARD_MAX; k++)
 		off += (size_t)xsnprintf(q + off, len - off, "'%s', ",
 		    hard[k].name);
@@ -304,13 +289,101 @@ events_query(char *q, size_t len)
 }
 
 /*
- * The runs that have ended (a running run's verdict and evidence are
- * not in yet), started at or after since, with their probe totals (kept
- * on the run, schema 0005) and hard events.
+ * One run as the report sums it (struct run, report-int.h), from a row
+ * of load_runs' query: its verdict counted, its exposure if it ended
+ * with one, its figures for the percentiles into the pool.
+ */
+static void
+run_one(sqlite3_stmt *st, struct run *r, struct report_vals *pool)
+{
+	const char	*s;
+	int64_t		 trials;
+	uint64_t	 bulk_us, lq_n, lq_us, bulk_n;
+	int		 verdict;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	r->cable = sqlite3_column_int64(st, 1);
+	r->port = sqlite3_column_int64(st, 2);
+	r->device = sqlite3_column_int64(st, 3);
+	s = (const char *)sqlite3_column_text(st, 4);
+	verdict = s != NULL ? lq_verdict_from_name(s) : LQ_VERDICT_NONE;
+	if (verdict < 0)
+		verdict = LQ_VERDICT_NONE;
+	r->runs = 1;
+	r->passed = verdict == LQ_VERDICT_PASS;
+	r->marginal = verdict == LQ_VERDICT_MARGINAL;
+	r->failed = verdict == LQ_VERDICT_FAIL;
+	r->last = sqlite3_column_int64(st, 5);
+	r->speed_max = sqlite3_column_int(st, 6);
+	if (r->speed_max > 0) {
+		r->speed_min = r->speed_max;
+		r->speed_min_run = r->id;
+	}
+	trials = sqlite3_column_int64(st, 7);
+	r->probes = (uint64_t)sqlite3_column_int64(st, 8);
+	r->failures = (uint64_t)sqlite3_column_int64(st, 9);
+	r->timeouts = (uint64_t)sqlite3_column_int64(st, 10);
+	r->bulk_bytes = (uint64_t)sqlite3_column_int64(st, 11);
+	bulk_us = (uint64_t)sqlite3_column_int64(st, 12);
+	lq_n = (uint64_t)sqlite3_column_int64(st, 13);
+	lq_us = (uint64_t)sqlite3_column_int64(st, 14);
+	bulk_n = (uint64_t)sqlite3_column_int64(st, 17);
+	r->fixed = r->cable != 0 && sqlite3_column_int(st, 18) != 0;
+	/* The verdict's own count of trials, where it is known. */
+	if (trials >= 0 && (uint64_t)trials > r->probes)
+		r->probes = (uint64_t)trials;
+	if (verdict != LQ_VERDICT_NONE) {
+		r->load_us = (uint64_t)sqlite3_column_int64(st, 15);
+		r->bytes = (uint64_t)sqlite3_column_int64(st, 16);
+		r->round_trips = r->probes - (bulk_n < r->probes ? bulk_n :
+		    r->probes);
+	}
+	/* Bytes per microsecond are MB/s. */
+	r->bulk_off = pool->n;
+	if (bulk_us > 0 && r->bulk_bytes > 0) {
+		report_vals_add(pool, (double)r->bulk_bytes / (double)bulk_us);
+		r->nbulk = 1;
+	}
+	r->lat_off = pool->n;
+	if (lq_n > 0) {
+		report_vals_add(pool, (double)lq_us / (double)lq_n / 1000.0);
+		r->nlat = 1;
+	}
+}
+
+/* Count one row of the events query into its run. */
+static void
+run_event(sqlite3_stmt *st, struct run *r)
+{
+	const char	*s;
+	int		 h;
+
+	s = (const char *)sqlite3_column_text(st, 1);
+	if (s != NULL && strcmp(s, "latency-outlier") == 0) {
+		r->stalls += (uint64_t)sqlite3_column_int64(st, 2);
+		return;
+	}
+	if ((h = lq_hard_from_name(s)) == -1)
+		return;
+	r->hard[h] += (unsigned int)sqlite3_column_int(st, 2);
+	if (h == LQ_HARD_LINK_ERROR) {
+		r->link_errno = sqlite3_column_int(st, 3);
+		r->link_run = r->id;
+	} else if (h == LQ_HARD_URB_ERROR) {
+		r->urb_errno = sqlite3_column_int(st, 3);
+		r->urb_run = r->id;
+	}
+}
+
+/*
+ * Append to *out the runs that have ended (a running run's verdict and
+ * evidence are not in yet), started in [since, until), with their probe
+ * totals (kept on the run, schema 0005) and hard events.
  */
 static int
-load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
-    char **cause)
+load_runs(sqlite3 *db, int64_t since, int64_t until, struct run **out,
+    size_t *nout, struct report_vals *pool, char **cause)
 {
 	static const char	*q_runs =
 	    "SELECT r.id, coalesce(a.cable_id, 0), a.port_id, a.device_id,"
@@ -321,89 +394,50 @@ load_runs(sqlite3 *db, int64_t since, struct run **out, size_t *nout,
 	    " r.total_bytes, r.total_bulk_probes, a.cable_fixed"
 	    " FROM runs r JOIN attachments a ON a.id = r.attachment_id"
 	    " WHERE r.state <> 'running' AND r.started_us >= ?1"
-	    " AND r.kind = 'qualify' ORDER BY r.id";
+	    " AND r.started_us < ?2 AND r.kind = 'qualify' ORDER BY r.id";
 	sqlite3_stmt	*st = NULL;
-	struct run	*v = NULL, *r;
-	size_t		 n = 0, cap = 0;
-	const char	*s;
+	struct run	*v = *out, *r;
+	size_t		 first = *nout, n = *nout, cap = *nout;
 	char		 q_events[EVENTS_QUERY_LEN];
-	int		 rc, h;
+	int		 rc;
 
 	if (sqlite3_prepare_v2(db, q_runs, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 1024;
 			v = xreallocarray(v, cap, sizeof(*v));
 		}
-		r = &v[n++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->cable = sqlite3_column_int64(st, 1);
-		r->port = sqlite3_column_int64(st, 2);
-		r->device = sqlite3_column_int64(st, 3);
-		s = (const char *)sqlite3_column_text(st, 4);
-		r->verdict = s != NULL ? lq_verdict_from_name(s) : 0;
-		if (r->verdict < 0)
-			r->verdict = LQ_VERDICT_NONE;
-		r->started = sqlite3_column_int64(st, 5);
-		r->speed = sqlite3_column_int(st, 6);
-		r->trials = sqlite3_column_int64(st, 7);
-		r->probes = (uint64_t)sqlite3_column_int64(st, 8);
-		r->failures = (uint64_t)sqlite3_column_int64(st, 9);
-		r->timeouts = (uint64_t)sqlite3_column_int64(st, 10);
-		r->bulk_bytes = (uint64_t)sqlite3_column_int64(st, 11);
-		r->bulk_us = (uint64_t)sqlite3_column_int64(st, 12);
-		r->lq_n = (uint64_t)sqlite3_column_int64(st, 13);
-		r->lq_us = (uint64_t)sqlite3_column_int64(st, 14);
-		r->load_us = (uint64_t)sqlite3_column_int64(st, 15);
-		r->bytes = (uint64_t)sqlite3_column_int64(st, 16);
-		r->bulk_n = (uint64_t)sqlite3_column_int64(st, 17);
-		r->fixed = r->cable != 0 && sqlite3_column_int(st, 18) != 0;
-		/* The verdict's own count of trials, where it is known. */
-		if (r->trials >= 0 && (uint64_t)r->trials > r->probes)
-			r->probes = (uint64_t)r->trials;
+		run_one(st, &v[n++], pool);
 	}
+	*out = v;
+	*nout = n;
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	if (n == 0)
-		goto done;
+	if (n == first)
+		return (0);
 
 	events_query(q_events, sizeof q_events);
 	if (sqlite3_prepare_v2(db, q_events, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(st, 1, v[0].id);
+	sqlite3_bind_int64(st, 1, v[first].id);
+	sqlite3_bind_int64(st, 2, v[n - 1].id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((r = find_run(v, n, sqlite3_column_int64(st, 0))) == NULL)
-			continue;
-		s = (const char *)sqlite3_column_text(st, 1);
-		if (s != NULL && strcmp(s, "latency-outlier") == 0) {
-			r->stalls += (uint64_t)sqlite3_column_int64(st, 2);
-			continue;
-		}
-		if ((h = lq_hard_from_name(s)) == -1)
-			continue;
-		r->hard[h] += (unsigned int)sqlite3_column_int(st, 2);
-		if (h == LQ_HARD_LINK_ERROR)
-			r->link_errno = sqlite3_column_int(st, 3);
-		else if (h == LQ_HARD_URB_ERROR)
-			r->urb_errno = sqlite3_column_int(st, 3);
+		if ((r = find_run(v + first, n - first,
+		    sqlite3_column_int64(st, 0))) != NULL)
+			run_event(st, r);
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-done:
-	runs_best_speed(v, n);
-	*out = v;
-	*nout = n;
 	return (0);
 fail:
 	db_fail(db, "runs", cause);
 	sqlite3_finalize(st);
-	free(v);
 	return (-1);
 }
 
@@ -592,6 +626,67 @@ row_hard(struct lq_report_row *row, const struct lq_run_evidence *ev)
 	row->host_faults = host;
 }
 
+/* What a group's first run with an errno of a kind said. */
+static void
+first_errno(int *err, int64_t *from, int e, int64_t run)
+{
+	if (e != 0 && (*err == 0 || run < *from)) {
+		*err = e;
+		*from = run;
+	}
+}
+
+/*
+ * Sum a group's runs (or summaries of runs) into row and ev, the bulk
+ * bytes into *bulk, the bytes of the runs with a verdict into *bytes.
+ * What is a first among runs is the first by run id, what the runs
+ * give in the order they were recorded.
+ */
+static void
+row_sum(struct lq_report_row *row, struct run **g, size_t n,
+    struct lq_run_evidence *ev, uint64_t *bulk, uint64_t *bytes)
+{
+	const struct run	*p;
+	int64_t			 link_run = 0, urb_run = 0, slow_run = 0;
+	size_t			 i;
+	int			 j;
+
+	for (i = 0; i < n; i++) {
+		p = g[i];
+		row->runs += p->runs;
+		row->passed += p->passed;
+		row->marginal += p->marginal;
+		row->failed += p->failed;
+		row->probes += p->probes;
+		row->failures += p->failures;
+		row->timeouts += p->timeouts;
+		row->stalls += p->stalls;
+		*bulk += p->bulk_bytes;
+		ev->exposure.load_us += (int64_t)p->load_us;
+		ev->exposure.round_trips += p->round_trips;
+		*bytes += p->bytes;
+		if (p->speed_max > row->speed_mbps)
+			row->speed_mbps = p->speed_max;
+		if (i == 0 || p->last > row->last_us)
+			row->last_us = p->last;
+		for (j = 0; j < LQ_HARD_MAX; j++)
+			ev->hard[j] += p->hard[j];
+		first_errno(&ev->link_errno, &link_run, p->link_errno,
+		    p->link_run);
+		first_errno(&ev->urb_errno, &urb_run, p->urb_errno,
+		    p->urb_run);
+		/* The slowest fallback of the group, against that best. */
+		if (p->speed_min > 0 && p->speed_min < p->best &&
+		    (ev->speed_mbps == 0 || p->speed_min < ev->speed_mbps ||
+		    (p->speed_min == ev->speed_mbps &&
+		    p->speed_min_run < slow_run))) {
+			ev->speed_mbps = p->speed_min;
+			ev->best_speed_mbps = p->best;
+			slow_run = p->speed_min_run;
+		}
+	}
+}
+
 /*
  * Sum a group's runs, take the percentiles across them and decide. The
  * pooled hard events decide as for a finished run, with the verdict
@@ -603,68 +698,35 @@ row_hard(struct lq_report_row *row, const struct lq_run_evidence *ev)
  */
 static void
 row_fill(struct lq_report_row *row, struct run **g, size_t n,
-    double *scratch)
+    const struct report_vals *pool, double *scratch)
 {
 	struct lq_verdict_rules		rules;
 	struct lq_run_evidence		ev;
 	struct lq_verdict_result	res;
-	uint64_t			bulk = 0, bytes = 0;
-	size_t				i, nb = 0, nl = 0, fixed = 0;
+	uint64_t			bulk = 0, bytes = 0, fixed = 0;
+	size_t				i, nb = 0, nl = 0;
 	int				j;
 
 	memset(&ev, 0, sizeof(ev));
-	for (i = 0; i < n; i++) {
-		row->runs++;
-		row->passed += g[i]->verdict == LQ_VERDICT_PASS;
-		row->marginal += g[i]->verdict == LQ_VERDICT_MARGINAL;
-		row->failed += g[i]->verdict == LQ_VERDICT_FAIL;
-		row->probes += g[i]->probes;
-		row->failures += g[i]->failures;
-		row->timeouts += g[i]->timeouts;
-		row->stalls += g[i]->stalls;
-		bulk += g[i]->bulk_bytes;
-		if (g[i]->verdict != LQ_VERDICT_NONE) {
-			ev.exposure.load_us += (int64_t)g[i]->load_us;
-			ev.exposure.round_trips += g[i]->probes -
-			    (g[i]->bulk_n < g[i]->probes ? g[i]->bulk_n :
-			    g[i]->probes);
-			bytes += g[i]->bytes;
-		}
-		if (g[i]->speed > row->speed_mbps)
-			row->speed_mbps = g[i]->speed;
-		if (i == 0 || g[i]->started > row->last_us)
-			row->last_us = g[i]->started;
-		for (j = 0; j < LQ_HARD_MAX; j++)
-			ev.hard[j] += g[i]->hard[j];
-		if (ev.link_errno == 0)
-			ev.link_errno = g[i]->link_errno;
-		if (ev.urb_errno == 0)
-			ev.urb_errno = g[i]->urb_errno;
-		/* The slowest fallback of the group, against that best. */
-		if (g[i]->speed > 0 && g[i]->speed < g[i]->best &&
-		    (ev.speed_mbps == 0 || g[i]->speed < ev.speed_mbps)) {
-			ev.speed_mbps = g[i]->speed;
-			ev.best_speed_mbps = g[i]->best;
-		}
-	}
+	row_sum(row, g, n, &ev, &bulk, &bytes);
 	row_hard(row, &ev);
 	if (row->failures > row->probes)
 		row->failures = row->probes;
 	row->cp_upper = lq_cp_upper(row->probes, row->failures,
 	    LQ_VERDICT_CP_ALPHA);
 
-	/* Bytes per microsecond are MB/s. */
+	/* Each run's figure, in the pool; scratch has room for all. */
 	for (i = 0; i < n; i++) {
-		if (g[i]->bulk_us > 0 && g[i]->bulk_bytes > 0)
-			scratch[nb++] = (double)g[i]->bulk_bytes /
-			    (double)g[i]->bulk_us;
+		memcpy(scratch + nb, pool->v + g[i]->bulk_off,
+		    g[i]->nbulk * sizeof(*scratch));
+		nb += g[i]->nbulk;
 	}
 	row->bulk_p50 = lq_percentile(scratch, nb, 50);
 	row->bulk_p5 = lq_percentile(scratch, nb, 5);
 	for (i = 0; i < n; i++) {
-		if (g[i]->lq_n > 0)
-			scratch[nl++] = (double)g[i]->lq_us /
-			    (double)g[i]->lq_n / 1000.0;
+		memcpy(scratch + nl, pool->v + g[i]->lat_off,
+		    g[i]->nlat * sizeof(*scratch));
+		nl += g[i]->nlat;
 	}
 	row->lat_p50 = lq_percentile(scratch, nl, 50);
 	row->lat_p99 = lq_percentile(scratch, nl, 99);
@@ -700,8 +762,9 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 		fixed += g[i]->fixed;
 	if (fixed > 0 && res.nreasons < LQ_VERDICT_REASONS)
 		(void)snprintf(res.reasons[res.nreasons++],
-		    sizeof(res.reasons[0]), "%zu of %zu runs charged to "
-		    "their cable by a port's cable" FIXED_NOTE, fixed, n);
+		    sizeof(res.reasons[0]), "%" PRIu64 " of %" PRIu64 " runs "
+		    "charged to their cable by a port's cable" FIXED_NOTE,
+		    fixed, row->runs);
 	row->verdict = res.verdict;
 	row->nreasons = res.nreasons;
 	row->reasons = xcalloc((size_t)res.nreasons + 1,
@@ -716,13 +779,13 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
  * cable.
  */
 static size_t
-group(struct run *v, size_t n, enum lq_report_by by,
-    struct lq_report_row **out, int64_t (**keys)[3])
+group(struct run *v, size_t n, const struct report_vals *pool,
+    double *scratch, enum lq_report_by by, struct lq_report_row **out,
+    int64_t (**keys)[3])
 {
 	struct run		**idx;
 	struct lq_report_row	*rows;
 	int64_t			(*k)[3];
-	double			*scratch;
 	struct run		*r;
 	size_t			*start, ngroups, i, m = 0, nrows = 0;
 
@@ -757,15 +820,13 @@ group(struct run *v, size_t n, enum lq_report_by by,
 	ngroups = bucket(idx, m, &start);
 	rows = xcalloc(ngroups + 1, sizeof(*rows));
 	k = xcalloc(ngroups + 1, sizeof(*k));
-	scratch = xreallocarray(NULL, m + 1, sizeof(*scratch));
 	for (i = 0; i < ngroups; i++) {
 		row_fill(&rows[nrows], idx + start[i], start[i + 1] - start[i],
-		    scratch);
+		    pool, scratch);
 		memcpy(k[nrows], idx[start[i]]->key, sizeof(k[nrows]));
 		nrows++;
 	}
 	free(start);
-	free(scratch);
 	free(idx);
 	*out = rows;
 	*keys = k;
@@ -970,6 +1031,16 @@ blamed_bad(const struct lq_blame_item *v, size_t n, const char *name)
 	return (0);
 }
 
+static int
+cmp_left_out(const void *a, const void *b)
+{
+	const struct left_out	*x = a, *y = b;
+
+	if (x->key != y->key)
+		return (x->key < y->key ? -1 : 1);
+	return (x->partner < y->partner ? -1 : x->partner > y->partner);
+}
+
 /*
  * For CABLE, drop from runs those on a bad port; for PORT, those with a
  * bad cable. Returns what was dropped, counted per (row, partner).
@@ -1015,9 +1086,12 @@ report_leave_out(struct run *runs, size_t *nruns, enum lq_report_by by,
 			left[k].partner = partner;
 			nleft++;
 		}
-		left[k].n++;
+		left[k].n += (unsigned int)runs[i].runs;
 	}
 	*nruns = j;
+	/* In the partners' order, whether runs or summaries were read. */
+	if (nleft > 1)
+		qsort(left, nleft, sizeof(*left), cmp_left_out);
 	return (left);
 }
 
@@ -1113,16 +1187,52 @@ ports_hosts(const struct names *ports, struct names *bports)
 	return (hosts);
 }
 
+/*
+ * The runs started at or after since: from the summaries where they can
+ * be read and from is not LQ_REPORT_FROM_RUNS, the whole periods in range
+ * (the first from the period that starts at or after since) and the runs
+ * of the partial period before it; else every run.
+ */
+static int
+load_all(sqlite3 *db, int64_t since, enum lq_report_source from,
+    struct run **v, size_t *n, struct report_vals *pool, char **cause)
+{
+	int64_t	period;
+	int	usable = 0;
+
+	if (from != LQ_REPORT_FROM_RUNS &&
+	    (usable = report_cells_usable(db, cause)) == -1)
+		return (-1);
+	if (!usable)
+		return (load_runs(db, since, INT64_MAX, v, n, pool, cause));
+	period = since <= 0 ? 0 : since / REPORT_PERIOD_US +
+	    (since % REPORT_PERIOD_US != 0);
+	if (period > 0 && load_runs(db, since, period * REPORT_PERIOD_US, v, n,
+	    pool, cause) == -1)
+		return (-1);
+	return (report_cells_load(db, period, v, n, pool, cause));
+}
+
 int
 lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
     struct lq_report **out, char **cause)
+{
+	return (lq_report_build_from(db, by, since_us, LQ_REPORT_FROM_ANY,
+	    out, cause));
+}
+
+int
+lq_report_build_from(sqlite3 *db, enum lq_report_by by, int64_t since_us,
+    enum lq_report_source from, struct lq_report **out, char **cause)
 {
 	struct names		 cables, ports, bports, devices;
 	struct lq_report	*rep;
 	struct lq_report_row	*cells = NULL;
 	struct lq_blame_cell	*bc;
 	struct run		*runs = NULL;
+	struct report_vals	 pool;
 	struct left_out		*left;
+	double			*scratch;
 	int64_t			(*keys)[3] = NULL;
 	size_t			 nruns = 0, ncells, i;
 	int			 hosts;
@@ -1146,15 +1256,21 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 		return (-1);
 	}
 	hosts = ports_hosts(&ports, &bports);
+	memset(&pool, 0, sizeof(pool));
 	if (load_names(db, "SELECT id, udid, name FROM devices ORDER BY id",
 	    2, &devices, cause) == -1 ||
-	    load_runs(db, since_us, &runs, &nruns, cause) == -1) {
+	    load_all(db, since_us, from, &runs, &nruns, &pool, cause) == -1) {
 		free_names(&cables);
 		free_names(&ports);
 		free_names(&bports);
 		free_names(&devices);
+		free(runs);
+		free(pool.v);
 		return (-1);
 	}
+	runs_best_speed(runs, nruns);
+	/* Room for every figure of a group, for both groupings below. */
+	scratch = xreallocarray(NULL, pool.n + 1, sizeof(*scratch));
 
 	rep = xcalloc(1, sizeof(*rep));
 	rep->by = by;
@@ -1162,7 +1278,8 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	rep->hosts = hosts;
 
 	/* Blame works on (cable, port, device) cells of the same runs. */
-	ncells = group(runs, nruns, BY_CELL, &cells, &keys);
+	ncells = group(runs, nruns, &pool, scratch, BY_CELL, &cells,
+	    &keys);
 	bc = xcalloc(ncells + 1, sizeof(*bc));
 	for (i = 0; i < ncells; i++) {
 		row_name(&cells[i], keys[i], &cables, &bports, &devices);
@@ -1188,7 +1305,8 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	 */
 	left = report_leave_out(runs, &nruns, by, &rep->blame, &cables,
 	    &bports);
-	rep->nrows = group(runs, nruns, by, &rep->rows, &keys);
+	rep->nrows = group(runs, nruns, &pool, scratch, by, &rep->rows,
+	    &keys);
 	for (i = 0; i < rep->nrows; i++) {
 		row_name(&rep->rows[i], keys[i], &cables, &ports, &devices);
 		report_note_left(&rep->rows[i], keys[i], left, by, &cables,
@@ -1199,6 +1317,8 @@ lq_report_build(sqlite3 *db, enum lq_report_by by, int64_t since_us,
 	lq_report_sort(rep->rows, rep->nrows);
 	free(left);
 	free(runs);
+	free(pool.v);
+	free(scratch);
 	free_names(&cables);
 	free_names(&ports);
 	free_names(&bports);

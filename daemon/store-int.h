@@ -156,5 +156,11 @@ void	store_journal_free(struct store *);
 int	store_ids_load(struct store *, char **);
 /* Flush first when the store is healthy, so that a read sees the writes. */
 void	store_read_begin(struct store *);
+/*
+ * Bring the report's summaries up to date with what the transaction
+ * under way changed (schema/0009-report-summaries.sql), just before its
+ * COMMIT: an SQLite result code, SQLITE_OK on success; store-write.c.
+ */
+int	store_summaries_refresh(struct store *);
 
 #endif /* LQ_STORE_INT_H */

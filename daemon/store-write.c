@@ -503,6 +503,18 @@ store_replay(struct store *s, struct store_op *op)
 	return (SQLITE_DONE);
 }
 
+/*
+ * The report's summaries follow the runs in the same transaction: the
+ * schema's triggers mark what changed, this recomputes it (schema
+ * 0009). Nothing marked: one cheap statement.
+ */
+int
+store_summaries_refresh(struct store *s)
+{
+	return (sqlite3_exec(s->db, "INSERT INTO report_refresh (go) "
+	    "VALUES (1)", NULL, NULL, NULL));
+}
+
 /* Commit the oldest n entries of the journal in one transaction. */
 static int
 store_commit(struct store *s, size_t n)
@@ -521,6 +533,7 @@ store_commit(struct store *s, size_t n)
 			goto fail;
 	}
 	if ((rc = store_write_rollups(s)) != SQLITE_DONE ||
+	    (rc = store_summaries_refresh(s)) != SQLITE_OK ||
 	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		goto fail;
@@ -1102,7 +1115,8 @@ store_prune(struct store *s, int64_t before_us, int64_t max)
 			goto fail;
 		n += sqlite3_changes(s->db);
 	}
-	if ((rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) !=
+	if ((rc = store_summaries_refresh(s)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK)
 		goto fail;
 	return (n);

@@ -411,6 +411,7 @@ store_recover(struct store *s, char **cause)
 	    SQLITE_OK ||
 	    store_query_int(s, "SELECT count(*) FROM temp.recovered",
 	    &runs) != SQLITE_OK ||
+	    store_summaries_refresh(s) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)
 		goto fail;
 	if (runs > 0 || attachments > 0)

@@ -12,11 +12,13 @@
  * daemon's JSON back into a struct lq_report (lq_report_from_json) and
  * prints that, byte for byte what --db prints.
  *
- * The report reads runs (with their probe totals), attachments and
- * events, never the raw probes table, which is too large to scan in the
- * report's budget (200 ms over 100k runs and 10M probes). Percentiles
- * are therefore across runs: of each run's bulk throughput and of each
- * run's mean lockdown-query latency.
+ * The report reads the summaries the store keeps per cable, port,
+ * device and period (schema/0009-report-summaries.sql), the runs of a
+ * partial first period, and never the raw probes table, which is too
+ * large to scan in the report's budget (100 ms over 100k runs and 10M
+ * probes). Percentiles are across runs, exact: of each run's bulk
+ * throughput and of each run's mean lockdown-query latency, which the
+ * summaries keep run by run.
  */
 
 #ifndef LQ_REPORT_H
@@ -202,6 +204,17 @@ void	lq_restore_free(struct lq_report *);
  */
 int	lq_report_build(sqlite3 *, enum lq_report_by, int64_t,
 	    struct lq_report **, char **);
+/*
+ * Where a report reads its runs: the summaries schema 0009 keeps where
+ * they are current (lq_report_build), or every run, as before them; both
+ * give the same report (tests/unit/test-summaries.c holds them equal).
+ */
+enum lq_report_source {
+	LQ_REPORT_FROM_ANY,
+	LQ_REPORT_FROM_RUNS
+};
+int	lq_report_build_from(sqlite3 *, enum lq_report_by, int64_t,
+	    enum lq_report_source, struct lq_report **, char **);
 void	lq_report_free(struct lq_report *);
 /*
  * Within each verdict, hold each row's soft signals against the best row

@@ -17,12 +17,13 @@ trace "tables and views"
 tables=$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name
     FROM sqlite_schema WHERE type = 'table' ORDER BY name)")
 expect_eq "$tables" "attachments cables devices event_kinds events hosts \
-ports probe_kinds probes run_rollups run_windows runs sqlite_sequence statuses" \
-    "tables"
+ports probe_kinds probes report_cell_events report_cells report_dirty \
+report_dirty_cells report_runs run_rollups run_windows runs sqlite_sequence \
+statuses" "tables"
 views=$(sqlite3 "$db" "SELECT group_concat(name, ' ') FROM (SELECT name
     FROM sqlite_schema WHERE type = 'view' ORDER BY name)")
 expect_eq "$views" "cable_summary pair_summary port_summary probe_results \
-run_summary" "views"
+report_refresh run_summary" "views"
 
 trace "integrity"
 expect_eq "$(sqlite3 "$db" 'PRAGMA integrity_check')" ok "integrity_check"
@@ -41,6 +42,12 @@ expect_eq "$(sqlite3 "$db" 'SELECT sum(failures) FROM port_summary')" \
 expect_eq "$(sqlite3 "$db" 'SELECT sum(link_errors) FROM pair_summary')" \
     "$(sqlite3 "$db" "SELECT count(*) FROM events
         WHERE kind = 'link-error'")" "link errors in pairs"
+# The report's summaries (schema 0009), current after the last commit.
+expect_eq "$(sqlite3 "$db" 'SELECT count(*) FROM report_dirty')" 0 \
+    "runs left to refresh"
+expect_eq "$(sqlite3 "$db" 'SELECT sum(runs) FROM report_cells')" \
+    "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE kind = 'qualify'")" \
+    "runs in the report's summaries"
 # lq-gendb makes the last port bad: it must fail most where others pass.
 worst=$(sqlite3 "$db" 'SELECT port FROM port_summary
     ORDER BY 1.0 * failed / runs DESC LIMIT 1')

@@ -274,6 +274,16 @@ test_migrate_run_totals(void **state)
 	want = (struct run_totals){ 18, 3, 1, 3145728, 40000, 10, 900, 41400,
 	    3145728, 3 };
 	assert_run_totals(db, 7, &want);
+	/*
+	 * The report's summaries (0009) filled for the history there was:
+	 * run 7, closed as interrupted at the start, with its probes.
+	 */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM report_dirty"),
+	    0);
+	assert_int_equal(query_int(db, "SELECT sum(runs) FROM report_cells"),
+	    1);
+	assert_int_equal(query_int(db, "SELECT sum(probes) FROM "
+	    "report_cells"), 18);
 
 	/* One more lockdown-query through the store: an upsert. */
 	memset(&p, 0, sizeof(p));
@@ -287,6 +297,9 @@ test_migrate_run_totals(void **state)
 	want = (struct run_totals){ 19, 4, 2, 3145728, 40000, 11, 1000, 41500,
 	    3145728, 3 };
 	assert_run_totals(db, 7, &want);
+	/* And they follow a probe of an ended run, in its commit. */
+	assert_int_equal(query_int(db, "SELECT sum(probes) FROM "
+	    "report_cells"), 19);
 	store_close(s);
 }
 
