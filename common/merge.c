@@ -46,6 +46,16 @@ static const char *const merge_tables[] = {
 	"probe_kinds", "statuses", "event_kinds"
 };
 
+/*
+ * The report's summaries (schema 0009): derived from the tables above,
+ * so never copied; the target's triggers mark what the merge adds and
+ * the refresh before COMMIT recomputes it, as the store does.
+ */
+static const char *const merge_derived[] = {
+	"report_runs", "report_cells", "report_cell_events", "report_dirty",
+	"report_dirty_cells"
+};
+
 static const char *const merge_count_names[LQ_MERGE_NCOUNTS] = {
 	[LQ_MERGE_RUNS] = "runs",
 	[LQ_MERGE_PROBES] = "probes",
@@ -337,6 +347,19 @@ query_int(sqlite3 *db, const char *sql, int64_t *value)
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
+/* Whether name is one of the n in list. */
+static int
+name_in(const char *name, const char *const *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(list[i], name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
 /*
  * A table of the source this file does not know, with rows, is refused:
  * a later migration's, which merge must learn before it can copy it.
@@ -348,7 +371,6 @@ merge_known_tables(sqlite3 *db, const char *src, char **cause)
 	const char	*name;
 	char		*sql;
 	int64_t		 rows;
-	size_t		 i;
 	int		 ret = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT name FROM src.sqlite_schema "
@@ -359,11 +381,8 @@ merge_known_tables(sqlite3 *db, const char *src, char **cause)
 	}
 	while (ret == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		name = (const char *)sqlite3_column_text(q, 0);
-		for (i = 0; i < nitems(merge_tables); i++) {
-			if (strcmp(merge_tables[i], name) == 0)
-				break;
-		}
-		if (i < nitems(merge_tables))
+		if (name_in(name, merge_tables, nitems(merge_tables)) ||
+		    name_in(name, merge_derived, nitems(merge_derived)))
 			continue;
 		xasprintf(&sql, "SELECT count(*) FROM src.\"%s\"", name);
 		rows = 0;
@@ -406,6 +425,9 @@ merge_run_steps(sqlite3 *db, const char *src, int flags, int64_t *counts,
 			counts[st->count] += sqlite3_changes64(db);
 	}
 	if (query_int(db, merge_running_sql, &counts[LQ_MERGE_RUNNING]) == -1)
+		goto fail;
+	if (sqlite3_exec(db, "INSERT INTO report_refresh (go) VALUES (1)",
+	    NULL, NULL, &errmsg) != SQLITE_OK)
 		goto fail;
 	return (0);
 

@@ -85,6 +85,12 @@ expect_eq "$(sqlite3 "$T/fleet.db" "SELECT group_concat(hostname, ' ') \
 expect_eq "$(sqlite3 "$T/fleet.db" "SELECT sum(total_probes) FROM runs")" \
     "$(sqlite3 "$T/fleet.db" "SELECT count(*) FROM probes")" \
     "run totals against the probes"
+# The report's summaries (schema 0009) are rebuilt, not copied: none
+# left marked, and one cell for each bench's ended run.
+expect_eq "$(sqlite3 "$T/fleet.db" "SELECT count(*) FROM report_dirty")" 0 \
+    "runs left for the report's summaries"
+expect_eq "$(sqlite3 "$T/fleet.db" "SELECT sum(runs) FROM report_cells")" 2 \
+    "runs in the report's summaries"
 expect_eq "$(sqlite3 "$T/fleet.db" "PRAGMA foreign_key_check")" "" \
     "foreign keys in fleet.db"
 
