@@ -715,17 +715,22 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 	row->cp_upper = lq_cp_upper(row->probes, row->failures,
 	    LQ_VERDICT_CP_ALPHA);
 
-	/* Each run's figure, in the pool; scratch has room for all. */
+	/*
+	 * Each run's figure, in the pool; scratch has room for all. The
+	 * pool has no array at all while no run has a figure.
+	 */
 	for (i = 0; i < n; i++) {
-		memcpy(scratch + nb, pool->v + g[i]->bulk_off,
-		    g[i]->nbulk * sizeof(*scratch));
+		if (g[i]->nbulk > 0)
+			memcpy(scratch + nb, pool->v + g[i]->bulk_off,
+			    g[i]->nbulk * sizeof(*scratch));
 		nb += g[i]->nbulk;
 	}
 	row->bulk_p50 = lq_percentile(scratch, nb, 50);
 	row->bulk_p5 = lq_percentile(scratch, nb, 5);
 	for (i = 0; i < n; i++) {
-		memcpy(scratch + nl, pool->v + g[i]->lat_off,
-		    g[i]->nlat * sizeof(*scratch));
+		if (g[i]->nlat > 0)
+			memcpy(scratch + nl, pool->v + g[i]->lat_off,
+			    g[i]->nlat * sizeof(*scratch));
 		nl += g[i]->nlat;
 	}
 	row->lat_p50 = lq_percentile(scratch, nl, 50);

@@ -163,6 +163,35 @@ test_empty(void **state)
 	store_close(s);
 }
 
+/*
+ * Runs that measured no bulk throughput and no round trip (a dropout at
+ * once): the rows have no figure, and no empty pool of figures is
+ * handed to memcpy as NULL (UBSan; 059 saw linkqd stop so).
+ */
+static void
+test_no_figures(void **state)
+{
+	struct lq_report	*rep;
+	struct store		*s;
+	char			*cause = NULL;
+	int			 by;
+
+	(void)state;
+	s = store_open(":memory:", 0, &cause);
+	assert_non_null(s);
+	add_run(s, "1-1", "A-01", "udid-1", 0, 0, 0, 0, 0, "FAIL", "dropout",
+	    1000000);
+	for (by = LQ_REPORT_PAIR; by <= LQ_REPORT_DEVICE; by++) {
+		rep = build(s, (enum lq_report_by)by, 0);
+		assert_int_equal(rep->nrows, 1);
+		assert_true(isnan(rep->rows[0].bulk_p50));
+		assert_true(isnan(rep->rows[0].lat_p99));
+		assert_int_equal(rep->rows[0].verdict, LQ_VERDICT_FAIL);
+		lq_report_free(rep);
+	}
+	store_close(s);
+}
+
 static void
 test_rows(void **state)
 {
@@ -804,6 +833,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_no_figures),
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_csv_quoting),
