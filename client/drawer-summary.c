@@ -20,6 +20,7 @@
 #include "client.h"
 #include "drawer.h"
 #include "follow.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 /* The banner's colours: white on green, black on yellow, white on red. */
@@ -197,14 +198,62 @@ summary_json(const struct drawer_session *s, const char **bad, size_t nbad,
 	    "status", status));
 }
 
+/*
+ * The tests as a table fitted to width (0: each row one line); the
+ * verdict coloured only on a terminal.
+ */
+static void
+summary_table(const struct drawer_session *s, size_t width)
+{
+	const struct drawer_result	*r;
+	struct lq_table			*t;
+	const char			*color;
+	size_t				 i;
+
+	t = lq_table_new();
+	lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
+	lq_table_column(t, "PORT", LQ_TABLE_FLEX);
+	lq_table_column(t, "VERDICT", 0);
+	lq_table_column(t, "MB/S", LQ_TABLE_RIGHT);
+	lq_table_column(t, "REASON", LQ_TABLE_FLEX);
+	for (i = 0; i < s->nresults; i++) {
+		r = &s->results[i];
+		lq_table_row(t);
+		lq_table_cell(t, NULL, "%s", r->label);
+		lq_table_cell(t, NULL, "%s", r->port);
+		color = client_verdict_color(r->verdict);
+		lq_table_cell(t, *color != '\0' ? color : NULL, "%s",
+		    r->verdict);
+		if (r->mb_s >= 0)
+			lq_table_cell(t, NULL, "%.1f", r->mb_s);
+		else
+			lq_table_cell(t, NULL, "%s", "-");
+		lq_table_cell(t, NULL, "%s%s", r->swap ? "(swap) " : "",
+		    r->reason[0] != '\0' ? r->reason : "-");
+	}
+	lq_table_print(stdout, t, width);
+	lq_table_free(t);
+}
+
+/* "what: a, b" wrapped to width, or "what: none" when n is 0. */
+static void
+summary_list(const char *what, const char **v, size_t n, size_t width)
+{
+	char	*line, list[1024];
+
+	join(v, n, list, sizeof(list));
+	(void)xasprintf(&line, "%s: %s", what, n > 0 ? list : "none");
+	lq_text_wrap(stdout, 0, line, width);
+	free(line);
+}
+
 /* The summary: each cable, its port, verdict, throughput and reason. */
 void
 drawer_summary(const struct drawer_session *s, int status)
 {
-	const struct drawer_result	*r;
-	const char			**bad, **retest;
-	char				 mb[16], list[1024];
-	size_t				 i, nbad, nretest;
+	const char	**bad, **retest;
+	char		 *line;
+	size_t		  i, nbad, nretest, width;
 
 	/* Room for the cables, and for the ports of the findings. */
 	bad = xcalloc(s->nresults + s->nfindings + 1, sizeof(*bad));
@@ -214,35 +263,23 @@ drawer_summary(const struct drawer_session *s, int status)
 		summary_json(s, bad, nbad, retest, nretest, status);
 		goto out;
 	}
+	width = lq_term_width(STDOUT_FILENO);
 	printf("\ndrawer summary: %zu test%s\n", s->nresults,
 	    s->nresults == 1 ? "" : "s");
 	if (s->nresults > 0)
-		printf("%-12s %-10s %-8s %6s  %s\n", "CABLE", "PORT",
-		    "VERDICT", "MB/S", "REASON");
-	for (i = 0; i < s->nresults; i++) {
-		r = &s->results[i];
-		if (r->mb_s >= 0)
-			(void)snprintf(mb, sizeof(mb), "%.1f", r->mb_s);
-		else
-			(void)strlcpy(mb, "-", sizeof(mb));
-		printf("%-12s %-10s %s%-8s%s %6s  %s%s\n", r->label, r->port,
-		    client_verdict_color(r->verdict), r->verdict,
-		    client_color_end(), mb, r->swap ? "(swap) " : "",
-		    r->reason);
+		summary_table(s, width);
+	for (i = 0; i < s->nfindings; i++) {
+		(void)xasprintf(&line, "found: %s", s->findings[i].text);
+		lq_text_wrap(stdout, 0, line, width);
+		free(line);
 	}
-	for (i = 0; i < s->nfindings; i++)
-		printf("found: %s\n", s->findings[i].text);
-	join(bad, nbad, list, sizeof(list));
-	printf("throw away: %s\n", nbad > 0 ? list : "none");
+	summary_list("throw away", bad, nbad, width);
 	drawer_bad_ports(s, bad, &nbad);
-	if (nbad > 0) {
-		join(bad, nbad, list, sizeof(list));
-		printf("port%s at fault: %s\n", nbad > 1 ? "s" : "", list);
-	}
-	if (nretest > 0) {
-		join(retest, nretest, list, sizeof(list));
-		printf("retest or retire: %s\n", list);
-	}
+	if (nbad > 0)
+		summary_list(nbad > 1 ? "ports at fault" : "port at fault",
+		    bad, nbad, width);
+	if (nretest > 0)
+		summary_list("retest or retire", retest, nretest, width);
 out:
 	(void)fflush(stdout);
 	free(bad);

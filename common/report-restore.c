@@ -34,6 +34,7 @@
 #include "compat/compat.h"
 #include "linkq.h"
 #include "lq-report.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 /* Two failures this close in percent are at one point (no step known). */
@@ -414,39 +415,72 @@ lq_restore_from_json(json_t *o, struct lq_report *rep)
 	}
 }
 
-void
-lq_restore_print(FILE *f, const struct lq_report *rep)
+/* One restore as a row: where it ran, how it ended, and where it stopped. */
+static void
+restore_row(struct lq_table *t, const struct lq_restore_row *r)
 {
-	const struct lq_restore_row	*r;
-	char				 point[192], status[32];
-	size_t				 i;
+	char	point[192];
+
+	lq_table_row(t);
+	lq_table_cell(t, NULL, "%s", "");
+	lq_table_cell(t, NULL, "%lld", (long long)r->run);
+	lq_table_cell(t, NULL, "%s", r->cable != NULL ? r->cable : "-");
+	lq_table_cell(t, NULL, "%s", r->port);
+	lq_table_cell(t, NULL, "%s",
+	    strcmp(r->outcome, "ok") == 0 ? "OK" : "FAILED");
+	if (r->exit_status >= 0)
+		lq_table_cell(t, NULL, "%d", r->exit_status);
+	else
+		lq_table_cell(t, NULL, "signal %d", r->exit_signal);
+	lq_table_cell(t, NULL, "%lld", (long long)r->link_events);
+	lq_table_cell(t, NULL, "%s",
+	    r->qualification != NULL ? r->qualification : "never");
+	if (restore_failed(r)) {
+		restore_point(r, point, sizeof(point));
+		lq_table_cell(t, NULL, "%s", point);
+	} else
+		lq_table_cell(t, NULL, "%s", "-");
+}
+
+/*
+ * The restores as a table fitted to width (0: each row one line), then
+ * what they blame, each a wrapped line.
+ */
+void
+lq_restore_print(FILE *f, const struct lq_report *rep, size_t width)
+{
+	struct lq_table	*t;
+	char		*line;
+	size_t		 i;
 
 	if (rep->nrestores == 0 && rep->nrblame == 0)
 		return;
-	fprintf(f, "\nRestores (linkq watch), beside the qualification "
-	    "before each:\n");
-	for (i = 0; i < rep->nrestores; i++) {
-		r = &rep->restores[i];
-		restore_point(r, point, sizeof(point));
-		if (r->exit_status >= 0)
-			(void)snprintf(status, sizeof(status), "status %d",
-			    r->exit_status);
-		else
-			(void)snprintf(status, sizeof(status), "signal %d",
-			    r->exit_signal);
-		/* Padded for the column after it only: no trailing blanks. */
-		fprintf(f, "  run %-5lld %-12s %-10s %-6s %-10s link events "
-		    "%-3lld qualified %-*s%s%s\n", (long long)r->run,
-		    r->cable != NULL ? r->cable : "-", r->port,
-		    strcmp(r->outcome, "ok") == 0 ? "OK" : "FAILED", status,
-		    (long long)r->link_events, restore_failed(r) ? 8 : 0,
-		    r->qualification != NULL ? r->qualification : "never",
-		    restore_failed(r) ? "  at " : "",
-		    restore_failed(r) ? point : "");
+	fputc('\n', f);
+	lq_text_wrap(f, 0, "Restores (linkq watch), beside the qualification "
+	    "before each:", width);
+	if (rep->nrestores > 0) {
+		t = lq_table_new();
+		/* The empty first column indents by its gap. */
+		lq_table_column(t, "", 0);
+		lq_table_column(t, "RUN", LQ_TABLE_RIGHT);
+		lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
+		lq_table_column(t, "PORT", LQ_TABLE_FLEX);
+		lq_table_column(t, "RESTORE", 0);
+		lq_table_column(t, "EXIT", 0);
+		lq_table_column(t, "LINK EVENTS", LQ_TABLE_RIGHT);
+		lq_table_column(t, "QUALIFIED", 0);
+		lq_table_column(t, "STOPPED AT", LQ_TABLE_FLEX);
+		for (i = 0; i < rep->nrestores; i++)
+			restore_row(t, &rep->restores[i]);
+		lq_table_print(f, t, width);
+		lq_table_free(t);
 	}
-	for (i = 0; i < rep->nrblame; i++)
-		fprintf(f, "  blame %-6s %s: %s\n", rep->rblame[i].target,
+	for (i = 0; i < rep->nrblame; i++) {
+		(void)xasprintf(&line, "blame %s %s: %s", rep->rblame[i].target,
 		    rep->rblame[i].name, rep->rblame[i].evidence);
+		lq_text_wrap(f, 2, line, width);
+		free(line);
+	}
 }
 
 void

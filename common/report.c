@@ -1945,7 +1945,7 @@ lq_report_print_blame(FILE *f, const struct lq_report *rep, int color,
 	blame_items(t, "device", b->devices, b->ndevices, color);
 	lq_table_print(f, t, width);
 	lq_table_free(t);
-	lq_restore_print(f, rep);
+	lq_restore_print(f, rep, width);
 	if (b->ntests == 0)
 		return;
 	fprintf(f, "\nNext tests:\n");

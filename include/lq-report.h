@@ -195,7 +195,7 @@ int	lq_restore_load(sqlite3 *, int64_t, struct lq_report *, char **);
 void	lq_restore_blame_build(struct lq_report *);
 void	lq_restore_to_json(const struct lq_report *, json_t *);
 void	lq_restore_from_json(json_t *, struct lq_report *);
-void	lq_restore_print(FILE *, const struct lq_report *);
+void	lq_restore_print(FILE *, const struct lq_report *, size_t);
 void	lq_restore_free(struct lq_report *);
 
 /*

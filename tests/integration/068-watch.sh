@@ -111,6 +111,17 @@ expect_eq "$(jq -r '.rows | length' "$T/out")" 0 \
 lq report
 grep -q "blame device .*phone hardware" "$T/out" ||
     fail "the report's text: $(cat "$T/out")"
+cp "$T/out" "$T/pipe"
+grep -q "^  *RUN  *CABLE  *PORT  *RESTORE" "$T/pipe" ||
+    fail "no restores table: $(cat "$T/pipe")"
+for w in 50 80; do
+	trace "the restores on a $w-column terminal: fitted, nothing lost"
+	lq_tty "$w" report
+	grep -q "FAILED  *14 " "$T/tty" ||
+	    fail "no restore in the report: $(cat "$T/tty")"
+	expect_fits "$T/tty" "$w" "report with restores"
+	expect_same_chars "$T/pipe" "$T/tty" "report with restores in $w columns"
+done
 lq runs
 grep -q "restore-watch *done" "$T/out" || fail "linkq runs: $(cat "$T/out")"
 

@@ -8,10 +8,12 @@
 # drawer of eight cables with two that drop the link; the summary names
 # all eight with their verdicts, the throw-away line exactly the two bad
 # ones, exit 1. Three cables, then two more with --resume, which
-# continues the numbering at D-04, and the summary has all five. Through a pseudo-terminal: the
-# label taken with Enter, a banner and the bell on a FAIL, Ctrl-C ends
-# with a summary. With two ports, a FAIL nobody can explain yet plans
-# the swap and names what it showed: a bad cable, then a bad port.
+# continues the numbering at D-04, and the summary has all five.
+# Through a pseudo-terminal: the label taken with Enter, a banner and
+# the bell on a FAIL, Ctrl-C ends with a summary fitted to the
+# terminal's 50 columns. With two ports, a FAIL nobody can explain yet
+# plans the swap and names what it showed: a bad cable, then a bad
+# port.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -149,7 +151,7 @@ rm -f "$T/tty.done"
 	wait_for "[ \$(grep -c 'Enter for' '$T/tty.out') -ge 2 ]" 60 || :
 	printf '\n'
 	wait_for "[ -e '$T/tty.done' ]" 90 || :
-} | script -qfec "'$LQ' -s '$T/linkqd.sock' drawer 1-2 --prefix P- --session '$T/p.json'" \
+} | script -qfec "stty cols 50 rows 50; '$LQ' -s '$T/linkqd.sock' drawer 1-2 --prefix P- --session '$T/p.json'" \
     /dev/null > "$T/tty.out" 2>&1 &
 spid=$!
 technician "$T/tty.out" &
@@ -175,7 +177,11 @@ grep -q "$(printf '\a')" "$T/tty.out" || fail "no bell"
 grep -q "$(printf '\033')\[1;97;42m   PASS   P-01 on 1-2" "$T/tty.out" ||
     fail "no PASS banner: $(cat -A "$T/tty.out" | tail -c 2000)"
 tr -d '\r' < "$T/tty.out" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
-    grep -q '^throw away: P-02$' || fail "summary: $(cat -A "$T/tty.out" | tail -c 1500)"
+    sed -n '/^drawer summary/,$p' > "$T/summary"
+grep -q '^throw away: P-02$' "$T/summary" ||
+    fail "summary: $(cat -A "$T/tty.out" | tail -c 1500)"
+grep -q '^P-02  *1-2  *FAIL ' "$T/summary" || fail "summary: $(cat "$T/summary")"
+expect_fits "$T/summary" 50 "the summary on a 50-column terminal"
 
 trace "two ports: a FAIL on 1-3 plans the swap and names the cable"
 drawer 1-2 1-3 --prefix S- --count 2 --session "$T/s.json"

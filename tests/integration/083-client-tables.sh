@@ -61,35 +61,15 @@ grep -oE '[0-9]+\.[0-9]+' "$T/run.json" | tr -d . | sed 's/^0*//' |
 grep -q '"faults_per_minute_upper":[0-9]' "$T/run.json" ||
     fail "no real to check: $(cat "$T/run.json")"
 
-# linkq's output on a terminal $1 columns wide (COLUMNS unset): the
-# screen's lines, carriage returns and colours out.
-on_tty() {
-	_w=$1
-	shift
-	env -u COLUMNS script -qec "stty cols $_w rows 50; '$LQ' -s '$T/linkqd.sock' $*" \
-	    /dev/null < /dev/null | tr -d '\r' |
-	    sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > "$T/tty"
-}
-
-# The characters of file $1 but blanks, one a line, sorted: the same in
-# a pipe and on a terminal when no cell lost one.
-chars() {
-	tr -d ' \n' < "$1" | fold -w 1 | sort
-}
-
 for c in "report" "report --by port" "runs" "ports" "cables"; do
 	lq $c
 	expect_eq "$rc" 0 "$c in a pipe: $(cat "$T/err")"
 	cp "$T/out" "$T/pipe"
 	for w in 50 80 200; do
 		trace "$c, $w columns: every line fits, no character lost"
-		on_tty "$w" "$c"
-		awk -v w="$w" 'length($0) > w { print; bad = 1 } END { exit bad }' \
-		    "$T/tty" > "$T/long" || fail "$c: lines longer than $w: $(cat "$T/long")"
-		chars "$T/pipe" > "$T/pipe.chars"
-		chars "$T/tty" > "$T/tty.chars"
-		cmp -s "$T/pipe.chars" "$T/tty.chars" ||
-		    fail "$c in $w columns lost or added text: $(cat "$T/tty") against $(cat "$T/pipe")"
+		lq_tty "$w" "$c"
+		expect_fits "$T/tty" "$w" "$c"
+		expect_same_chars "$T/pipe" "$T/tty" "$c in $w columns"
 	done
 done
 
@@ -97,7 +77,7 @@ trace "report: the failure counts on a 50-column terminal"
 lq --json report --by cable
 failures=$(jq -r '.rows[] | select(.cable == "C-03-with-a-long-label") | .failures' "$T/out")
 [ "${failures:-0}" -gt 0 ] || fail "C-03 has no failures: $(cat "$T/out")"
-on_tty 50 report --by cable
+lq_tty 50 report --by cable
 grep -Eq "(^| )$failures( |\$)" "$T/tty" ||
     fail "$failures failures not shown: $(cat "$T/tty")"
 grep -q "0/0/1" "$T/tty" || fail "P/M/F not shown: $(cat "$T/tty")"
@@ -112,15 +92,13 @@ awk 'length($0) > 80 { n++ } END { exit n == 0 }' "$T/pipe" ||
 trace "COLUMNS on a terminal wins over its size"
 script -qec "stty cols 200 rows 50; COLUMNS=50 '$LQ' -s '$T/linkqd.sock' report" \
     /dev/null < /dev/null | tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > "$T/tty"
-awk 'length($0) > 50 { print; bad = 1 } END { exit bad }' "$T/tty" > "$T/long" ||
-    fail "COLUMNS=50: $(cat "$T/long")"
+expect_fits "$T/tty" 50 "COLUMNS=50"
 
 trace "status, show, events and -h fit too"
 for c in "status" "show $run" "events" "qualify -h" "drawer -h"; do
 	for w in 50 80; do
-		on_tty "$w" "$c"
-		awk -v w="$w" 'length($0) > w { print; bad = 1 } END { exit bad }' \
-		    "$T/tty" > "$T/long" || fail "$c: lines longer than $w: $(cat "$T/long")"
+		lq_tty "$w" "$c"
+		expect_fits "$T/tty" "$w" "$c"
 	done
 done
 

@@ -82,6 +82,34 @@ lq() {
 	    rc=$?
 }
 
+# Run linkq on a pseudo-terminal $1 columns wide (script(1), COLUMNS
+# unset) with the arguments after it: the screen's lines in $T/tty,
+# carriage returns and colours out.
+lq_tty() {
+	_w=$1
+	shift
+	env -u COLUMNS script -qec "stty cols $_w rows 50; '$BUILD/linkq' -s '$T/linkqd.sock' $*" \
+	    /dev/null < /dev/null | tr -d '\r' |
+	    sed 's/\x1b\[[0-9;]*[A-Za-z]//g' > "$T/tty"
+}
+
+# Fail unless every line of file $1 fits in $2 columns; $3 names it.
+expect_fits() {
+	awk -v w="$2" 'length($0) > w { print; bad = 1 } END { exit bad }' \
+	    "$1" > "$T/long" ||
+	    fail "$3: lines longer than $2 columns: $(cat "$T/long")"
+}
+
+# Fail unless files $1 and $2 hold the same characters, blanks and line
+# ends aside: a table fitted to a terminal lost no cell of its pipe
+# form. $3 names it.
+expect_same_chars() {
+	tr -d ' \n' < "$1" | fold -w 1 | sort > "$T/chars.1"
+	tr -d ' \n' < "$2" | fold -w 1 | sort > "$T/chars.2"
+	cmp -s "$T/chars.1" "$T/chars.2" ||
+	    fail "$3 lost or added text: $(cat "$2") against $(cat "$1")"
+}
+
 # Skip the test (exit 0 with a reason, as tests/run counts a pass)
 # unless umockdev is installed: umockdev-wrapper and its preload.
 require_umockdev() {
