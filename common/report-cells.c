@@ -80,12 +80,12 @@ report_cells_usable(sqlite3 *db, char **cause)
 
 /*
  * Parse "A/B A/B ..." (exact fractions, schema 0009) into the pool as
- * A / B / div, the same double as report.c computes from a run; 0 or -1
- * if it is not that.
+ * A / B / div, the same double as report.c computes from a run, adding
+ * each B to *sum when sum is not NULL; 0 or -1 if it is not that.
  */
 static int
 cells_vals(const char *s, double div, struct report_vals *pool,
-    size_t *off, size_t *n)
+    size_t *off, size_t *n, uint64_t *sum)
 {
 	unsigned long long	 a, b;
 	char			*end;
@@ -105,6 +105,8 @@ cells_vals(const char *s, double div, struct report_vals *pool,
 		s = *end == ' ' ? end + 1 : end;
 		report_vals_add(pool, (double)a / (double)b / div);
 		(*n)++;
+		if (sum != NULL)
+			*sum += b;
 	}
 	return (0);
 }
@@ -199,9 +201,9 @@ cells_row(sqlite3_stmt *st, struct run *r, struct report_vals *pool)
 	r->fixed = (uint64_t)sqlite3_column_int64(st, 19);
 	/* Bytes per microsecond are MB/s; microseconds to ms. */
 	if (cells_vals((const char *)sqlite3_column_text(st, 20), 1.0, pool,
-	    &r->bulk_off, &r->nbulk) == -1 ||
+	    &r->bulk_off, &r->nbulk, NULL) == -1 ||
 	    cells_vals((const char *)sqlite3_column_text(st, 21), 1000.0,
-	    pool, &r->lat_off, &r->nlat) == -1)
+	    pool, &r->lat_off, &r->nlat, &r->lat_trips) == -1)
 		return (-1);
 	return (0);
 }

@@ -60,6 +60,7 @@ struct run {
 	/* Per run, at these offsets of the pool. */
 	size_t		bulk_off, nbulk;	/* MB/s of the bulk probes */
 	size_t		lat_off, nlat;		/* ms, lockdown-query's mean */
+	uint64_t	lat_trips;		/* round trips behind them */
 	int		best;			/* the device's best speed
 						 * among what was loaded */
 	int64_t		key[3];			/* the group, set per pass */

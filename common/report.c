@@ -349,6 +349,7 @@ run_one(sqlite3_stmt *st, struct run *r, struct report_vals *pool)
 	if (lq_n > 0) {
 		report_vals_add(pool, (double)lq_us / (double)lq_n / 1000.0);
 		r->nlat = 1;
+		r->lat_trips = lq_n;
 	}
 }
 
@@ -732,6 +733,7 @@ row_fill(struct lq_report_row *row, struct run **g, size_t n,
 			memcpy(scratch + nl, pool->v + g[i]->lat_off,
 			    g[i]->nlat * sizeof(*scratch));
 		nl += g[i]->nlat;
+		row->lat_trips += g[i]->lat_trips;
 	}
 	row->lat_p50 = lq_percentile(scratch, nl, 50);
 	row->lat_p99 = lq_percentile(scratch, nl, 99);
@@ -904,6 +906,13 @@ cmp_row(const void *a, const void *b)
 /* A row's soft signals held against the best of its verdict. */
 #define RANK_SLOWER	2.0	/* p99 round trip: this many times worse */
 #define RANK_THINNER	0.5	/* bulk MB/s: below this share of the best */
+/*
+ * Lockdown-query round trips a row needs, in all its runs, before its
+ * latency ranks it or is the best: a 3 s quick run has one or two, and
+ * one slow round trip (a page fault, a busy phone) would rank a cable
+ * or port on nothing but chance.
+ */
+#define RANK_MIN_TRIPS	20
 #define RANK_VERDICTS	(LQ_VERDICT_FAIL + 1)	/* by enum lq_verdict */
 
 /* Append a reason to row. */
@@ -916,26 +925,39 @@ row_add_reason(struct lq_report_row *row, char *reason)
 	row->reasons[row->nreasons] = NULL;
 }
 
+/* Whether row's latency has the round trips to rank by. */
+static int
+rank_has_lat(const struct lq_report_row *row)
+{
+	return (!isnan(row->lat_p99) && row->lat_trips >= RANK_MIN_TRIPS);
+}
+
 /*
- * The best p99 round trip and bulk p50 among the rows of each verdict,
- * indexed by enum lq_verdict; NAN where no row has one.
+ * The best p99 round trip (with its row's round trips in trips) and bulk
+ * p50 among the rows of each verdict, indexed by enum lq_verdict; NAN
+ * where no row has one.
  */
 static void
 rank_best(const struct lq_report_row *rows, size_t n,
-    double lat[RANK_VERDICTS], double bulk[RANK_VERDICTS])
+    double lat[RANK_VERDICTS], uint64_t trips[RANK_VERDICTS],
+    double bulk[RANK_VERDICTS])
 {
 	size_t	i;
 	int	v;
 
-	for (v = 0; v < RANK_VERDICTS; v++)
+	for (v = 0; v < RANK_VERDICTS; v++) {
 		lat[v] = bulk[v] = NAN;
+		trips[v] = 0;
+	}
 	for (i = 0; i < n; i++) {
 		v = rows[i].verdict;
 		if (v < 0 || v >= RANK_VERDICTS)
 			continue;
-		if (!isnan(rows[i].lat_p99) && (isnan(lat[v]) ||
-		    rows[i].lat_p99 < lat[v]))
+		if (rank_has_lat(&rows[i]) && (isnan(lat[v]) ||
+		    rows[i].lat_p99 < lat[v])) {
 			lat[v] = rows[i].lat_p99;
+			trips[v] = rows[i].lat_trips;
+		}
 		if (!isnan(rows[i].bulk_p50) && (isnan(bulk[v]) ||
 		    rows[i].bulk_p50 > bulk[v]))
 			bulk[v] = rows[i].bulk_p50;
@@ -949,10 +971,11 @@ lq_report_rank(struct lq_report_row *rows, size_t n, const char *what)
 	struct lq_report_row	*r;
 	double			 best_lat[RANK_VERDICTS];
 	double			 best_bulk[RANK_VERDICTS], lat, bulk;
+	uint64_t		 best_trips[RANK_VERDICTS];
 	size_t			 i;
 	char			*s;
 
-	rank_best(rows, n, best_lat, best_bulk);
+	rank_best(rows, n, best_lat, best_trips, best_bulk);
 	for (i = 0; i < n; i++) {
 		r = &rows[i];
 		r->rank_soft = 0;
@@ -960,12 +983,14 @@ lq_report_rank(struct lq_report_row *rows, size_t n, const char *what)
 			continue;
 		lat = best_lat[r->verdict];
 		bulk = best_bulk[r->verdict];
-		if (!isnan(r->lat_p99) && lat > 0 &&
+		if (rank_has_lat(r) && lat > 0 &&
 		    r->lat_p99 > RANK_SLOWER * lat) {
 			r->rank_soft++;
 			xasprintf(&s, RANK_NOTE "lockdown round trips p99 %.2f "
-			    "ms against %.2f ms on the best %s", r->lat_p99,
-			    lat, what);
+			    "ms against %.2f ms on the best %s (per-run means "
+			    "of %" PRIu64 " and %" PRIu64 " round trips)",
+			    r->lat_p99, lat, what, r->lat_trips,
+			    best_trips[r->verdict]);
 			row_add_reason(r, s);
 		}
 		if (r->stalls > 0) {
@@ -1471,6 +1496,8 @@ lq_report_to_json(const struct lq_report *rep)
 		    jreal(r->lat_p50));
 		(void)json_object_set_new(o, "latency_ms_p99",
 		    jreal(r->lat_p99));
+		(void)json_object_set_new(o, "latency_round_trips",
+		    json_integer((json_int_t)r->lat_trips));
 		(void)json_object_set_new(o, "speed_mbps",
 		    r->speed_mbps > 0 ? json_integer(r->speed_mbps) :
 		    json_null());
@@ -1610,6 +1637,7 @@ lq_report_from_json(json_t *o, struct lq_report **out, char **cause)
 		r->bulk_p5 = get_real(row, "bulk_mb_s_p5");
 		r->lat_p50 = get_real(row, "latency_ms_p50");
 		r->lat_p99 = get_real(row, "latency_ms_p99");
+		r->lat_trips = get_u64(row, "latency_round_trips");
 		r->speed_mbps = (int)get_u64(row, "speed_mbps");
 		r->last_us = json_integer_value(json_object_get(row,
 		    "last_tested_us"));

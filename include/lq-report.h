@@ -59,7 +59,8 @@ struct lq_report_row {
 					 * over-currents: the host side */
 	/* Across runs; NAN when no run measured it. */
 	double		 bulk_p50, bulk_p5;	/* MB/s (10^6 bytes) */
-	double		 lat_p50, lat_p99;	/* ms */
+	double		 lat_p50, lat_p99;	/* ms, of per-run means */
+	uint64_t	 lat_trips;	/* lockdown-query round trips in them */
 	int		 speed_mbps;	/* best negotiated; 0 unknown */
 	int64_t		 last_us;	/* newest run's start */
 	/* The exposure of the runs that ended with a verdict. */

@@ -31,12 +31,14 @@
 
 /*
  * One run of the quick profile: device udid with cable on port,
- * probes probes of which failures failed, bulk bytes in bulk_us, one
- * lockdown query of lat_us, verdict (NULL: the run was cancelled), and
- * one event of kind (NULL none).
+ * probes probes of which failures failed, bulk bytes in bulk_us,
+ * run_queries lockdown queries of lat_us each, verdict (NULL: the run
+ * was cancelled), and one event of kind (NULL none).
  */
 /* The speed the next add_run's attachment negotiated, in Mb/s. */
 static int	run_speed = 480;
+/* The lockdown queries among the next add_run's probes. */
+static int	run_queries = 1;
 
 static void
 add_run(struct store *s, const char *port, const char *cable,
@@ -65,11 +67,13 @@ add_run(struct store *s, const char *port, const char *cable,
 		memset(&p, 0, sizeof(p));
 		p.run_id = run;
 		p.ts_us = t + i;
-		p.kind = i == 0 ? LQ_PROBE_BULK : i == 1 ?
+		p.kind = i == 0 ? LQ_PROBE_BULK : i <= run_queries ?
 		    LQ_PROBE_LOCKDOWN_QUERY : LQ_PROBE_MUX_CONNECT;
-		p.latency_us = i == 0 ? bulk_us : i == 1 ? lat_us : 100;
+		p.latency_us = i == 0 ? bulk_us : i <= run_queries ? lat_us :
+		    100;
 		p.bytes = i == 0 ? bulk : 0;
-		p.status = i >= 2 && i < 2 + failures ? LQ_ETIMEDOUT : LQ_OK;
+		p.status = i > run_queries && i <= run_queries + failures ?
+		    LQ_ETIMEDOUT : LQ_OK;
 		assert_true(store_probe(s, &p) > 0);
 	}
 	if (kind != NULL) {
@@ -192,6 +196,52 @@ test_no_figures(void **state)
 	store_close(s);
 }
 
+/*
+ * Latency ranks a row only on RANK_MIN_TRIPS (20) round trips, its own
+ * and the best row's, and the reason gives both counts: B-01's 30 round
+ * trips of 4 ms against B-02's 20 of 1 ms; B-03's one round trip of
+ * 0.5 ms is neither the best nor ranked.
+ */
+static void
+test_rank_trips(void **state)
+{
+	struct store			*s;
+	struct lq_report		*rep;
+	const struct lq_report_row	*r;
+	char				*cause = NULL;
+
+	(void)state;
+	s = store_open(":memory:", 0, &cause);
+	assert_non_null(s);
+	run_queries = 10;
+	add_run(s, "1-1", "B-01", "udid-1", 100, 0, 10000000, 1000000, 4000,
+	    "PASS", NULL, 1000000);
+	add_run(s, "1-1", "B-01", "udid-1", 100, 0, 10000000, 1000000, 4000,
+	    "PASS", NULL, 2000000);
+	add_run(s, "1-1", "B-01", "udid-1", 100, 0, 10000000, 1000000, 4000,
+	    "PASS", NULL, 3000000);
+	run_queries = 20;
+	add_run(s, "1-1", "B-02", "udid-1", 100, 0, 10000000, 1000000, 1000,
+	    "PASS", NULL, 4000000);
+	run_queries = 1;
+	add_run(s, "1-1", "B-03", "udid-1", 100, 0, 10000000, 1000000, 500,
+	    "PASS", NULL, 5000000);
+	rep = build(s, LQ_REPORT_CABLE, 0);
+	r = row_of(rep, "B-01", NULL);
+	assert_int_equal(r->lat_trips, 30);
+	assert_int_equal(r->rank_soft, 1);
+	assert_string_equal(r->reasons[r->nreasons - 1], "ranked lower: "
+	    "lockdown round trips p99 4.00 ms against 1.00 ms on the best "
+	    "cable (per-run means of 30 and 20 round trips)");
+	r = row_of(rep, "B-02", NULL);
+	assert_int_equal(r->rank_soft, 0);
+	r = row_of(rep, "B-03", NULL);
+	assert_int_equal(r->lat_trips, 1);
+	assert_int_equal(r->rank_soft, 0);
+	lq_report_free(rep);
+	store_close(s);
+}
+
 static void
 test_rows(void **state)
 {
@@ -203,15 +253,14 @@ test_rows(void **state)
 	rep = build(s, LQ_REPORT_CABLE, 0);
 	assert_int_equal(rep->nrows, 3);
 	/*
-	 * Sorted: PASS before FAIL. Within PASS each has one soft signal
-	 * against the other: A-01's round trips (p99 4 ms) are four times
-	 * A-02's (1 ms), A-02's bulk (10 MB/s) is a third of A-01's (30);
-	 * then the lower bound (more probes) first.
+	 * Sorted: PASS before FAIL. Within PASS, A-02's bulk (10 MB/s) is a
+	 * third of A-01's (30); A-01's round trips (p99 4 ms) are four
+	 * times A-02's (1 ms), but 3 and 2 round trips rank nothing.
 	 */
 	assert_string_equal(rep->rows[0].cable, "A-01");
 	assert_string_equal(rep->rows[1].cable, "A-02");
 	assert_string_equal(rep->rows[2].cable, "A-03");
-	assert_int_equal(rep->rows[0].rank_soft, 1);
+	assert_int_equal(rep->rows[0].rank_soft, 0);
 	assert_int_equal(rep->rows[1].rank_soft, 1);
 	assert_string_equal(rep->rows[1].reasons[rep->rows[1].nreasons - 1],
 	    "ranked lower: bulk 10.0 MB/s against 30.0 MB/s on the best "
@@ -241,15 +290,14 @@ test_rows(void **state)
 	    3 * 398 * 100);
 	assert_int_equal(r->bytes, 90000000);
 	assert_int_equal(r->round_trips, 1197);
-	assert_int_equal(r->nreasons, 5);
+	assert_int_equal(r->lat_trips, 3);
+	assert_int_equal(r->nreasons, 4);
 	assert_string_equal(r->reasons[0], "all 3 runs passed; 1 failures in "
 	    "1200 probes");
 	assert_string_equal(r->reasons[1], "3.1 s under load, 45 MB each way, "
 	    "1,197 round trips without a fault");
 	assert_non_null(strstr(r->reasons[2], "faults per minute of load"));
 	assert_non_null(strstr(r->reasons[3], "once a minute"));
-	assert_string_equal(r->reasons[4], "ranked lower: lockdown round "
-	    "trips p99 4.00 ms against 1.00 ms on the best cable");
 	r = row_of(rep, "A-03", NULL);
 	assert_int_equal(r->verdict, LQ_VERDICT_FAIL);
 	assert_int_equal(r->corruptions, 1);
@@ -835,6 +883,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_no_figures),
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_rank_trips),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_csv_quoting),
 		cmocka_unit_test(test_percentile),
