@@ -29,11 +29,8 @@ struct help_option {
 
 static const struct help_option help_options[] = {
 	{ "cable", "clear", 0, NULL, "no cable is known to be in PORT" },
-	{ "report", "since", 0, "TIME",
-	  "only runs since TIME: a span back (7d, 24h) or a date "
-	  "(2026-01-31)" },
 	{ "events", "since", 0, "ID", "only the events after event ID" },
-	{ "runs", "since", 0, "TIME",
+	{ NULL, "since", 0, "TIME",
 	  "only runs since TIME: a span back (7d, 24h) or a date "
 	  "(2026-01-31)" },
 	{ "runs", "cable", 0, "LABEL", "only runs with this cable" },

@@ -1155,6 +1155,25 @@ api_run_store(const char *arg, int64_t *id, int *code, json_t **reply)
 }
 
 /*
+ * The 500 of a route that read a recorded run's what from the store and
+ * failed with cause, or found none (cause NULL); frees cause.
+ */
+static json_t *
+api_run_unreadable(int *code, int64_t id, const char *what, char *cause)
+{
+	json_t	*reply;
+
+	*code = 500;
+	if (cause != NULL)
+		reply = api_fail(code, "run %lld: %s", (long long)id, cause);
+	else
+		reply = api_fail(code, "run %lld: its %s is not recorded",
+		    (long long)id, what);
+	free(cause);
+	return (reply);
+}
+
+/*
  * GET /v1/runs/ID/probes?after=PROBE_ID&limit=N: a recorded run's probe
  * results, oldest first, a page at a time (linkq bundle).
  */
@@ -1187,10 +1206,7 @@ api_run_probes(struct evhttp_request *req, char **args, int *code)
 	if (lq_history_probes(db, id, (int64_t)after, (unsigned int)limit,
 	    list, &cause) == -1) {
 		json_decref(list);
-		*code = 500;
-		reply = api_fail(code, "%s", cause);
-		free(cause);
-		return (reply);
+		return (api_run_unreadable(code, id, "probes", cause));
 	}
 	*code = 200;
 	return (json_pack("{s:o}", "probes", list));
@@ -1211,13 +1227,8 @@ api_run_timeline(struct evhttp_request *req, char **args, int *code)
 	(void)req;
 	if ((db = api_run_store(args[0], &id, code, &reply)) == NULL)
 		return (reply);
-	if (lq_history_timeline(db, id, &reply, &cause) != 1) {
-		*code = 500;
-		reply = api_fail(code, "run %lld: %s", (long long)id,
-		    cause != NULL ? cause : "its timeline is not recorded");
-		free(cause);
-		return (reply);
-	}
+	if (lq_history_timeline(db, id, &reply, &cause) != 1)
+		return (api_run_unreadable(code, id, "timeline", cause));
 	*code = 200;
 	return (reply);
 }
@@ -1238,13 +1249,8 @@ api_run_device(struct evhttp_request *req, char **args, int *code)
 	(void)req;
 	if ((db = api_run_store(args[0], &id, code, &reply)) == NULL)
 		return (reply);
-	if (lq_history_device(db, id, &dev, &cause) != 1) {
-		*code = 500;
-		reply = api_fail(code, "run %lld: %s", (long long)id,
-		    cause != NULL ? cause : "its device is not recorded");
-		free(cause);
-		return (reply);
-	}
+	if (lq_history_device(db, id, &dev, &cause) != 1)
+		return (api_run_unreadable(code, id, "device", cause));
 	*code = 200;
 	return (dev);
 }

@@ -43,7 +43,7 @@ start_sim --control "$T/control"
 udid=$(sim_udid phone)
 [ -n "$udid" ] || fail "no UDID"
 # quick keeps its duration: 3 s here, not 30.
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 short=$(echo "$udid" | tail -c 9)	# the last 8 characters
 wait_for "'$LQ' -s '$T/linkqd.sock' status | grep -q 'trusted'" 30 ||

@@ -38,7 +38,7 @@ run_on() {
 start_sim --control "$T/control" "$T/bench.scn"
 udid=$(sim_udid phone)
 # quick keeps its duration: 3 s here, not 30.
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 
 trace "the three cables on the good port"

@@ -57,7 +57,7 @@ phone=$(sim_udid phone)
 fresh=$(sim_udid fresh)
 shy=$(sim_udid shy)
 # quick keeps its duration: 3 s here, not 30.
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/quick.conf"
+quick_conf "$T/quick.conf"
 start_linkqd "$T/quick.conf"
 wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$phone\") | .trust == \"trusted\"' > /dev/null" 30 ||
     fail "never trusted: $(get /v1/devices)"

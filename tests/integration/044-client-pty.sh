@@ -17,7 +17,7 @@ LQ="$BUILD/linkq"
 start_sim --control "$T/control"
 udid=$(sim_udid phone)
 # quick keeps its duration: 3 s here, not 30.
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/quick.conf"
+quick_conf "$T/quick.conf"
 start_linkqd "$T/quick.conf"
 wait_for "get /v1/devices | jq -e '.devices[] | select(.udid == \"$udid\") | .trust == \"trusted\"' > /dev/null" 30 ||
     fail "never trusted: $(get /v1/devices)"

@@ -20,7 +20,7 @@ SCN
 
 start_sim --control "$T/control" "$T/bench.scn"
 phone=$(sim_udid phone)
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 wait_trusted "$phone"
 get /v1/status | jq -e '.usbmuxd == "connected"' > /dev/null ||

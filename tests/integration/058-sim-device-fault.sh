@@ -48,7 +48,7 @@ grep -q "bad.scn:2: burst-len=x: expected a whole number from 0 to 1000" \
 start_sim --control "$T/control" "$T/bench.scn"
 uw=$(sim_udid worn)
 uc=$(sim_udid clean)
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 start_linkqd "$T/linkqd.conf"
 
 trace "the worn phone on port 1-1 through C-01: its faults show there"

@@ -21,7 +21,7 @@ SCN
 
 start_sim --control "$T/control" "$T/bench.scn"
 phone=$(sim_udid phone)
-printf 'usbmuxd-retry = 10ms\n\n[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf" 'usbmuxd-retry = 10ms'
 start_linkqd "$T/linkqd.conf"
 wait_trusted "$phone"
 

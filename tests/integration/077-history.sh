@@ -21,7 +21,7 @@ cable good2
 at 0s plug phone a good
 at 0s plug phone2 b good2
 SCN
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 
 start_sim --control "$T/control" "$T/bench.scn"
 u1=$(sim_udid phone)

@@ -29,7 +29,7 @@ cable bad
 at 0s plug phone a good
 at 0s plug phone2 b bad
 SCN
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 # Labels are user input: the page must show them as text.
 BAD='B<i>&"02'\'
 PORT2='rear<b>'

@@ -23,7 +23,7 @@ port a path=1-1
 cable good
 at 0s plug phone a good
 SCN
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 # No usbmon: the -71 below is the kernel log's alone (035 says why).
 LINKQD_USBMON=$T/no-usbmon
 

@@ -23,7 +23,7 @@ port a path=1-1
 cable good
 at 0s plug phone a good
 SCN
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 
 TABLES="hosts ports cables devices attachments runs run_rollups run_windows
     probes events"

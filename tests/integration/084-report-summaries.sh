@@ -22,7 +22,7 @@ cable bad
 at 0s plug phone a good
 at 0s plug phone2 b bad
 SCN
-printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n[verdict]\nmin-bulk = 16M\n' > "$T/linkqd.conf"
+quick_conf "$T/linkqd.conf"
 
 # Both ways on the database as it is now: the summaries, and the runs.
 same_both_ways() {

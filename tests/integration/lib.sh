@@ -82,6 +82,21 @@ lq() {
 	    rc=$?
 }
 
+# Write to file $1 a linkq.conf whose quick profile lasts 3 s and moves
+# 16M each way (not the built-in 30 s and 64M), with a min-bulk to
+# match; the lines after $1 (global keys) come first.
+quick_conf() {
+	_f=$1
+	shift
+	{
+		if [ $# -gt 0 ]; then
+			printf '%s\n' "$@" ''
+		fi
+		printf '[profile quick]\nduration = 3s\nbulk = 16M\n\n'
+		printf '[verdict]\nmin-bulk = 16M\n'
+	} > "$_f"
+}
+
 # Run linkq on a pseudo-terminal $1 columns wide (script(1), COLUMNS
 # unset) with the arguments after it: the screen's lines in $T/tty,
 # carriage returns and colours out.
