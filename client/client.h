@@ -119,6 +119,12 @@ struct sqlite3	*client_db_open(const char *);
  * its port, port_label and cable members, into buf.
  */
 void	 client_where(json_t *, char *, size_t);
+/*
+ * How a restore-watch run's restore ended, from its outcome,
+ * exit_status, exit_signal, step (or step, when not NULL) and percent:
+ * "FAILED, exit status 14, at \"Sending filesystem now...\" 40.0%".
+ */
+void	 client_restore_outcome(json_t *, const char *, char *, size_t);
 
 /* qualify.c: what linkq qualify adds to a run (cmd-test.c). */
 struct qualify_target {

@@ -72,23 +72,77 @@ print_device(json_t *run, json_t *devices, size_t width)
 	    json_object_get(run, "attachment_id")));
 }
 
+/*
+ * A restore-watch run: how the restore ended, the command, the link
+ * events; it moves no probe and earns no verdict.
+ */
+static void
+print_restore(json_t *run, size_t width)
+{
+	json_int_t	 links;
+	char		 outcome[512], *line;
+
+	client_restore_outcome(run, NULL, outcome, sizeof(outcome));
+	(void)xasprintf(&line, "restore   %s", outcome);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
+	(void)xasprintf(&line, "command   %s", client_str(run, "command",
+	    "?"));
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
+	links = json_integer_value(json_object_get(run, "link_events"));
+	printf("  link      %lld link event%s%s\n", (long long)links,
+	    links == 1 ? "" : "s", links == 0 ? " (a clean link)" : "");
+}
+
+/* A run's probes: their count and failures, and the bound they give. */
+static void
+print_probes(json_t *run, size_t width)
+{
+	json_int_t	 probes, bulk;
+	char		 bound[64] = "", rate[48] = "", *line;
+
+	probes = json_integer_value(json_object_get(run, "probes"));
+	/* No probe bounds nothing: "below 100%" would only look like one. */
+	if (probes > 0)
+		(void)snprintf(bound, sizeof(bound), ", failure rate below "
+		    "%.2f%% (95%%)", json_number_value(json_object_get(run,
+		    "cp_upper")) * 100.0);
+	(void)xasprintf(&line, "probes    %lld, failures %lld%s",
+	    (long long)probes, (long long)json_integer_value(
+	    json_object_get(run, "failures")), bound);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
+	/* The mean of the bulk probes, as the live line's bulk avg. */
+	bulk = json_integer_value(json_object_get(run, "bulk_bytes"));
+	if (bulk > 0)
+		(void)snprintf(rate, sizeof(rate), " at %.1f MB/s on average",
+		    json_number_value(json_object_get(run, "mb_s")));
+	(void)xasprintf(&line, "bytes     %lld, bulk %lld%s",
+	    (long long)json_integer_value(json_object_get(run, "bytes")),
+	    (long long)bulk, rate);
+	lq_text_wrap(stdout, 2, line, width);
+	free(line);
+}
+
 static void
 print_run(json_t *run, json_t *devices, json_t *events)
 {
 	json_t		*v, *ev;
 	const char	*verdict, *kind;
-	char		 when[64], elapsed[32], text[1024], rate[48], *line;
+	char		 when[64], elapsed[32], text[1024], *line;
 	size_t		 width = lq_term_width(STDOUT_FILENO);
-	json_int_t	 started, ts, bulk;
+	json_int_t	 started, ts;
 	size_t		 i;
-	int		 n;
+	int		 n, running, restore;
 
 	verdict = client_str(run, "verdict", NULL);
+	running = strcmp(client_str(run, "state", ""), "running") == 0;
+	restore = strcmp(client_str(run, "kind", ""), "restore-watch") == 0;
 	printf("run %lld: %s, %s", (long long)json_integer_value(
 	    json_object_get(run, "id")), client_str(run, "profile", "?"),
 	    client_str(run, "state", "?"));
-	if (json_is_integer(json_object_get(run, "percent")) &&
-	    strcmp(client_str(run, "state", ""), "running") == 0)
+	if (json_is_integer(json_object_get(run, "percent")) && running)
 		printf(" %lld%%", (long long)json_integer_value(
 		    json_object_get(run, "percent")));
 	printf("\n");
@@ -98,24 +152,10 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	client_duration(json_integer_value(json_object_get(run,
 	    "elapsed_ms")), elapsed, sizeof(elapsed));
 	printf("  started   %s, for %s\n", when, elapsed);
-	(void)xasprintf(&line, "probes    %lld, failures %lld, failure rate "
-	    "below %.2f%% (95%%)", (long long)json_integer_value(
-	    json_object_get(run, "probes")), (long long)json_integer_value(
-	    json_object_get(run, "failures")), json_number_value(
-	    json_object_get(run, "cp_upper")) * 100.0);
-	lq_text_wrap(stdout, 2, line, width);
-	free(line);
-	/* The mean of the bulk probes, as the live line's bulk avg. */
-	bulk = json_integer_value(json_object_get(run, "bulk_bytes"));
-	rate[0] = '\0';
-	if (bulk > 0)
-		(void)snprintf(rate, sizeof(rate), " at %.1f MB/s on average",
-		    json_number_value(json_object_get(run, "mb_s")));
-	(void)xasprintf(&line, "bytes     %lld, bulk %lld%s",
-	    (long long)json_integer_value(json_object_get(run, "bytes")),
-	    (long long)bulk, rate);
-	lq_text_wrap(stdout, 2, line, width);
-	free(line);
+	if (restore)
+		print_restore(run, width);
+	else
+		print_probes(run, width);
 	/* The database keeps the failures by probe, not these counts. */
 	if (json_object_get(run, "errors") != NULL) {
 		printf("  errors   ");
@@ -128,8 +168,10 @@ print_run(json_t *run, json_t *devices, json_t *events)
 	if (verdict != NULL)
 		printf("  verdict   %s%s%s\n", client_verdict_color(verdict),
 		    verdict, client_color_end());
+	else if (restore)
+		printf("  verdict   none: a watched restore earns none\n");
 	else
-		printf("  verdict   none yet\n");
+		printf("  verdict   %s\n", running ? "none yet" : "none");
 	json_array_foreach(json_object_get(run, "reasons"), i, v)
 		lq_text_wrap(stdout, 4, json_string_value(v), width);
 	if (json_is_string(json_object_get(run, "error"))) {

@@ -247,25 +247,15 @@ watch_print_events(FILE *f, json_t *run)
 static void
 watch_summary(json_t *run, const struct restore_parse *rp)
 {
-	json_t		*pct = json_object_get(run, "percent");
 	json_int_t	 links;
 	const char	*outcome = client_str(run, "outcome", "none");
+	char		 line[512];
 
 	links = json_integer_value(json_object_get(run, "link_events"));
-	fprintf(stderr, "linkq: run %lld (restore-watch): %s",
-	    (long long)json_integer_value(json_object_get(run, "id")),
-	    strcmp(outcome, "ok") == 0 ? "restore OK" : "restore FAILED");
-	if (json_is_integer(json_object_get(run, "exit_status")))
-		fprintf(stderr, ", exit status %lld", (long long)
-		    json_integer_value(json_object_get(run, "exit_status")));
-	else
-		fprintf(stderr, ", signal %lld", (long long)
-		    json_integer_value(json_object_get(run, "exit_signal")));
-	if (rp->step[0] != '\0')
-		fprintf(stderr, ", at \"%s\"", rp->step);
-	if (json_is_number(pct))
-		fprintf(stderr, " %.1f%%", json_number_value(pct));
-	fprintf(stderr, "\n");
+	client_restore_outcome(run, rp->step[0] != '\0' ? rp->step : NULL,
+	    line, sizeof(line));
+	fprintf(stderr, "linkq: run %lld (restore-watch): restore %s\n",
+	    (long long)json_integer_value(json_object_get(run, "id")), line);
 	if (rp->error[0] != '\0')
 		fprintf(stderr, "    last error: %s\n", rp->error);
 	fprintf(stderr, "    link events on %s: %lld%s\n",

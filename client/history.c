@@ -100,6 +100,30 @@ client_db_open(const char *file)
 }
 
 void
+client_restore_outcome(json_t *run, const char *step, char *buf, size_t size)
+{
+	json_t		*pct = json_object_get(run, "percent");
+	json_t		*status = json_object_get(run, "exit_status");
+	const char	*how = "exit status";
+	char		 at[64] = "";
+
+	if (!json_is_integer(status)) {
+		status = json_object_get(run, "exit_signal");
+		how = "signal";
+	}
+	if (step == NULL)
+		step = client_str(run, "step", NULL);
+	if (json_is_number(pct))
+		(void)snprintf(at, sizeof(at), "%s%.1f%%", step != NULL ?
+		    " " : ", at ", json_number_value(pct));
+	(void)snprintf(buf, size, "%s, %s %lld%s%s%s%s",
+	    strcmp(client_str(run, "outcome", ""), "ok") == 0 ? "OK" :
+	    "FAILED", how, (long long)json_integer_value(status),
+	    step != NULL ? ", at \"" : "", step != NULL ? step : "",
+	    step != NULL ? "\"" : "", at);
+}
+
+void
 client_where(json_t *o, char *buf, size_t size)
 {
 	const char	*port, *label, *cable;

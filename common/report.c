@@ -1897,10 +1897,21 @@ lq_report_print_text(FILE *f, const struct lq_report *rep, int color,
     size_t width)
 {
 	const struct lq_report_row	*r;
-	struct lq_table			*t = lq_table_new();
+	struct lq_table			*t;
 	size_t				 i;
 	int				 j;
+	char				*line;
 
+	/* A header over nothing would look like a report that lost rows. */
+	if (rep->nrows == 0) {
+		(void)xasprintf(&line, "No test, qualify, drawer or wiggle run "
+		    "has ended %s: the rows come from those runs.",
+		    rep->since_us != 0 ? "in this period" : "yet");
+		lq_text_wrap(f, 0, line, width);
+		free(line);
+		return;
+	}
+	t = lq_table_new();
 	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_CABLE)
 		lq_table_column(t, "CABLE", LQ_TABLE_FLEX);
 	if (rep->by == LQ_REPORT_PAIR || rep->by == LQ_REPORT_PORT)

@@ -114,6 +114,9 @@ grep -q "blame device .*phone hardware" "$T/out" ||
 cp "$T/out" "$T/pipe"
 grep -q "^  *RUN  *CABLE  *PORT  *RESTORE" "$T/pipe" ||
     fail "no restores table: $(cat "$T/pipe")"
+# Restores alone make no qualification row: said, not an empty table.
+grep -q "^No test, qualify, drawer or wiggle run has ended yet" "$T/pipe" ||
+    fail "no word on the empty rows: $(cat "$T/pipe")"
 for w in 50 80; do
 	trace "the restores on a $w-column terminal: fitted, nothing lost"
 	lq_tty "$w" report
@@ -124,6 +127,15 @@ for w in 50 80; do
 done
 lq runs
 grep -q "restore-watch *done" "$T/out" || fail "linkq runs: $(cat "$T/out")"
+
+trace "show: how the watched restore ended, and no bound from no probe"
+lq show "$(last_run)"
+expect_eq "$rc" 0 "linkq show: $(cat "$T/err")"
+grep -q "^  restore   FAILED, exit status 14, at \"$STEP\" 40.0%\$" "$T/out" ||
+    fail "the restore's end: $(cat "$T/out")"
+grep -q "^  link      0 link events (a clean link)\$" "$T/out" ||
+    fail "the link: $(cat "$T/out")"
+! grep -q "failure rate" "$T/out" || fail "a bound from no probe: $(cat "$T/out")"
 
 trace "a failure with a kernel link error blames the link"
 FAIL="$STEP|40|9|link-error"
