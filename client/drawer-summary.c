@@ -44,7 +44,7 @@ drawer_show_verdict(const struct drawer_result *r, json_t *end)
 {
 	char		 text[160], mb[32] = "";
 	const char	*on, *off;
-	size_t		 i, width;
+	size_t		 i, width, max;
 	json_t		*reason;
 	int		 tty = !opt_json && isatty(STDOUT_FILENO);
 
@@ -55,11 +55,11 @@ drawer_show_verdict(const struct drawer_result *r, json_t *end)
 	} else {
 		(void)snprintf(text, sizeof(text), "   %s   %s on %s%s",
 		    r->verdict, r->label, r->port, mb);
-		width = follow_term_width() - 1;
-		if (width > 60)
-			width = 60;
+		/* The bars fit the terminal; a longer text wraps in colour. */
+		max = follow_term_width() - 1;
+		width = max > 60 ? 60 : max;
 		if (strlen(text) + 3 > width)
-			width = strlen(text) + 3;
+			width = strlen(text) + 3 < max ? strlen(text) + 3 : max;
 		on = banner_color(r->verdict);
 		off = opt_color ? "\033[0m" : "";
 		if (opt_color) {

@@ -11,8 +11,6 @@
  * with --json the stream's lines as they come.
  */
 
-#include <sys/ioctl.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include "client.h"
 #include "follow.h"
 #include "http.h"
+#include "lq-table.h"
 #include "xmalloc.h"
 
 struct follow_state {
@@ -36,11 +35,9 @@ struct follow_state {
 size_t
 follow_term_width(void)
 {
-	struct winsize	ws;
+	size_t	width = lq_term_width(STDOUT_FILENO);
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		return (ws.ws_col);
-	return (80);
+	return (width > 0 ? width : 80);
 }
 
 /*

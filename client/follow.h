@@ -61,7 +61,7 @@ int	 follow_exit_status(const char *);
 void	 follow_reason(const char *, int);
 /* Ask linkqd to cancel run id; says so. */
 void	 follow_cancel(json_int_t);
-/* The terminal's width, 80 if unknown. */
+/* The width to fit on standard output (lq_term_width), 80 off a terminal. */
 size_t	 follow_term_width(void);
 
 #endif /* LQ_CLIENT_FOLLOW_H */
