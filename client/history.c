@@ -3,8 +3,10 @@
 
 /*
  * What the commands that read the history share (report, runs, show,
- * events): the --since argument, and --db FILE, a database read here,
- * read-only, with the engines linkqd uses (lq-report.h, lq-history.h).
+ * events): the --since argument, --db FILE, a database read here,
+ * read-only, with the engines linkqd uses (lq-report.h, lq-history.h),
+ * and the words for where a run was and how a watched restore ended
+ * (show, and watch's summary).
  */
 
 #include <sys/stat.h>
