@@ -82,7 +82,11 @@ print_restore(json_t *run, size_t width)
 	json_int_t	 links;
 	char		 outcome[512], *line;
 
-	client_restore_outcome(run, NULL, outcome, sizeof(outcome));
+	/* Until the command ends, there is no outcome to tell. */
+	if (client_str(run, "outcome", NULL) == NULL)
+		(void)strlcpy(outcome, "not ended yet", sizeof(outcome));
+	else
+		client_restore_outcome(run, NULL, outcome, sizeof(outcome));
 	(void)xasprintf(&line, "restore   %s", outcome);
 	lq_text_wrap(stdout, 2, line, width);
 	free(line);

@@ -157,6 +157,12 @@ trace "SIGTERM to linkq goes to the command; its signal is the outcome"
 lqpid=$!
 wait_for "pgrep -P $lqpid -x sleep > /dev/null" 20 ||
     fail "the command did not start: $(cat "$T/err")"
+# While it runs, show has no outcome to tell, and does not make one up.
+wait_for "get /v1/runs | jq -e '.runs[0].kind == \"restore-watch\" and .runs[0].state == \"running\"' > /dev/null" 10 ||
+    fail "no running restore-watch run: $(get /v1/runs)"
+lq show "$(get /v1/runs | jq -r '.runs[0].id')"
+grep -q "^  restore   not ended yet\$" "$T/out" ||
+    fail "show of a running watch: $(cat "$T/out" "$T/err")"
 kill -TERM "$lqpid"
 rc=0
 wait "$lqpid" || rc=$?
